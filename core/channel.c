@@ -1,0 +1,208 @@
+/* The host end of the control channel: framed messages with deadlines. */
+#include "core/channel.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+char *vtb_vm_console_context(struct vtb_vm *vm)
+{
+	g_autofree char *tail = vtb_tail_file(vm->console_log, 4);
+	char *p;
+
+	if (!*tail)
+		return g_strdup("");
+	for (p = tail; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = '|';
+	return g_strdup_printf("; console: %s", tail);
+}
+
+static void fail_run(struct vtb_vm *vm, GError **err, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static void fail_run(struct vtb_vm *vm, GError **err, const char *fmt, ...)
+{
+	g_autofree char *msg = NULL;
+	g_autofree char *ctx = vtb_vm_console_context(vm);
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (vtb_interrupted())
+		g_set_error(err, VTB_ERROR, VTB_ERR_INTERRUPTED,
+			    "interrupted by signal %d", vtb_interrupt_signal());
+	else
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "%s%s", msg, ctx);
+}
+
+/* The VMM is gone: say how, after giving it a moment to be reaped. */
+static void fail_vmm_gone(struct vtb_vm *vm, GError **err, const char *what)
+{
+	g_autofree char *how = NULL;
+
+	vtb_child_wait(&vm->child, 2000);
+	how = vtb_child_describe_status(&vm->child);
+	fail_run(vm, err, "%s: %s %s", what, vm->cell->backend->name, how);
+}
+
+static int wait_fd(struct vtb_vm *vm, short events, gint64 deadline_us,
+		   bool *vmm_died)
+{
+	struct pollfd p[2] = {
+		{ .fd = vm->ctl_fd, .events = events },
+		{ .fd = vm->child.pidfd, .events = POLLIN },
+	};
+	gint64 left = deadline_us - g_get_monotonic_time();
+	int r;
+
+	*vmm_died = false;
+	if (left <= 0)
+		return 0;
+	r = poll(p, p[1].fd >= 0 ? 2 : 1, (int)MIN(left / 1000 + 1, 1000));
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (p[0].revents)
+		return 1;
+	if (r > 0 && p[1].revents)
+		*vmm_died = true;
+	return 0;
+}
+
+gboolean vtb_chan_send(struct vtb_vm *vm, const struct vtb_msg *m,
+		       gint64 deadline_us, GError **err)
+{
+	guint8 buf[VTB_MSG_MAX];
+	int n = vtb_msg_encode(m, buf, sizeof(buf));
+	size_t off = 0;
+
+	if (n < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "encode %s: %s",
+			    vtb_msg_type_name(m->type), g_strerror(-n));
+		return FALSE;
+	}
+	while (off < (size_t)n) {
+		bool died;
+		ssize_t w;
+		int r;
+
+		if (vtb_interrupted() || vm->ctl_fd < 0) {
+			fail_run(vm, err, "send %s: channel closed",
+				 vtb_msg_type_name(m->type));
+			return FALSE;
+		}
+		w = write(vm->ctl_fd, buf + off, n - off);
+		if (w > 0) {
+			off += w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			fail_run(vm, err, "send %s: %s",
+				 vtb_msg_type_name(m->type), g_strerror(errno));
+			return FALSE;
+		}
+		r = wait_fd(vm, POLLOUT, deadline_us, &died);
+		if (died) {
+			fail_vmm_gone(vm, err, "send");
+			return FALSE;
+		}
+		if (r == 0 && g_get_monotonic_time() >= deadline_us) {
+			fail_run(vm, err, "send %s: timed out",
+				 vtb_msg_type_name(m->type));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m,
+		       gint64 deadline_us, GError **err)
+{
+	for (;;) {
+		int d = vtb_msg_decode(vm->rbuf, vm->rlen, m);
+		bool died;
+		ssize_t n;
+		int r;
+
+		if (d > 0) {
+			memmove(vm->rbuf, vm->rbuf + d, vm->rlen - d);
+			vm->rlen -= d;
+			return TRUE;
+		}
+		if (d < 0) {
+			g_autofree char *hex = NULL;
+			size_t show = MIN(vm->rlen, 16);
+			GString *s = g_string_new(NULL);
+
+			for (size_t i = 0; i < show; i++)
+				g_string_append_printf(s, "%02x", vm->rbuf[i]);
+			hex = g_string_free(s, FALSE);
+			fail_run(vm, err,
+				 "malformed message from the guest (%zu bytes: "
+				 "%s%s)",
+				 vm->rlen, hex, vm->rlen > show ? "..." : "");
+			return FALSE;
+		}
+		if (vtb_interrupted() || vm->ctl_fd < 0) {
+			fail_run(vm, err, "receive: channel closed");
+			return FALSE;
+		}
+		n = read(vm->ctl_fd, vm->rbuf + vm->rlen,
+			 sizeof(vm->rbuf) - vm->rlen);
+		if (n > 0) {
+			vm->rlen += n;
+			continue;
+		}
+		if (n == 0) {
+			fail_vmm_gone(vm, err, "control channel closed");
+			return FALSE;
+		}
+		if (errno != EAGAIN && errno != EINTR) {
+			fail_run(vm, err, "receive: %s", g_strerror(errno));
+			return FALSE;
+		}
+		r = wait_fd(vm, POLLIN, deadline_us, &died);
+		if (r < 0) {
+			fail_run(vm, err, "poll: %s", g_strerror(-r));
+			return FALSE;
+		}
+		if (died) {
+			/* Drain what the guest wrote before the VMM went. */
+			n = read(vm->ctl_fd, vm->rbuf + vm->rlen,
+				 sizeof(vm->rbuf) - vm->rlen);
+			if (n > 0) {
+				vm->rlen += n;
+				continue;
+			}
+			fail_vmm_gone(vm, err, "guest stopped");
+			return FALSE;
+		}
+		if (r == 0 && g_get_monotonic_time() >= deadline_us) {
+			fail_run(vm, err, "no message from the guest in time");
+			return FALSE;
+		}
+	}
+}
+
+gboolean vtb_chan_expect(struct vtb_vm *vm, unsigned type, struct vtb_msg *m,
+			 gint64 deadline_us, GError **err)
+{
+	if (!vtb_chan_recv(vm, m, deadline_us, err))
+		return FALSE;
+	if (m->type == type)
+		return TRUE;
+	if (m->type == VTB_MSG_ERROR) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s: %s%s%s",
+			    m->u.error.step,
+			    m->u.error.err ? g_strerror(m->u.error.err) : "error",
+			    m->u.error.detail[0] ? ": " : "",
+			    m->u.error.detail);
+		return FALSE;
+	}
+	g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+		    "protocol: expected %s from the guest, got %s",
+		    vtb_msg_type_name(type), vtb_msg_type_name(m->type));
+	return FALSE;
+}

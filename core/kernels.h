@@ -1,0 +1,29 @@
+/* Where the kernels, modules and the guest agent are found by default. */
+#ifndef VTB_KERNELS_H
+#define VTB_KERNELS_H
+
+#include <glib.h>
+
+/* The static guest agent: $VTBENCH_AGENT, next to the running vtbench
+ * (build tree), or the installed libexec dir.  NULL + err when absent. */
+char *vtb_find_agent(GError **err);
+
+/* Default UML kernel path: /usr/bin/linux.uml. */
+const char *vtb_default_uml_kernel(void);
+
+/* /usr/lib/uml/modules/RELEASE, or NULL when missing. */
+char *vtb_default_uml_modules(const char *release);
+
+/*
+ * The newest guest kernel for kvm: /boot/vmlinuz-R with /lib/modules/R,
+ * else CACHE/kernels/PKG/boot/vmlinuz-R with its lib/modules/R (where
+ * ./bootstrap unpacks Debian's linux-image).  Sets *modules to the modules
+ * dir.  NULL when none is found.
+ */
+char *vtb_default_kvm_kernel(const char *cache_dir, char **modules);
+
+/* Modules dir for a guest kernel at @kernel with @release: the tree it
+ * came from (…/boot/vmlinuz-R → …/lib/modules/R), else /lib/modules/R. */
+char *vtb_kvm_modules_for(const char *kernel, const char *release);
+
+#endif

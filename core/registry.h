@@ -1,0 +1,37 @@
+/* The explicit tables of backends, transports and workloads. */
+#ifndef VTB_REGISTRY_H
+#define VTB_REGISTRY_H
+
+#include "core/vtbench.h"
+
+extern const struct vtb_backend_ops vtb_backend_uml;
+extern const struct vtb_backend_ops vtb_backend_kvm;
+extern const struct vtb_workload_ops vtb_workload_startup;
+
+/* NULL-terminated tables: one line per plug-in. */
+extern const struct vtb_backend_ops *const vtb_backends[];
+extern const struct vtb_workload_ops *const vtb_workloads[];
+
+/*
+ * Every name DESIGN.md reserves, with what this build can do with it, so
+ * that `list` tells the truth and a reserved-but-missing name says so
+ * instead of "unknown".
+ */
+struct vtb_name {
+	const char *name;
+	const char *backends; /* "uml,kvm", "kvm", ... */
+	const char *missing; /* NULL when implemented, else why not */
+};
+extern const struct vtb_name vtb_transport_names[];
+extern const struct vtb_name vtb_workload_names[];
+extern const char *const vtb_drivers[];
+extern const char *const vtb_accels[];
+extern const char *const vtb_caches[];
+
+const struct vtb_backend_ops *vtb_backend_find(const char *name);
+const struct vtb_workload_ops *vtb_workload_find(const char *name);
+const struct vtb_name *vtb_name_find(const struct vtb_name *tab,
+				     const char *name);
+bool vtb_str_in(const char *const *tab, const char *s);
+
+#endif

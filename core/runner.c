@@ -1,0 +1,562 @@
+/* `vtbench run`, `list` and `probe`: the matrix and its environment. */
+#include "core/runner.h"
+
+#include <libvirt/libvirt.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/kernels.h"
+#include "core/registry.h"
+#include "core/results.h"
+#include "kvm/kvm.h"
+
+void vtb_sample_clear(struct vtb_sample *s)
+{
+	g_clear_pointer(&s->error, g_free);
+	g_clear_pointer(&s->guest_release, g_free);
+	g_clear_pointer(&s->phases, g_array_unref);
+}
+
+void vtb_sample_add_phase(struct vtb_sample *s, const char *name, double v)
+{
+	struct vtb_phase p = { name, v };
+
+	if (!s->phases)
+		s->phases = g_array_new(FALSE, FALSE, sizeof(p));
+	g_array_append_val(s->phases, p);
+}
+
+static void sample_free(gpointer p)
+{
+	vtb_sample_clear(p);
+	g_free(p);
+}
+
+static void cell_free(gpointer p)
+{
+	struct vtb_cell *c = p;
+
+	vtb_appliance_clear(&c->appliance);
+	g_ptr_array_unref(c->samples);
+	g_free(c->error);
+	g_free(c);
+}
+
+char *vtb_cell_label(const struct vtb_cell *c)
+{
+	GString *s = g_string_new(c->backend->name);
+
+	if (g_str_equal(c->backend->name, "kvm"))
+		g_string_append_printf(s, "/%s/%s", c->driver, c->accel);
+	if (strcmp(c->transport, "-") != 0)
+		g_string_append_printf(s, " %s", c->transport);
+	g_string_append_printf(s, " %s", c->workload->name);
+	if (strcmp(c->cache, "-") != 0)
+		g_string_append_printf(s, " cache=%s", c->cache);
+	return g_string_free(s, FALSE);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_of(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s)
+{
+	g_autofree double *v = g_new0(double, c->samples->len + 1);
+	double sum = 0, sq = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (guint i = 0; i < c->samples->len; i++) {
+		struct vtb_sample *x = c->samples->pdata[i];
+
+		if (x->warmup)
+			continue;
+		if (!x->ok) {
+			s->failed++;
+			continue;
+		}
+		v[s->n++] = x->seconds;
+		sum += x->seconds;
+	}
+	if (!s->n)
+		return;
+	s->mean = sum / s->n;
+	for (int i = 0; i < s->n; i++)
+		sq += (v[i] - s->mean) * (v[i] - s->mean);
+	s->stddev = s->n > 1 ? sqrt(sq / (s->n - 1)) : 0;
+	s->median = median_of(v, s->n);
+	s->min = v[0];
+	s->max = v[s->n - 1];
+}
+
+gboolean vtb_cell_phase_median(const struct vtb_cell *c, const char *name,
+			       double *out)
+{
+	g_autofree double *v = g_new0(double, c->samples->len + 1);
+	int n = 0;
+
+	for (guint i = 0; i < c->samples->len; i++) {
+		struct vtb_sample *x = c->samples->pdata[i];
+
+		if (x->warmup || !x->ok || !x->phases)
+			continue;
+		for (guint j = 0; j < x->phases->len; j++) {
+			struct vtb_phase *p =
+				&g_array_index(x->phases, struct vtb_phase, j);
+
+			if (strcmp(p->name, name) == 0)
+				v[n++] = p->s;
+		}
+	}
+	if (!n)
+		return FALSE;
+	*out = median_of(v, n);
+	return TRUE;
+}
+
+static void env_clear(struct vtb_env *env)
+{
+	g_free(env->cache_dir);
+	g_free(env->agent);
+	g_free(env->uml_reason);
+	vtb_kernel_info_clear(&env->uml_kernel);
+	g_free(env->uml_modules);
+	g_free(env->kvm_reason);
+	vtb_kernel_info_clear(&env->kvm_kernel);
+	g_free(env->kvm_boot_image);
+	g_free(env->kvm_modules);
+	g_free(env->qemu);
+	g_free(env->qemu_version);
+	g_free(env->kvm_verdict);
+	g_free(env->accel);
+}
+
+static void run_clear(struct vtb_matrix *r)
+{
+	if (r->cells)
+		g_ptr_array_unref(r->cells);
+	if (r->skipped)
+		g_ptr_array_unref(r->skipped);
+	env_clear(&r->env);
+	vtb_opts_clear(&r->opts);
+	vtb_hostinfo_clear(&r->host);
+	g_free(r->started);
+	g_free(r->finished);
+	g_free(r->libvirt_version);
+}
+
+/* One line naming the problem, exit code 2. */
+static int bad_input(const char *msg)
+{
+	g_printerr("vtbench: %s\n", msg);
+	return 2;
+}
+
+static char *now_iso(void)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_now_utc();
+
+	return g_date_time_format_iso8601(t);
+}
+
+static const struct vtb_backend_ops *backend_of(const char *name)
+{
+	return vtb_backend_find(name);
+}
+
+/* Build (or reuse) the appliance for @c. */
+static gboolean cell_appliance(struct vtb_cell *c, GError **err)
+{
+	struct vtb_env *env = c->env;
+	const char *dir = c->backend->modules_dir(env);
+	g_autoptr(GPtrArray) mods = NULL;
+
+	if (c->backend->base_modules[0] && !dir) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+			    "%s: no modules directory for kernel %s",
+			    c->backend->name, c->backend->release(env));
+		return FALSE;
+	}
+	if (c->backend->base_modules[0]) {
+		mods = vtb_modules_resolve(dir, c->backend->release(env),
+					   c->backend->base_modules, err);
+		if (!mods)
+			return FALSE;
+	} else {
+		mods = g_ptr_array_new();
+	}
+	if (!vtb_appliance_get(env->cache_dir, env->agent, mods, &c->appliance,
+			       err))
+		return FALSE;
+	c->appliance_ready = true;
+	return TRUE;
+}
+
+/* Decide the accelerator for kvm: test KVM unless told tcg. */
+static gboolean pick_accel(struct vtb_matrix *r, GError **err)
+{
+	struct vtb_env *env = &r->env;
+	const char *want = r->opts.accel;
+	struct vtb_cell probe = { .env = env, .backend = &vtb_backend_kvm };
+
+	if (strcmp(want, "tcg") == 0) {
+		env->accel = g_strdup("tcg");
+		env->kvm_verdict = g_strdup("not tested: --accel tcg");
+		return TRUE;
+	}
+	if (!cell_appliance(&probe, err))
+		return FALSE;
+	if (!vtb_kvm_test(env, probe.appliance.initrd, err)) {
+		vtb_appliance_clear(&probe.appliance);
+		return FALSE;
+	}
+	vtb_appliance_clear(&probe.appliance);
+	if (env->kvm_usable) {
+		env->accel = g_strdup("kvm");
+		return TRUE;
+	}
+	if (strcmp(want, "kvm") == 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+			    "--accel kvm: KVM is not usable here: %s",
+			    env->kvm_verdict);
+		return FALSE;
+	}
+	env->accel = g_strdup("tcg");
+	if (!r->opts.quiet)
+		g_printerr("vtbench: using TCG: %s\n", env->kvm_verdict);
+	return TRUE;
+}
+
+/*
+ * Prepare every requested backend.  Returns 0, or the exit code (2) after
+ * printing the one line.  A backend the user did not name explicitly and
+ * that cannot run here is skipped with its reason.
+ */
+static int prepare_backends(struct vtb_matrix *r, bool test_accel)
+{
+	for (char **b = r->opts.backends; *b; b++) {
+		const struct vtb_backend_ops *be = backend_of(*b);
+		g_autoptr(GError) e = NULL;
+		bool ok = be->prepare(&r->env, &e);
+
+		if (ok && be == &vtb_backend_kvm && test_accel)
+			ok = pick_accel(r, &e);
+		if (ok) {
+			if (be == &vtb_backend_uml)
+				r->env.uml_ready = true;
+			else
+				r->env.kvm_ready = true;
+			continue;
+		}
+		if (e->code == VTB_ERR_INTERRUPTED)
+			return 130;
+		if (e->code == VTB_ERR_USAGE || r->opts.backends_given)
+			return bad_input(e->message);
+		g_ptr_array_add(r->skipped,
+				g_strdup_printf("%s: %s", be->name, e->message));
+		if (!r->opts.quiet)
+			g_printerr("vtbench: skipping %s: %s\n", be->name,
+				   e->message);
+		if (be == &vtb_backend_uml)
+			r->env.uml_reason = g_strdup(e->message);
+		else
+			r->env.kvm_reason = g_strdup(e->message);
+	}
+	return 0;
+}
+
+static int env_init(struct vtb_matrix *r)
+{
+	g_autoptr(GError) e = NULL;
+	unsigned long lv = 0;
+
+	r->env.opts = &r->opts;
+	r->cells = g_ptr_array_new_with_free_func(cell_free);
+	r->skipped = g_ptr_array_new_with_free_func(g_free);
+	r->started = now_iso();
+	vtb_hostinfo_get(&r->host);
+	if (virGetVersion(&lv, NULL, NULL) == 0)
+		r->libvirt_version = g_strdup_printf(
+			"%lu.%lu.%lu", lv / 1000000, lv / 1000 % 1000,
+			lv % 1000);
+	r->env.cache_dir = vtb_cache_dir(&e);
+	if (!r->env.cache_dir)
+		return bad_input(e->message);
+	r->env.agent = vtb_find_agent(&e);
+	if (!r->env.agent)
+		return bad_input(e->message);
+	return 0;
+}
+
+static void build_cells(struct vtb_matrix *r)
+{
+	for (char **b = r->opts.backends; *b; b++) {
+		const struct vtb_backend_ops *be = backend_of(*b);
+		bool kvm = be == &vtb_backend_kvm;
+
+		if (kvm ? !r->env.kvm_ready : !r->env.uml_ready)
+			continue;
+		for (char **w = r->opts.workloads; *w; w++) {
+			char **drivers = r->opts.drivers;
+			char *direct[] = { "direct", NULL };
+
+			if (!kvm)
+				drivers = direct;
+			for (char **d = drivers; *d; d++) {
+				struct vtb_cell *c = g_new0(struct vtb_cell, 1);
+
+				c->env = &r->env;
+				c->backend = be;
+				c->workload = vtb_workload_find(*w);
+				c->driver = g_intern_string(*d);
+				c->accel = kvm ? g_intern_string(r->env.accel)
+					       : "-";
+				c->transport = "-";
+				c->cache = "-";
+				c->samples = g_ptr_array_new_with_free_func(
+					sample_free);
+				g_ptr_array_add(r->cells, c);
+			}
+		}
+	}
+}
+
+static void save(struct vtb_matrix *r)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (r->opts.json && !vtb_results_write_json(r, r->opts.json, &e))
+		g_printerr("vtbench: %s\n", e->message);
+	g_clear_error(&e);
+	if (r->opts.csv && !vtb_results_write_csv(r, r->opts.csv, &e))
+		g_printerr("vtbench: %s\n", e->message);
+}
+
+static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
+{
+	int total = r->opts.warmup + r->opts.runs;
+	g_autofree char *label = vtb_cell_label(c);
+
+	for (int k = 0; k < total && !vtb_interrupted(); k++) {
+		struct vtb_sample *s = g_new0(struct vtb_sample, 1);
+		g_autoptr(GError) e = NULL;
+
+		s->warmup = k < r->opts.warmup;
+		s->ok = c->workload->run(c, s, &e);
+		if (!s->ok)
+			s->error = g_strdup(e ? e->message : "failed");
+		g_ptr_array_add(c->samples, s);
+		if (vtb_interrupted())
+			break;
+		if (!r->opts.quiet) {
+			if (s->ok)
+				g_printerr("[%u/%u] %s: %s %d/%d: %.3f s\n",
+					   idx + 1, r->cells->len, label,
+					   s->warmup ? "warm-up" : "run",
+					   s->warmup ? k + 1
+						     : k - r->opts.warmup + 1,
+					   s->warmup ? r->opts.warmup
+						     : r->opts.runs,
+					   s->seconds);
+			else
+				g_printerr("[%u/%u] %s: run %d failed: %s\n",
+					   idx + 1, r->cells->len, label, k + 1,
+					   s->error);
+		}
+	}
+}
+
+int vtb_cmd_run(int argc, char **argv)
+{
+	struct vtb_matrix r = { 0 };
+	g_autoptr(GError) e = NULL;
+	bool help, failed = false;
+	int rc;
+
+	r.argv = argv;
+	if (!vtb_cli_parse_run(argc - 1, argv + 1, &r.opts, &help, &e)) {
+		rc = bad_input(e->message);
+		goto out;
+	}
+	if (help) {
+		vtb_cli_print_run_help(stdout);
+		rc = 0;
+		goto out;
+	}
+	rc = env_init(&r);
+	if (rc)
+		goto out;
+	rc = prepare_backends(&r, true);
+	if (rc)
+		goto out;
+	build_cells(&r);
+	if (!r.cells->len) {
+		rc = bad_input("nothing to run: no backend is usable here "
+			       "(see `vtbench list`)");
+		goto out;
+	}
+	/* Every appliance first: a bad module is bad input, before any run. */
+	for (guint i = 0; i < r.cells->len; i++) {
+		struct vtb_cell *c = r.cells->pdata[i];
+
+		if (!cell_appliance(c, &e)) {
+			rc = bad_input(e->message);
+			goto out;
+		}
+	}
+	save(&r);
+	for (guint i = 0; i < r.cells->len && !vtb_interrupted(); i++) {
+		run_cell(&r, r.cells->pdata[i], i);
+		save(&r);
+	}
+	r.interrupted = vtb_interrupted();
+	r.finished = now_iso();
+	save(&r);
+	vtb_results_print_table(&r, stdout);
+	for (guint i = 0; i < r.cells->len; i++) {
+		struct vtb_summary s;
+
+		vtb_cell_summary(r.cells->pdata[i], &s);
+		if (s.failed || !s.n)
+			failed = true;
+	}
+	if (r.interrupted) {
+		g_printerr("vtbench: interrupted by signal %d; results so far "
+			   "are saved\n",
+			   vtb_interrupt_signal());
+		rc = 128 + vtb_interrupt_signal();
+	} else {
+		rc = failed ? 3 : 0;
+	}
+out:
+	vtb_cleanup_all();
+	run_clear(&r);
+	return rc;
+}
+
+static int parse_common(struct vtb_matrix *r, int argc, char **argv,
+			const char *usage)
+{
+	g_autoptr(GError) e = NULL;
+	bool help;
+
+	if (!vtb_cli_parse_run(argc - 1, argv + 1, &r->opts, &help, &e))
+		return bad_input(e->message);
+	if (help) {
+		printf("Usage: vtbench %s [--uml-kernel PATH] [--kvm-kernel "
+		       "PATH] [--qemu PATH] ...\n(the kernel and QEMU options "
+		       "of `vtbench run`)\n",
+		       usage);
+		return -1;
+	}
+	return env_init(r);
+}
+
+int vtb_cmd_list(int argc, char **argv)
+{
+	struct vtb_matrix r = { 0 };
+	int rc = parse_common(&r, argc, argv, "list");
+
+	if (rc)
+		goto out;
+	r.opts.quiet = true;
+	rc = prepare_backends(&r, true);
+	if (rc)
+		goto out;
+	printf("Backends:\n");
+	for (int i = 0; vtb_backends[i]; i++) {
+		const struct vtb_backend_ops *be = vtb_backends[i];
+		bool uml = be == &vtb_backend_uml;
+		bool ready = uml ? r.env.uml_ready : r.env.kvm_ready;
+		const char *why = uml ? r.env.uml_reason : r.env.kvm_reason;
+
+		if (!ready)
+			printf("  %-16s no: %s\n", be->name,
+			       why ? why : "not requested");
+		else if (uml)
+			printf("  %-16s yes: %s (%s)\n", be->name,
+			       r.env.uml_kernel.path, r.env.uml_kernel.release);
+		else
+			printf("  %-16s yes: accel %s (%s), driver direct\n",
+			       be->name, r.env.accel, r.env.kvm_verdict);
+	}
+	printf("Transports:\n");
+	for (int i = 0; vtb_transport_names[i].name; i++)
+		printf("  %-16s no: %s (backends: %s)\n",
+		       vtb_transport_names[i].name,
+		       vtb_transport_names[i].missing,
+		       vtb_transport_names[i].backends);
+	printf("Workloads:\n");
+	for (int i = 0; vtb_workload_names[i].name; i++) {
+		const struct vtb_name *n = &vtb_workload_names[i];
+		const struct vtb_workload_ops *w = vtb_workload_find(n->name);
+
+		if (w)
+			printf("  %-16s yes: %s\n", n->name, w->help);
+		else
+			printf("  %-16s no: %s\n", n->name, n->missing);
+	}
+out:
+	vtb_cleanup_all();
+	run_clear(&r);
+	return rc < 0 ? 0 : rc;
+}
+
+int vtb_cmd_probe(int argc, char **argv)
+{
+	struct vtb_matrix r = { 0 };
+	int rc = parse_common(&r, argc, argv, "probe");
+	g_autofree char *nest = NULL;
+
+	if (rc)
+		goto out;
+	r.opts.quiet = true;
+	rc = prepare_backends(&r, true);
+	if (rc)
+		goto out;
+	nest = vtb_hostinfo_nesting(&r.host);
+	printf("host:        %s\n", r.host.kernel);
+	printf("cpu:         %s, %d cores, %.1f GiB\n",
+	       r.host.cpu_model ? r.host.cpu_model : "?", r.host.cores,
+	       r.host.mem_bytes / (double)(1ULL << 30));
+	printf("nesting:     %s\n", nest);
+	printf("/dev/kvm:    %s\n", r.host.dev_kvm ? "present" : "absent");
+	if (r.env.kvm_ready) {
+		printf("KVM usable:  %s: %s\n", r.env.kvm_usable ? "yes" : "no",
+		       r.env.kvm_verdict);
+		printf("kvm accel:   %s\n", r.env.accel);
+		printf("qemu:        %s (%s)\n", r.env.qemu,
+		       r.env.qemu_version);
+		printf("guest:       %s %s%s%s\n", r.env.kvm_kernel.path,
+		       r.env.kvm_kernel.release,
+		       r.env.kvm_pvh ? ", PVH vmlinux " : ", bzImage",
+		       r.env.kvm_pvh ? r.env.kvm_boot_image : "");
+	} else {
+		printf("kvm:         not usable: %s\n", r.env.kvm_reason);
+	}
+	if (r.env.uml_ready)
+		printf("uml:         %s %s (build id %s)\n",
+		       r.env.uml_kernel.path, r.env.uml_kernel.release,
+		       r.env.uml_kernel.build_id ? r.env.uml_kernel.build_id
+						 : "none");
+	else
+		printf("uml:         not usable: %s\n", r.env.uml_reason);
+	printf("libvirt:     %s\n",
+	       r.libvirt_version ? r.libvirt_version : "unknown");
+out:
+	vtb_cleanup_all();
+	run_clear(&r);
+	return rc < 0 ? 0 : rc;
+}

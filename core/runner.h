@@ -1,0 +1,38 @@
+/* `vtbench run`, `list` and `probe`: the matrix and its environment. */
+#ifndef VTB_RUNNER_H
+#define VTB_RUNNER_H
+
+#include "core/hostinfo.h"
+#include "core/vtbench.h"
+
+/* One matrix run: everything the results file records. */
+struct vtb_matrix {
+	struct vtb_opts opts;
+	struct vtb_env env;
+	struct vtb_hostinfo host;
+	GPtrArray *cells; /* struct vtb_cell * */
+	GPtrArray *skipped; /* char *: "kvm: why not" */
+	char **argv; /* the command line, for the record */
+	char *started; /* ISO 8601 */
+	char *finished; /* NULL while running */
+	bool interrupted;
+	char *libvirt_version;
+};
+
+int vtb_cmd_run(int argc, char **argv);
+int vtb_cmd_list(int argc, char **argv);
+int vtb_cmd_probe(int argc, char **argv);
+
+/* Summary of a cell's measured (non-warm-up, ok) samples. */
+struct vtb_summary {
+	int n; /* ok measured samples */
+	int failed; /* failed measured samples */
+	double median, min, max, mean, stddev;
+};
+void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s);
+/* Median of phase @name over ok measured samples; FALSE when none. */
+gboolean vtb_cell_phase_median(const struct vtb_cell *c, const char *name,
+			       double *out);
+char *vtb_cell_label(const struct vtb_cell *c);
+
+#endif

@@ -1,0 +1,70 @@
+/* The QEMU command line and the guest kernel command line for kvm. */
+#include <string.h>
+
+#include "core/proc.h"
+#include "kvm/kvm.h"
+
+GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
+{
+	GStrvBuilder *b = g_strv_builder_new();
+	bool kvm = strcmp(c->accel, "kvm") == 0;
+	GStrv argv;
+
+	g_strv_builder_add(b, c->qemu);
+	g_strv_builder_addv(b, (const char *[]){ "-nodefaults",
+						 "-no-user-config", "-display",
+						 "none", "-no-reboot", NULL });
+	g_strv_builder_add(b, "-machine");
+	vtb_strv_take(b, g_strdup_printf("pc,accel=%s", c->accel));
+	g_strv_builder_add(b, "-cpu");
+	g_strv_builder_add(b, kvm ? "host" : "qemu64");
+	g_strv_builder_add(b, "-m");
+	vtb_strv_take(b, g_strdup_printf("%d", c->mem_mb));
+	g_strv_builder_addv(b, (const char *[]){ "-smp", "1", "-kernel",
+						 c->kernel, "-initrd",
+						 c->initrd, "-append",
+						 c->append, NULL });
+	g_strv_builder_add(b, "-chardev");
+	vtb_strv_take(b, g_strdup_printf("file,id=vtbcon,path=%s",
+					       c->console_log));
+	g_strv_builder_addv(b, (const char *[]){ "-serial", "chardev:vtbcon",
+						 NULL });
+	/* The control channel: its own virtio-serial port, never the
+	 * transport under test. */
+	g_strv_builder_addv(b, (const char *[]){ "-device",
+						 "virtio-serial-pci,id=vtbser",
+						 NULL });
+	g_strv_builder_add(b, "-chardev");
+	vtb_strv_take(b, g_strdup_printf("socket,id=vtbctl,path=%s",
+					       c->ctl_sock));
+	g_strv_builder_addv(b,
+			    (const char *[]){ "-device",
+					      "virtserialport,bus=vtbser.0,"
+					      "chardev=vtbctl,name=vtb.ctl",
+					      NULL });
+	argv = g_strv_builder_end(b);
+	g_strv_builder_unref(b);
+	return argv;
+}
+
+char *vtb_kvm_append(const char *accel, const char *extra)
+{
+	GString *s = g_string_new("console=ttyS0 quiet panic=-1 "
+				  "vtb.ctl=vport:vtb.ctl vtb.off=reboot");
+
+	/*
+	 * Under TCG every boot-time self-test and calibration is emulated
+	 * instruction by instruction (libguestfs adds the same).
+	 */
+	if (strcmp(accel, "tcg") == 0)
+		g_string_append(s, " cryptomgr.notests tsc=reliable "
+				   "no_timer_check");
+	if (extra && *extra)
+		g_string_append_printf(s, " %s", extra);
+	return g_string_free(s, FALSE);
+}
+
+double vtb_kvm_default_timeout(const char *accel)
+{
+	return strcmp(accel, "kvm") == 0 ? 20 : 60;
+}

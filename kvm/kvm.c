@@ -1,0 +1,321 @@
+/* KVM/QEMU backend, driver `direct`: vtbench spawns qemu-system-x86_64. */
+#include "kvm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/channel.h"
+#include "core/kernels.h"
+
+char *vtb_qemu_version(const char *qemu)
+{
+	const char *argv[] = { qemu, "--version", NULL };
+	g_autofree char *out = NULL;
+	g_autoptr(GError) e = NULL;
+	int status = 0;
+	char *nl;
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+			  NULL, NULL, &out, NULL, &status, &e) ||
+	    !g_spawn_check_wait_status(status, NULL) || !out)
+		return NULL;
+	nl = strchr(out, '\n');
+	if (nl)
+		*nl = 0;
+	return g_strdup(g_strstrip(out));
+}
+
+/* Find or extract the PVH vmlinux for a bzImage, cached by content. */
+static gboolean pick_boot_image(struct vtb_env *env, GError **err)
+{
+	struct vtb_kernel_info *k = &env->kvm_kernel;
+	g_autofree char *data = NULL;
+	g_autofree char *dir = NULL, *dest = NULL, *pvhmark = NULL;
+	gsize len;
+	gboolean pvh = FALSE;
+	gint64 t0 = g_get_monotonic_time();
+
+	if (k->kind == VTB_KERNEL_VMLINUX) {
+		if (!k->has_pvh) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+				    "--kvm-kernel %s: a vmlinux without the "
+				    "PVH entry note cannot be booted by QEMU; "
+				    "give the bzImage",
+				    k->path);
+			return FALSE;
+		}
+		env->kvm_boot_image = g_strdup(k->path);
+		env->kvm_pvh = true;
+		return TRUE;
+	}
+	if (!g_file_get_contents(k->path, &data, &len, err))
+		return FALSE;
+	dir = g_build_filename(env->cache_dir, "vmlinux", NULL);
+	g_mkdir_with_parents(dir, 0700);
+	{
+		g_autofree char *key = g_compute_checksum_for_data(
+			G_CHECKSUM_SHA256, (const guchar *)data, len);
+
+		dest = g_strdup_printf("%s/%.32s.elf", dir, key);
+		pvhmark = g_strdup_printf("%s/%.32s.nopvh", dir, key);
+	}
+	if (g_file_test(dest, G_FILE_TEST_EXISTS)) {
+		pvh = TRUE;
+	} else if (!g_file_test(pvhmark, G_FILE_TEST_EXISTS)) {
+		g_autoptr(GError) e = NULL;
+
+		if (!vtb_bzimage_extract(k->path, dest, &pvh, &e)) {
+			/* Booting the bzImage still works, only slower. */
+			g_printerr("vtbench: %s: no vmlinux extracted (%s); "
+				   "booting the bzImage\n",
+				   k->path, e->message);
+			pvh = FALSE;
+		}
+		if (!pvh) {
+			unlink(dest);
+			g_file_set_contents(pvhmark, "", 0, NULL);
+		}
+	}
+	env->kvm_pvh = pvh;
+	env->kvm_boot_image = g_strdup(pvh ? dest : k->path);
+	env->kvm_prepare_s = (g_get_monotonic_time() - t0) / 1e6;
+	return TRUE;
+}
+
+static gboolean kvm_prepare(struct vtb_env *env, GError **err)
+{
+	struct vtb_opts *o = env->opts;
+	g_autofree char *found = NULL, *found_mods = NULL;
+	g_autoptr(GError) e = NULL;
+	const char *path = o->kvm_kernel;
+
+	env->qemu = vtb_find_program(o->qemu);
+	if (!env->qemu) {
+		g_set_error(err, VTB_ERROR,
+			    strcmp(o->qemu, "qemu-system-x86_64") == 0
+				    ? VTB_ERR_UNAVAILABLE
+				    : VTB_ERR_USAGE,
+			    "--qemu %s: no such program (install "
+			    "qemu-system-x86)",
+			    o->qemu);
+		return FALSE;
+	}
+	env->qemu_version = vtb_qemu_version(env->qemu);
+	if (!env->qemu_version) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+			    "--qemu %s: `--version` failed: not a working QEMU",
+			    env->qemu);
+		return FALSE;
+	}
+	if (!path) {
+		found = vtb_default_kvm_kernel(env->cache_dir, &found_mods);
+		if (!found) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
+				    "no guest kernel found in /boot or %s/"
+				    "kernels (run ./bootstrap, or give "
+				    "--kvm-kernel)",
+				    env->cache_dir);
+			return FALSE;
+		}
+		path = found;
+	}
+	if (!vtb_kernel_identify(path, &env->kvm_kernel, &e)) {
+		g_set_error(err, VTB_ERROR,
+			    o->kvm_kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
+			    "--kvm-kernel %s", e->message);
+		return FALSE;
+	}
+	if (env->kvm_kernel.kind == VTB_KERNEL_UML) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+			    "--kvm-kernel %s: a UML kernel, not a guest kernel "
+			    "for QEMU (give it as --uml-kernel)",
+			    path);
+		return FALSE;
+	}
+	if (o->kvm_modules) {
+		if (!g_file_test(o->kvm_modules, G_FILE_TEST_IS_DIR)) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+				    "--kvm-modules %s: not a directory",
+				    o->kvm_modules);
+			return FALSE;
+		}
+		env->kvm_modules = g_strdup(o->kvm_modules);
+	} else if (found_mods) {
+		env->kvm_modules = g_steal_pointer(&found_mods);
+	} else {
+		env->kvm_modules = vtb_kvm_modules_for(
+			env->kvm_kernel.path, env->kvm_kernel.release);
+		if (!env->kvm_modules) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+				    "--kvm-kernel %s: no modules for %s found "
+				    "(give --kvm-modules)",
+				    path, env->kvm_kernel.release);
+			return FALSE;
+		}
+	}
+	return pick_boot_image(env, err);
+}
+
+static const char *kvm_modules_dir(const struct vtb_env *env)
+{
+	return env->kvm_modules;
+}
+
+static const char *kvm_release(const struct vtb_env *env)
+{
+	return env->kvm_kernel.release;
+}
+
+static int listen_unix(const char *path, GError **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 1) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "listen on %s: %s",
+			    path, g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Accept QEMU's connection, or notice that QEMU died, by the deadline. */
+static int accept_vmm(struct vtb_vm *vm, int lfd, GError **err)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
+				       { .fd = vm->child.pidfd,
+					 .events = POLLIN } };
+		gint64 left = vm->deadline_us - g_get_monotonic_time();
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd >= 0)
+			return fd;
+		if (vtb_interrupted()) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_INTERRUPTED,
+				    "interrupted by signal %d",
+				    vtb_interrupt_signal());
+			return -1;
+		}
+		if (left <= 0) {
+			g_autofree char *ctx = vtb_vm_console_context(vm);
+
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "qemu did not connect its control socket "
+				    "in time%s",
+				    ctx);
+			return -1;
+		}
+		poll(p, p[1].fd >= 0 ? 2 : 1, (int)MIN(left / 1000 + 1, 500));
+		if (p[1].revents && !p[0].revents) {
+			g_autofree char *how = NULL;
+			g_autofree char *ctx = NULL;
+
+			vtb_child_wait(&vm->child, 2000);
+			how = vtb_child_describe_status(&vm->child);
+			ctx = vtb_vm_console_context(vm);
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "qemu %s before connecting%s", how, ctx);
+			return -1;
+		}
+	}
+}
+
+gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
+			    GError **err)
+{
+	struct vtb_env *env = vm->cell->env;
+	g_autofree char *sock = g_build_filename(vm->dir, "ctl.sock", NULL);
+	g_autofree char *append = vtb_kvm_append(accel, NULL);
+	g_autofree char *qlog = g_build_filename(vm->dir, "qemu.log", NULL);
+	g_auto(GStrv) argv = NULL;
+	struct vtb_msg m;
+	int lfd, log_fd;
+	gboolean ok;
+
+	lfd = listen_unix(sock, err);
+	if (lfd < 0)
+		return FALSE;
+	log_fd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	argv = vtb_qemu_argv(&(struct vtb_qemu_cfg){
+		.qemu = env->qemu,
+		.accel = accel,
+		.kernel = env->kvm_boot_image,
+		.initrd = vm->cell->appliance.initrd,
+		.append = append,
+		.mem_mb = env->opts->mem_mb,
+		.console_log = vm->console_log,
+		.ctl_sock = sock,
+	});
+	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd,
+			     NULL, 0, NULL, err);
+	if (log_fd >= 0)
+		close(log_fd);
+	if (!ok) {
+		close(lfd);
+		return FALSE;
+	}
+	vm->t_spawn_us = vm->child.t_spawn_us;
+	vm->ctl_fd = accept_vmm(vm, lfd, err);
+	close(lfd);
+	if (vm->ctl_fd < 0) {
+		/* QEMU's own complaint is the best reason there is. */
+		g_autofree char *qtail = vtb_tail_file(qlog, 2);
+
+		if (*qtail && err && *err)
+			g_prefix_error(err, "%s: ", g_strdelimit(qtail, "\n",
+								 ' '));
+		return FALSE;
+	}
+	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err)) {
+		g_autofree char *qtail = vtb_tail_file(qlog, 2);
+
+		if (*qtail)
+			g_prefix_error(err, "qemu: %s: ",
+				       g_strdelimit(qtail, "\n", ' '));
+		return FALSE;
+	}
+	vm->t_hello_us = g_get_monotonic_time();
+	vm->hello = m.u.hello;
+	return TRUE;
+}
+
+static gboolean kvm_boot(struct vtb_vm *vm, GError **err)
+{
+	return vtb_kvm_boot_accel(vm, vm->cell->accel, err);
+}
+
+static void kvm_cleanup(struct vtb_vm *vm)
+{
+}
+
+static const char *const kvm_base_modules[] = { "virtio_pci",
+						"virtio_console", NULL };
+
+const struct vtb_backend_ops vtb_backend_kvm = {
+	.name = "kvm",
+	.help = "QEMU with KVM, or TCG where KVM is missing or unusable",
+	.prepare = kvm_prepare,
+	.base_modules = kvm_base_modules,
+	.modules_dir = kvm_modules_dir,
+	.release = kvm_release,
+	.boot = kvm_boot,
+	.cleanup = kvm_cleanup,
+};

@@ -1,0 +1,143 @@
+/* The vtbench wire protocol: the only thing host and guest agent share. */
+#ifndef VTB_PROTO_H
+#define VTB_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Framing: every message is a 12-byte header followed by a payload.
+ *
+ *   u32 magic    VTB_MAGIC ("VTB1" little-endian)
+ *   u16 type     enum vtb_msg_type
+ *   u16 flags    must be 0 (reserved)
+ *   u32 length   payload bytes, <= VTB_MSG_MAX_PAYLOAD
+ *
+ * All integers are little-endian.  Payload fields are encoded in the order
+ * of the struct members below: integers at their natural width, strings as
+ * u16 length + bytes (no NUL, no embedded NUL, shorter than the array).
+ * A payload must be consumed exactly: trailing bytes are an error.
+ *
+ * Message numbers are never reused.  A change to any payload bumps
+ * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
+ */
+#define VTB_MAGIC 0x31425456u /* "VTB1" */
+#define VTB_PROTO_VERSION 1u
+#define VTB_HDR_SIZE 12u
+#define VTB_MSG_MAX_PAYLOAD 4096u
+#define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
+
+enum vtb_msg_type {
+	VTB_MSG_HELLO = 1,  /* guest -> host, first message on the channel */
+	VTB_MSG_ERROR = 2,  /* guest -> host, a step failed; guest powers off */
+	VTB_MSG_RUN = 3,    /* host -> guest, run one workload */
+	VTB_MSG_RESULT = 4, /* guest -> host, outcome of RUN */
+	VTB_MSG_POWEROFF = 5, /* host -> guest, sync and power off */
+	VTB_MSG_BYE = 6,      /* guest -> host, about to power off */
+	VTB_MSG_READY = 7,    /* guest -> host, data endpoint open, send now */
+	VTB_MSG_TYPE_MAX_ = 8 /* first unused number */
+};
+
+#define VTB_STR_SHORT 64
+#define VTB_STR_LONG 256
+
+/* CLOCK_BOOTTIME nanoseconds, read by the agent. */
+struct vtb_hello {
+	uint32_t version;      /* VTB_PROTO_VERSION of the agent */
+	uint64_t t_entry_ns;   /* agent's main() entered */
+	uint64_t t_modules_ns; /* all modules loaded */
+	uint64_t t_hello_ns;   /* just before HELLO was written */
+	uint32_t modules_loaded;
+	char release[VTB_STR_SHORT]; /* uname -r of the guest kernel */
+	char agent_version[VTB_STR_SHORT];
+};
+
+struct vtb_error {
+	int32_t err;		  /* positive errno, 0 when not an errno */
+	char step[VTB_STR_SHORT]; /* e.g. "finit_module virtio_console" */
+	char detail[VTB_STR_LONG];
+};
+
+/* Workload numbers are part of the protocol: never reuse them. */
+enum vtb_work {
+	VTB_WORK_NONE = 0, /* do nothing, answer RESULT (used for sanity) */
+	VTB_WORK_SINK = 1, /* read `size` bytes from `path`, hash, discard */
+	VTB_WORK_COPY = 2, /* read from `path`, write to `path2`, fsync */
+	VTB_WORK_GEN = 3,  /* generate `size` bytes, write to `path2`, fsync */
+	VTB_WORK_ECHO = 4, /* echo messages of `block` bytes on `path` */
+	VTB_WORK_MAX_ = 5
+};
+
+#define VTB_RUN_F_RAW_TTY 0x1u	/* put `path` in raw mode (serial lines) */
+#define VTB_RUN_F_NOVERIFY 0x2u /* skip hashing */
+#define VTB_RUN_F_RANDOM 0x4u	/* payload from the seeded PRNG, not zeros */
+
+struct vtb_run {
+	uint32_t work;		   /* enum vtb_work */
+	uint32_t flags;		   /* VTB_RUN_F_* */
+	uint64_t size;		   /* bytes */
+	uint64_t seed;		   /* PRNG seed for VTB_RUN_F_RANDOM */
+	uint32_t block;		   /* I/O block size in bytes */
+	char path[VTB_STR_SHORT];  /* source device/file in the guest */
+	char path2[VTB_STR_SHORT]; /* destination, "" when none */
+};
+
+struct vtb_result {
+	int32_t err;	     /* 0 ok, else positive errno */
+	uint64_t bytes;	     /* bytes moved */
+	uint64_t hash;	     /* XXH3-64 of the bytes, 0 when not verified */
+	uint64_t t_start_ns; /* guest CLOCK_BOOTTIME */
+	uint64_t t_end_ns;
+	uint32_t cpu_busy_permille; /* guest CPU busy during the run */
+	char detail[VTB_STR_LONG];  /* where it failed, or "" */
+};
+
+struct vtb_bye {
+	uint64_t t_ns;
+};
+
+struct vtb_msg {
+	uint16_t type;
+	union {
+		struct vtb_hello hello;
+		struct vtb_error error;
+		struct vtb_run run;
+		struct vtb_result result;
+		struct vtb_bye bye;
+	} u;
+};
+
+/*
+ * Encode @m into @buf (capacity @cap).  Returns the number of bytes written,
+ * -EINVAL for an unknown type or a string that does not fit its array, or
+ * -ENOSPC when @cap is too small.
+ */
+int vtb_msg_encode(const struct vtb_msg *m, uint8_t *buf, size_t cap);
+
+/*
+ * Decode one message from the @len bytes at @buf.  Returns the number of
+ * bytes consumed (> 0) when a whole message was decoded into @out, 0 when
+ * more bytes are needed (a prefix of a valid message), or -EBADMSG for bad
+ * magic, non-zero flags, an unknown type, an oversized length, a truncated
+ * or overlong field, an unterminated/NUL-containing string or trailing
+ * payload bytes.  Never reads past @buf + @len.
+ */
+int vtb_msg_decode(const uint8_t *buf, size_t len, struct vtb_msg *out);
+
+/* "HELLO", "ERROR", ...; "UNKNOWN" for anything else. Never NULL. */
+const char *vtb_msg_type_name(unsigned type);
+
+/*
+ * The VTB_RUN_F_RANDOM payload, which host and agent must both produce:
+ * byte i of the stream for @seed is byte (i % 8) of the little-endian u64
+ * splitmix64_mix(seed + (i / 8 + 1) * VTB_PAYLOAD_GAMMA), where
+ * splitmix64_mix(z) is z ^= z >> 30; z *= 0xbf58476d1ce4e5b9;
+ * z ^= z >> 27; z *= 0x94d049bb133111eb; z ^= z >> 31 (mod 2^64).  That is
+ * the splitmix64 sequence seeded with @seed, 8 bytes per output.  Being a
+ * function of the offset, any block size gives the same stream.
+ * Writes the @len bytes starting at stream offset @off into @buf.
+ */
+#define VTB_PAYLOAD_GAMMA 0x9e3779b97f4a7c15u
+void vtb_payload_fill(uint8_t *buf, size_t len, uint64_t off, uint64_t seed);
+
+#endif
