@@ -45,7 +45,7 @@ static void fail_vmm_gone(struct vtb_vm *vm, GError **err, const char *what)
 
 	vtb_child_wait(&vm->child, 2000);
 	how = vtb_child_describe_status(&vm->child);
-	fail_run(vm, err, "%s: %s %s", what, vm->cell->backend->name, how);
+	fail_run(vm, err, "%s: %s %s", what, vm->child.name, how);
 }
 
 static int wait_fd(struct vtb_vm *vm, short events, gint64 deadline_us,

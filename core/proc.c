@@ -147,6 +147,11 @@ gboolean vtb_child_spawn(struct vtb_child *c, const char *const *argv,
 	c->pid = 0;
 	c->pidfd = -1;
 	c->reaped = false;
+	{
+		g_autofree char *base = g_path_get_basename(argv[0]);
+
+		g_strlcpy(c->name, base, sizeof(c->name));
+	}
 	if (!path) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
 			    "run %s: program not found", argv[0]);

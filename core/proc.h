@@ -18,6 +18,7 @@ struct vtb_child {
 	int status; /* wait status once reaped */
 	bool reaped;
 	gint64 t_spawn_us; /* g_get_monotonic_time() just before fork */
+	char name[32]; /* basename of the program, for messages */
 };
 
 /*

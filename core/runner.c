@@ -141,6 +141,7 @@ static void env_clear(struct vtb_env *env)
 	g_free(env->qemu_version);
 	g_free(env->kvm_verdict);
 	g_free(env->accel);
+	g_free(env->kvm_cpu);
 }
 
 static void run_clear(struct vtb_matrix *r)

@@ -71,6 +71,7 @@ struct vtb_env {
 	bool kvm_usable; /* the KVM boot test passed */
 	char *kvm_verdict; /* its one-line reason */
 	char *accel; /* "kvm" or "tcg": what the kvm backend uses */
+	char *kvm_cpu; /* -cpu model that passed the KVM test, or NULL */
 	double kvm_prepare_s; /* vmlinux extraction/cache lookup */
 };
 

@@ -17,7 +17,7 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 	g_strv_builder_add(b, "-machine");
 	vtb_strv_take(b, g_strdup_printf("pc,accel=%s", c->accel));
 	g_strv_builder_add(b, "-cpu");
-	g_strv_builder_add(b, kvm ? "host" : "qemu64");
+	g_strv_builder_add(b, c->cpu ? c->cpu : kvm ? "host" : "qemu64");
 	g_strv_builder_add(b, "-m");
 	vtb_strv_take(b, g_strdup_printf("%d", c->mem_mb));
 	g_strv_builder_addv(b, (const char *[]){ "-smp", "1", "-kernel",

@@ -238,8 +238,22 @@ static int accept_vmm(struct vtb_vm *vm, int lfd, GError **err)
 	}
 }
 
+/* QEMU's first line of complaint on stderr, or NULL. */
+static char *qemu_complaint(const char *qlog)
+{
+	g_autofree char *data = NULL;
+	char *nl;
+
+	if (!g_file_get_contents(qlog, &data, NULL, NULL) || !*data)
+		return NULL;
+	nl = strchr(data, '\n');
+	if (nl)
+		*nl = 0;
+	return g_strdup(g_strstrip(data));
+}
+
 gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
-			    GError **err)
+			    const char *cpu, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
 	g_autofree char *sock = g_build_filename(vm->dir, "ctl.sock", NULL);
@@ -257,6 +271,7 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 	argv = vtb_qemu_argv(&(struct vtb_qemu_cfg){
 		.qemu = env->qemu,
 		.accel = accel,
+		.cpu = cpu,
 		.kernel = env->kvm_boot_image,
 		.initrd = vm->cell->appliance.initrd,
 		.append = append,
@@ -277,19 +292,17 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 	close(lfd);
 	if (vm->ctl_fd < 0) {
 		/* QEMU's own complaint is the best reason there is. */
-		g_autofree char *qtail = vtb_tail_file(qlog, 2);
+		g_autofree char *qerr = qemu_complaint(qlog);
 
-		if (*qtail && err && *err)
-			g_prefix_error(err, "%s: ", g_strdelimit(qtail, "\n",
-								 ' '));
+		if (qerr)
+			g_prefix_error(err, "%s: ", qerr);
 		return FALSE;
 	}
 	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err)) {
-		g_autofree char *qtail = vtb_tail_file(qlog, 2);
+		g_autofree char *qerr = qemu_complaint(qlog);
 
-		if (*qtail)
-			g_prefix_error(err, "qemu: %s: ",
-				       g_strdelimit(qtail, "\n", ' '));
+		if (qerr)
+			g_prefix_error(err, "%s: ", qerr);
 		return FALSE;
 	}
 	vm->t_hello_us = g_get_monotonic_time();
@@ -299,7 +312,13 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 
 static gboolean kvm_boot(struct vtb_vm *vm, GError **err)
 {
-	return vtb_kvm_boot_accel(vm, vm->cell->accel, err);
+	struct vtb_env *env = vm->cell->env;
+
+	return vtb_kvm_boot_accel(vm, vm->cell->accel,
+				  g_str_equal(vm->cell->accel, "kvm")
+					  ? env->kvm_cpu
+					  : NULL,
+				  err);
 }
 
 static void kvm_cleanup(struct vtb_vm *vm)

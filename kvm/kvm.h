@@ -9,6 +9,7 @@
 struct vtb_qemu_cfg {
 	const char *qemu;
 	const char *accel; /* "kvm" or "tcg" */
+	const char *cpu; /* -cpu model; NULL: host for kvm, qemu64 for tcg */
 	const char *kernel; /* PVH vmlinux or bzImage */
 	const char *initrd;
 	const char *append; /* whole kernel command line */
@@ -40,6 +41,6 @@ char *vtb_qemu_version(const char *qemu);
 
 /* Boot helpers shared with the accel test. */
 gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
-			    GError **err);
+			    const char *cpu, GError **err);
 
 #endif
