@@ -129,7 +129,7 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 	if (!vtb_kernel_identify(path, &env->kvm_kernel, &e)) {
 		g_set_error(err, VTB_ERROR,
 			    o->kvm_kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
-			    "--kvm-kernel %s", e->message);
+			    "--kvm-kernel: %s", e->message);
 		return FALSE;
 	}
 	if (env->kvm_kernel.kind == VTB_KERNEL_UML) {

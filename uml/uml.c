@@ -56,7 +56,7 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 		 * missing means UML is not installed here. */
 		g_set_error(err, VTB_ERROR,
 			    o->uml_kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
-			    "--uml-kernel %s", e->message);
+			    "--uml-kernel: %s", e->message);
 		return FALSE;
 	}
 	if (env->uml_kernel.kind != VTB_KERNEL_UML) {

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Integration: each bad input gives one line naming it, exit 2, no leftovers.
+. "$(dirname "$0")/lib.sh"
+
+expect_bad() { # expect_bad 'WORDS IN MESSAGE' ARGS...
+	local want=$1; shift
+	run_vtb run --runs 1 --warmup 0 "$@"
+	local lines
+	lines=$(printf '%s\n' "$ERR" | grep -c .)
+	if [ "$RC" -eq 2 ] && [ "$lines" -eq 1 ] &&
+	   printf '%s' "$ERR" | grep -q -- "$want"; then
+		ok "$* -> exit 2: $ERR"
+	else
+		not_ok "$* -> rc=$RC lines=$lines (want 2, 1 line with '$want'): $ERR"
+	fi
+	no_leftovers "$*"
+}
+
+KVM_KERNEL=$(ls -1 /boot/vmlinuz-* "${VTBENCH_CACHE_DIR:-$HOME/.cache/vtbench}"/kernels/*/boot/vmlinuz-* 2>/dev/null | head -n1)
+
+expect_bad "No such file" --backend uml --uml-kernel /nonexistent/linux
+expect_bad "not a Linux kernel" --backend uml --uml-kernel /bin/true
+expect_bad "[bB][zZ][iI]mage" --backend uml --uml-kernel "$KVM_KERNEL"
+expect_bad "UML kernel" --backend kvm --accel tcg --kvm-kernel /usr/bin/linux.uml
+expect_bad "no such program" --backend kvm --accel tcg --qemu /nonexistent/qemu-system-x86_64
+expect_bad "unknown backend 'vmware'" --backend vmware
+expect_bad "unknown workload 'boot'" --workload boot
+expect_bad "unknown option --frobnicate" --frobnicate
+expect_bad "must be at least 1" --runs 0
+expect_bad "not a directory" --backend kvm --accel tcg --kvm-modules /nonexistent
+
+# Broken modules: a copy of the guest kernel's module tree with one module
+# damaged.  The closure needs virtio_console and its dependencies.
+REL=${KVM_KERNEL##*/vmlinuz-}
+SRC=$(dirname "$(dirname "$KVM_KERNEL")")/lib/modules/$REL
+[ -d "$SRC" ] || SRC=/lib/modules/$REL
+mkmods() {
+	rm -rf "$T/mods"
+	mkdir -p "$T/mods"
+	find "$SRC" -name 'virtio*.ko*' -exec cp {} "$T/mods/" \;
+}
+mkmods
+head -c 3000 "$T/mods/virtio_console.ko" >"$T/mods/cut" && mv "$T/mods/cut" "$T/mods/virtio_console.ko"
+expect_bad "virtio_console" --backend kvm --accel tcg --kvm-modules "$T/mods"
+mkmods
+echo "this is not an ELF object" >"$T/mods/virtio_console.ko"
+expect_bad "not ELF\|not a kernel module" --backend kvm --accel tcg --kvm-modules "$T/mods"
+mkmods
+# Same length, another release: the module no longer matches the kernel.
+perl -0777 -pi -e 's/vermagic=\Q'"$REL"'\E/"vermagic=" . ("9" x length("'"$REL"'"))/e' "$T/mods/virtio_ring.ko"
+expect_bad "vermagic" --backend kvm --accel tcg --kvm-modules "$T/mods"
+mkmods
+rm "$T/mods/virtio_ring.ko"
+expect_bad "virtio_ring" --backend kvm --accel tcg --kvm-modules "$T/mods"
+
+# --accel kvm where KVM is not usable: exit 2 with the test's reason.
+"$VTB" probe >"$T/probe" 2>&1
+if grep -q '^KVM usable:  no' "$T/probe"; then
+	expect_bad "KVM is not usable here" --backend kvm --accel kvm
+else
+	run_vtb run --backend kvm --accel kvm --runs 1 --warmup 0
+	check "--accel kvm on a host where KVM works" [ "$RC" -eq 0 ]
+fi
+
+# Subcommands.
+run_vtb frobnicate
+check "unknown command -> 2" [ "$RC" -eq 2 ]
+run_vtb compare a.json b.json
+check "compare not in this version -> 2" [ "$RC" -eq 2 ]
+run_vtb run --help
+check "run --help -> 0 and lists --uml-kernel" [ "$RC" -eq 0 -a -n "$(printf '%s' "$OUT" | grep -- --uml-kernel)" ]
+finish

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Integration: SIGINT during boot and a VMM killed mid-run leave nothing.
+. "$(dirname "$0")/lib.sh"
+
+# Wait up to 30 s for a VMM process started under our TMPDIR.
+wait_vmm() {
+	for _ in $(seq 300); do
+		pgrep -f "$1.*$TMPDIR|$TMPDIR.*$1" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+for be in uml kvm; do
+	case $be in uml) pat=linux.uml ;; kvm) pat=qemu-system ;; esac
+	"$VTB" run --backend $be --accel tcg --runs 20 --warmup 0 --json "$T/int-$be.json" >"$T/out" 2>"$T/err" &
+	pid=$!
+	if wait_vmm "$pat"; then ok "$be: VMM started"; else not_ok "$be: VMM never started"; fi
+	kill -INT $pid
+	for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $pid 2>/dev/null; then
+		not_ok "$be: vtbench still running 10 s after SIGINT"
+		kill -KILL $pid
+	fi
+	wait $pid
+	rc=$?
+	check "$be: SIGINT -> exit 130 (rc=$rc)" [ "$rc" -eq 130 ]
+	check "$be: results saved, marked interrupted" [ "$(jqf .interrupted "$T/int-$be.json")" = true ]
+	no_leftovers "$be SIGINT"
+done
+
+# The VMM killed behind vtbench's back: a failed sample with the reason.
+"$VTB" run --backend kvm --accel tcg --runs 2 --warmup 0 --json "$T/kill.json" >"$T/out" 2>"$T/err" &
+pid=$!
+wait_vmm qemu-system && pkill -KILL -f "qemu-system.*$TMPDIR"
+wait $pid
+rc=$?
+check "VMM killed -> exit 3 (rc=$rc)" [ "$rc" -eq 3 ]
+check "failed sample names the signal" grep -q 'killed by signal 9' "$T/kill.json"
+no_leftovers "VMM killed"
+finish
