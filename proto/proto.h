@@ -78,7 +78,7 @@ struct vtb_run {
 	uint64_t size;		   /* bytes */
 	uint64_t seed;		   /* PRNG seed for VTB_RUN_F_RANDOM */
 	uint32_t block;		   /* I/O block size in bytes */
-	char path[VTB_STR_SHORT];  /* source device/file in the guest */
+	char path[VTB_STR_SHORT];  /* source device/file, or vport:NAME */
 	char path2[VTB_STR_SHORT]; /* destination, "" when none */
 };
 

@@ -1,0 +1,896 @@
+/* vtbench guest agent: PID 1 of the appliance, runs workloads for the host. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define XXH_STATIC_LINKING_ONLY /* for a static XXH3_state_t: no malloc */
+#include <xxhash.h>
+
+#include "proto/proto.h"
+
+#define AGENT_VERSION "0.1"
+#define MODULES_DIR "/vtb/modules"
+#define CTL_WAIT_NS (10 * 1000000000ull)
+#define CTL_POLL_NS (5 * 1000000l)
+#define DEFAULT_BLOCK (1u << 20)
+#define MAX_BLOCK (8u << 20)
+
+#define NORETURN __attribute__((noreturn))
+#define PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+static int ctl_fd = -1;
+static int off_how = RB_POWER_OFF;
+static int debug;
+
+/* Data goes straight from read() to here; one buffer, never reallocated. */
+static uint8_t iobuf[MAX_BLOCK] __attribute__((aligned(4096)));
+static XXH3_state_t hash_state;
+
+/* The first thing that went wrong before the control channel was open. */
+static struct {
+	int set;
+	int err;
+	char step[VTB_STR_SHORT];
+	char detail[VTB_STR_LONG];
+} early;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(long ns)
+{
+	struct timespec ts = {0, ns};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Best effort: the console may be missing, and nothing may depend on it. */
+PRINTF(1, 2) static void logmsg(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "vtbench-agent: ");
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return; /* nowhere left to complain */
+}
+
+/* Copy @src into @dst of @size, truncated: strings in messages are bounded. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read until @want bytes, end of file or an error; *got says how many. */
+static int read_full(int fd, uint8_t *buf, size_t want, size_t *got)
+{
+	*got = 0;
+	while (*got < want) {
+		ssize_t n = read(fd, buf + *got, want - *got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+/* ---- stopping ---- */
+
+NORETURN static void power_off(void)
+{
+	sync();
+	reboot(off_how);
+	logmsg("error: reboot: %s", strerror(errno));
+	/* PID 1 must never exit: that would panic the guest. */
+	for (;;)
+		pause();
+}
+
+static int send_to(int fd, const struct vtb_msg *m);
+
+/* Report @step failed to the host (if it can hear) and power off. */
+NORETURN static void stop(int err, const char *step, const char *detail,
+			  int log)
+{
+	struct vtb_msg m = {.type = VTB_MSG_ERROR};
+	int fd = ctl_fd;
+
+	if (log)
+		logmsg("error: %s: %s (errno %d)", step, detail, err);
+	if (fd >= 0) {
+		/* No second ERROR if this one cannot be written either. */
+		ctl_fd = -1;
+		m.u.error.err = err;
+		copy_str(m.u.error.step, sizeof(m.u.error.step), step);
+		copy_str(m.u.error.detail, sizeof(m.u.error.detail), detail);
+		send_to(fd, &m);
+	}
+	power_off();
+}
+
+NORETURN static void fail_with(int err, const char *step, const char *detail)
+{
+	stop(err, step, detail, 1);
+}
+
+/* Fail @step (printf-style) with @err, explained by strerror. */
+PRINTF(2, 3) NORETURN static void fail(int err, const char *fmt, ...)
+{
+	char step[VTB_STR_SHORT];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(step, sizeof(step), fmt, ap);
+	va_end(ap);
+	fail_with(err, step, err ? strerror(err) : "");
+}
+
+/*
+ * Before the control channel is open an error cannot be reported yet; keep
+ * the first one, carry on as far as possible, and report it once the host
+ * can hear it.
+ */
+PRINTF(2, 3) static void note_early(int err, const char *fmt, ...)
+{
+	char step[VTB_STR_SHORT];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(step, sizeof(step), fmt, ap);
+	va_end(ap);
+	logmsg("error: %s: %s (errno %d)", step, strerror(err), err);
+	if (early.set)
+		return;
+	early.set = 1;
+	early.err = err;
+	copy_str(early.step, sizeof(early.step), step);
+	copy_str(early.detail, sizeof(early.detail), strerror(err));
+}
+
+/* Already on the console when it happened. */
+NORETURN static void fail_early(void)
+{
+	stop(early.err, early.step, early.detail, 0);
+}
+
+/*
+ * A crash of PID 1 panics the kernel, which under QEMU without -no-reboot
+ * would boot again; turn it into an orderly power-off instead.  Only
+ * async-signal-safe calls here (vtb_msg_encode touches nothing shared).
+ */
+static void on_fatal_signal(int sig)
+{
+	static const char line[] = "vtbench-agent: error: fatal signal\n";
+	static uint8_t buf[VTB_MSG_MAX];
+	struct vtb_msg m = {.type = VTB_MSG_ERROR};
+	int n;
+
+	n = (int)write(STDERR_FILENO, line, sizeof(line) - 1);
+	if (ctl_fd >= 0) {
+		memcpy(m.u.error.step, "fatal signal", 13);
+		m.u.error.detail[0] = (char)('0' + sig / 10 % 10);
+		m.u.error.detail[1] = (char)('0' + sig % 10);
+		n = vtb_msg_encode(&m, buf, sizeof(buf));
+		if (n > 0)
+			n = (int)write(ctl_fd, buf, (size_t)n);
+	}
+	sync();
+	reboot(off_how);
+	for (;;)
+		pause();
+}
+
+static void catch_fatal_signals(void)
+{
+	static uint8_t altstack[64 * 1024];
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	struct sigaction sa;
+
+	sigaltstack(&ss, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* ---- setup ---- */
+
+/*
+ * Without /dev/console in the initramfs fds 0-2 start closed, and the first
+ * file we open would become "stderr": our log lines would then land in the
+ * control channel.  Fill the gaps with something harmless.
+ */
+static void ensure_stdio(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		nfd = open("/dev/console", O_RDWR | O_NOCTTY);
+		if (nfd < 0)
+			nfd = open("/dev/null", O_RDWR);
+		if (nfd < 0)
+			nfd = open("/", O_RDONLY | O_DIRECTORY);
+		if (nfd >= 0 && nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+}
+
+static void mount_fs(const char *type, const char *target)
+{
+	if (mkdir(target, 0755) < 0 && errno != EEXIST)
+		note_early(errno, "mkdir %s", target);
+	/* EBUSY: already there (UML may have mounted devtmpfs itself). */
+	if (mount(type, target, type, MS_NOSUID, NULL) < 0 && errno != EBUSY)
+		note_early(errno, "mount %s on %s", type, target);
+}
+
+/* Read a small file whole, NUL-terminated.  Returns its length or -errno. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	size_t got;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read_full(fd, (uint8_t *)buf, size - 1, &got);
+	close(fd);
+	if (ret < 0)
+		return ret;
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+struct cmdline {
+	char ctl[256]; /* vtb.ctl= */
+};
+
+/* Values with spaces or quotes are not supported: we choose the names. */
+static void parse_cmdline(struct cmdline *cl)
+{
+	static char buf[4096];
+	char *save = NULL, *tok;
+	ssize_t n;
+
+	cl->ctl[0] = '\0';
+	n = read_small("/proc/cmdline", buf, sizeof(buf));
+	if (n < 0) {
+		note_early((int)-n, "read /proc/cmdline");
+		return;
+	}
+	for (tok = strtok_r(buf, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		if (!strncmp(tok, "vtb.ctl=", 8)) {
+			copy_str(cl->ctl, sizeof(cl->ctl), tok + 8);
+		} else if (!strcmp(tok, "vtb.off=poweroff")) {
+			off_how = RB_POWER_OFF;
+		} else if (!strcmp(tok, "vtb.off=reboot")) {
+			off_how = RB_AUTOBOOT;
+		} else if (!strncmp(tok, "vtb.off=", 8)) {
+			logmsg("ignoring %s (poweroff or reboot)", tok);
+		} else if (!strncmp(tok, "vtb.debug=", 10)) {
+			debug = strcmp(tok + 10, "0") != 0;
+		}
+	}
+}
+
+static int is_module(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 3 && !strcmp(d->d_name + n - 3, ".ko");
+}
+
+/* Plain byte order: the NN- prefixes encode the dependency order. */
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static unsigned load_modules(void)
+{
+	struct dirent **list;
+	unsigned loaded = 0;
+	int n;
+
+	n = scandir(MODULES_DIR, &list, is_module, by_name);
+	if (n < 0) {
+		if (errno != ENOENT)
+			note_early(errno, "scandir " MODULES_DIR);
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[512];
+		int fd;
+
+		snprintf(path, sizeof(path), MODULES_DIR "/%s",
+			 list[i]->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			note_early(errno, "open %s", list[i]->d_name);
+		} else if (syscall(SYS_finit_module, fd, "", 0) == 0) {
+			loaded++;
+			if (debug)
+				logmsg("loaded %s", list[i]->d_name);
+		} else if (errno != EEXIST) {
+			note_early(errno, "finit_module %s", list[i]->d_name);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(list[i]);
+	}
+	free(list);
+	return loaded;
+}
+
+/*
+ * Raw 8-bit line: no echo, no CR/LF translation, no signals.  The line is
+ * virtual, so the speed only needs to be high; no CRTSCTS, since neither
+ * UML's lines nor QEMU's socket-backed UART drive the modem lines.
+ */
+static int make_raw(int fd)
+{
+	struct termios t;
+
+	if (tcgetattr(fd, &t) < 0)
+		return -errno;
+	cfmakeraw(&t);
+	t.c_cflag |= CLOCAL | CREAD;
+	t.c_cflag &= ~(tcflag_t)(CRTSCTS | HUPCL);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	cfsetispeed(&t, B115200);
+	cfsetospeed(&t, B115200);
+	if (tcsetattr(fd, TCSANOW, &t) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * No udev in the guest, so no /dev/virtio-ports/NAME: find the port whose
+ * sysfs name matches and use its kernel name (vportXpY) under /dev.
+ */
+static int find_vport(const char *name, char *dev, size_t size)
+{
+	DIR *dir = opendir("/sys/class/virtio-ports");
+	struct dirent *d;
+	int found = 0;
+
+	if (!dir)
+		return 0;
+	while (!found && (d = readdir(dir))) {
+		char path[512], val[256];
+		ssize_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
+			 d->d_name);
+		n = read_small(path, val, sizeof(val));
+		if (n <= 0)
+			continue;
+		if (val[n - 1] == '\n')
+			val[n - 1] = '\0';
+		if (!strcmp(val, name)) {
+			snprintf(dev, size, "/dev/%s", d->d_name);
+			found = 1;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Wait for the control device to appear and open it, or fail. */
+static void open_control(const char *spec)
+{
+	uint64_t deadline = now_ns() + CTL_WAIT_NS;
+	int is_vport = !strncmp(spec, "vport:", 6);
+	const char *arg = strchr(spec, ':');
+	char dev[300];
+	int err = ENOENT;
+
+	if (!*spec) {
+		if (early.set)
+			fail_early();
+		fail_with(EINVAL, "vtb.ctl", "no vtb.ctl= on the command line");
+	}
+	if (!arg || (!is_vport && strncmp(spec, "tty:", 4)) || !arg[1]) {
+		if (early.set)
+			fail_early();
+		fail_with(EINVAL, "vtb.ctl", "expected tty:PATH or vport:NAME");
+	}
+	arg++;
+	copy_str(dev, sizeof(dev), arg);
+	for (;;) {
+		if (!is_vport || find_vport(arg, dev, sizeof(dev))) {
+			int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+			if (fd >= 0) {
+				ctl_fd = fd;
+				break;
+			}
+			err = errno;
+			/* Devices appear as drivers probe: retry these. */
+			if (err != ENOENT && err != ENXIO && err != ENODEV)
+				break;
+		}
+		if (now_ns() >= deadline) {
+			err = ETIMEDOUT;
+			break;
+		}
+		sleep_ns(CTL_POLL_NS);
+	}
+	if (ctl_fd < 0) {
+		/* A failed module load is the likelier cause: report that. */
+		if (early.set) {
+			logmsg("error: open control channel %s: %s", spec,
+			       strerror(err));
+			fail_early();
+		}
+		if (err != ETIMEDOUT)
+			fail(err, "open %s", dev);
+		if (is_vport)
+			fail_with(err, "find virtio port",
+				  "no port with that name after 10 s");
+		fail_with(err, "open control channel",
+			  "no such device after 10 s");
+	}
+	if (isatty(ctl_fd)) {
+		int ret = make_raw(ctl_fd);
+
+		if (ret < 0)
+			fail(-ret, "raw mode %s", dev);
+	}
+	if (debug)
+		logmsg("control channel %s", dev);
+}
+
+/* ---- messages ---- */
+
+/* Encode and write @m to @fd.  Returns 0 or -errno of the write. */
+static int send_to(int fd, const struct vtb_msg *m)
+{
+	static uint8_t buf[VTB_MSG_MAX];
+	int n;
+
+	n = vtb_msg_encode(m, buf, sizeof(buf));
+	if (n < 0) {
+		/* Only a bug of ours can get here: say so, don't loop. */
+		logmsg("error: encode %s: %s", vtb_msg_type_name(m->type),
+		       strerror(-n));
+		return 0;
+	}
+	if (debug)
+		logmsg("send %s", vtb_msg_type_name(m->type));
+	return write_all(fd, buf, (size_t)n);
+}
+
+/* On the control channel; if that is broken there is no one to serve. */
+static void send_msg(const struct vtb_msg *m)
+{
+	int ret = send_to(ctl_fd, m);
+
+	if (ret < 0)
+		fail(-ret, "write control channel");
+}
+
+static void send_hello(uint64_t t_entry, uint64_t t_modules, unsigned loaded)
+{
+	struct vtb_msg m = {.type = VTB_MSG_HELLO};
+	struct utsname u;
+
+	m.u.hello.version = VTB_PROTO_VERSION;
+	m.u.hello.t_entry_ns = t_entry;
+	m.u.hello.t_modules_ns = t_modules;
+	m.u.hello.modules_loaded = loaded;
+	if (uname(&u) == 0)
+		copy_str(m.u.hello.release, sizeof(m.u.hello.release),
+			 u.release);
+	copy_str(m.u.hello.agent_version, sizeof(m.u.hello.agent_version),
+		 AGENT_VERSION);
+	m.u.hello.t_hello_ns = now_ns();
+	send_msg(&m);
+}
+
+static void send_simple(uint16_t type)
+{
+	struct vtb_msg m = {.type = type};
+
+	send_msg(&m);
+}
+
+/* ---- workloads ---- */
+
+/* Non-idle and total jiffies of all CPUs, from /proc/stat's first line. */
+static int cpu_times(uint64_t *busy, uint64_t *total)
+{
+	char buf[512], *p;
+	uint64_t v[8] = {0};
+
+	if (read_small("/proc/stat", buf, sizeof(buf)) < 0 ||
+	    strncmp(buf, "cpu ", 4))
+		return -1;
+	p = buf + 4;
+	/* user nice system idle iowait irq softirq steal (guest is in user) */
+	for (int i = 0; i < 8; i++)
+		v[i] = strtoull(p, &p, 10);
+	*total = 0;
+	for (int i = 0; i < 8; i++)
+		*total += v[i];
+	*busy = *total - v[3] - v[4];
+	return 0;
+}
+
+struct job {
+	const struct vtb_run *run;
+	struct vtb_result *res;
+	size_t block;
+	int hash;
+	int in, out; /* data fds, -1 when unused */
+};
+
+PRINTF(3, 4) static void job_err(struct job *j, int err, const char *fmt, ...)
+{
+	char what[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	j->res->err = err;
+	snprintf(j->res->detail, sizeof(j->res->detail), "%s: %s", what,
+		 strerror(err));
+}
+
+/* `path` may be vport:NAME: only the guest knows which node that port got. */
+static int open_in(struct job *j, int flags)
+{
+	const struct vtb_run *run = j->run;
+	char dev[300];
+
+	snprintf(dev, sizeof(dev), "%s", run->path);
+	if (!strncmp(run->path, "vport:", 6) &&
+	    !find_vport(run->path + 6, dev, sizeof(dev))) {
+		job_err(j, ENOENT, "find virtio port %s", run->path + 6);
+		return -1;
+	}
+	j->in = open(dev, flags | O_NOCTTY | O_CLOEXEC);
+	if (j->in < 0) {
+		job_err(j, errno, "open %s", dev);
+		return -1;
+	}
+	if (run->flags & VTB_RUN_F_RAW_TTY) {
+		int ret = make_raw(j->in);
+
+		if (ret < 0) {
+			job_err(j, -ret, "raw mode %s", run->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int open_out(struct job *j)
+{
+	j->out = open(j->run->path2, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		      0644);
+	if (j->out < 0) {
+		job_err(j, errno, "open %s", j->run->path2);
+		return -1;
+	}
+	return 0;
+}
+
+/* fsync and close @path2; EINVAL/EROFS: a device with nothing to flush. */
+static void finish_out(struct job *j)
+{
+	int fd = j->out;
+
+	j->out = -1;
+	if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS && !j->res->err)
+		job_err(j, errno, "fsync %s", j->run->path2);
+	if (close(fd) < 0 && !j->res->err)
+		job_err(j, errno, "close %s", j->run->path2);
+}
+
+/*
+ * SINK, COPY and ECHO: read `size` bytes from `path` in `block`-sized
+ * pieces, hash them, and pass each piece on to @out (COPY: path2, ECHO:
+ * back to path itself) when @out >= 0.
+ */
+static void pump(struct job *j, int out, const char *out_name)
+{
+	uint64_t size = j->run->size, done = 0;
+	struct vtb_result *r = j->res;
+
+	while (done < size) {
+		size_t want = j->block, got;
+		int ret;
+
+		if (size - done < want)
+			want = (size_t)(size - done);
+		ret = read_full(j->in, iobuf, want, &got);
+		if (j->hash)
+			XXH3_64bits_update(&hash_state, iobuf, got);
+		if (got && out >= 0) {
+			int wret = write_all(out, iobuf, got);
+
+			if (wret < 0) {
+				r->bytes = done;
+				job_err(j, -wret, "write %s", out_name);
+				return;
+			}
+		}
+		done += got;
+		r->bytes = done;
+		if (ret < 0) {
+			job_err(j, -ret, "read %s", j->run->path);
+			return;
+		}
+		if (got < want) {
+			r->err = EIO;
+			snprintf(r->detail, sizeof(r->detail),
+				 "EOF after %llu of %llu bytes",
+				 (unsigned long long)done,
+				 (unsigned long long)size);
+			return;
+		}
+	}
+}
+
+static void generate(struct job *j)
+{
+	const struct vtb_run *run = j->run;
+	uint64_t done = 0;
+	int random = run->flags & VTB_RUN_F_RANDOM;
+
+	if (!random)
+		memset(iobuf, 0, j->block);
+	while (done < run->size) {
+		size_t n = j->block;
+		int ret;
+
+		if (run->size - done < n)
+			n = (size_t)(run->size - done);
+		if (random)
+			vtb_payload_fill(iobuf, n, done, run->seed);
+		if (j->hash)
+			XXH3_64bits_update(&hash_state, iobuf, n);
+		ret = write_all(j->out, iobuf, n);
+		if (ret < 0) {
+			job_err(j, -ret, "write %s", run->path2);
+			return;
+		}
+		done += n;
+		j->res->bytes = done;
+	}
+}
+
+/*
+ * READY is sent once the data endpoint is open (and in raw mode), for the
+ * workloads the host feeds; GEN and NONE have nothing to wait for.  When a
+ * setup step fails, RESULT comes instead of READY.
+ */
+static void run_work(const struct vtb_run *run)
+{
+	struct vtb_msg m = {.type = VTB_MSG_RESULT};
+	struct vtb_result *r = &m.u.result;
+	struct job j = {
+		.run = run,
+		.res = r,
+		.block = run->block ? run->block : DEFAULT_BLOCK,
+		.hash = !(run->flags & VTB_RUN_F_NOVERIFY),
+		.in = -1,
+		.out = -1,
+	};
+	uint64_t busy0 = 0, total0 = 0, busy1, total1;
+	int have_cpu = cpu_times(&busy0, &total0) == 0;
+
+	if (debug)
+		logmsg("run work=%u flags=%#x size=%llu block=%u path=%s "
+		       "path2=%s",
+		       run->work, run->flags, (unsigned long long)run->size,
+		       run->block, run->path, run->path2);
+	XXH3_64bits_reset(&hash_state);
+	r->t_start_ns = now_ns();
+
+	if (j.block > MAX_BLOCK) {
+		r->err = EINVAL;
+		snprintf(r->detail, sizeof(r->detail),
+			 "block %zu exceeds the agent's %u", j.block,
+			 MAX_BLOCK);
+		goto out;
+	}
+	switch (run->work) {
+	case VTB_WORK_NONE:
+		j.hash = 0;
+		break;
+	case VTB_WORK_SINK:
+		if (open_in(&j, O_RDONLY) < 0)
+			break;
+		send_simple(VTB_MSG_READY);
+		r->t_start_ns = now_ns();
+		pump(&j, -1, NULL);
+		break;
+	case VTB_WORK_COPY:
+		if (open_in(&j, O_RDONLY) < 0 || open_out(&j) < 0)
+			break;
+		send_simple(VTB_MSG_READY);
+		r->t_start_ns = now_ns();
+		pump(&j, j.out, run->path2);
+		finish_out(&j);
+		break;
+	case VTB_WORK_GEN:
+		if (open_out(&j) < 0)
+			break;
+		generate(&j);
+		finish_out(&j);
+		break;
+	case VTB_WORK_ECHO:
+		if (open_in(&j, O_RDWR) < 0)
+			break;
+		send_simple(VTB_MSG_READY);
+		r->t_start_ns = now_ns();
+		pump(&j, j.in, run->path);
+		break;
+	default:
+		r->err = EINVAL;
+		snprintf(r->detail, sizeof(r->detail), "unknown work %u",
+			 run->work);
+		break;
+	}
+out:
+	r->t_end_ns = now_ns();
+	if (j.out >= 0)
+		close(j.out);
+	if (j.in >= 0)
+		close(j.in);
+	/* A partial transfer is hashed too: it helps to see what arrived. */
+	if (j.hash && (!r->err || r->bytes))
+		r->hash = XXH3_64bits_digest(&hash_state);
+	if (have_cpu && cpu_times(&busy1, &total1) == 0 && total1 > total0)
+		r->cpu_busy_permille =
+			(uint32_t)((busy1 - busy0) * 1000 / (total1 - total0));
+	if (debug || r->err)
+		logmsg("result err=%d bytes=%llu %s", r->err,
+		       (unsigned long long)r->bytes, r->detail);
+	send_msg(&m);
+}
+
+/* Serve requests until POWEROFF; a broken or closed channel powers off. */
+NORETURN static void serve(void)
+{
+	static uint8_t buf[2 * VTB_MSG_MAX];
+	size_t fill = 0;
+
+	for (;;) {
+		struct vtb_msg m;
+		ssize_t n;
+		int used;
+
+		n = read(ctl_fd, buf + fill, sizeof(buf) - fill);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail(errno, "read control channel");
+		if (n == 0) {
+			logmsg("control channel closed, powering off");
+			power_off();
+		}
+		fill += (size_t)n;
+		while ((used = vtb_msg_decode(buf, fill, &m)) > 0) {
+			if (debug)
+				logmsg("recv %s", vtb_msg_type_name(m.type));
+			if (m.type == VTB_MSG_RUN) {
+				run_work(&m.u.run);
+			} else if (m.type == VTB_MSG_POWEROFF) {
+				struct vtb_msg bye = {.type = VTB_MSG_BYE};
+
+				bye.u.bye.t_ns = now_ns();
+				send_msg(&bye);
+				power_off();
+			} else {
+				fail_with(EPROTO, "unexpected message",
+					  vtb_msg_type_name(m.type));
+			}
+			fill -= (size_t)used;
+			memmove(buf, buf + used, fill);
+		}
+		if (used < 0)
+			fail_with(EBADMSG, "decode control message",
+				  strerror(-used));
+	}
+}
+
+int main(void)
+{
+	uint64_t t_entry = now_ns(), t_modules;
+	struct cmdline cl;
+	unsigned loaded;
+
+	/* Mounting and rebooting the host by mistake would be unkind. */
+	if (getpid() != 1) {
+		logmsg("must run as PID 1 (init) in the guest");
+		return 2;
+	}
+	ensure_stdio();
+	logmsg("started");
+	catch_fatal_signals();
+
+	mount_fs("proc", "/proc");
+	mount_fs("sysfs", "/sys");
+	mount_fs("devtmpfs", "/dev");
+	ensure_stdio();
+	parse_cmdline(&cl);
+
+	loaded = load_modules();
+	t_modules = now_ns();
+	if (debug)
+		logmsg("%u modules loaded", loaded);
+
+	open_control(cl.ctl);
+	if (early.set)
+		fail_early();
+	send_hello(t_entry, t_modules, loaded);
+	serve();
+}
