@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "core/gitrev.h"
 #include "core/proc.h"
 #include "core/runner.h"
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "core/gitrev.h"
 
 static void add_str(JsonBuilder *b, const char *k, const char *v)
 {

@@ -85,6 +85,18 @@ static gboolean pick_boot_image(struct vtb_env *env, GError **err)
 	}
 	env->kvm_pvh = pvh;
 	env->kvm_boot_image = g_strdup(pvh ? dest : k->path);
+	if (pvh) {
+		/* The bzImage has no build id; the vmlinux inside does. */
+		struct vtb_kernel_info vi = { 0 };
+
+		if (vtb_kernel_identify(dest, &vi, NULL)) {
+			if (!k->build_id)
+				k->build_id = g_steal_pointer(&vi.build_id);
+			if (!k->banner)
+				k->banner = g_steal_pointer(&vi.banner);
+		}
+		vtb_kernel_info_clear(&vi);
+	}
 	env->kvm_prepare_s = (g_get_monotonic_time() - t0) / 1e6;
 	return TRUE;
 }
