@@ -96,6 +96,8 @@ static void add_versions(JsonBuilder *b, const struct vtb_matrix *r)
 	add_kernel(b, "guest_kernel", &env->kvm_kernel);
 	add_str(b, "guest_boot_image", env->kvm_boot_image);
 	add_bool(b, "guest_pvh", env->kvm_pvh);
+	/* vmlinux extraction, or its cache lookup */
+	add_num(b, "guest_prepare_s", env->kvm_prepare_s);
 	json_builder_end_object(b);
 }
 
