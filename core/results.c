@@ -2,10 +2,78 @@
 #include "core/results.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 #include "config.h"
 #include "core/gitrev.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_of(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s)
+{
+	g_autofree double *v = g_new0(double, c->samples->len + 1);
+	double sum = 0, sq = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (guint i = 0; i < c->samples->len; i++) {
+		struct vtb_sample *x = c->samples->pdata[i];
+
+		if (x->warmup)
+			continue;
+		if (!x->ok) {
+			s->failed++;
+			continue;
+		}
+		v[s->n++] = x->seconds;
+		sum += x->seconds;
+	}
+	if (!s->n)
+		return;
+	s->mean = sum / s->n;
+	for (int i = 0; i < s->n; i++)
+		sq += (v[i] - s->mean) * (v[i] - s->mean);
+	s->stddev = s->n > 1 ? sqrt(sq / (s->n - 1)) : 0;
+	s->median = median_of(v, s->n);
+	s->min = v[0];
+	s->max = v[s->n - 1];
+}
+
+gboolean vtb_cell_phase_median(const struct vtb_cell *c, const char *name,
+			       double *out)
+{
+	g_autofree double *v = g_new0(double, c->samples->len + 1);
+	int n = 0;
+
+	for (guint i = 0; i < c->samples->len; i++) {
+		struct vtb_sample *x = c->samples->pdata[i];
+
+		if (x->warmup || !x->ok || !x->phases)
+			continue;
+		for (guint j = 0; j < x->phases->len; j++) {
+			struct vtb_phase *p =
+				&g_array_index(x->phases, struct vtb_phase, j);
+
+			if (strcmp(p->name, name) == 0)
+				v[n++] = p->s;
+		}
+	}
+	if (!n)
+		return FALSE;
+	*out = median_of(v, n);
+	return TRUE;
+}
 
 static void add_str(JsonBuilder *b, const char *k, const char *v)
 {

@@ -112,6 +112,14 @@ struct vtb_phase {
 	double s;
 };
 
+/* A figure a workload measures besides seconds (e.g. latency p99). */
+struct vtb_metric {
+	const char *name; /* static: "p99_us", "msgs_per_s", ... */
+	const char *unit; /* static: "us", "1/s", "MB/s" */
+	bool higher_better;
+	double v;
+};
+
 struct vtb_sample {
 	bool ok;
 	bool warmup;
@@ -120,6 +128,7 @@ struct vtb_sample {
 	guint64 bytes;
 	GArray *phases; /* struct vtb_phase */
 	double exit_s; /* spawn -> VMM exit, 0 when unknown */
+	GArray *metrics; /* struct vtb_metric: figures beyond seconds/bytes */
 	char *guest_release; /* from HELLO, NULL when no HELLO */
 	guint32 modules_loaded; /* from HELLO */
 };
@@ -169,5 +178,7 @@ struct vtb_vm {
 
 void vtb_sample_clear(struct vtb_sample *s);
 void vtb_sample_add_phase(struct vtb_sample *s, const char *name, double v);
+void vtb_sample_add_metric(struct vtb_sample *s, const char *name,
+			   const char *unit, bool higher_better, double v);
 
 #endif
