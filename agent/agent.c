@@ -303,6 +303,9 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 
 struct cmdline {
 	char ctl[256]; /* vtb.ctl= */
+	char mnt[256]; /* vtb.mnt=: device to mount on /mnt, or "" */
+	char mntfs[32]; /* vtb.mntfs= */
+	char mntopts[256]; /* vtb.mntopts= (mount(2) data, e.g. "sync") */
 };
 
 /* Values with spaces or quotes are not supported: we choose the names. */
@@ -312,7 +315,7 @@ static void parse_cmdline(struct cmdline *cl)
 	char *save = NULL, *tok;
 	ssize_t n;
 
-	cl->ctl[0] = '\0';
+	memset(cl, 0, sizeof(*cl));
 	n = read_small("/proc/cmdline", buf, sizeof(buf));
 	if (n < 0) {
 		note_early((int)-n, "read /proc/cmdline");
@@ -322,6 +325,12 @@ static void parse_cmdline(struct cmdline *cl)
 	     tok = strtok_r(NULL, " \t\n", &save)) {
 		if (!strncmp(tok, "vtb.ctl=", 8)) {
 			copy_str(cl->ctl, sizeof(cl->ctl), tok + 8);
+		} else if (!strncmp(tok, "vtb.mnt=", 8)) {
+			copy_str(cl->mnt, sizeof(cl->mnt), tok + 8);
+		} else if (!strncmp(tok, "vtb.mntfs=", 10)) {
+			copy_str(cl->mntfs, sizeof(cl->mntfs), tok + 10);
+		} else if (!strncmp(tok, "vtb.mntopts=", 12)) {
+			copy_str(cl->mntopts, sizeof(cl->mntopts), tok + 12);
 		} else if (!strcmp(tok, "vtb.off=poweroff")) {
 			off_how = RB_POWER_OFF;
 		} else if (!strcmp(tok, "vtb.off=reboot")) {
@@ -438,6 +447,80 @@ static int find_vport(const char *name, char *dev, size_t size)
 	}
 	closedir(dir);
 	return found;
+}
+
+/* A virtio-blk disk by the serial= the host gave it (no udev here). */
+static int find_blk(const char *serial, char *dev, size_t size)
+{
+	DIR *dir = opendir("/sys/block");
+	struct dirent *d;
+	int found = 0;
+
+	if (!dir)
+		return 0;
+	while (!found && (d = readdir(dir))) {
+		char path[512], val[256];
+		ssize_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/serial",
+			 d->d_name);
+		n = read_small(path, val, sizeof(val));
+		if (n <= 0)
+			continue;
+		if (val[n - 1] == '\n')
+			val[n - 1] = '\0';
+		if (!strcmp(val, serial)) {
+			snprintf(dev, size, "/dev/%s", d->d_name);
+			found = 1;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * vport:NAME, blk:SERIAL or a path, waiting up to 5 s for it to appear:
+ * devices probed by a module may show up just after it loaded.
+ */
+static int resolve_dev(const char *spec, char *dev, size_t size)
+{
+	for (int i = 0; i < 1000; i++) {
+		int found;
+
+		if (!strncmp(spec, "vport:", 6))
+			found = find_vport(spec + 6, dev, size);
+		else if (!strncmp(spec, "blk:", 4))
+			found = find_blk(spec + 4, dev, size);
+		else {
+			snprintf(dev, size, "%s", spec);
+			found = access(dev, F_OK) == 0;
+		}
+		if (found)
+			return 1;
+		sleep_ns(5000000);
+	}
+	return 0;
+}
+
+/* The write target: a filesystem the host made on a disk image. */
+static void mount_target(const struct cmdline *cl)
+{
+	char dev[300];
+
+	if (!cl->mnt[0])
+		return;
+	if (!resolve_dev(cl->mnt, dev, sizeof(dev))) {
+		note_early(ENOENT, "find disk %s", cl->mnt);
+		return;
+	}
+	if (mkdir("/mnt", 0755) < 0 && errno != EEXIST)
+		note_early(errno, "mkdir /mnt");
+	if (mount(dev, "/mnt", cl->mntfs[0] ? cl->mntfs : "ext4", 0,
+		  cl->mntopts[0] ? cl->mntopts : NULL) < 0)
+		note_early(errno, "mount %s (%s) on /mnt -o %s", dev,
+			   cl->mntfs, cl->mntopts[0] ? cl->mntopts : "defaults");
 }
 
 /* Wait for the control device to appear and open it, or fail. */
@@ -608,10 +691,8 @@ static int open_in(struct job *j, int flags)
 	const struct vtb_run *run = j->run;
 	char dev[300];
 
-	snprintf(dev, sizeof(dev), "%s", run->path);
-	if (!strncmp(run->path, "vport:", 6) &&
-	    !find_vport(run->path + 6, dev, sizeof(dev))) {
-		job_err(j, ENOENT, "find virtio port %s", run->path + 6);
+	if (!resolve_dev(run->path, dev, sizeof(dev))) {
+		job_err(j, ENOENT, "find %s", run->path);
 		return -1;
 	}
 	j->in = open(dev, flags | O_NOCTTY | O_CLOEXEC);
@@ -666,6 +747,10 @@ static void pump(struct job *j, int out, const char *out_name)
 	while (done < size) {
 		size_t want = j->block, got;
 		int ret;
+
+		if ((j->run->flags & VTB_RUN_F_TEST_STALL) && done >= size / 2)
+			for (;;)
+				pause();
 
 		if (size - done < want)
 			want = (size_t)(size - done);
@@ -888,6 +973,7 @@ int main(void)
 	if (debug)
 		logmsg("%u modules loaded", loaded);
 
+	mount_target(&cl);
 	open_control(cl.ctl);
 	if (early.set)
 		fail_early();

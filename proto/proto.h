@@ -71,6 +71,8 @@ enum vtb_work {
 #define VTB_RUN_F_RAW_TTY 0x1u	/* put `path` in raw mode (serial lines) */
 #define VTB_RUN_F_NOVERIFY 0x2u /* skip hashing */
 #define VTB_RUN_F_RANDOM 0x4u	/* payload from the seeded PRNG, not zeros */
+/* Test hook: stop reading half-way, so the host must detect the stall. */
+#define VTB_RUN_F_TEST_STALL 0x8u
 
 struct vtb_run {
 	uint32_t work;		   /* enum vtb_work */
@@ -78,7 +80,7 @@ struct vtb_run {
 	uint64_t size;		   /* bytes */
 	uint64_t seed;		   /* PRNG seed for VTB_RUN_F_RANDOM */
 	uint32_t block;		   /* I/O block size in bytes */
-	char path[VTB_STR_SHORT];  /* source device/file, or vport:NAME */
+	char path[VTB_STR_SHORT];  /* source: a path, vport:NAME or blk:SERIAL */
 	char path2[VTB_STR_SHORT]; /* destination, "" when none */
 };
 
