@@ -109,6 +109,47 @@ static gboolean check_payload(const char *opt, const char *v, GError **err)
 	return check_choice(payloads, opt, v, err);
 }
 
+static gboolean check_image(const char *opt, const char *v, GError **err)
+{
+	return check_choice(vtb_images, opt, v, err);
+}
+
+static gboolean check_fs(const char *opt, const char *v, GError **err)
+{
+	return check_choice(vtb_fss, opt, v, err);
+}
+
+static gboolean check_aio(const char *opt, const char *v, GError **err)
+{
+	return check_choice(vtb_aios, opt, v, err);
+}
+
+static gboolean check_target(const char *opt, const char *v, GError **err)
+{
+	static const char *const targets[] = { "virtio-blk", "ubd", NULL };
+
+	return check_choice(targets, opt, v, err);
+}
+
+static gboolean check_onoff(const char *opt, const char *v, GError **err)
+{
+	static const char *const onoff[] = { "on", "off", NULL };
+
+	return check_choice(onoff, opt, v, err);
+}
+
+static gboolean check_msg_size(const char *opt, const char *v, GError **err)
+{
+	guint64 n;
+
+	if (!vtb_parse_size(v, &n) || n == 0 || n > (1u << 20))
+		return usage_error(err,
+				   "--%s: not a message size from 1 to 1M: "
+				   "'%s'",
+				   opt, v);
+	return TRUE;
+}
+
 /* clang-format off */
 const struct vtb_option vtb_run_options[] = {
 	{ "backend", VTB_OPT_LIST, OFF(backends), "uml,kvm", "LIST",
@@ -122,14 +163,40 @@ const struct vtb_option vtb_run_options[] = {
 	  check_accel, 0, -1 },
 	{ "transport", VTB_OPT_LIST, OFF(transports), NULL, "LIST",
 	  "transports under test", check_transport, 0, -1 },
-	{ "workload", VTB_OPT_LIST, OFF(workloads), "startup", "LIST",
-	  "workloads: startup", check_workload, 0, GIVEN(workloads_given) },
-	{ "cache", VTB_OPT_LIST, OFF(caches), NULL, "LIST",
-	  "host cache modes of block transports", check_cache, 0, -1 },
+	{ "workload", VTB_OPT_LIST, OFF(workloads),
+	  "startup,upload-no-write,write-no-upload,upload,roundtrip", "LIST",
+	  "workloads", check_workload, 0, GIVEN(workloads_given) },
+	{ "cache", VTB_OPT_LIST, OFF(caches), "writeback", "LIST",
+	  "host cache of disks: none, writeback, unsafe, directsync, "
+	  "writethrough (QEMU); writeback, sync (ubd)", check_cache, 0, -1 },
+	{ "aio", VTB_OPT_LIST, OFF(aios), NULL, "LIST",
+	  "QEMU aio of disks: threads, native, io_uring (default: QEMU's)",
+	  check_aio, 0, -1 },
+	{ "target", VTB_OPT_LIST, OFF(targets), NULL, "LIST",
+	  "disk written by upload/write-no-upload: virtio-blk (kvm), ubd "
+	  "(uml)", check_target, 0, -1 },
+	{ "image", VTB_OPT_LIST, OFF(images), "raw-sparse", "LIST",
+	  "target image: raw-sparse, raw-prealloc, qcow2, qcow2-prealloc",
+	  check_image, 0, -1 },
+	{ "fs", VTB_OPT_LIST, OFF(fss), "ext2", "LIST",
+	  "target filesystem, made on the host: ext2, ext3, ext4", check_fs,
+	  0, -1 },
+	{ "mount-opts", VTB_OPT_STR, OFF(mount_opts), NULL, "OPTS",
+	  "guest mount options of the target (e.g. sync)", NULL, 0, -1 },
+	{ "disk-size", VTB_OPT_SIZE, OFF(disk_size), "1G", "BYTES",
+	  "size of the target image", NULL, 0, -1 },
 	{ "size", VTB_OPT_SIZE, OFF(size), "500M", "BYTES",
-	  "bytes moved per transfer (K, M, G suffixes)", NULL, 0, -1 },
-	{ "payload", VTB_OPT_STR, OFF(payload), "zero", "zero|random",
+	  "bytes per transfer (default: 500M, serial lines ~10 s)", NULL, 0,
+	  GIVEN(size_given) },
+	{ "msg-size", VTB_OPT_LIST, OFF(msg_sizes), "64,512,4K", "LIST",
+	  "roundtrip message sizes", check_msg_size, 0, -1 },
+	{ "payload", VTB_OPT_LIST, OFF(payloads), "zero", "zero|random",
 	  "payload bytes", check_payload, 0, -1 },
+	{ "verify", VTB_OPT_STR, OFF(verify), "on", "on|off",
+	  "hash every byte on both sides", check_onoff, 0, -1 },
+	{ "drop-caches", VTB_OPT_FLAG, OFF(drop_caches), NULL, NULL,
+	  "drop the host page cache of images before each timed run", NULL,
+	  0, -1 },
 	{ "runs", VTB_OPT_INT, OFF(runs), "5", "N",
 	  "measured runs per cell", NULL, 1, -1 },
 	{ "warmup", VTB_OPT_INT, OFF(warmup), "1", "N",

@@ -15,15 +15,27 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 
 const struct vtb_workload_ops *const vtb_workloads[] = {
 	&vtb_workload_startup,
+	&vtb_workload_upload,
+	&vtb_workload_upload_no_write,
+	&vtb_workload_write_no_upload,
+	&vtb_workload_roundtrip,
+	NULL,
+};
+
+const struct vtb_transport_ops *const vtb_transports[] = {
+	&vtb_transport_virtio_serial,
+	&vtb_transport_serial,
+	&vtb_transport_virtio_blk,
+	&vtb_transport_ubd,
 	NULL,
 };
 
 #define NOT_YET "not implemented in this version"
 const struct vtb_name vtb_transport_names[] = {
-	{ "serial", "uml,kvm", NOT_YET },
-	{ "virtio-serial", "uml,kvm", NOT_YET },
-	{ "virtio-blk", "uml,kvm", NOT_YET },
-	{ "ubd", "uml", NOT_YET },
+	{ "serial", "uml,kvm", NULL },
+	{ "virtio-serial", "kvm", NULL },
+	{ "virtio-blk", "kvm", NULL },
+	{ "ubd", "uml", NULL },
 	{ "9p", "uml,kvm", NOT_YET },
 	{ "virtiofs", "kvm", NOT_YET },
 	{ "hostfs", "uml", NOT_YET },
@@ -32,10 +44,10 @@ const struct vtb_name vtb_transport_names[] = {
 
 const struct vtb_name vtb_workload_names[] = {
 	{ "startup", "uml,kvm", NULL },
-	{ "upload", "uml,kvm", NOT_YET },
-	{ "upload-no-write", "uml,kvm", NOT_YET },
-	{ "write-no-upload", "uml,kvm", NOT_YET },
-	{ "roundtrip", "uml,kvm", NOT_YET },
+	{ "upload", "uml,kvm", NULL },
+	{ "upload-no-write", "uml,kvm", NULL },
+	{ "write-no-upload", "uml,kvm", NULL },
+	{ "roundtrip", "uml,kvm", NULL },
 	{ "randio", "uml,kvm", NOT_YET },
 	{ "untar", "uml,kvm", NOT_YET },
 	{ NULL, NULL, NULL },
@@ -46,6 +58,19 @@ const char *const vtb_accels[] = { "auto", "kvm", "tcg", NULL };
 const char *const vtb_caches[] = { "none",	   "writeback", "unsafe",
 				   "directsync",   "writethrough", "sync",
 				   NULL };
+
+const char *const vtb_images[] = { "raw-sparse", "raw-prealloc", "qcow2",
+				   "qcow2-prealloc", NULL };
+const char *const vtb_fss[] = { "ext2", "ext3", "ext4", NULL };
+const char *const vtb_aios[] = { "threads", "native", "io_uring", NULL };
+
+const struct vtb_transport_ops *vtb_transport_find(const char *name)
+{
+	for (int i = 0; vtb_transports[i]; i++)
+		if (strcmp(vtb_transports[i]->name, name) == 0)
+			return vtb_transports[i];
+	return NULL;
+}
 
 const struct vtb_backend_ops *vtb_backend_find(const char *name)
 {

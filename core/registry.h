@@ -7,10 +7,19 @@
 extern const struct vtb_backend_ops vtb_backend_uml;
 extern const struct vtb_backend_ops vtb_backend_kvm;
 extern const struct vtb_workload_ops vtb_workload_startup;
+extern const struct vtb_workload_ops vtb_workload_upload;
+extern const struct vtb_workload_ops vtb_workload_upload_no_write;
+extern const struct vtb_workload_ops vtb_workload_write_no_upload;
+extern const struct vtb_workload_ops vtb_workload_roundtrip;
+extern const struct vtb_transport_ops vtb_transport_virtio_serial;
+extern const struct vtb_transport_ops vtb_transport_serial;
+extern const struct vtb_transport_ops vtb_transport_virtio_blk;
+extern const struct vtb_transport_ops vtb_transport_ubd;
 
 /* NULL-terminated tables: one line per plug-in. */
 extern const struct vtb_backend_ops *const vtb_backends[];
 extern const struct vtb_workload_ops *const vtb_workloads[];
+extern const struct vtb_transport_ops *const vtb_transports[];
 
 /*
  * Every name DESIGN.md reserves, with what this build can do with it, so
@@ -27,9 +36,13 @@ extern const struct vtb_name vtb_workload_names[];
 extern const char *const vtb_drivers[];
 extern const char *const vtb_accels[];
 extern const char *const vtb_caches[];
+extern const char *const vtb_images[];
+extern const char *const vtb_fss[];
+extern const char *const vtb_aios[];
 
 const struct vtb_backend_ops *vtb_backend_find(const char *name);
 const struct vtb_workload_ops *vtb_workload_find(const char *name);
+const struct vtb_transport_ops *vtb_transport_find(const char *name);
 const struct vtb_name *vtb_name_find(const struct vtb_name *tab,
 				     const char *name);
 bool vtb_str_in(const char *const *tab, const char *s);

@@ -178,7 +178,6 @@ static void add_options(JsonBuilder *b, const struct vtb_opts *o)
 	add_num(b, "timeout_s", o->timeout);
 	add_int(b, "mem_mib", o->mem_mb);
 	add_str(b, "accel", o->accel);
-	add_str(b, "payload", o->payload);
 	add_int(b, "size", (gint64)o->size);
 	json_builder_end_object(b);
 }

@@ -64,8 +64,21 @@ char *vtb_cell_label(const struct vtb_cell *c)
 	if (strcmp(c->transport, "-") != 0)
 		g_string_append_printf(s, " %s", c->transport);
 	g_string_append_printf(s, " %s", c->workload->name);
+	if (c->msg_size)
+		g_string_append_printf(s, " %uB", c->msg_size);
+	if (strcmp(c->target, "-") != 0)
+		g_string_append_printf(s, " ->%s", c->target);
 	if (strcmp(c->cache, "-") != 0)
 		g_string_append_printf(s, " cache=%s", c->cache);
+	if (strcmp(c->image, "-") != 0 &&
+	    !g_str_equal(c->image, "raw-sparse"))
+		g_string_append_printf(s, " %s", c->image);
+	if (strcmp(c->fs, "-") != 0 && !g_str_equal(c->fs, "ext2"))
+		g_string_append_printf(s, " %s", c->fs);
+	if (strcmp(c->aio, "-") != 0)
+		g_string_append_printf(s, " aio=%s", c->aio);
+	if (strcmp(c->payload, "-") != 0 && !g_str_equal(c->payload, "zero"))
+		g_string_append_printf(s, " %s", c->payload);
 	return g_string_free(s, FALSE);
 }
 
@@ -126,16 +139,34 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 	struct vtb_env *env = c->env;
 	const char *dir = c->backend->modules_dir(env);
 	g_autoptr(GPtrArray) mods = NULL;
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	bool kvm = c->backend == &vtb_backend_kvm;
 
-	if (c->backend->base_modules[0] && !dir) {
+	for (const char *const *m = c->backend->base_modules; *m; m++)
+		g_ptr_array_add(names, (char *)*m);
+	if (c->tops)
+		for (const char *const *m = c->tops->modules(c->backend->name);
+		     *m; m++)
+			g_ptr_array_add(names, (char *)*m);
+	/* The target disk: Debian's kernel has ext2/3/4 in the ext4 module,
+	 * whose crc32c is a soft dependency (not in depends=). */
+	if (c->workload->writes && kvm) {
+		g_ptr_array_add(names, "virtio_blk");
+		g_ptr_array_add(names, "ext4");
+		g_ptr_array_add(names, "crc32c_generic");
+	}
+	g_ptr_array_add(names, NULL);
+
+	if (names->len > 1 && !dir) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 			    "%s: no modules directory for kernel %s",
 			    c->backend->name, c->backend->release(env));
 		return FALSE;
 	}
-	if (c->backend->base_modules[0]) {
+	if (names->len > 1) {
 		mods = vtb_modules_resolve(dir, c->backend->release(env),
-					   c->backend->base_modules, err);
+					   (const char *const *)names->pdata,
+					   err);
 		if (!mods)
 			return FALSE;
 	} else {
@@ -244,34 +275,213 @@ static int env_init(struct vtb_matrix *r)
 	return 0;
 }
 
+static const char *const qemu_caches[] = { "none", "writeback", "unsafe",
+					   "directsync", "writethrough",
+					   NULL };
+static const char *const ubd_caches[] = { "writeback", "sync", NULL };
+
+/* Why @bus cannot use cache/image/aio, or NULL when it can. */
+static char *disk_unsupported(const char *bus, const char *cache,
+			      const char *image, const char *aio)
+{
+	if (g_str_equal(bus, "ubd")) {
+		if (!vtb_str_in(ubd_caches, cache))
+			return g_strdup_printf("ubd has cache writeback or "
+					       "sync (its s flag), not %s",
+					       cache);
+		if (image && !g_str_has_prefix(image, "raw"))
+			return g_strdup_printf("ubd takes raw images only, "
+					       "not %s",
+					       image);
+		if (aio && !g_str_equal(aio, "-"))
+			return g_strdup("aio is a QEMU setting; ubd has none");
+		return NULL;
+	}
+	if (!vtb_str_in(qemu_caches, cache))
+		return g_strdup_printf("QEMU has no cache mode %s (ubd's)",
+				       cache);
+	if (aio && g_str_equal(aio, "native") &&
+	    !g_str_equal(cache, "none") && !g_str_equal(cache, "directsync"))
+		return g_strdup("aio=native needs O_DIRECT: cache none or "
+				"directsync");
+	return NULL;
+}
+
+struct cell_key {
+	const struct vtb_backend_ops *be;
+	const struct vtb_workload_ops *w;
+	const char *driver;
+	const struct vtb_transport_ops *t;
+	const char *cache, *target, *image, *fs, *aio, *payload;
+	guint32 msg;
+};
+
+static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
+{
+	struct vtb_cell *c = g_new0(struct vtb_cell, 1);
+	bool kvm = k->be == &vtb_backend_kvm;
+
+	c->env = &r->env;
+	c->backend = k->be;
+	c->workload = k->w;
+	c->driver = g_intern_string(k->driver);
+	c->accel = kvm ? g_intern_string(r->env.accel) : "-";
+	c->tops = k->t;
+	c->transport = k->t ? k->t->name : "-";
+	c->cache = g_intern_string(k->cache ? k->cache : "-");
+	c->target = g_intern_string(k->target ? k->target : "-");
+	c->image = g_intern_string(k->image ? k->image : "-");
+	c->fs = g_intern_string(k->fs ? k->fs : "-");
+	c->aio = g_intern_string(k->aio ? k->aio : "-");
+	c->payload = g_intern_string(k->payload ? k->payload : "-");
+	c->msg_size = k->msg;
+	if (k->w != &vtb_workload_startup) {
+		c->size_auto = !r->opts.size_given;
+		c->size = r->opts.size_given || !k->t
+				  ? r->opts.size
+				  : k->t->default_size(c);
+	}
+	c->samples = g_ptr_array_new_with_free_func(sample_free);
+	g_ptr_array_add(r->cells, c);
+}
+
+static void skip_cell(struct vtb_matrix *r, const struct cell_key *k,
+		      const char *why)
+{
+	GString *s = g_string_new(k->be->name);
+
+	if (k->t)
+		g_string_append_printf(s, " %s", k->t->name);
+	g_string_append_printf(s, " %s", k->w->name);
+	if (k->target)
+		g_string_append_printf(s, " target=%s", k->target);
+	if (k->cache)
+		g_string_append_printf(s, " cache=%s", k->cache);
+	if (k->image)
+		g_string_append_printf(s, " image=%s", k->image);
+	if (k->aio)
+		g_string_append_printf(s, " aio=%s", k->aio);
+	g_string_append_printf(s, ": %s", why);
+	g_ptr_array_add(r->skipped, g_string_free(s, FALSE));
+}
+
+/* The disk dimensions of a cell: target x cache x image x fs x aio. */
+static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
+{
+	struct vtb_opts *o = &r->opts;
+	bool kvm = k->be == &vtb_backend_kvm;
+	char *def_target[] = { kvm ? "virtio-blk" : "ubd", NULL };
+	char *no_aio[] = { "-", NULL };
+	char **targets = o->targets ? o->targets : def_target;
+	char **aios = o->aios ? o->aios : no_aio;
+	bool writes = k->w->writes;
+	bool block = k->t && k->t->kind == VTB_KIND_BLOCK;
+
+	if (!writes && !block) {
+		add_cell(r, k);
+		return;
+	}
+	for (char **tg = targets; *tg; tg++) {
+		const char *bus = writes ? *tg : (kvm ? "virtio-blk" : "ubd");
+
+		if (writes && g_str_equal(bus, kvm ? "ubd" : "virtio-blk")) {
+			k->target = *tg;
+			skip_cell(r, k,
+				  kvm ? "ubd is UML's" :
+					"UML's virtio-blk target (vhost-user) "
+					"is not implemented in this version");
+			continue;
+		}
+		for (char **ca = o->caches; *ca; ca++)
+			for (char **im = writes ? o->images : no_aio; *im; im++)
+				for (char **fs = writes ? o->fss : no_aio; *fs;
+				     fs++)
+					for (char **ai = aios; *ai; ai++) {
+						g_autofree char *why = NULL;
+
+						k->target = writes ? *tg : NULL;
+						k->cache = *ca;
+						k->image = writes ? *im : NULL;
+						k->fs = writes ? *fs : NULL;
+						k->aio = g_str_equal(*ai, "-")
+								 ? NULL
+								 : *ai;
+						why = disk_unsupported(
+							bus, *ca, k->image,
+							k->aio);
+						if (why)
+							skip_cell(r, k, why);
+						else
+							add_cell(r, k);
+					}
+		if (!writes)
+			break;
+	}
+}
+
 static void build_cells(struct vtb_matrix *r)
 {
-	for (char **b = r->opts.backends; *b; b++) {
+	struct vtb_opts *o = &r->opts;
+
+	for (char **b = o->backends; *b; b++) {
 		const struct vtb_backend_ops *be = backend_of(*b);
 		bool kvm = be == &vtb_backend_kvm;
+		char *direct[] = { "direct", NULL };
 
 		if (kvm ? !r->env.kvm_ready : !r->env.uml_ready)
 			continue;
-		for (char **w = r->opts.workloads; *w; w++) {
-			char **drivers = r->opts.drivers;
-			char *direct[] = { "direct", NULL };
+		for (char **w = o->workloads; *w; w++) {
+			const struct vtb_workload_ops *wl =
+				vtb_workload_find(*w);
+			char **drivers = kvm ? o->drivers : direct;
 
-			if (!kvm)
-				drivers = direct;
 			for (char **d = drivers; *d; d++) {
-				struct vtb_cell *c = g_new0(struct vtb_cell, 1);
+				for (int ti = 0; wl->needs ? vtb_transports[ti] != NULL : ti < 1; ti++) {
+					const struct vtb_transport_ops *t =
+						wl->needs ? vtb_transports[ti]
+							  : NULL;
+					struct cell_key k = { .be = be,
+							      .w = wl,
+							      .driver = *d,
+							      .t = t };
+					const char *why;
 
-				c->env = &r->env;
-				c->backend = be;
-				c->workload = vtb_workload_find(*w);
-				c->driver = g_intern_string(*d);
-				c->accel = kvm ? g_intern_string(r->env.accel)
-					       : "-";
-				c->transport = "-";
-				c->cache = "-";
-				c->samples = g_ptr_array_new_with_free_func(
-					sample_free);
-				g_ptr_array_add(r->cells, c);
+					if (t && !(t->kind & wl->needs))
+						continue;
+					if (t && o->transports &&
+					    !g_strv_contains(
+						    (const char *const *)
+							    o->transports,
+						    t->name))
+						continue;
+					if (t && (why = t->unsupported(be->name))) {
+						skip_cell(r, &k, why);
+						continue;
+					}
+					if (wl == &vtb_workload_startup) {
+						add_cell(r, &k);
+						continue;
+					}
+					for (char **p = o->payloads; *p; p++) {
+						k.payload = *p;
+						if (!wl->roundtrip) {
+							expand_disks(r, &k);
+							continue;
+						}
+						/* Echo uses its own bytes. */
+						k.payload = NULL;
+						if (p != o->payloads)
+							break;
+						for (char **m = o->msg_sizes; *m;
+						     m++) {
+							guint64 n = 0;
+
+							vtb_parse_size(*m, &n);
+							k.msg = (guint32)n;
+							add_cell(r, &k);
+						}
+					}
+				}
 			}
 		}
 	}
@@ -346,6 +556,26 @@ int vtb_cmd_run(int argc, char **argv)
 	if (rc)
 		goto out;
 	build_cells(&r);
+	for (guint i = 0; i < r.cells->len; i++) {
+		struct vtb_cell *c = r.cells->pdata[i];
+
+		/* Leave room for the filesystem's own metadata. */
+		if (c->workload->writes &&
+		    c->size > r.opts.disk_size / 10 * 9) {
+			g_autofree char *msg = g_strdup_printf(
+				"--size %" G_GUINT64_FORMAT
+				" does not fit the %" G_GUINT64_FORMAT
+				"-byte target image (--disk-size; the "
+				"filesystem needs ~10 %%)",
+				c->size, r.opts.disk_size);
+
+			rc = bad_input(msg);
+			goto out;
+		}
+	}
+	for (guint i = 0; !r.opts.quiet && i < r.skipped->len; i++)
+		g_printerr("vtbench: skipping %s\n",
+			   (char *)r.skipped->pdata[i]);
 	if (!r.cells->len) {
 		rc = bad_input("nothing to run: no backend is usable here "
 			       "(see `vtbench list`)");

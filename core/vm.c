@@ -6,6 +6,23 @@
 #include "core/channel.h"
 
 
+static void device_free(gpointer p)
+{
+	struct vtb_device *d = p;
+
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->listen_fd >= 0)
+		close(d->listen_fd);
+	if (d->child_fd >= 0)
+		close(d->child_fd);
+	g_free(d->name);
+	g_free(d->image);
+	g_free(d->guest);
+	g_free(d->sock);
+	g_free(d);
+}
+
 void vtb_vm_free(struct vtb_vm *vm)
 {
 	if (!vm)
@@ -15,14 +32,24 @@ void vtb_vm_free(struct vtb_vm *vm)
 		vm->cell->backend->cleanup(vm);
 	if (vm->ctl_fd >= 0)
 		close(vm->ctl_fd);
+	g_ptr_array_unref(vm->devices);
+	g_strfreev(vm->vmm_env);
 	vtb_tmpdir_remove(vm->dir);
 	g_free(vm->dir);
 	g_free(vm->console_log);
 	g_free(vm);
 }
 
-struct vtb_vm *vtb_vm_boot(struct vtb_cell *cell, double timeout_s,
-			   GError **err)
+struct vtb_device *vtb_vm_add_device(struct vtb_vm *vm)
+{
+	struct vtb_device *d = g_new0(struct vtb_device, 1);
+
+	d->fd = d->listen_fd = d->child_fd = -1;
+	g_ptr_array_add(vm->devices, d);
+	return d;
+}
+
+struct vtb_vm *vtb_vm_new(struct vtb_cell *cell, GError **err)
 {
 	g_autoptr(vtb_vm) vm = g_new0(struct vtb_vm, 1);
 	g_autofree char *prefix =
@@ -31,20 +58,50 @@ struct vtb_vm *vtb_vm_boot(struct vtb_cell *cell, double timeout_s,
 	vm->cell = cell;
 	vm->ctl_fd = -1;
 	vm->child.pidfd = -1;
+	vm->devices = g_ptr_array_new_with_free_func(device_free);
 	vm->dir = vtb_tmpdir_new(prefix, err);
 	if (!vm->dir)
 		return NULL;
 	vm->console_log = g_build_filename(vm->dir, "console.log", NULL);
+	return g_steal_pointer(&vm);
+}
+
+char *vtb_vm_mount_args(const struct vtb_vm *vm)
+{
+	if (!vm->mount || !vm->mount->guest)
+		return g_strdup("");
+	return g_strdup_printf("vtb.mnt=%s vtb.mntfs=%s%s%s", vm->mount->guest,
+			       vm->mount_fs ? vm->mount_fs : "ext4",
+			       vm->mount_opts && *vm->mount_opts
+				       ? " vtb.mntopts="
+				       : "",
+			       vm->mount_opts && *vm->mount_opts
+				       ? vm->mount_opts
+				       : "");
+}
+
+gboolean vtb_vm_start(struct vtb_vm *vm, double timeout_s, GError **err)
+{
 	vm->deadline_us = g_get_monotonic_time() + (gint64)(timeout_s * 1e6);
-	if (!cell->backend->boot(vm, err))
-		return NULL;
+	if (!vm->cell->backend->boot(vm, err))
+		return FALSE;
 	if (vm->hello.version != VTB_PROTO_VERSION) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "guest agent speaks protocol %u, vtbench %u "
 			    "(stale appliance?)",
 			    vm->hello.version, VTB_PROTO_VERSION);
-		return NULL;
+		return FALSE;
 	}
+	return TRUE;
+}
+
+struct vtb_vm *vtb_vm_boot(struct vtb_cell *cell, double timeout_s,
+			   GError **err)
+{
+	g_autoptr(vtb_vm) vm = vtb_vm_new(cell, err);
+
+	if (!vm || !vtb_vm_start(vm, timeout_s, err))
+		return NULL;
 	return g_steal_pointer(&vm);
 }
 

@@ -19,6 +19,15 @@ struct vtb_vm *vtb_vm_boot(struct vtb_cell *cell, double timeout_s,
  */
 gboolean vtb_vm_poweroff(struct vtb_vm *vm, double timeout_s, GError **err);
 
+/* A vm with its private dir, not started: add devices, then start it. */
+struct vtb_vm *vtb_vm_new(struct vtb_cell *cell, GError **err);
+/* A device owned by the vm from now on (fds -1, strings allocated). */
+struct vtb_device *vtb_vm_add_device(struct vtb_vm *vm);
+/* Boot: returns once the guest said HELLO; FALSE with the reason. */
+gboolean vtb_vm_start(struct vtb_vm *vm, double timeout_s, GError **err);
+/* Kernel parameters for the agent's mount of vm->mount, or "". */
+char *vtb_vm_mount_args(const struct vtb_vm *vm);
+
 /* Kill what is left, close the channel, remove the private dir. */
 void vtb_vm_free(struct vtb_vm *vm);
 typedef struct vtb_vm vtb_vm;

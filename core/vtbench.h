@@ -28,8 +28,18 @@ struct vtb_opts {
 	char **transports;
 	char **workloads;
 	char **caches;
+	char **images; /* raw-sparse, raw-prealloc, qcow2, qcow2-prealloc */
+	char **fss; /* ext2, ext3, ext4 */
+	char **targets; /* virtio-blk, ubd: the disk written to */
+	char **aios; /* threads, native, io_uring */
+	char **msg_sizes; /* roundtrip message sizes */
+	char *mount_opts;
+	char *verify; /* on, off */
+	guint64 disk_size;
+	bool drop_caches;
+	bool size_given;
 	guint64 size;
-	char *payload;
+	char **payloads;
 	int runs;
 	int warmup;
 	double timeout; /* seconds, 0 = per-accel default */
@@ -76,6 +86,59 @@ struct vtb_env {
 };
 
 struct vtb_vm;
+struct vtb_cell;
+
+/*
+ * A device a transport or workload needs in the guest, described once;
+ * each backend turns it into its own form (UML arguments, QEMU arguments).
+ */
+enum vtb_dev_kind {
+	VTB_DEV_SERIAL, /* UML serial line / QEMU 8250: guest ttyS<n> */
+	VTB_DEV_VIRTIO_SERIAL, /* QEMU virtserialport named `name` */
+	VTB_DEV_DISK, /* a disk image on bus "virtio-blk" or "ubd" */
+};
+
+struct vtb_device {
+	enum vtb_dev_kind kind;
+	char *name; /* port name / disk serial, unique in the vm */
+	/* Disks. */
+	const char *bus; /* "virtio-blk" or "ubd" */
+	char *image; /* host path */
+	const char *format; /* "raw" or "qcow2" */
+	const char *cache; /* QEMU cache mode, or "writeback"/"sync" (ubd) */
+	const char *aio; /* QEMU aio=, NULL for the default */
+	bool readonly;
+	/* Set by the backend at boot. */
+	char *guest; /* what the agent opens: /dev/ttyS2, vport:N, blk:S */
+	int fd; /* streams: connected host endpoint, -1 until booted */
+	int listen_fd; /* kvm streams: vtbench's listening socket */
+	char *sock; /* kvm streams: its path */
+	int child_fd; /* uml streams: the VMM's end of the socketpair */
+};
+
+/* Transport kinds. */
+#define VTB_KIND_STREAM 1u
+#define VTB_KIND_BLOCK 2u
+
+/* A transport: the channel under test.  One file per transport. */
+struct vtb_transport_ops {
+	const char *name; /* as users type it */
+	unsigned kind;
+	const char *help;
+	/*
+	 * NULL when @backend can carry this transport here, else why not
+	 * (static string, shown by `list` and for skipped cells).
+	 */
+	const char *(*unsupported)(const char *backend);
+	/* Guest modules it needs on @backend (NULL-terminated). */
+	const char *const *(*modules)(const char *backend);
+	/* Describe the device for @c into @dev (kind, name, bus, ...). */
+	void (*describe)(const struct vtb_cell *c, struct vtb_device *dev);
+	/* Default bytes for a transfer when --size is not given. */
+	guint64 (*default_size)(const struct vtb_cell *c);
+	/* TTY flags the agent must apply (VTB_RUN_F_RAW_TTY) or 0. */
+	unsigned run_flags;
+};
 
 /*
  * A backend boots the appliance and owns the VMM process.  Names are those
@@ -143,7 +206,16 @@ struct vtb_cell {
 	const char *driver; /* "direct" for uml too */
 	const char *accel; /* "tcg"/"kvm" for kvm, "-" for uml */
 	const char *transport; /* "-" when the workload needs none */
-	const char *cache; /* "-" when not a block transport */
+	const struct vtb_transport_ops *tops; /* NULL when none */
+	const char *cache; /* "-" when no disk is involved */
+	const char *target; /* disk written to: virtio-blk, ubd, or "-" */
+	const char *image; /* image kind of the target, or "-" */
+	const char *fs; /* filesystem on the target, or "-" */
+	const char *aio; /* QEMU aio of the disks, or "-" */
+	const char *payload; /* zero, random */
+	guint64 size; /* bytes per transfer; 0 when none */
+	bool size_auto; /* size chosen by vtbench, not --size */
+	guint32 msg_size; /* roundtrip message bytes, 0 otherwise */
 	struct vtb_appliance appliance;
 	bool appliance_ready;
 	GPtrArray *samples; /* struct vtb_sample *, warm-ups included */
@@ -154,6 +226,10 @@ struct vtb_cell {
 struct vtb_workload_ops {
 	const char *name;
 	const char *help;
+	/* Transport kinds it runs over; 0 = none (startup, write-no-upload). */
+	unsigned needs;
+	bool writes; /* needs a target disk with a filesystem */
+	bool roundtrip; /* one cell per message size */
 	/* Measure one sample into @s.  FALSE + @err fails the sample. */
 	gboolean (*run)(struct vtb_cell *cell, struct vtb_sample *s,
 			GError **err);
@@ -173,6 +249,11 @@ struct vtb_vm {
 	gint64 t_hello_us;
 	gint64 t_exit_us;
 	struct vtb_hello hello;
+	GPtrArray *devices; /* struct vtb_device *, in guest order */
+	struct vtb_device *mount; /* disk the agent mounts on /mnt, or NULL */
+	const char *mount_fs;
+	const char *mount_opts;
+	char **vmm_env; /* extra environment for the VMM, or NULL */
 	void *priv; /* backend state */
 };
 

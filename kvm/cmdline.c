@@ -4,11 +4,35 @@
 #include "core/proc.h"
 #include "kvm/kvm.h"
 
-GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
+/* -drive/-device for a disk: cache and aio as described, never mapped. */
+static void add_disk(GStrvBuilder *b, struct vtb_device *d, int n)
+{
+	GString *drive = g_string_new(NULL);
+
+	g_string_append_printf(drive, "file=%s,if=none,id=vtbdisk%d,format=%s",
+			       d->image, n, d->format);
+	if (d->cache)
+		g_string_append_printf(drive, ",cache=%s", d->cache);
+	if (d->aio)
+		g_string_append_printf(drive, ",aio=%s", d->aio);
+	if (d->readonly)
+		g_string_append(drive, ",readonly=on");
+	g_strv_builder_add(b, "-drive");
+	vtb_strv_take(b, g_string_free(drive, FALSE));
+	g_strv_builder_add(b, "-device");
+	vtb_strv_take(b, g_strdup_printf("virtio-blk-pci,drive=vtbdisk%d,"
+					 "serial=%s",
+					 n, d->name));
+	g_free(d->guest);
+	d->guest = g_strdup_printf("blk:%s", d->name);
+}
+
+GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err)
 {
 	GStrvBuilder *b = g_strv_builder_new();
 	bool kvm = strcmp(c->accel, "kvm") == 0;
 	GStrv argv;
+	int nserial = 0, ndisk = 0, nchr = 0;
 
 	g_strv_builder_add(b, c->qemu);
 	g_strv_builder_addv(b, (const char *[]){ "-nodefaults",
@@ -42,6 +66,41 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 					      "virtserialport,bus=vtbser.0,"
 					      "chardev=vtbctl,name=vtb.ctl",
 					      NULL });
+	for (size_t i = 0; i < c->ndevs; i++) {
+		struct vtb_device *d = c->devs[i];
+
+		if (d->kind == VTB_DEV_DISK &&
+		    g_str_equal(d->bus, "virtio-blk")) {
+			add_disk(b, d, ndisk++);
+			continue;
+		}
+		if (d->kind == VTB_DEV_DISK) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "kvm: cannot attach a %s disk (%s)", d->bus,
+				    d->name);
+			g_strv_builder_unref(b);
+			return NULL;
+		}
+		g_strv_builder_add(b, "-chardev");
+		vtb_strv_take(b, g_strdup_printf("socket,id=vtbchr%d,path=%s",
+						 nchr, d->sock));
+		g_free(d->guest);
+		if (d->kind == VTB_DEV_SERIAL) {
+			/* ttyS0 is the console; each -serial adds one. */
+			g_strv_builder_add(b, "-serial");
+			vtb_strv_take(b, g_strdup_printf("chardev:vtbchr%d",
+							 nchr));
+			d->guest = g_strdup_printf("/dev/ttyS%d", 1 + nserial++);
+		} else {
+			g_strv_builder_add(b, "-device");
+			vtb_strv_take(b, g_strdup_printf(
+						 "virtserialport,bus=vtbser.0,"
+						 "chardev=vtbchr%d,name=%s",
+						 nchr, d->name));
+			d->guest = g_strdup_printf("vport:%s", d->name);
+		}
+		nchr++;
+	}
 	argv = g_strv_builder_end(b);
 	g_strv_builder_unref(b);
 	return argv;

@@ -13,6 +13,7 @@
 
 #include "core/channel.h"
 #include "core/kernels.h"
+#include "core/vm.h"
 
 char *vtb_qemu_version(const char *qemu)
 {
@@ -269,30 +270,55 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 {
 	struct vtb_env *env = vm->cell->env;
 	g_autofree char *sock = g_build_filename(vm->dir, "ctl.sock", NULL);
-	g_autofree char *append = vtb_kvm_append(accel, NULL);
+	g_autofree char *append = NULL, *mount = NULL;
 	g_autofree char *qlog = g_build_filename(vm->dir, "qemu.log", NULL);
 	g_auto(GStrv) argv = NULL;
+	struct vtb_qemu_cfg cfg;
 	struct vtb_msg m;
 	int lfd, log_fd;
 	gboolean ok;
 
-	lfd = listen_unix(sock, err);
-	if (lfd < 0)
-		return FALSE;
-	log_fd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	argv = vtb_qemu_argv(&(struct vtb_qemu_cfg){
+	/* QEMU connects to every socket at start-up: listen first. */
+	for (guint i = 0; i < vm->devices->len; i++) {
+		struct vtb_device *d = vm->devices->pdata[i];
+
+		if (d->kind == VTB_DEV_DISK)
+			continue;
+		d->sock = g_strdup_printf("%s/data%u.sock", vm->dir, i);
+		d->listen_fd = listen_unix(d->sock, err);
+		if (d->listen_fd < 0)
+			return FALSE;
+	}
+	cfg = (struct vtb_qemu_cfg){
 		.qemu = env->qemu,
 		.accel = accel,
 		.cpu = cpu,
 		.kernel = env->kvm_boot_image,
 		.initrd = vm->cell->appliance.initrd,
-		.append = append,
 		.mem_mb = env->opts->mem_mb,
 		.console_log = vm->console_log,
 		.ctl_sock = sock,
-	});
+		.devs = (struct vtb_device **)vm->devices->pdata,
+		.ndevs = vm->devices->len,
+	};
+	/* Once to name the devices, then with the mount that uses a name. */
+	cfg.append = "";
+	argv = vtb_qemu_argv(&cfg, err);
+	if (!argv)
+		return FALSE;
+	g_strfreev(argv);
+	mount = vtb_vm_mount_args(vm);
+	append = vtb_kvm_append(accel, mount);
+	cfg.append = append;
+	argv = vtb_qemu_argv(&cfg, err);
+	if (!argv)
+		return FALSE;
+	lfd = listen_unix(sock, err);
+	if (lfd < 0)
+		return FALSE;
+	log_fd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd,
-			     NULL, 0, NULL, err);
+			     NULL, 0, (const char *const *)vm->vmm_env, err);
 	if (log_fd >= 0)
 		close(log_fd);
 	if (!ok) {
@@ -309,6 +335,17 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 		if (qerr)
 			g_prefix_error(err, "%s: ", qerr);
 		return FALSE;
+	}
+	for (guint i = 0; i < vm->devices->len; i++) {
+		struct vtb_device *d = vm->devices->pdata[i];
+
+		if (d->listen_fd < 0)
+			continue;
+		d->fd = accept_vmm(vm, d->listen_fd, err);
+		close(d->listen_fd);
+		d->listen_fd = -1;
+		if (d->fd < 0)
+			return FALSE;
 	}
 	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err)) {
 		g_autofree char *qerr = qemu_complaint(qlog);

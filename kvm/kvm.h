@@ -16,10 +16,17 @@ struct vtb_qemu_cfg {
 	int mem_mb;
 	const char *console_log;
 	const char *ctl_sock; /* unix socket vtbench listens on */
+	struct vtb_device **devs; /* streams (with ->sock) and disks */
+	size_t ndevs;
 };
 
-/* argv of qemu-system-x86_64 for @c (newly allocated). */
-GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c);
+/*
+ * argv of qemu-system-x86_64 for @c (newly allocated).  Sets each device's
+ * guest name (/dev/ttyS1.., vport:NAME, blk:SERIAL); NULL with @err for a
+ * device QEMU cannot take.  Call it before vtb_kvm_append() so the mount
+ * can name its disk.
+ */
+GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err);
 
 /* The guest kernel command line for @accel; @extra appended if set. */
 char *vtb_kvm_append(const char *accel, const char *extra);

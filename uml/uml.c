@@ -10,12 +10,14 @@
 
 #include "core/channel.h"
 #include "core/kernels.h"
+#include "core/vm.h"
 #include "core/vtbench.h"
 
-GStrv vtb_uml_argv(const struct vtb_uml_cfg *c)
+GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 {
 	GStrvBuilder *b = g_strv_builder_new();
 	GStrv argv;
+	int nserial = 0, ndisk = 0;
 
 	g_strv_builder_add(b, c->kernel);
 	vtb_strv_take(b, g_strdup_printf("mem=%dM", c->mem_mb));
@@ -32,6 +34,38 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c)
 	g_strv_builder_add(b, "quiet");
 	g_strv_builder_add(b, "vtb.ctl=tty:/dev/ttyS1");
 	g_strv_builder_add(b, "vtb.off=poweroff");
+	for (size_t i = 0; i < c->ndevs; i++) {
+		struct vtb_device *d = c->devs[i];
+
+		g_free(d->guest);
+		d->guest = NULL;
+		if (d->kind == VTB_DEV_SERIAL) {
+			/* ttyS0/1: console and control. */
+			vtb_strv_take(b, g_strdup_printf(
+						 "ssl%d=fd:%d", 2 + nserial,
+						 VTB_UML_SERIAL_FD(nserial)));
+			d->guest = g_strdup_printf("/dev/ttyS%d", 2 + nserial);
+			nserial++;
+		} else if (d->kind == VTB_DEV_DISK &&
+			   g_str_equal(d->bus, "ubd") &&
+			   g_str_equal(d->format, "raw")) {
+			bool sync = d->cache && g_str_equal(d->cache, "sync");
+
+			vtb_strv_take(b, g_strdup_printf(
+						 "ubd%d%s%s=%s", ndisk,
+						 d->readonly ? "r" : "",
+						 sync ? "s" : "", d->image));
+			d->guest = g_strdup_printf("/dev/ubd%c", 'a' + ndisk);
+			ndisk++;
+		} else {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "uml: cannot attach device %s (%s)",
+				    d->name,
+				    d->kind == VTB_DEV_DISK ? d->bus : "stream");
+			g_strv_builder_unref(b);
+			return NULL;
+		}
+	}
 	if (c->append && *c->append) {
 		g_auto(GStrv) extra = g_strsplit(c->append, " ", -1);
 
@@ -98,12 +132,41 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 	g_autofree char *umid = NULL;
 	g_autofree char *tmpenv = g_strdup_printf("TMPDIR=%s", vm->dir);
 	g_auto(GStrv) argv = NULL;
-	const char *envset[] = { tmpenv, NULL };
+	g_autoptr(GPtrArray) envset = g_ptr_array_new();
+	g_autofree char *mount = NULL;
 	static unsigned seq;
-	struct vtb_fdmap map[1];
+	struct vtb_fdmap map[16];
+	size_t nmap = 1;
 	struct vtb_msg m;
-	int sv[2], log_fd;
+	int sv[2], log_fd, nserial = 0;
 	gboolean ok;
+	struct vtb_uml_cfg cfg;
+
+	g_ptr_array_add(envset, tmpenv);
+	for (char **e = vm->vmm_env; e && *e; e++)
+		g_ptr_array_add(envset, *e);
+	g_ptr_array_add(envset, NULL);
+	/* The host ends of the data serial lines: socketpairs, like control. */
+	for (guint i = 0; i < vm->devices->len; i++) {
+		struct vtb_device *d = vm->devices->pdata[i];
+		int p[2];
+
+		if (d->kind != VTB_DEV_SERIAL)
+			continue;
+		if (nmap >= G_N_ELEMENTS(map) ||
+		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "socketpair for %s: %s", d->name,
+				    g_strerror(errno));
+			return FALSE;
+		}
+		d->fd = p[0];
+		d->child_fd = p[1];
+		g_unix_set_fd_nonblocking(d->fd, TRUE, NULL);
+		map[nmap++] = (struct vtb_fdmap){
+			.src = p[1], .dst = VTB_UML_SERIAL_FD(nserial++)
+		};
+	}
 
 	if (g_mkdir(uml_dir, 0700) < 0 || g_mkdir(hostfs, 0700) < 0) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "mkdir in %s: %s",
@@ -125,7 +188,7 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		return FALSE;
 	}
 	umid = g_strdup_printf("vtb-%d-%u", (int)getpid(), seq++);
-	argv = vtb_uml_argv(&(struct vtb_uml_cfg){
+	cfg = (struct vtb_uml_cfg){
 		.kernel = env->uml_kernel.path,
 		.initrd = vm->cell->appliance.initrd,
 		.mem_mb = env->opts->mem_mb,
@@ -133,12 +196,36 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		.uml_dir = uml_dir,
 		.hostfs_dir = hostfs,
 		.ctl_fd = 3,
-	});
+		.devs = (struct vtb_device **)vm->devices->pdata,
+		.ndevs = vm->devices->len,
+	};
+	/* Once to name the devices, then with the mount that uses a name. */
+	argv = vtb_uml_argv(&cfg, err);
+	if (argv) {
+		g_strfreev(argv);
+		mount = vtb_vm_mount_args(vm);
+		cfg.append = mount;
+		argv = vtb_uml_argv(&cfg, err);
+	}
+	if (!argv) {
+		close(log_fd);
+		close(sv[0]);
+		close(sv[1]);
+		return FALSE;
+	}
 	map[0] = (struct vtb_fdmap){ .src = sv[1], .dst = 3 };
 	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd,
-			     map, 1, envset, err);
+			     map, nmap, (const char *const *)envset->pdata,
+			     err);
 	close(log_fd);
 	close(sv[1]);
+	for (guint i = 0; i < vm->devices->len; i++) {
+		struct vtb_device *d = vm->devices->pdata[i];
+
+		if (d->child_fd >= 0)
+			close(d->child_fd);
+		d->child_fd = -1;
+	}
 	if (!ok) {
 		close(sv[0]);
 		return FALSE;

@@ -1,22 +1,12 @@
 /* Workload `startup`: spawn -> HELLO, and -> VMM exit after power-off. */
 #include "core/registry.h"
 #include "core/vm.h"
-
-static double timeout_for(struct vtb_cell *cell)
-{
-	struct vtb_opts *o = cell->env->opts;
-
-	if (o->timeout > 0)
-		return o->timeout;
-	if (g_str_equal(cell->backend->name, "uml"))
-		return 30;
-	return g_str_equal(cell->accel, "kvm") ? 20 : 60;
-}
+#include "workloads/common.h"
 
 static gboolean startup_run(struct vtb_cell *cell, struct vtb_sample *s,
 			    GError **err)
 {
-	double timeout = timeout_for(cell);
+	double timeout = vtb_cell_boot_timeout(cell);
 	struct vtb_vm *vm = vtb_vm_boot(cell, timeout, err);
 	double hello_s, entry_s, kstart_s;
 	const struct vtb_hello *h;

@@ -1,0 +1,32 @@
+/* Payload files and disk images: made with the real tools, verified. */
+#ifndef VTB_DISK_H
+#define VTB_DISK_H
+
+#include <glib.h>
+
+/*
+ * The payload of @size bytes, as a file the host sends from or attaches
+ * as a read-only disk: "zero" is a sparse file, "random" the seeded
+ * generator's stream (proto.h) written once.  Cached in @cache_dir with
+ * its XXH3-64 hash, which *hash receives.
+ */
+gboolean vtb_payload_get(const char *cache_dir, const char *payload,
+			 guint64 size, guint64 seed, char **path,
+			 guint64 *hash, GError **err);
+
+/*
+ * Make a disk image of @disk_size at @path of kind @image (raw-sparse,
+ * raw-prealloc, qcow2, qcow2-prealloc) holding an empty @fs (ext2/3/4)
+ * made by mke2fs on the host, so the guest needs no mkfs.  *format is
+ * "raw" or "qcow2".  Errors quote the failing tool's message.
+ */
+gboolean vtb_disk_make(const char *path, const char *image, const char *fs,
+		       guint64 disk_size, const char **format, GError **err);
+
+/* Drop the host page cache of @path (posix_fadvise DONTNEED). */
+void vtb_drop_cache(const char *path);
+
+/* Run @argv to completion; FALSE with its stderr in @err. */
+gboolean vtb_run_tool(const char *const *argv, GError **err);
+
+#endif

@@ -1,0 +1,562 @@
+/* What the transfer workloads share: set-up, streaming, verification. */
+#include "workloads/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "core/channel.h"
+#include "core/disk.h"
+#include "core/vm.h"
+
+#define CHUNK (1u << 20)
+#define PAYLOAD_SEED 0x5eed5eedULL
+
+static guint8 zeros[CHUNK];
+
+double vtb_cell_boot_timeout(const struct vtb_cell *cell)
+{
+	const struct vtb_opts *o = cell->env->opts;
+
+	if (o->timeout > 0)
+		return o->timeout;
+	if (g_str_equal(cell->backend->name, "uml"))
+		return 30;
+	return g_str_equal(cell->accel, "kvm") ? 20 : 60;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static bool verify_on(const struct vtb_cell *cell)
+{
+	return !g_str_equal(cell->env->opts->verify, "off");
+}
+
+/* The data device of the transport under test, described for the vm. */
+static struct vtb_device *add_data_device(struct vtb_vm *vm,
+					  const char *payload_path)
+{
+	struct vtb_cell *c = vm->cell;
+	struct vtb_device *d = vtb_vm_add_device(vm);
+
+	c->tops->describe(c, d);
+	if (d->kind == VTB_DEV_DISK) {
+		d->image = g_strdup(payload_path);
+		d->cache = g_str_equal(c->cache, "-") ? NULL : c->cache;
+		d->aio = g_str_equal(c->aio, "-") ? NULL : c->aio;
+	}
+	return d;
+}
+
+/* A fresh filesystem on a fresh image for every sample. */
+static struct vtb_device *add_target(struct vtb_vm *vm, GError **err)
+{
+	struct vtb_cell *c = vm->cell;
+	struct vtb_device *d = vtb_vm_add_device(vm);
+	const char *format = NULL;
+
+	d->kind = VTB_DEV_DISK;
+	d->name = g_strdup("vtbtarget");
+	d->bus = c->target;
+	d->image = g_build_filename(vm->dir, "target.img", NULL);
+	if (!vtb_disk_make(d->image, c->image, c->fs,
+			   c->env->opts->disk_size, &format, err))
+		return NULL;
+	d->format = format;
+	d->cache = c->cache;
+	d->aio = g_str_equal(c->aio, "-") ? NULL : c->aio;
+	vm->mount = d;
+	vm->mount_fs = c->fs;
+	vm->mount_opts = c->env->opts->mount_opts;
+	return d;
+}
+
+static void fail_stall(GError **err, guint64 done, guint64 size)
+{
+	g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+		    "stalled: no progress for %.0f s after %" G_GUINT64_FORMAT
+		    " of %" G_GUINT64_FORMAT " bytes",
+		    VTB_STALL_S, done, size);
+}
+
+/*
+ * The guest answered while we were still sending: it stopped reading.
+ * Turn its RESULT (or ERROR) into the reason.
+ */
+static void guest_stopped(struct vtb_vm *vm, guint64 done, guint64 size,
+			  GError **err)
+{
+	struct vtb_msg m;
+	g_autoptr(GError) e = NULL;
+
+	if (!vtb_chan_recv(vm, &m, g_get_monotonic_time() + 2000000, &e)) {
+		g_propagate_prefixed_error(err, g_steal_pointer(&e),
+					   "after %" G_GUINT64_FORMAT " of %"
+					   G_GUINT64_FORMAT " bytes: ",
+					   done, size);
+		return;
+	}
+	if (m.type == VTB_MSG_RESULT)
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "guest stopped reading after %" G_GUINT64_FORMAT
+			    " of %" G_GUINT64_FORMAT " bytes: %s",
+			    done, size,
+			    m.u.result.detail[0] ? m.u.result.detail
+						 : g_strerror(m.u.result.err));
+	else
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "guest sent %s mid-transfer",
+			    vtb_msg_type_name(m.type));
+}
+
+/*
+ * Write @size bytes of @data (NULL: zeros) to the stream @d, watching the
+ * control channel and the VMM.  The test hook VTBENCH_TEST_CORRUPT flips
+ * one byte half-way, so the verification must catch it.
+ */
+static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
+			    const guint8 *data, guint64 size, GError **err)
+{
+	guint64 off = 0, mid = size / 2;
+	gint64 last = g_get_monotonic_time();
+	bool corrupt = g_getenv("VTBENCH_TEST_CORRUPT") != NULL;
+
+	while (off < size) {
+		size_t n = MIN(CHUNK, size - off);
+		const guint8 *p = data ? data + off : zeros;
+		guint8 flipped;
+		struct pollfd pf[3];
+		ssize_t w;
+		int r;
+
+		if (corrupt && off <= mid && mid < off + n) {
+			if (off == mid) {
+				flipped = p[0] ^ 0xff;
+				p = &flipped;
+				n = 1;
+			} else {
+				n = mid - off;
+			}
+		}
+		w = write(d->fd, p, n);
+		if (w > 0) {
+			off += w;
+			last = g_get_monotonic_time();
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			if (errno == EPIPE || errno == ECONNRESET) {
+				guest_stopped(vm, off, size, err);
+				return FALSE;
+			}
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "write to %s: %s", d->name,
+				    g_strerror(errno));
+			return FALSE;
+		}
+		if (vtb_interrupted()) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_INTERRUPTED,
+				    "interrupted by signal %d",
+				    vtb_interrupt_signal());
+			return FALSE;
+		}
+		pf[0] = (struct pollfd){ .fd = d->fd, .events = POLLOUT };
+		pf[1] = (struct pollfd){ .fd = vm->ctl_fd, .events = POLLIN };
+		pf[2] = (struct pollfd){ .fd = vm->child.pidfd,
+					 .events = POLLIN };
+		r = poll(pf, pf[2].fd >= 0 ? 3 : 2, 500);
+		if (r > 0 && (pf[1].revents || pf[2].revents) &&
+		    !(pf[0].revents & POLLOUT)) {
+			guest_stopped(vm, off, size, err);
+			return FALSE;
+		}
+		if (g_get_monotonic_time() - last > VTB_STALL_S * 1e6) {
+			fail_stall(err, off, size);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Check the guest's RESULT against what was sent. */
+static gboolean check_result(struct vtb_cell *cell, const struct vtb_result *r,
+			     guint64 size, guint64 hash, GError **err)
+{
+	if (r->err) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s",
+			    r->detail[0] ? r->detail : g_strerror(r->err));
+		if (r->bytes < size)
+			g_prefix_error(err,
+				       "lost %" G_GUINT64_FORMAT
+				       " of %" G_GUINT64_FORMAT " bytes: ",
+				       size - r->bytes, size);
+		return FALSE;
+	}
+	if (r->bytes != size) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "lost %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+			    " bytes",
+			    size > r->bytes ? size - r->bytes : 0, size);
+		return FALSE;
+	}
+	if (verify_on(cell) && r->hash != hash) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "data corrupted: XXH3 of the %" G_GUINT64_FORMAT
+			    " bytes is %016" G_GINT64_MODIFIER
+			    "x in the guest, %016" G_GINT64_MODIFIER
+			    "x sent",
+			    size, r->hash, hash);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static guint32 run_flags(const struct vtb_cell *cell)
+{
+	guint32 f = 0;
+
+	if (cell->tops)
+		f |= cell->tops->run_flags;
+	if (!verify_on(cell))
+		f |= VTB_RUN_F_NOVERIFY;
+	if (g_str_equal(cell->payload, "random"))
+		f |= VTB_RUN_F_RANDOM;
+	if (g_getenv("VTBENCH_TEST_STALL"))
+		f |= VTB_RUN_F_TEST_STALL;
+	return f;
+}
+
+/* Wait for READY, or a RESULT that says why the guest could not start. */
+static gboolean wait_ready(struct vtb_vm *vm, gint64 deadline, GError **err)
+{
+	struct vtb_msg m;
+
+	if (!vtb_chan_recv(vm, &m, deadline, err))
+		return FALSE;
+	if (m.type == VTB_MSG_READY)
+		return TRUE;
+	if (m.type == VTB_MSG_RESULT && m.u.result.err) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s",
+			    m.u.result.detail);
+		return FALSE;
+	}
+	g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+		    "protocol: expected READY from the guest, got %s",
+		    vtb_msg_type_name(m.type));
+	return FALSE;
+}
+
+struct payload {
+	char *path;
+	guint64 hash;
+	guint8 *map;
+	size_t len;
+};
+
+static void payload_clear(struct payload *p)
+{
+	if (p->map)
+		munmap(p->map, p->len);
+	g_free(p->path);
+}
+
+static gboolean payload_open(struct vtb_cell *cell, bool need_map,
+			     struct payload *p, GError **err)
+{
+	int fd;
+
+	memset(p, 0, sizeof(*p));
+	if (!vtb_payload_get(cell->env->cache_dir, cell->payload, cell->size,
+			     PAYLOAD_SEED, &p->path, &p->hash, err))
+		return FALSE;
+	if (!need_map || g_str_equal(cell->payload, "zero"))
+		return TRUE;
+	fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "open %s: %s", p->path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	p->len = cell->size;
+	p->map = mmap(NULL, p->len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p->map == MAP_FAILED) {
+		p->map = NULL;
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "mmap %s: %s",
+			    p->path, g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Allow for slow guest disks: ubd with O_SYNC wrote 500 MiB in 36 s. */
+static gint64 result_deadline(const struct vtb_cell *cell)
+{
+	double s = 120 + cell->size / 1e6;
+
+	return g_get_monotonic_time() + (gint64)(s * 1e6);
+}
+
+static void add_guest_figures(struct vtb_sample *s, const struct vtb_result *r)
+{
+	vtb_sample_add_phase(s, "guest_transfer",
+			     (r->t_end_ns - r->t_start_ns) / 1e9);
+	vtb_sample_add_metric(s, "guest_cpu_pct", "%", false,
+			      r->cpu_busy_permille / 10.0);
+}
+
+gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
+		      enum vtb_xfer_mode mode, GError **err)
+{
+	g_autoptr(vtb_vm) vm = NULL;
+	struct payload pay = { 0 };
+	struct vtb_device *data = NULL, *target = NULL;
+	struct vtb_msg m = { .type = VTB_MSG_RUN };
+	struct vtb_run *run = &m.u.run;
+	bool stream = cell->tops && cell->tops->kind == VTB_KIND_STREAM;
+	gboolean ok = FALSE;
+	gint64 t0, t1;
+	double cpu0 = 0;
+
+	if (!payload_open(cell, stream, &pay, err))
+		goto out;
+	vm = vtb_vm_new(cell, err);
+	if (!vm)
+		goto out;
+	if (mode != VTB_XFER_WRITE_NO_UPLOAD)
+		data = add_data_device(vm, pay.path);
+	if (mode != VTB_XFER_UPLOAD_NO_WRITE) {
+		target = add_target(vm, err);
+		if (!target)
+			goto out;
+	}
+	if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err))
+		goto out;
+
+	run->work = mode == VTB_XFER_UPLOAD	      ? VTB_WORK_COPY
+		    : mode == VTB_XFER_UPLOAD_NO_WRITE ? VTB_WORK_SINK
+						       : VTB_WORK_GEN;
+	run->flags = run_flags(cell);
+	run->size = cell->size;
+	run->seed = PAYLOAD_SEED;
+	run->block = 1u << 20;
+	if (data)
+		g_strlcpy(run->path, data->guest, sizeof(run->path));
+	if (target)
+		g_strlcpy(run->path2, "/mnt/payload", sizeof(run->path2));
+
+	/* As the article did: flush the host before each timed run. */
+	sync();
+	if (cell->env->opts->drop_caches) {
+		vtb_drop_cache(pay.path);
+		if (target)
+			vtb_drop_cache(target->image);
+	}
+	if (!vtb_chan_send(vm, &m, g_get_monotonic_time() + 10000000, err))
+		goto out;
+	if (run->work != VTB_WORK_GEN &&
+	    !wait_ready(vm, g_get_monotonic_time() + 30000000, err))
+		goto out;
+	t0 = g_get_monotonic_time();
+	if (stream) {
+		cpu0 = cpu_seconds();
+		if (!send_stream(vm, data, pay.map, cell->size, err))
+			goto out;
+		vtb_sample_add_metric(s, "sender_cpu_pct", "%", false,
+				      100 * (cpu_seconds() - cpu0) /
+					      MAX((g_get_monotonic_time() - t0) /
+							  1e6,
+						  1e-6));
+	}
+	if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m, result_deadline(cell),
+			     err))
+		goto out;
+	t1 = g_get_monotonic_time();
+	s->bytes = m.u.result.bytes;
+	if (!check_result(cell, &m.u.result, cell->size, pay.hash, err))
+		goto out;
+	s->seconds = (t1 - t0) / 1e6;
+	add_guest_figures(s, &m.u.result);
+	if (!vtb_vm_poweroff(vm, 30, err))
+		goto out;
+	ok = TRUE;
+out:
+	payload_clear(&pay);
+	return ok;
+}
+
+/* Read exactly @n bytes from the stream by @deadline. */
+static gboolean read_exact(struct vtb_vm *vm, int fd, guint8 *buf, size_t n,
+			   gint64 deadline, GError **err)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN },
+					{ .fd = vm->child.pidfd,
+					  .events = POLLIN } };
+		ssize_t r = read(fd, buf + got, n - got);
+		gint64 left;
+
+		if (r > 0) {
+			got += r;
+			continue;
+		}
+		if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "echo stream closed after %zu of %zu bytes",
+				    got, n);
+			return FALSE;
+		}
+		left = (deadline - g_get_monotonic_time()) / 1000;
+		if (left <= 0 || vtb_interrupted()) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "stalled: echo of %zu bytes incomplete "
+				    "(%zu arrived) after %.0f s",
+				    n, got, VTB_STALL_S);
+			return FALSE;
+		}
+		poll(pf, pf[1].fd >= 0 ? 2 : 1, (int)MIN(left, 500));
+		if ((pf[1].revents & POLLIN) && !(pf[0].revents & POLLIN)) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "VMM exited during the echo");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean write_exact(struct vtb_vm *vm, int fd, const guint8 *buf,
+			    size_t n, gint64 deadline, GError **err)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		struct pollfd pf = { .fd = fd, .events = POLLOUT };
+		ssize_t w = write(fd, buf + done, n - done);
+		gint64 left;
+
+		if (w > 0) {
+			done += w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "write echo message: %s",
+				    g_strerror(errno));
+			return FALSE;
+		}
+		left = (deadline - g_get_monotonic_time()) / 1000;
+		if (left <= 0 || vtb_interrupted()) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "stalled: could not send an echo message "
+				    "for %.0f s",
+				    VTB_STALL_S);
+			return FALSE;
+		}
+		poll(&pf, 1, (int)MIN(left, 500));
+	}
+	return TRUE;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Messages per sample: ~10 s of the slowest channels, 2000 otherwise. */
+static guint32 roundtrip_count(const struct vtb_cell *cell)
+{
+	if (cell->env->opts->size_given)
+		return (guint32)MAX(1, cell->size / cell->msg_size);
+	if (cell->tops->run_flags & VTB_RUN_F_RAW_TTY)
+		return g_str_equal(cell->backend->name, "uml") ? 500 : 100;
+	return 2000;
+}
+
+gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
+			   GError **err)
+{
+	g_autoptr(vtb_vm) vm = NULL;
+	struct vtb_msg m = { .type = VTB_MSG_RUN };
+	struct vtb_run *run = &m.u.run;
+	guint32 n = roundtrip_count(cell), msz = cell->msg_size;
+	g_autofree double *lat = g_new(double, n);
+	g_autofree guint8 *out = g_malloc(msz), *in = g_malloc(msz);
+	struct vtb_device *data;
+	XXH3_state_t *st = XXH3_createState();
+	guint64 hash;
+	gint64 t0;
+
+	vm = vtb_vm_new(cell, err);
+	if (!vm)
+		goto fail;
+	data = add_data_device(vm, NULL);
+	if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err))
+		goto fail;
+	run->work = VTB_WORK_ECHO;
+	run->flags = run_flags(cell) & ~VTB_RUN_F_RANDOM;
+	run->size = (guint64)n * msz;
+	run->block = msz;
+	g_strlcpy(run->path, data->guest, sizeof(run->path));
+	if (!vtb_chan_send(vm, &m, g_get_monotonic_time() + 10000000, err) ||
+	    !wait_ready(vm, g_get_monotonic_time() + 30000000, err))
+		goto fail;
+	XXH3_64bits_reset(st);
+	t0 = g_get_monotonic_time();
+	for (guint32 i = 0; i < n; i++) {
+		gint64 a = g_get_monotonic_time();
+		gint64 dl = a + (gint64)(VTB_STALL_S * 1e6);
+
+		/* Different bytes each time, so a stale echo cannot pass. */
+		vtb_payload_fill(out, msz, (guint64)i * msz, PAYLOAD_SEED);
+		XXH3_64bits_update(st, out, msz);
+		if (!write_exact(vm, data->fd, out, msz, dl, err) ||
+		    !read_exact(vm, data->fd, in, msz, dl, err)) {
+			g_prefix_error(err, "message %u of %u: ", i + 1, n);
+			goto fail;
+		}
+		lat[i] = (g_get_monotonic_time() - a) / 1e3; /* us */
+		if (memcmp(in, out, msz) != 0) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "message %u of %u came back altered", i + 1,
+				    n);
+			goto fail;
+		}
+	}
+	s->seconds = (g_get_monotonic_time() - t0) / 1e6;
+	hash = XXH3_64bits_digest(st);
+	if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m,
+			     g_get_monotonic_time() + 30000000, err) ||
+	    !check_result(cell, &m.u.result, run->size, hash, err))
+		goto fail;
+	s->bytes = 2 * run->size;
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	vtb_sample_add_metric(s, "latency_median_us", "us", false,
+			      n % 2 ? lat[n / 2]
+				    : (lat[n / 2 - 1] + lat[n / 2]) / 2);
+	vtb_sample_add_metric(s, "latency_p99_us", "us", false,
+			      lat[MIN(n - 1, (guint32)(0.99 * n))]);
+	vtb_sample_add_metric(s, "msgs_per_s", "1/s", true, n / s->seconds);
+	add_guest_figures(s, &m.u.result);
+	XXH3_freeState(st);
+	return vtb_vm_poweroff(vm, 30, err);
+fail:
+	XXH3_freeState(st);
+	return FALSE;
+}
