@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -783,6 +784,133 @@ static void pump(struct job *j, int out, const char *out_name)
 	}
 }
 
+/*
+ * COPY with the read and the write overlapped: a reader thread fills a
+ * ring of block-sized slots (and hashes them) while this thread writes
+ * them out, so the channel can hide behind the disk.  Falls back to
+ * pump() when the block is too big for the ring.
+ */
+#define RING_SLOTS 8
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *job;
+	size_t len[RING_SLOTS];
+	size_t slot_size;
+	unsigned head, tail; /* filled / written, counting up */
+	int done; /* reader finished */
+	int err; /* reader's errno, or -1 for EOF */
+	uint64_t bytes; /* read so far */
+} ring = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+
+static void *ring_reader(void *arg)
+{
+	struct job *j = ring.job;
+	uint64_t size = j->run->size, done = 0;
+
+	while (done < size) {
+		size_t want = ring.slot_size, got;
+		uint8_t *buf;
+		int ret;
+
+		if ((j->run->flags & VTB_RUN_F_TEST_STALL) && done >= size / 2)
+			for (;;)
+				pause();
+		pthread_mutex_lock(&ring.mu);
+		while (ring.head - ring.tail == RING_SLOTS)
+			pthread_cond_wait(&ring.cv, &ring.mu);
+		buf = iobuf + (ring.head % RING_SLOTS) * ring.slot_size;
+		pthread_mutex_unlock(&ring.mu);
+		if (size - done < want)
+			want = (size_t)(size - done);
+		ret = read_full(j->in, buf, want, &got);
+		if (j->hash)
+			XXH3_64bits_update(&hash_state, buf, got);
+		done += got;
+		pthread_mutex_lock(&ring.mu);
+		ring.len[ring.head % RING_SLOTS] = got;
+		if (got)
+			ring.head++;
+		ring.bytes = done;
+		if (ret < 0 || got < want)
+			ring.err = ret < 0 ? -ret : -1;
+		pthread_cond_broadcast(&ring.cv);
+		pthread_mutex_unlock(&ring.mu);
+		if (ring.err)
+			break;
+	}
+	pthread_mutex_lock(&ring.mu);
+	ring.done = 1;
+	pthread_cond_broadcast(&ring.cv);
+	pthread_mutex_unlock(&ring.mu);
+	return arg;
+}
+
+static void pump_overlapped(struct job *j, int out, const char *out_name)
+{
+	struct vtb_result *r = j->res;
+	uint64_t written = 0;
+	int werr = 0;
+	pthread_t th;
+
+	if (j->block * RING_SLOTS > MAX_BLOCK) {
+		pump(j, out, out_name);
+		return;
+	}
+	ring.job = j;
+	ring.slot_size = j->block;
+	ring.head = ring.tail = 0;
+	ring.done = ring.err = 0;
+	ring.bytes = 0;
+	if (pthread_create(&th, NULL, ring_reader, NULL) != 0) {
+		pump(j, out, out_name);
+		return;
+	}
+	for (;;) {
+		uint8_t *buf;
+		size_t len;
+
+		pthread_mutex_lock(&ring.mu);
+		while (ring.tail == ring.head && !ring.done)
+			pthread_cond_wait(&ring.cv, &ring.mu);
+		if (ring.tail == ring.head) {
+			pthread_mutex_unlock(&ring.mu);
+			break;
+		}
+		buf = iobuf + (ring.tail % RING_SLOTS) * ring.slot_size;
+		len = ring.len[ring.tail % RING_SLOTS];
+		pthread_mutex_unlock(&ring.mu);
+		/* After a write error keep draining, so the reader ends. */
+		if (!werr) {
+			int ret = write_all(out, buf, len);
+
+			if (ret < 0)
+				werr = -ret;
+			else
+				written += len;
+		}
+		pthread_mutex_lock(&ring.mu);
+		ring.tail++;
+		pthread_cond_broadcast(&ring.cv);
+		pthread_mutex_unlock(&ring.mu);
+	}
+	pthread_join(th, NULL);
+	r->bytes = ring.bytes;
+	if (werr) {
+		r->bytes = written;
+		job_err(j, werr, "write %s", out_name);
+	} else if (ring.err > 0) {
+		job_err(j, ring.err, "read %s", j->run->path);
+	} else if (ring.err < 0) {
+		r->err = EIO;
+		snprintf(r->detail, sizeof(r->detail),
+			 "EOF after %llu of %llu bytes",
+			 (unsigned long long)ring.bytes,
+			 (unsigned long long)j->run->size);
+	}
+}
+
 static void generate(struct job *j)
 {
 	const struct vtb_run *run = j->run;
@@ -862,7 +990,7 @@ static void run_work(const struct vtb_run *run)
 			break;
 		send_simple(VTB_MSG_READY);
 		r->t_start_ns = now_ns();
-		pump(&j, j.out, run->path2);
+		pump_overlapped(&j, j.out, run->path2);
 		finish_out(&j);
 		break;
 	case VTB_WORK_GEN:

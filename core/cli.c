@@ -217,6 +217,8 @@ const struct vtb_option vtb_run_options[] = {
 	  "QEMU binary", NULL, 0, -1 },
 	{ "mem", VTB_OPT_INT, OFF(mem_mb), "256", "MIB",
 	  "guest memory", NULL, 64, -1 },
+	{ "cpus", VTB_OPT_INT, OFF(cpus), "1", "N",
+	  "kvm guest vCPUs (UML is uniprocessor)", NULL, 1, -1 },
 	{ "json", VTB_OPT_STR, OFF(json), NULL, "FILE",
 	  "write results JSON (atomically, cell by cell)", NULL, 0, -1 },
 	{ "csv", VTB_OPT_STR, OFF(csv), NULL, "FILE",

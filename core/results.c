@@ -237,11 +237,24 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 	add_str(b, "transport", c->transport);
 	add_str(b, "workload", c->workload->name);
 	add_str(b, "cache", c->cache);
+	add_str(b, "target", c->target);
+	add_str(b, "image", c->image);
+	add_str(b, "fs", c->fs);
+	add_str(b, "aio", c->aio);
+	add_str(b, "payload", c->payload);
+	add_int(b, "size", (gint64)c->size);
+	add_int(b, "msg_size", c->msg_size);
 	json_builder_set_member_name(b, "params");
 	json_builder_begin_object(b);
+	add_bool(b, "size_auto", c->size_auto);
+	add_str(b, "verify", r->opts.verify);
+	add_str(b, "mount_opts", r->opts.mount_opts);
+	add_int(b, "disk_size", (gint64)r->opts.disk_size);
+	add_bool(b, "drop_caches", r->opts.drop_caches);
 	add_int(b, "runs", r->opts.runs);
 	add_int(b, "warmup", r->opts.warmup);
 	add_int(b, "mem_mib", r->opts.mem_mb);
+	add_int(b, "cpus", g_str_equal(c->backend->name, "kvm") ? r->opts.cpus : 1);
 	add_str(b, "boot_image",
 		g_str_equal(c->backend->name, "uml")
 			? "uml"

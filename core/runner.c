@@ -487,6 +487,80 @@ static void build_cells(struct vtb_matrix *r)
 	}
 }
 
+static bool same(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static const struct vtb_cell *find_cell(const struct vtb_matrix *r,
+					const struct vtb_cell *u,
+					const struct vtb_workload_ops *w)
+{
+	for (guint i = 0; i < r->cells->len; i++) {
+		const struct vtb_cell *c = r->cells->pdata[i];
+
+		if (c->workload != w || c->backend != u->backend ||
+		    !same(c->driver, u->driver) ||
+		    !same(c->payload, u->payload) || c->size != u->size)
+			continue;
+		if (w == &vtb_workload_upload_no_write &&
+		    same(c->transport, u->transport) &&
+		    (same(c->cache, "-") ||
+		     (same(c->cache, u->cache) && same(c->aio, u->aio))))
+			return c;
+		if (w == &vtb_workload_write_no_upload &&
+		    same(c->target, u->target) && same(c->cache, u->cache) &&
+		    same(c->image, u->image) && same(c->fs, u->fs) &&
+		    same(c->aio, u->aio))
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * The article's split: is upload bound by the channel or by the disk?
+ * upload beside upload-no-write and write-no-upload of the same bytes.
+ */
+static void print_split(const struct vtb_matrix *r, FILE *f)
+{
+	bool header = false;
+
+	for (guint i = 0; i < r->cells->len; i++) {
+		const struct vtb_cell *u = r->cells->pdata[i], *a, *b;
+		struct vtb_summary su, sa, sb;
+		g_autofree char *label = NULL;
+		double mb = u->size / 1e6;
+
+		if (u->workload != &vtb_workload_upload)
+			continue;
+		a = find_cell(r, u, &vtb_workload_upload_no_write);
+		b = find_cell(r, u, &vtb_workload_write_no_upload);
+		if (!a || !b)
+			continue;
+		vtb_cell_summary(u, &su);
+		vtb_cell_summary(a, &sa);
+		vtb_cell_summary(b, &sb);
+		if (!su.n || !sa.n || !sb.n)
+			continue;
+		if (!header) {
+			fprintf(f, "\n%-44s %16s %16s %16s %6s\n",
+				"upload split (medians)", "upload",
+				"no-write", "no-upload", "ratio");
+			header = true;
+		}
+		label = vtb_cell_label(u);
+		fprintf(f,
+			"%-44s %6.2fs %5.0fMB/s %6.2fs %5.0fMB/s %6.2fs "
+			"%5.0fMB/s %5.2fx\n",
+			label, su.median, mb / su.median, sa.median,
+			mb / sa.median, sb.median, mb / sb.median,
+			su.median / MAX(sa.median, sb.median));
+	}
+	if (header)
+		fprintf(f, "(ratio: upload / the slower of the two; 1.00x "
+			   "means the channel hides behind the disk)\n");
+}
+
 static void save(struct vtb_matrix *r)
 {
 	g_autoptr(GError) e = NULL;
@@ -599,6 +673,7 @@ int vtb_cmd_run(int argc, char **argv)
 	r.finished = now_iso();
 	save(&r);
 	vtb_results_print_table(&r, stdout);
+	print_split(&r, stdout);
 	for (guint i = 0; i < r.cells->len; i++) {
 		struct vtb_summary s;
 

@@ -51,6 +51,7 @@ struct vtb_opts {
 	char *json;
 	char *csv;
 	int mem_mb;
+	int cpus; /* kvm guest vCPUs */
 	bool quiet;
 	/* Which list options the user gave (vs. defaults). */
 	bool backends_given;

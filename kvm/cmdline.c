@@ -33,6 +33,7 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err)
 	bool kvm = strcmp(c->accel, "kvm") == 0;
 	GStrv argv;
 	int nserial = 0, ndisk = 0, nchr = 0;
+	g_autofree char *smp = g_strdup_printf("%d", MAX(c->smp, 1));
 
 	g_strv_builder_add(b, c->qemu);
 	g_strv_builder_addv(b, (const char *[]){ "-nodefaults",
@@ -44,7 +45,7 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err)
 	g_strv_builder_add(b, c->cpu ? c->cpu : kvm ? "host" : "qemu64");
 	g_strv_builder_add(b, "-m");
 	vtb_strv_take(b, g_strdup_printf("%d", c->mem_mb));
-	g_strv_builder_addv(b, (const char *[]){ "-smp", "1", "-kernel",
+	g_strv_builder_addv(b, (const char *[]){ "-smp", smp, "-kernel",
 						 c->kernel, "-initrd",
 						 c->initrd, "-append",
 						 c->append, NULL });

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "core/channel.h"
@@ -298,6 +299,7 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 		.mem_mb = env->opts->mem_mb,
 		.console_log = vm->console_log,
 		.ctl_sock = sock,
+		.smp = env->opts->cpus,
 		.devs = (struct vtb_device **)vm->devices->pdata,
 		.ndevs = vm->devices->len,
 	};

@@ -16,6 +16,7 @@ struct vtb_qemu_cfg {
 	int mem_mb;
 	const char *console_log;
 	const char *ctl_sock; /* unix socket vtbench listens on */
+	int smp; /* guest vCPUs */
 	struct vtb_device **devs; /* streams (with ->sock) and disks */
 	size_t ndevs;
 };

@@ -84,6 +84,28 @@ static struct vtb_device *add_target(struct vtb_vm *vm, GError **err)
 	return d;
 }
 
+/*
+ * UML 6.1's serial line stops reading after the tty throttled it:
+ * line_throttle() disables the read IRQ and line_unthrottle() does not
+ * re-enable it.  Say so where a stall on such a line is reported.
+ */
+static void explain_stall(const struct vtb_cell *cell, GError **err)
+{
+	if (err && *err && strstr((*err)->message, "stalled") &&
+	    g_str_equal(cell->backend->name, "uml") && cell->tops &&
+	    g_str_equal(cell->tops->name, "serial")) {
+		char *m = g_strconcat(
+			(*err)->message,
+			" (known UML bug: once the guest tty throttles the "
+			"line, line_unthrottle() does not re-enable its read "
+			"IRQ)",
+			NULL);
+
+		g_free((*err)->message);
+		(*err)->message = m;
+	}
+}
+
 static void fail_stall(GError **err, guint64 done, guint64 size)
 {
 	g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
@@ -395,6 +417,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	ok = TRUE;
 out:
 	payload_clear(&pay);
+	if (!ok)
+		explain_stall(cell, err);
 	return ok;
 }
 
@@ -558,5 +582,6 @@ gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 	return vtb_vm_poweroff(vm, 30, err);
 fail:
 	XXH3_freeState(st);
+	explain_stall(cell, err);
 	return FALSE;
 }

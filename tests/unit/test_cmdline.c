@@ -48,7 +48,7 @@ static void test_uml_argv(void **state)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(uml_cases); i++) {
 		const struct uml_case *c = &uml_cases[i];
-		g_auto(GStrv) argv = vtb_uml_argv(&c->cfg);
+		g_auto(GStrv) argv = vtb_uml_argv(&c->cfg, NULL);
 
 		assert_string_equal(argv[0], c->cfg.kernel);
 		for (int k = 0; k < 8 && c->want[k]; k++)
@@ -92,7 +92,7 @@ static void test_qemu_argv(void **state)
 			.console_log = "/t/console.log",
 			.ctl_sock = "/t/ctl.sock",
 		};
-		g_auto(GStrv) argv = vtb_qemu_argv(&cfg);
+		g_auto(GStrv) argv = vtb_qemu_argv(&cfg, NULL);
 
 		assert_string_equal(argv[0], cfg.qemu);
 		assert_true(index_of(argv, "-nodefaults") > 0);
@@ -150,12 +150,139 @@ static void test_append(void **state)
 		    vtb_kvm_default_timeout("kvm"));
 }
 
+/* Devices as a transport or workload describes them. */
+static struct vtb_device *dev(enum vtb_dev_kind kind, const char *name,
+			      const char *bus, const char *image,
+			      const char *cache, const char *aio, bool ro)
+{
+	struct vtb_device *d = g_new0(struct vtb_device, 1);
+
+	d->kind = kind;
+	d->name = g_strdup(name);
+	d->bus = bus;
+	d->image = g_strdup(image);
+	d->format = "raw";
+	d->cache = cache;
+	d->aio = aio;
+	d->readonly = ro;
+	d->fd = d->listen_fd = d->child_fd = -1;
+	if (kind != VTB_DEV_DISK)
+		d->sock = g_strdup_printf("/t/%s.sock", name);
+	return d;
+}
+
+static void dev_free(struct vtb_device *d)
+{
+	g_free(d->name);
+	g_free(d->image);
+	g_free(d->guest);
+	g_free(d->sock);
+	g_free(d);
+}
+
+struct devcase {
+	const char *backend;
+	struct {
+		enum vtb_dev_kind kind;
+		const char *name, *bus, *image, *cache, *aio;
+		bool ro;
+		const char *guest; /* expected guest name, NULL: error */
+	} devs[3];
+	const char *const want[4]; /* arguments that must be present */
+};
+
+static const struct devcase dev_cases[] = {
+	{ "uml",
+	  { { VTB_DEV_SERIAL, "data", NULL, NULL, NULL, NULL, false,
+	      "/dev/ttyS2" },
+	    { VTB_DEV_DISK, "pay", "ubd", "/i/p.img", "writeback", NULL, true,
+	      "/dev/ubda" },
+	    { VTB_DEV_DISK, "tgt", "ubd", "/i/t.img", "sync", NULL, false,
+	      "/dev/ubdb" } },
+	  { "ssl2=fd:4", "ubd0r=/i/p.img", "ubd1s=/i/t.img", NULL } },
+	{ "uml",
+	  { { VTB_DEV_DISK, "x", "virtio-blk", "/i/x.img", "none", NULL, false,
+	      NULL } },
+	  { NULL } },
+	{ "kvm",
+	  { { VTB_DEV_SERIAL, "data", NULL, NULL, NULL, NULL, false,
+	      "/dev/ttyS1" },
+	    { VTB_DEV_VIRTIO_SERIAL, "vtb.data", NULL, NULL, NULL, NULL, false,
+	      "vport:vtb.data" },
+	    { VTB_DEV_DISK, "tgt", "virtio-blk", "/i/t.img", "none", "native",
+	      true, "blk:tgt" } },
+	  { "chardev:vtbchr0",
+	    "virtserialport,bus=vtbser.0,chardev=vtbchr1,name=vtb.data",
+	    "file=/i/t.img,if=none,id=vtbdisk0,format=raw,cache=none,"
+	    "aio=native,readonly=on",
+	    "virtio-blk-pci,drive=vtbdisk0,serial=tgt" } },
+	{ "kvm",
+	  { { VTB_DEV_DISK, "u", "ubd", "/i/u.img", "writeback", NULL, false,
+	      NULL } },
+	  { NULL } },
+};
+
+static void test_devices(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(dev_cases); i++) {
+		const struct devcase *c = &dev_cases[i];
+		struct vtb_device *devs[3];
+		size_t n = 0;
+		bool expect_ok = true;
+		g_auto(GStrv) argv = NULL;
+		g_autoptr(GError) e = NULL;
+
+		for (; n < 3 && c->devs[n].name; n++) {
+			devs[n] = dev(c->devs[n].kind, c->devs[n].name,
+				      c->devs[n].bus, c->devs[n].image,
+				      c->devs[n].cache, c->devs[n].aio,
+				      c->devs[n].ro);
+			if (!c->devs[n].guest)
+				expect_ok = false;
+		}
+		if (g_str_equal(c->backend, "uml")) {
+			struct vtb_uml_cfg cfg = { "/k", "/i.cpio", 64, "u",
+						   "/d", "/h", 3, NULL,
+						   devs, n };
+
+			argv = vtb_uml_argv(&cfg, &e);
+		} else {
+			struct vtb_qemu_cfg cfg = {
+				.qemu = "qemu", .accel = "tcg", .kernel = "/k",
+				.initrd = "/i", .append = "", .mem_mb = 64,
+				.console_log = "/c", .ctl_sock = "/s",
+				.devs = devs, .ndevs = n,
+			};
+
+			argv = vtb_qemu_argv(&cfg, &e);
+		}
+		if (!expect_ok) {
+			assert_null(argv);
+			assert_non_null(e);
+			assert_int_equal(e->code, VTB_ERR_RUN);
+		} else {
+			if (!argv)
+				fail_msg("case %zu: %s", i, e->message);
+			for (int k = 0; k < 4 && c->want[k]; k++)
+				if (index_of(argv, c->want[k]) < 0)
+					fail_msg("case %zu lacks %s", i,
+						 c->want[k]);
+			for (size_t k = 0; k < n; k++)
+				assert_string_equal(devs[k]->guest,
+						    c->devs[k].guest);
+		}
+		for (size_t k = 0; k < n; k++)
+			dev_free(devs[k]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uml_argv),
 		cmocka_unit_test(test_qemu_argv),
 		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_devices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
