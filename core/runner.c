@@ -100,7 +100,7 @@ static void env_clear(struct vtb_env *env)
 	g_free(env->kvm_cpu);
 }
 
-static void run_clear(struct vtb_matrix *r)
+void vtb_matrix_clear(struct vtb_matrix *r)
 {
 	if (r->cells)
 		g_ptr_array_unref(r->cells);
@@ -252,14 +252,19 @@ static int prepare_backends(struct vtb_matrix *r, bool test_accel)
 	return 0;
 }
 
+void vtb_matrix_init(struct vtb_matrix *r)
+{
+	r->env.opts = &r->opts;
+	r->cells = g_ptr_array_new_with_free_func(cell_free);
+	r->skipped = g_ptr_array_new_with_free_func(g_free);
+}
+
 static int env_init(struct vtb_matrix *r)
 {
 	g_autoptr(GError) e = NULL;
 	unsigned long lv = 0;
 
-	r->env.opts = &r->opts;
-	r->cells = g_ptr_array_new_with_free_func(cell_free);
-	r->skipped = g_ptr_array_new_with_free_func(g_free);
+	vtb_matrix_init(r);
 	r->started = now_iso();
 	vtb_hostinfo_get(&r->host);
 	if (virGetVersion(&lv, NULL, NULL) == 0)
@@ -419,7 +424,7 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 	}
 }
 
-static void build_cells(struct vtb_matrix *r)
+void vtb_matrix_build(struct vtb_matrix *r)
 {
 	struct vtb_opts *o = &r->opts;
 
@@ -629,7 +634,7 @@ int vtb_cmd_run(int argc, char **argv)
 	rc = prepare_backends(&r, true);
 	if (rc)
 		goto out;
-	build_cells(&r);
+	vtb_matrix_build(&r);
 	for (guint i = 0; i < r.cells->len; i++) {
 		struct vtb_cell *c = r.cells->pdata[i];
 
@@ -691,7 +696,7 @@ int vtb_cmd_run(int argc, char **argv)
 	}
 out:
 	vtb_cleanup_all();
-	run_clear(&r);
+	vtb_matrix_clear(&r);
 	return rc;
 }
 
@@ -759,7 +764,7 @@ int vtb_cmd_list(int argc, char **argv)
 	}
 out:
 	vtb_cleanup_all();
-	run_clear(&r);
+	vtb_matrix_clear(&r);
 	return rc < 0 ? 0 : rc;
 }
 
@@ -806,6 +811,6 @@ int vtb_cmd_probe(int argc, char **argv)
 	       r.libvirt_version ? r.libvirt_version : "unknown");
 out:
 	vtb_cleanup_all();
-	run_clear(&r);
+	vtb_matrix_clear(&r);
 	return rc < 0 ? 0 : rc;
 }

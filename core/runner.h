@@ -19,6 +19,16 @@ struct vtb_matrix {
 	char *libvirt_version;
 };
 
+/* Empty cells/skipped arrays, env->opts wired; no probing. */
+void vtb_matrix_init(struct vtb_matrix *r);
+/*
+ * Expand the options into cells for every prepared backend (env.uml_ready,
+ * env.kvm_ready), recording each combination that cannot run, with why,
+ * in r->skipped.
+ */
+void vtb_matrix_build(struct vtb_matrix *r);
+void vtb_matrix_clear(struct vtb_matrix *r);
+
 int vtb_cmd_run(int argc, char **argv);
 int vtb_cmd_list(int argc, char **argv);
 int vtb_cmd_probe(int argc, char **argv);

@@ -20,6 +20,15 @@
 
 static guint8 zeros[CHUNK];
 
+/* VTBENCH_STALL_S shortens the stall deadline for the tests. */
+static double stall_s(void)
+{
+	const char *e = g_getenv("VTBENCH_STALL_S");
+	double v = e ? g_ascii_strtod(e, NULL) : 0;
+
+	return v > 0 ? v : VTB_STALL_S;
+}
+
 double vtb_cell_boot_timeout(const struct vtb_cell *cell)
 {
 	const struct vtb_opts *o = cell->env->opts;
@@ -111,7 +120,7 @@ static void fail_stall(GError **err, guint64 done, guint64 size)
 	g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 		    "stalled: no progress for %.0f s after %" G_GUINT64_FORMAT
 		    " of %" G_GUINT64_FORMAT " bytes",
-		    VTB_STALL_S, done, size);
+		    stall_s(), done, size);
 }
 
 /*
@@ -205,7 +214,7 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 			guest_stopped(vm, off, size, err);
 			return FALSE;
 		}
-		if (g_get_monotonic_time() - last > VTB_STALL_S * 1e6) {
+		if (g_get_monotonic_time() - last > stall_s() * 1e6) {
 			fail_stall(err, off, size);
 			return FALSE;
 		}
@@ -450,7 +459,7 @@ static gboolean read_exact(struct vtb_vm *vm, int fd, guint8 *buf, size_t n,
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "stalled: echo of %zu bytes incomplete "
 				    "(%zu arrived) after %.0f s",
-				    n, got, VTB_STALL_S);
+				    n, got, stall_s());
 			return FALSE;
 		}
 		poll(pf, pf[1].fd >= 0 ? 2 : 1, (int)MIN(left, 500));
@@ -488,7 +497,7 @@ static gboolean write_exact(struct vtb_vm *vm, int fd, const guint8 *buf,
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "stalled: could not send an echo message "
 				    "for %.0f s",
-				    VTB_STALL_S);
+				    stall_s());
 			return FALSE;
 		}
 		poll(&pf, 1, (int)MIN(left, 500));
@@ -545,7 +554,7 @@ gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 	t0 = g_get_monotonic_time();
 	for (guint32 i = 0; i < n; i++) {
 		gint64 a = g_get_monotonic_time();
-		gint64 dl = a + (gint64)(VTB_STALL_S * 1e6);
+		gint64 dl = a + (gint64)(stall_s() * 1e6);
 
 		/* Different bytes each time, so a stale echo cannot pass. */
 		vtb_payload_fill(out, msz, (guint64)i * msz, PAYLOAD_SEED);

@@ -1,0 +1,167 @@
+/* Unit tests: the matrix expansion and what each backend's disks accept. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/cli.h"
+#include "core/runner.h"
+
+struct mcase {
+	const char *args;
+	int cells;
+	const char *has_cell; /* a label that must be there, or NULL */
+	const char *skip; /* a substring of some skip reason, or NULL */
+	int skips; /* expected number of skipped combinations, -1 any */
+};
+
+static const struct mcase cases[] = {
+	/* startup: one cell per backend, no transport. */
+	{ "--workload startup", 2, "uml startup", NULL, 0 },
+	/* Every stream transport each backend has; UML lacks virtio-serial. */
+	{ "--workload upload-no-write --transport serial,virtio-serial", 3,
+	  "kvm/direct/tcg virtio-serial upload-no-write",
+	  "vhost-user virtio-console", 1 },
+	/* Block transports land on their own backend only. */
+	{ "--workload upload-no-write --transport virtio-blk,ubd", 2,
+	  "uml ubd upload-no-write cache=writeback", "UML's own block", 2 },
+	/* write-no-upload needs no transport: one per target x cache. */
+	{ "--workload write-no-upload --cache none,writeback,unsafe,"
+	  "directsync,writethrough",
+	  6, "kvm/direct/tcg write-no-upload ->virtio-blk cache=none",
+	  "ubd has cache writeback or sync", 4 },
+	/* sync is ubd's flag, not a QEMU mode. */
+	{ "--workload write-no-upload --cache sync", 1,
+	  "uml write-no-upload ->ubd cache=sync", "QEMU has no cache mode sync",
+	  1 },
+	/* qcow2 is QEMU's; ubd takes raw. */
+	{ "--workload write-no-upload --image raw-sparse,qcow2 --fs ext2,ext4",
+	  6, "kvm/direct/tcg write-no-upload ->virtio-blk cache=writeback "
+	     "qcow2 ext4",
+	  "raw images only", 2 },
+	/* aio=native without O_DIRECT is refused, not mapped. */
+	{ "--backend kvm --workload write-no-upload --cache none,writeback "
+	  "--aio native",
+	  1, "kvm/direct/tcg write-no-upload ->virtio-blk cache=none "
+	     "aio=native",
+	  "needs O_DIRECT", 1 },
+	/* A target a backend lacks. */
+	{ "--backend uml --workload upload --transport serial --target "
+	  "virtio-blk",
+	  0, NULL, "vhost-user", 1 },
+	/* Roundtrip: one cell per message size, streams only. */
+	{ "--workload roundtrip --msg-size 64,4K", 6,
+	  "uml serial roundtrip 4096B", NULL, 1 },
+	/* Payloads multiply transfer cells but not roundtrip. */
+	{ "--backend kvm --workload upload-no-write,roundtrip --transport "
+	  "virtio-serial --payload zero,random --msg-size 64",
+	  3, "kvm/direct/tcg virtio-serial upload-no-write random", NULL, 0 },
+};
+
+static bool has_label(struct vtb_matrix *r, const char *want)
+{
+	for (guint i = 0; i < r->cells->len; i++) {
+		g_autofree char *l = vtb_cell_label(r->cells->pdata[i]);
+
+		if (g_str_equal(l, want))
+			return true;
+	}
+	return false;
+}
+
+static bool has_skip(struct vtb_matrix *r, const char *want)
+{
+	for (guint i = 0; i < r->skipped->len; i++)
+		if (strstr(r->skipped->pdata[i], want))
+			return true;
+	return false;
+}
+
+static void dump(struct vtb_matrix *r)
+{
+	for (guint i = 0; i < r->cells->len; i++) {
+		g_autofree char *l = vtb_cell_label(r->cells->pdata[i]);
+
+		print_message("  cell: %s\n", l);
+	}
+	for (guint i = 0; i < r->skipped->len; i++)
+		print_message("  skip: %s\n", (char *)r->skipped->pdata[i]);
+}
+
+static void test_expand(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const struct mcase *c = &cases[i];
+		g_auto(GStrv) argv = g_strsplit(c->args, " ", -1);
+		struct vtb_matrix r = { 0 };
+		g_autoptr(GError) e = NULL;
+		bool help;
+
+		if (!vtb_cli_parse_run((int)g_strv_length(argv), argv,
+				       &r.opts, &help, &e))
+			fail_msg("'%s': %s", c->args, e->message);
+		vtb_matrix_init(&r);
+		r.env.uml_ready = g_strv_contains(
+			(const char *const *)r.opts.backends, "uml");
+		r.env.kvm_ready = g_strv_contains(
+			(const char *const *)r.opts.backends, "kvm");
+		r.env.accel = g_strdup("tcg");
+		vtb_matrix_build(&r);
+		if ((int)r.cells->len != c->cells ||
+		    (c->has_cell && !has_label(&r, c->has_cell)) ||
+		    (c->skip && !has_skip(&r, c->skip)) ||
+		    (c->skips >= 0 && (int)r.skipped->len != c->skips)) {
+			dump(&r);
+			fail_msg("'%s': %u cells (want %d), %u skipped (want "
+				 "%d)",
+				 c->args, r.cells->len, c->cells,
+				 r.skipped->len, c->skips);
+		}
+		vtb_matrix_clear(&r);
+	}
+}
+
+/* Transfer cells get a size: --size, else the transport's default. */
+static void test_sizes(void **state)
+{
+	char *a1[] = { "--backend", "uml", "--workload", "upload-no-write",
+		       "--transport", "serial" };
+	char *a2[] = { "--backend", "uml",	     "--workload",
+		       "upload-no-write", "--transport", "serial",
+		       "--size",  "3M" };
+	struct vtb_matrix r = { 0 };
+	struct vtb_cell *c;
+	bool help;
+
+	assert_true(vtb_cli_parse_run(6, a1, &r.opts, &help, NULL));
+	vtb_matrix_init(&r);
+	r.env.uml_ready = true;
+	vtb_matrix_build(&r);
+	assert_int_equal(r.cells->len, 1);
+	c = r.cells->pdata[0];
+	assert_true(c->size_auto);
+	assert_true(c->size == 16ULL << 20);
+	vtb_matrix_clear(&r);
+
+	memset(&r, 0, sizeof(r));
+	assert_true(vtb_cli_parse_run(8, a2, &r.opts, &help, NULL));
+	vtb_matrix_init(&r);
+	r.env.uml_ready = true;
+	vtb_matrix_build(&r);
+	c = r.cells->pdata[0];
+	assert_false(c->size_auto);
+	assert_true(c->size == 3ULL << 20);
+	vtb_matrix_clear(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_sizes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
