@@ -1,0 +1,82 @@
+#!/bin/bash
+# Integration: real data over every transport on both backends, verified;
+# and the faults: corruption in flight, a stalled guest, a killed VMM, a
+# full host disk, sizes that do not fit.
+. "$(dirname "$0")/lib.sh"
+
+J="$T/all.json"
+run_vtb run --accel tcg --workload upload-no-write,upload,write-no-upload,roundtrip \
+	--size 256K --msg-size 512 --runs 1 --warmup 0 --json "$J"
+check "all transports x workloads exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
+for cell in "uml serial upload-no-write" "uml ubd upload-no-write" \
+	"uml serial upload" "uml ubd upload" "uml write-no-upload" "uml serial roundtrip" \
+	"kvm virtio-serial upload-no-write" "kvm serial upload-no-write" \
+	"kvm virtio-blk upload-no-write" "kvm virtio-serial upload" \
+	"kvm serial upload" "kvm virtio-blk upload" "kvm write-no-upload" \
+	"kvm virtio-serial roundtrip" "kvm serial roundtrip"; do
+	set -- $cell
+	be=$1
+	if [ $# = 3 ]; then tr=$2; wl=$3; else tr=-; wl=$2; fi
+	n=$(jq "[.results[] | select(.backend==\"$be\" and .transport==\"$tr\" and .workload==\"$wl\" and .samples[0].ok)] | length" "$J")
+	check "$cell: a verified sample" [ "$n" -ge 1 ]
+done
+check "transfers moved exactly --size bytes" \
+	[ "$(jq '[.results[] | select(.workload!="roundtrip") | .samples[0].bytes] | unique' -c "$J")" = "[262144]" ]
+check "roundtrip moved 2 x size bytes" \
+	[ "$(jq '[.results[] | select(.workload=="roundtrip") | .samples[0].bytes] | unique' -c "$J")" = "[524288]" ]
+check "skips listed with reasons" grep -q 'skipping uml virtio-serial' "$T/err"
+check "split table printed" grep -q 'upload split' "$T/out"
+no_leftovers "transfers"
+
+# One byte flipped in flight must fail the sample, naming the cause.
+VTBENCH_TEST_CORRUPT=1 run_vtb run --backend kvm --accel tcg --transport virtio-serial \
+	--workload upload-no-write --size 1M --runs 1 --warmup 0 --json "$T/c.json"
+check "corrupted byte -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
+check "corruption reported" grep -q 'data corrupted' "$T/c.json"
+no_leftovers "corruption"
+
+# A guest that stops reading: the stall is detected and reported.
+VTBENCH_TEST_STALL=1 VTBENCH_STALL_S=2 run_vtb run --backend uml --transport serial \
+	--workload upload-no-write --size 4M --runs 1 --warmup 0 --json "$T/s.json"
+check "stalled guest -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
+check "stall reported with progress" grep -q 'stalled: no progress for 2 s after' "$T/s.json"
+no_leftovers "stall"
+
+# The VMM killed mid-transfer.
+"$VTB" run --backend kvm --accel tcg --transport virtio-serial --workload upload-no-write \
+	--size 8G --runs 1 --warmup 0 --json "$T/k.json" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q . "$T/k.json" 2>/dev/null && pgrep -f "qemu-system.*$TMPDIR" >/dev/null && break
+	sleep 0.1
+done
+sleep 3
+pkill -KILL -f "qemu-system.*$TMPDIR"
+wait $pid
+rc=$?
+check "VMM killed mid-transfer -> exit 3 (rc=$rc)" [ "$rc" -eq 3 ]
+check "the sample says the VMM was killed" grep -q 'killed by signal 9' "$T/k.json"
+no_leftovers "VMM killed mid-transfer"
+
+# Bad input: a size that does not fit the target image.
+run_vtb run --backend uml --workload upload --transport ubd --size 2G --disk-size 1G
+check "size beyond the image -> exit 2, one line (rc=$RC)" \
+	[ "$RC" -eq 2 -a "$(printf '%s\n' "$ERR" | grep -c .)" -eq 1 ]
+check "it names --size" grep -q -- '--size' "$T/err"
+no_leftovers "size too big"
+
+# A full host disk while creating the image: a failed sample, no leftovers.
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=600k tmpfs "$T/small" 2>/dev/null; then
+	TMPDIR="$T/small" timeout 120 "$VTB" run --backend uml --workload write-no-upload \
+		--size 1M --disk-size 64M --image raw-prealloc --runs 1 --warmup 0 \
+		--json "$T/full.json" >"$T/out" 2>"$T/err"
+	rc=$?
+	check "full disk -> exit 3 (rc=$rc)" [ "$rc" -eq 3 ]
+	check "full disk reason recorded" grep -q -i 'space\|qemu-img\|mke2fs' "$T/full.json"
+	check "full disk: nothing left in it" [ -z "$(ls -A "$T/small")" ]
+	umount "$T/small"
+else
+	ok "# SKIP full disk: cannot mount a tmpfs here"
+fi
+finish
