@@ -150,7 +150,7 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 			g_ptr_array_add(names, (char *)*m);
 	/* The target disk: Debian's kernel has ext2/3/4 in the ext4 module,
 	 * whose crc32c is a soft dependency (not in depends=). */
-	if (c->workload->writes && kvm) {
+	if (c->workload && c->workload->writes && kvm) {
 		g_ptr_array_add(names, "virtio_blk");
 		g_ptr_array_add(names, "ext4");
 		g_ptr_array_add(names, "crc32c_generic");
@@ -184,7 +184,9 @@ static gboolean pick_accel(struct vtb_matrix *r, GError **err)
 {
 	struct vtb_env *env = &r->env;
 	const char *want = r->opts.accel;
-	struct vtb_cell probe = { .env = env, .backend = &vtb_backend_kvm };
+	struct vtb_cell probe = { .env = env,
+				  .backend = &vtb_backend_kvm,
+				  .workload = &vtb_workload_startup };
 
 	if (strcmp(want, "tcg") == 0) {
 		env->accel = g_strdup("tcg");
@@ -747,11 +749,36 @@ int vtb_cmd_list(int argc, char **argv)
 			       be->name, r.env.accel, r.env.kvm_verdict);
 	}
 	printf("Transports:\n");
-	for (int i = 0; vtb_transport_names[i].name; i++)
-		printf("  %-16s no: %s (backends: %s)\n",
-		       vtb_transport_names[i].name,
-		       vtb_transport_names[i].missing,
-		       vtb_transport_names[i].backends);
+	for (int i = 0; vtb_transport_names[i].name; i++) {
+		const struct vtb_name *n = &vtb_transport_names[i];
+		const struct vtb_transport_ops *t = vtb_transport_find(n->name);
+
+		if (!t) {
+			printf("  %-16s no: %s\n", n->name, n->missing);
+			continue;
+		}
+		for (int b = 0; vtb_backends[b]; b++) {
+			const char *be = vtb_backends[b]->name;
+			const char *why = t->unsupported(be);
+			bool ready = g_str_equal(be, "uml") ? r.env.uml_ready
+							    : r.env.kvm_ready;
+
+			printf("  %-16s %-4s %s%s\n", b ? "" : n->name, be,
+			       why ? "no: " : ready ? "yes: " : "no: ",
+			       why ? why : ready ? t->help
+						 : "backend not usable here");
+		}
+	}
+	printf("Disks (targets of upload/write-no-upload):\n"
+	       "  virtio-blk       kvm  images raw-sparse, raw-prealloc, "
+	       "qcow2, qcow2-prealloc; cache none, writeback, unsafe, "
+	       "directsync, writethrough; aio threads, native, io_uring\n"
+	       "  ubd              uml  raw images only; cache writeback or "
+	       "sync (O_SYNC); no aio setting\n"
+	       "  virtio-blk       uml  no: vhost-user (qemu-storage-daemon) "
+	       "not implemented in this version\n"
+	       "  filesystems      ext2, ext3, ext4, made on the host by "
+	       "mke2fs\n");
 	printf("Workloads:\n");
 	for (int i = 0; vtb_workload_names[i].name; i++) {
 		const struct vtb_name *n = &vtb_workload_names[i];

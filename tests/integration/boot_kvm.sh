@@ -27,4 +27,10 @@ run_vtb run --backend kvm --accel tcg --runs 1 --warmup 0 --timeout 0.3 --json "
 check "kvm timeout -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
 check "kvm timeout reason recorded" grep -q 'in time' "$T/to.json"
 no_leftovers "kvm timeout"
+run_vtb list
+check "list exits 0 (rc=$RC)" [ "$RC" -eq 0 ]
+check "list says what virtio-serial can do per backend" grep -q 'virtio-serial    uml  no: ' "$T/out"
+run_vtb probe
+check "probe exits 0 and states KVM usability" [ "$RC" -eq 0 -a -n "$(grep '^KVM usable:' "$T/out")" ]
+no_leftovers "list and probe"
 finish
