@@ -581,17 +581,34 @@ static void save(struct vtb_matrix *r)
 
 static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 {
-	int total = r->opts.warmup + r->opts.runs;
+	int total = r->opts.warmup + r->opts.runs, failures = 0;
 	g_autofree char *label = vtb_cell_label(c);
 
 	for (int k = 0; k < total && !vtb_interrupted(); k++) {
 		struct vtb_sample *s = g_new0(struct vtb_sample, 1);
 		g_autoptr(GError) e = NULL;
 
+		/* The same failure twice from the start is no noise: give up
+		 * on the cell rather than wait for it again and again. */
+		if (failures == 2 && failures == k) {
+			g_free(s);
+			c->error = g_strdup_printf(
+				"gave up after the first 2 runs failed: %s",
+				((struct vtb_sample *)c->samples->pdata[1])
+					->error);
+			if (!r->opts.quiet)
+				g_printerr("[%u/%u] %s: giving up after 2 "
+					   "failed runs\n",
+					   idx + 1, r->cells->len, label);
+			break;
+		}
+
 		s->warmup = k < r->opts.warmup;
 		s->ok = c->workload->run(c, s, &e);
-		if (!s->ok)
+		if (!s->ok) {
 			s->error = g_strdup(e ? e->message : "failed");
+			failures++;
+		}
 		g_ptr_array_add(c->samples, s);
 		if (vtb_interrupted())
 			break;
