@@ -671,9 +671,6 @@ int vtb_cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (guint i = 0; !r.opts.quiet && i < r.skipped->len; i++)
-		g_printerr("vtbench: skipping %s\n",
-			   (char *)r.skipped->pdata[i]);
 	if (!r.cells->len) {
 		rc = bad_input("nothing to run: no backend is usable here "
 			       "(see `vtbench list`)");
@@ -688,6 +685,10 @@ int vtb_cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Only now: bad input must stay one line. */
+	for (guint i = 0; !r.opts.quiet && i < r.skipped->len; i++)
+		g_printerr("vtbench: skipping %s\n",
+			   (char *)r.skipped->pdata[i]);
 	save(&r);
 	for (guint i = 0; i < r.cells->len && !vtb_interrupted(); i++) {
 		run_cell(&r, r.cells->pdata[i], i);
