@@ -162,8 +162,18 @@ gboolean vtb_child_spawn(struct vtb_child *c, const char *const *argv,
 			    "run %s: too many fds", argv[0]);
 		return FALSE;
 	}
-	for (char **e = environ; *e; e++)
-		g_ptr_array_add(envp, *e);
+	/* Our settings replace inherited ones of the same name: the VMM's
+	 * getenv() would return the first. */
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		bool replaced = false;
+
+		for (const char *const *s = env_set; eq && s && *s; s++)
+			if (strncmp(*s, *e, eq - *e + 1) == 0)
+				replaced = true;
+		if (!replaced)
+			g_ptr_array_add(envp, *e);
+	}
 	for (const char *const *e = env_set; e && *e; e++)
 		g_ptr_array_add(envp, (char *)*e);
 	g_ptr_array_add(envp, NULL);

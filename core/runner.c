@@ -568,6 +568,83 @@ static void print_split(const struct vtb_matrix *r, FILE *f)
 			   "means the channel hides behind the disk)\n");
 }
 
+static bool metric_median(const struct vtb_cell *c, const char *name,
+			  double *out)
+{
+	g_autoptr(GArray) v = g_array_new(FALSE, FALSE, sizeof(double));
+
+	for (guint i = 0; i < c->samples->len; i++) {
+		const struct vtb_sample *x = c->samples->pdata[i];
+
+		for (guint j = 0; x->ok && !x->warmup && x->metrics &&
+				  j < x->metrics->len;
+		     j++) {
+			const struct vtb_metric *m = &g_array_index(
+				x->metrics, struct vtb_metric, j);
+
+			if (g_str_equal(m->name, name))
+				g_array_append_val(v, m->v);
+		}
+	}
+	if (!v->len)
+		return false;
+	for (guint i = 1; i < v->len; i++)
+		for (guint j = i; j > 0 && g_array_index(v, double, j - 1) >
+						   g_array_index(v, double, j);
+		     j--) {
+			double t = g_array_index(v, double, j);
+
+			g_array_index(v, double, j) =
+				g_array_index(v, double, j - 1);
+			g_array_index(v, double, j - 1) = t;
+		}
+	*out = v->len % 2 ? g_array_index(v, double, v->len / 2)
+			  : (g_array_index(v, double, v->len / 2 - 1) +
+			     g_array_index(v, double, v->len / 2)) /
+				    2;
+	return true;
+}
+
+/*
+ * The flush audit: the guest fsyncs its file once at the end of each run;
+ * what did the VMM do to the image file meanwhile?
+ */
+static void print_flush_audit(const struct vtb_matrix *r, FILE *f)
+{
+	static const char *const names[] = { "host_fsync", "host_fdatasync",
+					     "host_sync_file_range",
+					     "host_sync_opens",
+					     "host_direct_opens" };
+	bool header = false;
+
+	for (guint i = 0; i < r->cells->len; i++) {
+		const struct vtb_cell *c = r->cells->pdata[i];
+		g_autofree char *label = NULL;
+		double v[G_N_ELEMENTS(names)];
+		bool any = false;
+
+		if (!c->workload->writes)
+			continue;
+		for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+			v[k] = -1;
+			if (metric_median(c, names[k], &v[k]))
+				any = true;
+		}
+		if (!any)
+			continue;
+		if (!header) {
+			fprintf(f, "\n%-60s %6s %9s %5s %7s %8s\n",
+				"flush audit: guest fsync -> host (median/run)",
+				"fsync", "fdatasync", "sfr", "O_SYNC",
+				"O_DIRECT");
+			header = true;
+		}
+		label = vtb_cell_label(c);
+		fprintf(f, "%-60s %6.0f %9.0f %5.0f %7.0f %8.0f\n", label, v[0],
+			v[1], v[2], v[3], v[4]);
+	}
+}
+
 static void save(struct vtb_matrix *r)
 {
 	g_autoptr(GError) e = NULL;
@@ -699,6 +776,7 @@ int vtb_cmd_run(int argc, char **argv)
 	save(&r);
 	vtb_results_print_table(&r, stdout);
 	print_split(&r, stdout);
+	print_flush_audit(&r, stdout);
 	for (guint i = 0; i < r.cells->len; i++) {
 		struct vtb_summary s;
 

@@ -14,6 +14,7 @@
 #include "core/channel.h"
 #include "core/disk.h"
 #include "core/vm.h"
+#include "flush/flush.h"
 
 #define CHUNK (1u << 20)
 #define PAYLOAD_SEED 0x5eed5eedULL
@@ -290,6 +291,61 @@ static gboolean wait_ready(struct vtb_vm *vm, gint64 deadline, GError **err)
 	return FALSE;
 }
 
+/*
+ * The flush audit: load libvtbflush.so into the VMM so it counts the
+ * flushes it makes on the disk images.  Without it the run still goes on.
+ */
+static struct vtb_flush *audit_attach(struct vtb_vm *vm)
+{
+	g_autoptr(GPtrArray) paths = g_ptr_array_new();
+	g_autoptr(GError) e = NULL;
+	struct vtb_flush *f;
+
+	for (guint i = 0; i < vm->devices->len; i++) {
+		struct vtb_device *d = vm->devices->pdata[i];
+
+		if (d->kind == VTB_DEV_DISK)
+			g_ptr_array_add(paths, d->image);
+	}
+	if (!paths->len)
+		return NULL;
+	g_ptr_array_add(paths, NULL);
+	f = vtb_flush_new(vm->dir, &e);
+	if (!f) {
+		g_printerr("vtbench: no flush audit: %s\n", e->message);
+		return NULL;
+	}
+	g_strfreev(vm->vmm_env);
+	vm->vmm_env = vtb_flush_env(f, (const char *const *)paths->pdata);
+	return f;
+}
+
+/* What the VMM did to the images while the guest ran (and fsynced). */
+static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
+			 const struct vtb_flush_counts *before,
+			 struct vtb_sample *s)
+{
+	struct vtb_flush_counts now, d;
+	guint64 attached = 0;
+
+	vtb_flush_status(f, &attached, NULL);
+	/* io_uring flushes bypass libc, where the audit listens. */
+	if (!attached || g_str_equal(cell->aio, "io_uring"))
+		return;
+	vtb_flush_read(f, &now);
+	vtb_flush_counts_sub(&now, before, &d);
+	vtb_sample_add_metric(s, "host_fsync", "calls", false, d.fsync);
+	vtb_sample_add_metric(s, "host_fdatasync", "calls", false,
+			      d.fdatasync);
+	vtb_sample_add_metric(s, "host_sync_file_range", "calls", false,
+			      d.sync_file_range + d.syncfs);
+	/* Opens happen at VMM start, before the run: report the totals. */
+	vtb_sample_add_metric(s, "host_sync_opens", "opens", false,
+			      now.sync_opens);
+	vtb_sample_add_metric(s, "host_direct_opens", "opens", false,
+			      now.direct_opens);
+}
+
 struct payload {
 	char *path;
 	guint64 hash;
@@ -361,6 +417,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	gboolean ok = FALSE;
 	gint64 t0, t1;
 	double cpu0 = 0;
+	g_autoptr(vtb_flush) audit = NULL;
+	struct vtb_flush_counts flush0 = { 0 };
 
 	if (!payload_open(cell, stream, &pay, err))
 		goto out;
@@ -374,6 +432,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		if (!target)
 			goto out;
 	}
+	audit = audit_attach(vm);
 	if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err))
 		goto out;
 
@@ -396,6 +455,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		if (target)
 			vtb_drop_cache(target->image);
 	}
+	if (audit)
+		vtb_flush_read(audit, &flush0);
 	if (!vtb_chan_send(vm, &m, g_get_monotonic_time() + 10000000, err))
 		goto out;
 	if (run->work != VTB_WORK_GEN &&
@@ -416,6 +477,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 			     err))
 		goto out;
 	t1 = g_get_monotonic_time();
+	if (audit)
+		audit_record(cell, audit, &flush0, s);
 	s->bytes = m.u.result.bytes;
 	if (!check_result(cell, &m.u.result, cell->size, pay.hash, err))
 		goto out;

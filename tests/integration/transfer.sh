@@ -26,6 +26,13 @@ check "roundtrip moved 2 x size bytes" \
 	[ "$(jq '[.results[] | select(.workload=="roundtrip") | .samples[0].bytes] | unique' -c "$J")" = "[524288]" ]
 check "skips listed with reasons" grep -q 'skipping uml virtio-serial' "$T/err"
 check "split table printed" grep -q 'upload split' "$T/out"
+# The flush audit: QEMU's writeback cache turns the guest's fsync into an
+# fdatasync on the image; UML's ubd (writeback) passes none to the host.
+check "flush audit printed" grep -q '^flush audit' "$T/out"
+check "kvm writeback: guest fsync -> >= 1 host fdatasync" \
+	awk '/^kvm.*write-no-upload.*cache=writeback/ { found = 1; if ($(NF-3) < 1) exit 1 } END { exit !found }' "$T/out"
+check "uml ubd writeback: no host flush (UML does not honour fsync)" \
+	awk '/^uml write-no-upload.*cache=writeback/ { found = 1; if ($(NF-4) + $(NF-3) != 0) exit 1 } END { exit !found }' "$T/out"
 no_leftovers "transfers"
 
 # One byte flipped in flight must fail the sample, naming the cause.
