@@ -7,6 +7,7 @@
 #include "core/compare.h"
 #include "core/gitrev.h"
 #include "core/proc.h"
+#include "core/report.h"
 #include "core/runner.h"
 
 static const struct {
@@ -21,6 +22,8 @@ static const struct {
 	  "this host: nesting, KVM usability (tested), versions" },
 	{ "compare", vtb_cmd_compare,
 	  "BASE.json NEW.json: significant regressions (exit 1)" },
+	{ "report", vtb_cmd_report,
+	  "FILE.json... -o report.html: charts in one HTML file" },
 };
 
 static void usage(FILE *f)
@@ -51,7 +54,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr,
-		"vtbench: unknown command '%s' (run, list, probe, compare)\n",
+		"vtbench: unknown command '%s' (run, list, probe, compare, "
+		"report)\n",
 		argv[1]);
 	return 2;
 }
