@@ -58,6 +58,9 @@ char *vtb_noise_note(const struct vtb_stats *st)
 {
 	if (!st->noisy)
 		return NULL;
+	/* one decimal near the threshold, so that "5.4 %" is not "5 %" */
+	if (st->cv * 100 < 9.95)
+		return g_strdup_printf("noisy: CV %.1f %%", st->cv * 100);
 	return g_strdup_printf("noisy: CV %.0f %%", st->cv * 100);
 }
 

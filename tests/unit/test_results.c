@@ -303,10 +303,34 @@ static void test_json_roundtrip(void **state)
 	vtbt_rm_rf(dir);
 }
 
+static void test_noise_note(void **state)
+{
+	static const struct {
+		double cv;
+		bool noisy;
+		const char *note;
+	} cases[] = {
+		{0.03, false, NULL},
+		{0.054, true, "noisy: CV 5.4 %"},
+		{0.0996, true, "noisy: CV 10 %"},
+		{0.12, true, "noisy: CV 12 %"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct vtb_stats st = {
+			.n = 5, .cv = cases[i].cv, .noisy = cases[i].noisy};
+		g_autofree char *note = vtb_noise_note(&st);
+
+		assert_string_equal(note ? note : "(none)",
+				    cases[i].note ? cases[i].note : "(none)");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv_field),
+		cmocka_unit_test(test_noise_note),
 		cmocka_unit_test(test_csv_file),
 		cmocka_unit_test(test_json_roundtrip),
 	};
