@@ -101,6 +101,12 @@ static void compare_metric(struct vtb_comparison *cmp,
 		r.verdict = vtb_decide(r.change, r.p, r.higher_better,
 				       cmp->alpha, cmp->threshold);
 	}
+	/* some runs failing is not a verdict, but worth a word */
+	if (strcmp(r.metric, VTB_METRIC_SECONDS) == 0 &&
+	    (b->failed || n->failed) && r.bst.n && r.nst.n)
+		g_string_append_printf(
+			note, "%sfailed runs: %d (base), %d (new)",
+			note->len ? "; " : "", b->failed, n->failed);
 	bn = vtb_noise_note(&r.bst);
 	nn = vtb_noise_note(&r.nst);
 	if (bn)
