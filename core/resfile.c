@@ -220,6 +220,10 @@ static gboolean read_sample(struct vtb_rcell *c, JsonObject *metrics,
 			if (!node_number(v, &d))
 				return bad(err, "%s.metrics.%s: not a number",
 					   where, name);
+			/* the raw figures above win over a homonym */
+			if (!strcmp(name, VTB_METRIC_SECONDS) ||
+			    !strcmp(name, VTB_METRIC_THROUGHPUT))
+				continue;
 			if (!metric_meta(metrics, name, &unit, &hb))
 				return bad(
 					err,

@@ -47,6 +47,10 @@ GPtrArray *vtb_cell_series(const struct vtb_cell *c)
 			const struct vtb_metric *m = &g_array_index(
 				x->metrics, struct vtb_metric, j);
 
+			/* as the reader does: seconds and bytes win */
+			if (!strcmp(m->name, VTB_METRIC_SECONDS) ||
+			    !strcmp(m->name, VTB_METRIC_THROUGHPUT))
+				continue;
 			series_add(list, m->name, m->unit, m->higher_better,
 				   m->v);
 		}
