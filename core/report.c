@@ -789,7 +789,8 @@ static const struct vtb_cmdopt report_options[] = {
 	  "compare table (two files): smallest change that counts, in %",
 	  vtb_check_percent },
 	{ "alpha", 0, VTB_CMDOPT_NUM, OFF(alpha), "0.01", "P",
-	  "compare table (two files): significance level", vtb_check_probability },
+	  "compare table (two files): significance level",
+	  vtb_check_probability },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 /* clang-format on */

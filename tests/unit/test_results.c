@@ -163,28 +163,14 @@ static void test_csv_file(void **state)
 	g_autoptr(GPtrArray) rows = NULL;
 	struct vtb_matrix r;
 	GPtrArray *head;
+	/* clang-format off */
 	static const char *const params[] = {
-		"backend",
-		"driver",
-		"accel",
-		"transport",
-		"workload",
-		"cache",
-		"size",
-		"payload",
-		"mem_mib",
-		"boot_image",
-		"kernel_release",
-		"run",
-		"warmup",
-		"ok",
-		"seconds",
-		"bytes",
-		"throughput_MBps",
-		"error",
-		"phase_vmm_to_kernel",
-		"msgs_per_s",
+		"backend", "driver", "accel", "transport", "workload", "cache",
+		"size", "payload", "mem_mib", "boot_image", "kernel_release",
+		"run", "warmup", "ok", "seconds", "bytes", "throughput_MBps",
+		"error", "phase_vmm_to_kernel", "msgs_per_s",
 	};
+	/* clang-format on */
 
 	make_matrix(&r);
 	assert_true(vtb_results_write_csv(&r, path, NULL));
