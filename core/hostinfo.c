@@ -2,6 +2,7 @@
 #include "core/hostinfo.h"
 
 #include <cpuid.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -89,6 +90,9 @@ void vtb_hostinfo_get(struct vtb_hostinfo *h)
 	}
 	h->dev_kvm = access("/dev/kvm", F_OK) == 0;
 	h->boot_id = read_line("/proc/sys/kernel/random/boot_id");
+	h->sys_hypervisor = read_line("/sys/hypervisor/type");
+	if (getloadavg(h->loadavg, 3) != 3)
+		memset(h->loadavg, 0, sizeof(h->loadavg));
 }
 
 void vtb_hostinfo_clear(struct vtb_hostinfo *h)
@@ -101,6 +105,7 @@ void vtb_hostinfo_clear(struct vtb_hostinfo *h)
 	g_free(h->kvm_flavour);
 	g_free(h->nested);
 	g_free(h->boot_id);
+	g_free(h->sys_hypervisor);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -118,6 +123,9 @@ char *vtb_hostinfo_nesting(const struct vtb_hostinfo *h)
 		g_string_append(s, "bare metal (no CPUID hypervisor bit)");
 	if (h->dmi)
 		g_string_append_printf(s, ", DMI %s", h->dmi);
+	if (h->sys_hypervisor)
+		g_string_append_printf(s, ", /sys/hypervisor %s",
+				       h->sys_hypervisor);
 	if (h->kvm_flavour)
 		g_string_append_printf(s, "; KVM here: %s%s%s", h->kvm_flavour,
 				       h->nested ? ", nested=" : "",

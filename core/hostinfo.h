@@ -19,6 +19,8 @@ struct vtb_hostinfo {
 	char *nested; /* the flavour's nested parameter, or NULL */
 	bool dev_kvm; /* /dev/kvm exists */
 	char *boot_id;
+	char *sys_hypervisor; /* /sys/hypervisor/type ("xen"), or NULL */
+	double loadavg[3]; /* at start: a busy host explains noisy cells */
 };
 
 void vtb_hostinfo_get(struct vtb_hostinfo *h);

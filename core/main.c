@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "core/compare.h"
 #include "core/gitrev.h"
 #include "core/proc.h"
+#include "core/report.h"
 #include "core/runner.h"
 
 static const struct {
@@ -18,6 +20,10 @@ static const struct {
 	  "every backend/transport/workload, usable here or why not" },
 	{ "probe", vtb_cmd_probe,
 	  "this host: nesting, KVM usability (tested), versions" },
+	{ "compare", vtb_cmd_compare,
+	  "BASE.json NEW.json: significant regressions (exit 1)" },
+	{ "report", vtb_cmd_report,
+	  "FILE.json... -o report.html: charts in one HTML file" },
 };
 
 static void usage(FILE *f)
@@ -47,13 +53,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "compare") || !strcmp(argv[1], "report")) {
-		fprintf(stderr,
-			"vtbench: %s: not available in this version\n",
-			argv[1]);
-		return 2;
-	}
-	fprintf(stderr, "vtbench: unknown command '%s' (run, list, probe)\n",
+	fprintf(stderr,
+		"vtbench: unknown command '%s' (run, list, probe, compare, "
+		"report)\n",
 		argv[1]);
 	return 2;
 }

@@ -6,7 +6,67 @@
 #include <string.h>
 
 #include "config.h"
+#include "core/cli.h"
 #include "core/gitrev.h"
+
+double vtb_sample_throughput(const struct vtb_sample *s)
+{
+	if (!s->bytes || !(s->seconds > 0))
+		return 0;
+	return s->bytes / s->seconds / 1e6;
+}
+
+static void series_add(GPtrArray *list, const char *name, const char *unit,
+		       bool higher_better, double v)
+{
+	struct vtb_series *s = vtb_series_find(list, name);
+
+	if (!s) {
+		s = vtb_series_new(name, unit, higher_better);
+		g_ptr_array_add(list, s);
+	}
+	g_array_append_val(s->v, v);
+}
+
+GPtrArray *vtb_cell_series(const struct vtb_cell *c)
+{
+	GPtrArray *list =
+		g_ptr_array_new_with_free_func((GDestroyNotify)vtb_series_free);
+
+	g_ptr_array_add(list, vtb_series_new(VTB_METRIC_SECONDS, "s", false));
+	for (guint i = 0; i < c->samples->len; i++) {
+		const struct vtb_sample *x = c->samples->pdata[i];
+
+		if (x->warmup || !x->ok)
+			continue;
+		series_add(list, VTB_METRIC_SECONDS, "s", false, x->seconds);
+		if (x->bytes)
+			series_add(list, VTB_METRIC_THROUGHPUT, "MB/s", true,
+				   vtb_sample_throughput(x));
+		for (guint j = 0; x->metrics && j < x->metrics->len; j++) {
+			const struct vtb_metric *m = &g_array_index(
+				x->metrics, struct vtb_metric, j);
+
+			/* as the reader does: seconds and bytes win */
+			if (!strcmp(m->name, VTB_METRIC_SECONDS) ||
+			    !strcmp(m->name, VTB_METRIC_THROUGHPUT))
+				continue;
+			series_add(list, m->name, m->unit, m->higher_better,
+				   m->v);
+		}
+	}
+	return list;
+}
+
+char *vtb_noise_note(const struct vtb_stats *st)
+{
+	if (!st->noisy)
+		return NULL;
+	/* one decimal near the threshold, so that "5.4 %" is not "5 %" */
+	if (st->cv * 100 < 9.95)
+		return g_strdup_printf("noisy: CV %.1f %%", st->cv * 100);
+	return g_strdup_printf("noisy: CV %.0f %%", st->cv * 100);
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -24,7 +84,7 @@ static double median_of(double *v, int n)
 void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s)
 {
 	g_autofree double *v = g_new0(double, c->samples->len + 1);
-	double sum = 0, sq = 0;
+	struct vtb_stats st;
 
 	memset(s, 0, sizeof(*s));
 	for (guint i = 0; i < c->samples->len; i++) {
@@ -37,17 +97,13 @@ void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s)
 			continue;
 		}
 		v[s->n++] = x->seconds;
-		sum += x->seconds;
 	}
-	if (!s->n)
-		return;
-	s->mean = sum / s->n;
-	for (int i = 0; i < s->n; i++)
-		sq += (v[i] - s->mean) * (v[i] - s->mean);
-	s->stddev = s->n > 1 ? sqrt(sq / (s->n - 1)) : 0;
-	s->median = median_of(v, s->n);
-	s->min = v[0];
-	s->max = v[s->n - 1];
+	vtb_stats_compute(v, s->n, &st);
+	s->median = st.median;
+	s->min = st.min;
+	s->max = st.max;
+	s->mean = st.mean;
+	s->stddev = st.stddev;
 }
 
 gboolean vtb_cell_phase_median(const struct vtb_cell *c, const char *name,
@@ -87,7 +143,10 @@ static void add_str(JsonBuilder *b, const char *k, const char *v)
 static void add_num(JsonBuilder *b, const char *k, double v)
 {
 	json_builder_set_member_name(b, k);
-	json_builder_add_double_value(b, v);
+	if (isfinite(v))
+		json_builder_add_double_value(b, v);
+	else
+		json_builder_add_null_value(b); /* JSON has no NaN */
 }
 
 static void add_int(JsonBuilder *b, const char *k, gint64 v)
@@ -123,6 +182,7 @@ static void add_host(JsonBuilder *b, const struct vtb_matrix *r)
 {
 	const struct vtb_hostinfo *h = &r->host;
 	const struct vtb_env *env = &r->env;
+	g_autofree char *nesting = vtb_hostinfo_nesting(h);
 
 	json_builder_set_member_name(b, "host");
 	json_builder_begin_object(b);
@@ -134,10 +194,18 @@ static void add_host(JsonBuilder *b, const struct vtb_matrix *r)
 	add_bool(b, "hypervisor_bit", h->hypervisor_bit);
 	add_str(b, "hypervisor", h->hypervisor_vendor);
 	add_str(b, "dmi", h->dmi);
+	add_str(b, "sys_hypervisor", h->sys_hypervisor);
+	add_bool(b, "kvm_loaded", h->kvm_module);
 	add_str(b, "kvm_module", h->kvm_flavour);
 	add_str(b, "nested", h->nested);
+	add_str(b, "nesting", nesting);
 	add_bool(b, "dev_kvm", h->dev_kvm);
 	add_str(b, "boot_id", h->boot_id);
+	json_builder_set_member_name(b, "loadavg");
+	json_builder_begin_array(b);
+	for (int i = 0; i < 3; i++)
+		json_builder_add_double_value(b, h->loadavg[i]);
+	json_builder_end_array(b);
 	json_builder_set_member_name(b, "kvm");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "usable");
@@ -146,6 +214,8 @@ static void add_host(JsonBuilder *b, const struct vtb_matrix *r)
 	else
 		json_builder_add_null_value(b);
 	add_str(b, "reason", env->kvm_verdict);
+	add_str(b, "accel", env->accel);
+	add_str(b, "cpu", env->kvm_cpu);
 	json_builder_end_object(b);
 	json_builder_end_object(b);
 }
@@ -159,13 +229,17 @@ static void add_versions(JsonBuilder *b, const struct vtb_matrix *r)
 	add_str(b, "vtbench", PACKAGE_VERSION);
 	add_str(b, "git", VTB_GIT_REV);
 	add_str(b, "qemu", env->qemu_version);
+	add_str(b, "qemu_path", env->qemu);
 	add_str(b, "libvirt", r->libvirt_version);
 	add_kernel(b, "uml_kernel", &env->uml_kernel);
+	add_str(b, "uml_modules", env->uml_modules);
 	add_kernel(b, "guest_kernel", &env->kvm_kernel);
+	add_str(b, "guest_modules", env->kvm_modules);
 	add_str(b, "guest_boot_image", env->kvm_boot_image);
 	add_bool(b, "guest_pvh", env->kvm_pvh);
 	/* vmlinux extraction, or its cache lookup */
 	add_num(b, "guest_prepare_s", env->kvm_prepare_s);
+	add_str(b, "agent", env->agent);
 	json_builder_end_object(b);
 }
 
@@ -182,6 +256,82 @@ static void add_options(JsonBuilder *b, const struct vtb_opts *o)
 	json_builder_end_object(b);
 }
 
+/*
+ * Every option of `run` under its command-line name, defaults applied,
+ * straight from the option table: an option added there is recorded
+ * without touching this file.
+ */
+static void add_cli_options(JsonBuilder *b, const struct vtb_opts *o)
+{
+	json_builder_set_member_name(b, "cli_options");
+	json_builder_begin_object(b);
+	for (const struct vtb_option *op = vtb_run_options; op->name; op++) {
+		const void *field = (const char *)o + op->offset;
+
+		json_builder_set_member_name(b, op->name);
+		switch (op->type) {
+		case VTB_OPT_STR:
+			if (*(char *const *)field)
+				json_builder_add_string_value(
+					b, *(char *const *)field);
+			else
+				json_builder_add_null_value(b);
+			break;
+		case VTB_OPT_LIST:
+			if (!*(char **const *)field) {
+				json_builder_add_null_value(b);
+				break;
+			}
+			json_builder_begin_array(b);
+			for (char **it = *(char **const *)field; *it; it++)
+				json_builder_add_string_value(b, *it);
+			json_builder_end_array(b);
+			break;
+		case VTB_OPT_INT:
+			json_builder_add_int_value(b, *(const int *)field);
+			break;
+		case VTB_OPT_SIZE: {
+			guint64 v = *(const guint64 *)field;
+
+			json_builder_add_int_value(b, (gint64)v);
+			break;
+		}
+		case VTB_OPT_SECONDS:
+			if (*(const double *)field > 0)
+				json_builder_add_double_value(
+					b, *(const double *)field);
+			else
+				json_builder_add_null_value(b);
+			break;
+		case VTB_OPT_FLAG:
+			json_builder_add_boolean_value(b, *(const bool *)field);
+			break;
+		}
+	}
+	json_builder_end_object(b);
+}
+
+/* How the summaries were made, so a reader can reproduce them. */
+static void add_statistics(JsonBuilder *b)
+{
+	g_autofree char *seed = g_strdup_printf("0x%016" G_GINT64_MODIFIER "x",
+						(guint64)VTB_STATS_SEED);
+
+	json_builder_set_member_name(b, "statistics");
+	json_builder_begin_object(b);
+	add_str(b, "excluded", "warm-up and failed samples");
+	add_str(b, "stddev", "sample (n - 1)");
+	add_num(b, "noise_cv", VTB_NOISE_CV);
+	add_num(b, "ci_level", VTB_CI_LEVEL);
+	add_str(b, "ci_method", "percentile bootstrap of the median");
+	add_int(b, "bootstrap_resamples", VTB_BOOTSTRAP_RESAMPLES);
+	add_str(b, "rng", "splitmix64");
+	/* As text: JSON readers lose integers past 2^53. */
+	add_str(b, "seed", seed);
+	add_str(b, "throughput", "bytes / seconds per sample, 10^6 B/s");
+	json_builder_end_object(b);
+}
+
 static void add_sample(JsonBuilder *b, const struct vtb_sample *s)
 {
 	json_builder_begin_object(b);
@@ -189,6 +339,9 @@ static void add_sample(JsonBuilder *b, const struct vtb_sample *s)
 	add_bool(b, "ok", s->ok);
 	add_num(b, "seconds", s->ok ? s->seconds : 0);
 	add_int(b, "bytes", (gint64)s->bytes);
+	/* Derived, for readers; compare recomputes it from bytes/seconds. */
+	if (s->ok && s->bytes)
+		add_num(b, VTB_METRIC_THROUGHPUT, vtb_sample_throughput(s));
 	if (s->exit_s > 0)
 		add_num(b, "exit_s", s->exit_s);
 	add_str(b, "error", s->error);
@@ -208,12 +361,23 @@ static void add_sample(JsonBuilder *b, const struct vtb_sample *s)
 		add_num(b, p->name, p->s);
 	}
 	json_builder_end_object(b);
+	/* The workload's own figures; unit and direction are per cell. */
+	json_builder_set_member_name(b, "metrics");
+	json_builder_begin_object(b);
+	for (guint i = 0; s->ok && s->metrics && i < s->metrics->len; i++) {
+		struct vtb_metric *m =
+			&g_array_index(s->metrics, struct vtb_metric, i);
+
+		add_num(b, m->name, m->v);
+	}
+	json_builder_end_object(b);
 	json_builder_end_object(b);
 }
 
 static const char *const phase_names[] = { "vmm_to_kernel", "kernel_to_init",
 					   "modules", "agent_ready",
-					   "poweroff", NULL };
+					   "poweroff", "guest_transfer",
+					   NULL };
 
 static const char *cell_status(const struct vtb_cell *c,
 			       const struct vtb_summary *s)
@@ -223,13 +387,156 @@ static const char *cell_status(const struct vtb_cell *c,
 	return s->n ? "partial" : c->samples->len ? "failed" : "pending";
 }
 
+static const char *boot_image(const struct vtb_matrix *r,
+			      const struct vtb_cell *c)
+{
+	if (g_str_equal(c->backend->name, "uml"))
+		return "uml";
+	return r->env.kvm_pvh ? "pvh-vmlinux" : "bzImage";
+}
+
+static const struct vtb_kernel_info *cell_kernel(const struct vtb_matrix *r,
+						 const struct vtb_cell *c)
+{
+	if (g_str_equal(c->backend->name, "uml"))
+		return &r->env.uml_kernel;
+	return &r->env.kvm_kernel;
+}
+
+/* ci95, cv and noisy beside the classic fields of a summary object. */
+static void add_spread(JsonBuilder *b, const struct vtb_stats *st)
+{
+	add_num(b, "cv", st->cv);
+	json_builder_set_member_name(b, "ci95");
+	json_builder_begin_array(b);
+	json_builder_add_double_value(b, st->ci_lo);
+	json_builder_add_double_value(b, st->ci_hi);
+	json_builder_end_array(b);
+	add_bool(b, "noisy", st->noisy);
+}
+
+static void add_metrics(JsonBuilder *b, GPtrArray *series)
+{
+	json_builder_set_member_name(b, "metrics");
+	json_builder_begin_object(b);
+	for (guint i = 0; i < series->len; i++) {
+		const struct vtb_series *m = series->pdata[i];
+		struct vtb_stats st;
+
+		vtb_stats_compute((double *)m->v->data, m->v->len, &st);
+		json_builder_set_member_name(b, m->name);
+		json_builder_begin_object(b);
+		add_str(b, "unit", m->unit);
+		add_bool(b, "higher_better", m->higher_better);
+		json_builder_set_member_name(b, "summary");
+		if (!st.n) {
+			json_builder_add_null_value(b);
+		} else {
+			json_builder_begin_object(b);
+			add_int(b, "n", st.n);
+			add_num(b, "median", st.median);
+			add_num(b, "min", st.min);
+			add_num(b, "max", st.max);
+			add_num(b, "mean", st.mean);
+			add_num(b, "stddev", st.stddev);
+			add_spread(b, &st);
+			json_builder_end_object(b);
+		}
+		json_builder_end_object(b);
+	}
+	json_builder_end_object(b);
+}
+
+static void add_warnings(JsonBuilder *b, GPtrArray *series)
+{
+	json_builder_set_member_name(b, "warnings");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < series->len; i++) {
+		const struct vtb_series *m = series->pdata[i];
+		struct vtb_stats st;
+		g_autofree char *note = NULL, *w = NULL;
+
+		vtb_stats_compute((double *)m->v->data, m->v->len, &st);
+		note = vtb_noise_note(&st);
+		if (!note)
+			continue;
+		w = g_strdup_printf("%s (%s)", note, m->name);
+		json_builder_add_string_value(b, w);
+	}
+	json_builder_end_array(b);
+}
+
+/* What this cell ran on: kernel, modules, VMM, CPU model. */
+static void add_cell_env(JsonBuilder *b, const struct vtb_matrix *r,
+			 const struct vtb_cell *c)
+{
+	const struct vtb_env *env = &r->env;
+	bool uml = g_str_equal(c->backend->name, "uml");
+
+	json_builder_set_member_name(b, "env");
+	json_builder_begin_object(b);
+	add_kernel(b, "kernel", cell_kernel(r, c));
+	add_str(b, "boot_image",
+		uml ? env->uml_kernel.path : env->kvm_boot_image);
+	add_str(b, "modules", uml ? env->uml_modules : env->kvm_modules);
+	add_str(b, "vmm", uml ? env->uml_kernel.path : env->qemu);
+	add_str(b, "vmm_version",
+		uml ? env->uml_kernel.release : env->qemu_version);
+	/* QEMU's default model under TCG */
+	add_str(b, "cpu",
+		!uml && g_str_equal(c->accel, "kvm") ? env->kvm_cpu : NULL);
+	json_builder_end_object(b);
+}
+
+static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
+		       const struct vtb_cell *c)
+{
+	const struct vtb_opts *o = &r->opts;
+
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	add_int(b, "runs", o->runs);
+	add_int(b, "warmup", o->warmup);
+	add_int(b, "mem_mib", o->mem_mb);
+	add_str(b, "boot_image", boot_image(r, c));
+	/* What was measured: compare matches cells on all of these. */
+	add_str(b, "target", c->target);
+	add_str(b, "image", c->image);
+	add_str(b, "fs", c->fs);
+	add_str(b, "aio", c->aio);
+	add_str(b, "payload", c->payload);
+	add_int(b, "size", (gint64)c->size);
+	add_bool(b, "size_auto", c->size_auto);
+	add_int(b, "msg_size", c->msg_size);
+	add_str(b, "verify", o->verify);
+	add_str(b, "mount_opts", o->mount_opts);
+	add_int(b, "disk_size", (gint64)o->disk_size);
+	add_bool(b, "drop_caches", o->drop_caches);
+	add_int(b, "cpus", g_str_equal(c->backend->name, "kvm") ? o->cpus : 1);
+	/* null: the backend's default deadline */
+	json_builder_set_member_name(b, "timeout_s");
+	if (o->timeout > 0)
+		json_builder_add_double_value(b, o->timeout);
+	else
+		json_builder_add_null_value(b);
+	add_str(b, "accel_requested",
+		g_str_equal(c->backend->name, "kvm") ? o->accel : NULL);
+	if (g_str_equal(c->driver, "libvirt"))
+		add_str(b, "connect", o->connect);
+	json_builder_end_object(b);
+}
+
 static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 		     const struct vtb_cell *c)
 {
 	struct vtb_summary s;
 	const char *first_error = c->error;
+	g_autoptr(GPtrArray) series = vtb_cell_series(c);
+	const struct vtb_series *secs = series->pdata[0];
+	struct vtb_stats st;
 
 	vtb_cell_summary(c, &s);
+	vtb_stats_compute((double *)secs->v->data, secs->v->len, &st);
 	json_builder_begin_object(b);
 	add_str(b, "backend", c->backend->name);
 	add_str(b, "driver", c->driver);
@@ -244,22 +551,8 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 	add_str(b, "payload", c->payload);
 	add_int(b, "size", (gint64)c->size);
 	add_int(b, "msg_size", c->msg_size);
-	json_builder_set_member_name(b, "params");
-	json_builder_begin_object(b);
-	add_bool(b, "size_auto", c->size_auto);
-	add_str(b, "verify", r->opts.verify);
-	add_str(b, "mount_opts", r->opts.mount_opts);
-	add_int(b, "disk_size", (gint64)r->opts.disk_size);
-	add_bool(b, "drop_caches", r->opts.drop_caches);
-	add_int(b, "runs", r->opts.runs);
-	add_int(b, "warmup", r->opts.warmup);
-	add_int(b, "mem_mib", r->opts.mem_mb);
-	add_int(b, "cpus", g_str_equal(c->backend->name, "kvm") ? r->opts.cpus : 1);
-	add_str(b, "boot_image",
-		g_str_equal(c->backend->name, "uml")
-			? "uml"
-			: (r->env.kvm_pvh ? "pvh-vmlinux" : "bzImage"));
-	json_builder_end_object(b);
+	add_params(b, r, c);
+	add_cell_env(b, r, c);
 	json_builder_set_member_name(b, "appliance");
 	json_builder_begin_object(b);
 	add_str(b, "key", c->appliance.key);
@@ -296,10 +589,13 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 		add_num(b, "max", s.max);
 		add_num(b, "mean", s.mean);
 		add_num(b, "stddev", s.stddev);
+		add_spread(b, &st);
 		json_builder_end_object(b);
 	} else {
 		json_builder_add_null_value(b);
 	}
+	add_metrics(b, series);
+	add_warnings(b, series);
 	json_builder_set_member_name(b, "phases");
 	json_builder_begin_object(b);
 	for (int i = 0; phase_names[i]; i++) {
@@ -334,6 +630,8 @@ gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
 	add_host(b, r);
 	add_versions(b, r);
 	add_options(b, &r->opts);
+	add_cli_options(b, &r->opts);
+	add_statistics(b);
 	json_builder_set_member_name(b, "results");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < r->cells->len; i++)
@@ -358,7 +656,7 @@ gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
 	return TRUE;
 }
 
-static void csv_field(GString *s, const char *v)
+void vtb_csv_field(GString *s, const char *v)
 {
 	if (!v)
 		v = "";
@@ -375,50 +673,150 @@ static void csv_field(GString *s, const char *v)
 	}
 }
 
-gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
-			       GError **err)
+/* A numeric field after a comma; empty when not a number. */
+static void csv_num(GString *s, double v)
 {
-	g_autoptr(GString) s = g_string_new(
-		"backend,driver,accel,transport,workload,cache,run,warmup,ok,"
-		"seconds,bytes,exit_s,error");
+	g_string_append_c(s, ',');
+	if (isfinite(v))
+		g_string_append_printf(s, "%.6f", v);
+}
 
-	for (int i = 0; phase_names[i]; i++)
-		g_string_append_printf(s, ",phase_%s", phase_names[i]);
-	g_string_append_c(s, '\n');
+static void csv_gnum(GString *s, double v)
+{
+	g_string_append_c(s, ',');
+	if (isfinite(v))
+		g_string_append_printf(s, "%.9g", v);
+}
+
+/* The workload metrics of every cell, in the order first seen. */
+static GPtrArray *csv_metric_names(const struct vtb_matrix *r)
+{
+	GPtrArray *names = g_ptr_array_new();
+
 	for (guint i = 0; i < r->cells->len; i++) {
 		const struct vtb_cell *c = r->cells->pdata[i];
 
 		for (guint k = 0; k < c->samples->len; k++) {
 			const struct vtb_sample *x = c->samples->pdata[k];
-			const char *fields[] = { c->backend->name, c->driver,
-						 c->accel,	   c->transport,
-						 c->workload->name, c->cache };
 
-			for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
-				csv_field(s, fields[f]);
-				g_string_append_c(s, ',');
-			}
-			g_string_append_printf(s, "%u,%d,%d,%.6f,%" G_GUINT64_FORMAT
-						  ",%.6f,",
-					       k + 1, x->warmup, x->ok,
-					       x->ok ? x->seconds : 0.0,
-					       x->bytes, x->exit_s);
-			csv_field(s, x->error);
-			for (int p = 0; phase_names[p]; p++) {
-				g_string_append_c(s, ',');
-				for (guint j = 0; x->phases && j < x->phases->len;
-				     j++) {
-					struct vtb_phase *ph = &g_array_index(
-						x->phases, struct vtb_phase, j);
+			for (guint j = 0; x->metrics && j < x->metrics->len;
+			     j++) {
+				const char *n =
+					g_array_index(x->metrics,
+						      struct vtb_metric, j)
+						.name;
 
-					if (strcmp(ph->name, phase_names[p]) ==
-					    0)
-						g_string_append_printf(
-							s, "%.6f", ph->s);
-				}
+				if (!g_ptr_array_find_with_equal_func(
+					    names, n, g_str_equal, NULL))
+					g_ptr_array_add(names, (char *)n);
 			}
-			g_string_append_c(s, '\n');
 		}
+	}
+	return names;
+}
+
+static const struct vtb_metric *sample_metric(const struct vtb_sample *x,
+					      const char *name)
+{
+	for (guint j = 0; x->metrics && j < x->metrics->len; j++) {
+		const struct vtb_metric *m =
+			&g_array_index(x->metrics, struct vtb_metric, j);
+
+		if (strcmp(m->name, name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static void csv_row(GString *s, const struct vtb_matrix *r,
+		    const struct vtb_cell *c, guint k, GPtrArray *metrics)
+{
+	const struct vtb_sample *x = c->samples->pdata[k];
+	const struct vtb_kernel_info *ki = cell_kernel(r, c);
+	g_autofree char *size =
+		g_strdup_printf("%" G_GUINT64_FORMAT, c->size);
+	g_autofree char *msg = g_strdup_printf("%u", c->msg_size);
+	g_autofree char *mem = g_strdup_printf("%d", r->opts.mem_mb);
+	const char *fields[] = {
+		c->backend->name,
+		c->driver,
+		c->accel,
+		c->transport,
+		c->workload->name,
+		c->cache,
+		c->target,
+		c->image,
+		c->fs,
+		c->aio,
+		size,
+		c->payload,
+		msg,
+		mem,
+		boot_image(r, c),
+		ki->release,
+		ki->build_id,
+	};
+
+	for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
+		vtb_csv_field(s, fields[f]);
+		g_string_append_c(s, ',');
+	}
+	g_string_append_printf(s, "%u,%d,%d,%.6f,%" G_GUINT64_FORMAT, k + 1,
+			       x->warmup, x->ok, x->ok ? x->seconds : 0.0,
+			       x->bytes);
+	if (x->ok && x->bytes)
+		csv_num(s, vtb_sample_throughput(x));
+	else
+		g_string_append_c(s, ',');
+	csv_num(s, x->exit_s);
+	g_string_append_c(s, ',');
+	vtb_csv_field(s, x->guest_release);
+	g_string_append_c(s, ',');
+	vtb_csv_field(s, x->error);
+	for (int p = 0; phase_names[p]; p++) {
+		g_string_append_c(s, ',');
+		for (guint j = 0; x->phases && j < x->phases->len; j++) {
+			struct vtb_phase *ph =
+				&g_array_index(x->phases, struct vtb_phase, j);
+
+			if (strcmp(ph->name, phase_names[p]) == 0)
+				g_string_append_printf(s, "%.6f", ph->s);
+		}
+	}
+	for (guint m = 0; m < metrics->len; m++) {
+		const struct vtb_metric *v =
+			x->ok ? sample_metric(x, metrics->pdata[m]) : NULL;
+
+		if (v)
+			csv_gnum(s, v->v);
+		else
+			g_string_append_c(s, ',');
+	}
+	g_string_append_c(s, '\n');
+}
+
+gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
+			       GError **err)
+{
+	g_autoptr(GString) s = g_string_new(
+		"backend,driver,accel,transport,workload,cache,target,image,fs,"
+		"aio,size,payload,msg_size,mem_mib,boot_image,kernel_release,kernel_build_id,run,warmup,"
+		"ok,seconds,bytes," VTB_METRIC_THROUGHPUT
+		",exit_s,guest_release,error");
+	g_autoptr(GPtrArray) metrics = csv_metric_names(r);
+
+	for (int i = 0; phase_names[i]; i++)
+		g_string_append_printf(s, ",phase_%s", phase_names[i]);
+	for (guint i = 0; i < metrics->len; i++) {
+		g_string_append_c(s, ',');
+		vtb_csv_field(s, metrics->pdata[i]);
+	}
+	g_string_append_c(s, '\n');
+	for (guint i = 0; i < r->cells->len; i++) {
+		const struct vtb_cell *c = r->cells->pdata[i];
+
+		for (guint k = 0; k < c->samples->len; k++)
+			csv_row(s, r, c, k, metrics);
 	}
 	if (!g_file_set_contents(path, s->str, s->len, err)) {
 		g_prefix_error(err, "write CSV: ");
@@ -427,16 +825,55 @@ gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
 	return TRUE;
 }
 
+char *vtb_format_value(double v, const char *unit)
+{
+	if (!isfinite(v))
+		return g_strdup("-");
+	if (g_strcmp0(unit, "s") == 0)
+		return g_strdup_printf("%.3fs", v);
+	if (g_strcmp0(unit, "MB/s") == 0)
+		return g_strdup_printf("%.1f MB/s", v);
+	return g_strdup_printf("%.4g%s%s", v, unit && *unit ? " " : "",
+			       unit ? unit : "");
+}
+
+/* A line per metric beyond seconds, under its cell. */
+static void print_other_metrics(GPtrArray *series, FILE *f)
+{
+	for (guint i = 1; i < series->len; i++) {
+		const struct vtb_series *m = series->pdata[i];
+		struct vtb_stats st;
+		g_autofree char *med = NULL, *lo = NULL, *hi = NULL;
+		g_autofree char *note = NULL, *name = NULL;
+
+		vtb_stats_compute((double *)m->v->data, m->v->len, &st);
+		if (!st.n)
+			continue;
+		med = vtb_format_value(st.median, m->unit);
+		lo = vtb_format_value(st.min, m->unit);
+		hi = vtb_format_value(st.max, m->unit);
+		note = vtb_noise_note(&st);
+		name = g_strdup_printf("  %s (%s)", m->name,
+				       m->higher_better ? "higher is better"
+							: "lower is better");
+		fprintf(f, "%-34s %9s %9s %9s %5.1f%% %6d  %s\n", name, med, lo,
+			hi, st.cv * 100, st.n, note ? note : "");
+	}
+}
+
 void vtb_results_print_table(const struct vtb_matrix *r, FILE *f)
 {
-	fprintf(f, "%-34s %9s %9s %9s %6s  %s\n", "cell", "median", "min",
-		"max", "runs", "phases (median)");
+	fprintf(f, "%-34s %9s %9s %9s %6s %6s  %s\n", "cell", "median", "min",
+		"max", "CV", "runs", "phases (median)");
 	for (guint i = 0; i < r->cells->len; i++) {
 		const struct vtb_cell *c = r->cells->pdata[i];
 		g_autofree char *label = vtb_cell_label(c);
-		g_autofree char *runs = NULL;
+		g_autofree char *runs = NULL, *note = NULL;
 		g_autoptr(GString) ph = g_string_new(NULL);
+		g_autoptr(GPtrArray) series = vtb_cell_series(c);
+		const struct vtb_series *secs = series->pdata[0];
 		struct vtb_summary s;
+		struct vtb_stats st;
 
 		vtb_cell_summary(c, &s);
 		runs = g_strdup_printf("%d/%d", s.n, s.n + s.failed);
@@ -450,20 +887,29 @@ void vtb_results_print_table(const struct vtb_matrix *r, FILE *f)
 				if (!x->ok)
 					err = x->error;
 			}
-			fprintf(f, "%-34s %9s %9s %9s %6s  FAILED: %s\n", label,
-				"-", "-", "-", runs, err ? err : "no runs");
+			fprintf(f, "%-34s %9s %9s %9s %6s %6s  FAILED: %s\n",
+				label, "-", "-", "-", "-", runs,
+				err ? err : "no runs");
 			continue;
 		}
-		for (int p = 0; phase_names[p]; p++) {
+		vtb_stats_compute((double *)secs->v->data, secs->v->len, &st);
+		note = vtb_noise_note(&st);
+		if (note)
+			g_string_append_printf(ph, "%s; ", note);
+		for (int p = 0, first = 1; phase_names[p]; p++) {
 			double v;
 
-			if (vtb_cell_phase_median(c, phase_names[p], &v))
-				g_string_append_printf(ph, "%s%s %.3f",
-						       ph->len ? ", " : "",
-						       phase_names[p], v);
+			if (!vtb_cell_phase_median(c, phase_names[p], &v))
+				continue;
+			g_string_append_printf(ph, "%s%s %.3f",
+					       first ? "" : ", ",
+					       phase_names[p], v);
+			first = 0;
 		}
-		fprintf(f, "%-34s %8.3fs %8.3fs %8.3fs %6s  %s\n", label,
-			s.median, s.min, s.max, runs, ph->str);
+		fprintf(f, "%-34s %8.3fs %8.3fs %8.3fs %5.1f%% %6s  %s\n",
+			label, s.median, s.min, s.max, st.cv * 100, runs,
+			ph->str);
+		print_other_metrics(series, f);
 	}
 	for (guint i = 0; i < r->skipped->len; i++)
 		fprintf(f, "skipped: %s\n", (char *)r->skipped->pdata[i]);

@@ -5,8 +5,13 @@
 #include <stdio.h>
 
 #include "core/runner.h"
+#include "core/stats.h"
 
 #define VTB_SCHEMA 1
+
+/* The metrics every cell may have besides the workload's own. */
+#define VTB_METRIC_SECONDS "seconds" /* host clock, lower is better */
+#define VTB_METRIC_THROUGHPUT "throughput_MBps" /* 10^6 B/s, higher better */
 
 /* Write the whole document to @path atomically (temp file + rename). */
 gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
@@ -14,7 +19,28 @@ gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
 /* One row per sample, every parameter a column; written atomically. */
 gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
 			       GError **err);
-/* The human table: cell, median, min, max, runs. */
+/* The human table: cell, median, min, max, CV, runs, noise, phases. */
 void vtb_results_print_table(const struct vtb_matrix *r, FILE *f);
+
+/* Bytes / seconds of one sample in MB/s (10^6 B/s); 0 when no bytes. */
+double vtb_sample_throughput(const struct vtb_sample *s);
+
+/*
+ * The metrics of a cell over its ok measured samples (warm-ups and
+ * failures excluded), as struct vtb_series *: "seconds" always first, then
+ * "throughput_MBps" when any sample moved bytes, then each metric the
+ * workload recorded (struct vtb_metric), in the order first seen.  The
+ * caller unrefs the array.
+ */
+GPtrArray *vtb_cell_series(const struct vtb_cell *c);
+
+/* "noisy: CV 12 %" for a noisy summary, else NULL. */
+char *vtb_noise_note(const struct vtb_stats *st);
+
+/* "1.221s", "312.4 MB/s", "850 us": a value with its unit, for tables. */
+char *vtb_format_value(double v, const char *unit);
+
+/* Append @v (NULL = empty) to @s as one CSV field, quoted per RFC 4180. */
+void vtb_csv_field(GString *s, const char *v);
 
 #endif

@@ -66,7 +66,7 @@ fi
 run_vtb frobnicate
 check "unknown command -> 2" [ "$RC" -eq 2 ]
 run_vtb compare a.json b.json
-check "compare not in this version -> 2" [ "$RC" -eq 2 ]
+check "compare of missing files -> 2" [ "$RC" -eq 2 ]
 run_vtb run --help
 check "run --help -> 0 and lists --uml-kernel" [ "$RC" -eq 0 -a -n "$(printf '%s' "$OUT" | grep -- --uml-kernel)" ]
 finish

@@ -1,0 +1,59 @@
+/* `vtbench compare`: match two results files' cells, judge every metric. */
+#ifndef VTB_COMPARE_H
+#define VTB_COMPARE_H
+
+#include <stdio.h>
+
+#include "core/resfile.h"
+#include "core/stats.h"
+
+/* One metric of one cell present in both files. */
+struct vtb_cmp_row {
+	const struct vtb_rcell *base, *new_;
+	const char *metric, *unit; /* from the base file */
+	bool higher_better;
+	struct vtb_stats bst, nst; /* summaries of both sides */
+	double change; /* of the medians, a fraction; NAN when unknown */
+	double p;      /* permutation test; NAN when not testable */
+	bool exact;    /* p from every split, not random ones */
+	enum vtb_verdict verdict;
+	/* NEW has no ok sample where BASE had some: a regression. */
+	bool failed;
+	char *note; /* "too few runs ...", "noisy: CV 12 % (new)", or NULL */
+};
+
+struct vtb_comparison {
+	const struct vtb_rdoc *base, *new_;
+	double alpha, threshold; /* threshold as a fraction */
+	GArray *rows;		 /* struct vtb_cmp_row: regressions first */
+	GPtrArray *only_base, *only_new; /* const struct vtb_rcell * */
+	GPtrArray *env_warnings; /* char *: what differs besides kernels */
+	GPtrArray *kernels;	 /* char *: the kernels of each side */
+	GPtrArray *notes;	 /* char *: anything else worth a line */
+	int regressions;	 /* rows with verdict REGRESSION */
+	int untestable;		 /* rows with too few samples for alpha */
+};
+
+/*
+ * Match the cells of @base and @new_ (vtb_rcell_match()) and
+ * judge each metric both have with vtb_decide(): @alpha for the
+ * permutation test, @threshold the smallest |change| (a fraction) that
+ * counts.  Pure: reads only the two documents.
+ */
+struct vtb_comparison *vtb_compare(const struct vtb_rdoc *base,
+				   const struct vtb_rdoc *new_, double alpha,
+				   double threshold);
+void vtb_comparison_free(struct vtb_comparison *c);
+
+/* The human table: regressions first, marked "!!"; then the notes. */
+void vtb_comparison_print(const struct vtb_comparison *c, FILE *f);
+
+/* "+12.3 %", "-0.4 %", "-" */
+char *vtb_format_change(double change);
+/* "0.0079", "<0.0001", "-" */
+char *vtb_format_p(double p);
+
+/* `vtbench compare BASE.json NEW.json [--threshold PCT] [--alpha P]` */
+int vtb_cmd_compare(int argc, char **argv);
+
+#endif

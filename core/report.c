@@ -1,0 +1,860 @@
+/* `vtbench report`: one self-contained HTML page with SVG charts. */
+#include "core/report.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "core/cmdopts.h"
+#include "core/compare.h"
+#include "core/gitrev.h"
+#include "core/results.h"
+#include "core/vtbench.h"
+
+/* Chart geometry (SVG user units = CSS pixels). */
+#define CHART_W 1000
+#define LABEL_W 300
+#define VALUE_W 210
+#define BAR_AREA (CHART_W - LABEL_W - VALUE_W)
+#define ROW_H 22
+#define GROUP_H 24
+#define AXIS_H 26
+
+void vtb_html_escape(GString *h, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			g_string_append(h, "&amp;");
+			break;
+		case '<':
+			g_string_append(h, "&lt;");
+			break;
+		case '>':
+			g_string_append(h, "&gt;");
+			break;
+		case '"':
+			g_string_append(h, "&quot;");
+			break;
+		case '\'':
+			g_string_append(h, "&#39;");
+			break;
+		default:
+			g_string_append_c(h, *s);
+		}
+	}
+}
+
+/* printf, then escape the result: for text made from the files' strings. */
+static void esc_printf(GString *h, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void esc_printf(GString *h, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *s = NULL;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	vtb_html_escape(h, s);
+}
+
+/* Fill colours: UML blue, KVM orange; the first file lighter. */
+static const char *bar_colour(const char *backend, int file, int nfiles)
+{
+	bool light = nfiles > 1 && file == 0;
+
+	if (strcmp(backend, "uml") == 0)
+		return light ? "#a0cbe8" : "#4e79a7";
+	if (strcmp(backend, "kvm") == 0)
+		return light ? "#ffbe7d" : "#f28e2b";
+	return light ? "#cccccc" : "#888888";
+}
+
+static const char *const phase_colours[] = {"#4e79a7", "#f28e2b", "#59a14f",
+					    "#e15759", "#76b7b2", "#edc948",
+					    "#b07aa1", "#ff9da7", "#9c755f"};
+
+/* A round step for about five gridlines up to @max. */
+static double nice_step(double max)
+{
+	double raw = max / 5, mag, f;
+
+	if (!(raw > 0))
+		return 1;
+	mag = pow(10, floor(log10(raw)));
+	f = raw / mag;
+	return mag * (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10);
+}
+
+static void axis(GString *h, double x0, double width, double max, double y,
+		 double top, const char *unit)
+{
+	double step = nice_step(max);
+
+	for (double t = 0; t <= max * 1.0001; t += step) {
+		double x = x0 + t / max * width;
+
+		g_string_append_printf(h,
+				       "<line x1='%.1f' y1='%.1f' x2='%.1f' "
+				       "y2='%.1f' class='grid'/>",
+				       x, top, x, y);
+		g_string_append_printf(h,
+				       "<text x='%.1f' y='%.1f' "
+				       "class='tick'>%g</text>",
+				       x, y + 14, t);
+	}
+	g_string_append_printf(h, "<text x='%.1f' y='%.1f' class='unit'>",
+			       x0 + width, y + 14);
+	vtb_html_escape(h, unit);
+	g_string_append(h, "</text>");
+}
+
+/*
+ * @v on a bar of BAR_AREA for @max; a negative value (a workload's own
+ * metric may be one) is drawn as nothing rather than an invalid SVG.
+ */
+static double scale(double v, double max)
+{
+	return CLAMP(v / max, 0, 1) * BAR_AREA;
+}
+
+/* "what the cell measured", without the backend: rows of one group. */
+static char *group_of(const struct vtb_rcell *c)
+{
+	GString *s = g_string_new(c->workload);
+
+	if (strcmp(c->transport, "-") != 0)
+		g_string_append_printf(s, " over %s", c->transport);
+	if (strcmp(c->cache, "-") != 0)
+		g_string_append_printf(s, ", cache=%s", c->cache);
+	return g_string_free(s, FALSE);
+}
+
+struct bar_row {
+	const struct vtb_rcell *cell;
+	int file;
+	const struct vtb_series *s; /* NULL: the cell has no such metric */
+};
+
+/*
+ * The rows of a chart: cells grouped by what they measured, the same cell
+ * of every file together, so UML sits beside KVM and base beside new.
+ * With @metric NULL, every cell.
+ */
+static void chart_rows(struct vtb_rdoc **docs, int n, const char *metric,
+		       GPtrArray *groups, GArray *rows)
+{
+	/* Groups in first-seen order; in each, cells by label, then file. */
+	for (int f = 0; f < n; f++)
+		for (guint i = 0; i < docs[f]->cells->len; i++) {
+			g_autofree char *g = group_of(docs[f]->cells->pdata[i]);
+
+			if (!g_ptr_array_find_with_equal_func(
+				    groups, g, g_str_equal, NULL))
+				g_ptr_array_add(groups, g_steal_pointer(&g));
+		}
+	for (guint gi = 0; gi < groups->len; gi++) {
+		g_autoptr(GPtrArray) labels = g_ptr_array_new();
+
+		for (int f = 0; f < n; f++)
+			for (guint i = 0; i < docs[f]->cells->len; i++) {
+				const struct vtb_rcell *c =
+					docs[f]->cells->pdata[i];
+				g_autofree char *g = group_of(c);
+
+				if (strcmp(g, groups->pdata[gi]) == 0 &&
+				    !g_ptr_array_find_with_equal_func(
+					    labels, c->label, g_str_equal,
+					    NULL))
+					g_ptr_array_add(labels, c->label);
+			}
+		for (guint li = 0; li < labels->len; li++)
+			for (int f = 0; f < n; f++)
+				for (guint i = 0; i < docs[f]->cells->len;
+				     i++) {
+					const struct vtb_rcell *c =
+						docs[f]->cells->pdata[i];
+					struct bar_row r = {c, f, NULL};
+
+					if (strcmp(c->label,
+						   labels->pdata[li]) != 0)
+						continue;
+					r.s = metric ? vtb_series_find(
+							       c->series,
+							       metric)
+						     : NULL;
+					if (!metric || r.s || c->n == 0)
+						g_array_append_val(rows, r);
+				}
+	}
+}
+
+static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
+		      const char *metric)
+{
+	g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) rows =
+		g_array_new(FALSE, FALSE, sizeof(struct bar_row));
+	const char *unit = "";
+	g_autofree char *prev_group = NULL;
+	bool higher_better = false;
+	double max = 0, y = 8, height;
+	int ngroups = 0;
+
+	chart_rows(docs, n, metric, groups, rows);
+	for (guint i = 0; i < rows->len; i++) {
+		const struct bar_row *r =
+			&g_array_index(rows, struct bar_row, i);
+		struct vtb_stats st;
+
+		if (!r->s || !r->s->v->len)
+			continue;
+		vtb_stats_compute((double *)r->s->v->data, r->s->v->len, &st);
+		max = MAX(max, st.max);
+		unit = r->s->unit;
+		higher_better = r->s->higher_better;
+	}
+	if (!rows->len || !(max > 0))
+		return;
+	max *= 1.05;
+	for (guint i = 0; i < rows->len; i++) {
+		g_autofree char *g =
+			group_of(g_array_index(rows, struct bar_row, i).cell);
+
+		if (!prev_group || strcmp(g, prev_group) != 0)
+			ngroups++;
+		g_free(prev_group);
+		prev_group = g_steal_pointer(&g);
+	}
+	g_clear_pointer(&prev_group, g_free);
+	height = 8 + ngroups * GROUP_H + rows->len * ROW_H + AXIS_H;
+	g_string_append(h, "<h3>");
+	vtb_html_escape(h, metric);
+	esc_printf(h, " (%s, %s is better)", unit,
+		   higher_better ? "higher" : "lower");
+	g_string_append(h, "</h3>\n");
+	g_string_append_printf(h,
+			       "<svg class='chart' width='%d' height='%.0f' "
+			       "viewBox='0 0 %d %.0f' role='img'>",
+			       CHART_W, height, CHART_W, height);
+	axis(h, LABEL_W, BAR_AREA, max, height - AXIS_H, 4, unit);
+	for (guint i = 0; i < rows->len; i++) {
+		const struct bar_row *r =
+			&g_array_index(rows, struct bar_row, i);
+		g_autofree char *g = group_of(r->cell);
+		g_autofree char *med = NULL, *lo = NULL, *hi = NULL;
+		g_autofree char *note = NULL;
+		struct vtb_stats st;
+		double cy, x1, x2;
+
+		if (!prev_group || strcmp(g, prev_group) != 0) {
+			y += GROUP_H;
+			g_string_append_printf(
+				h, "<text x='4' y='%.1f' class='group'>",
+				y - 7);
+			vtb_html_escape(h, g);
+			g_string_append(h, "</text>");
+			g_free(prev_group);
+			prev_group = g_strdup(g);
+		}
+		cy = y + ROW_H / 2.0;
+		g_string_append_printf(h,
+				       "<text x='%d' y='%.1f' "
+				       "class='label'>",
+				       LABEL_W - 8, cy + 4);
+		vtb_html_escape(h, r->cell->label);
+		if (n > 1) {
+			g_string_append(h, " \xc2\xb7 ");
+			vtb_html_escape(h, docs[r->file]->path);
+		}
+		g_string_append(h, "</text>");
+		if (!r->s || !r->s->v->len) {
+			g_string_append_printf(
+				h, "<text x='%d' y='%.1f' class='failed'>",
+				LABEL_W + 4, cy + 4);
+			esc_printf(h, "failed: %.90s",
+				   r->cell->error ? r->cell->error
+						  : "no ok samples");
+			g_string_append(h, "</text>");
+			y += ROW_H;
+			continue;
+		}
+		vtb_stats_compute((double *)r->s->v->data, r->s->v->len, &st);
+		med = vtb_format_value(st.median, unit);
+		lo = vtb_format_value(st.min, unit);
+		hi = vtb_format_value(st.max, unit);
+		note = vtb_noise_note(&st);
+		g_string_append_printf(
+			h,
+			"<rect x='%d' y='%.1f' width='%.1f' height='14' "
+			"fill='%s'><title>",
+			LABEL_W, cy - 7, scale(st.median, max),
+			bar_colour(r->cell->backend, r->file, n));
+		esc_printf(h,
+			   "%s (%s): median %s, min %s, max %s, 95 %% CI "
+			   "of the median %g..%g, CV %.1f %%, n=%d",
+			   r->cell->label, docs[r->file]->path, med, lo, hi,
+			   st.ci_lo, st.ci_hi, st.cv * 100, st.n);
+		g_string_append(h, "</title></rect>");
+		x1 = LABEL_W + scale(st.min, max);
+		x2 = LABEL_W + scale(st.max, max);
+		g_string_append_printf(
+			h,
+			"<path d='M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f "
+			"%.1fV%.1f' class='whisker'/>",
+			x1, cy, x2, x1, cy - 5, cy + 5, x2, cy - 5, cy + 5);
+		g_string_append_printf(h,
+				       "<text x='%d' y='%.1f' class='value'>",
+				       LABEL_W + BAR_AREA + 8, cy + 4);
+		vtb_html_escape(h, med);
+		g_string_append(h, "</text>");
+		if (note) {
+			g_string_append_printf(
+				h, "<text x='%d' y='%.1f' class='noisy'>",
+				LABEL_W + BAR_AREA + 90, cy + 4);
+			vtb_html_escape(h, note);
+			g_string_append(h, "</text>");
+		}
+		y += ROW_H;
+	}
+	g_string_append(h, "</svg>\n");
+}
+
+/* Every metric any cell has, seconds first, in first-seen order. */
+static GPtrArray *metric_names(struct vtb_rdoc **docs, int n)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	for (int f = 0; f < n; f++)
+		for (guint i = 0; i < docs[f]->cells->len; i++) {
+			const struct vtb_rcell *c = docs[f]->cells->pdata[i];
+
+			for (guint m = 0; m < c->series->len; m++) {
+				struct vtb_series *s = c->series->pdata[m];
+
+				if (!g_ptr_array_find_with_equal_func(
+					    names, s->name, g_str_equal, NULL))
+					g_ptr_array_add(names, s->name);
+			}
+		}
+	return names;
+}
+
+/*
+ * Start-up phases as one stacked bar per cell, all files on one scale,
+ * like libguestfs's boot-analysis timeline.
+ */
+static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) order =
+		g_array_new(FALSE, FALSE, sizeof(struct bar_row));
+	double max = 0, height, y = 8;
+	guint rows = 0;
+
+	chart_rows(docs, n, NULL, groups, order);
+	for (guint i = 0; i < order->len; i++) {
+		const struct vtb_rcell *c =
+			g_array_index(order, struct bar_row, i).cell;
+		double total = 0;
+
+		for (guint p = 0; p < c->phases->len; p++) {
+			const struct vtb_rphase *ph = c->phases->pdata[p];
+
+			total += MAX(ph->median, 0);
+			if (!g_ptr_array_find_with_equal_func(
+				    names, ph->name, g_str_equal, NULL))
+				g_ptr_array_add(names, ph->name);
+		}
+		if (c->phases->len)
+			rows++;
+		max = MAX(max, total);
+	}
+	if (!rows || !(max > 0))
+		return;
+	max *= 1.05;
+	g_string_append(
+		h, "<h2>Start-up phases</h2>\n<p class='note'>Medians of each "
+		   "phase over the measured runs, stacked in order.  The VMM "
+		   "to kernel phase is on the host clock; the others come "
+		   "from the guest's clock, which explains but does not "
+		   "measure.</p>\n");
+	height = 8 + rows * (ROW_H + 6) + AXIS_H + 26;
+	g_string_append_printf(h,
+			       "<svg class='chart' width='%d' height='%.0f' "
+			       "viewBox='0 0 %d %.0f' role='img'>",
+			       CHART_W, height, CHART_W, height);
+	axis(h, LABEL_W, BAR_AREA, max, height - AXIS_H - 26, 4, "s");
+	for (guint i = 0; i < order->len; i++) {
+		const struct bar_row *r =
+			&g_array_index(order, struct bar_row, i);
+		const struct vtb_rcell *c = r->cell;
+		double x = LABEL_W, total = 0;
+
+		if (!c->phases->len)
+			continue;
+		g_string_append_printf(h,
+				       "<text x='%d' y='%.1f' "
+				       "class='label'>",
+				       LABEL_W - 8, y + 15);
+		vtb_html_escape(h, c->label);
+		if (n > 1) {
+			g_string_append(h, " \xc2\xb7 ");
+			vtb_html_escape(h, docs[r->file]->path);
+		}
+		g_string_append(h, "</text>");
+		for (guint p = 0; p < c->phases->len; p++) {
+			const struct vtb_rphase *ph = c->phases->pdata[p];
+			double w = MAX(ph->median, 0) / max * BAR_AREA;
+			guint k = 0;
+
+			g_ptr_array_find_with_equal_func(names, ph->name,
+							 g_str_equal, &k);
+			g_string_append_printf(
+				h,
+				"<rect x='%.1f' y='%.1f' width='%.1f' "
+				"height='%d' fill='%s'><title>",
+				x, y + 3, w, ROW_H - 2,
+				phase_colours[k % G_N_ELEMENTS(phase_colours)]);
+			esc_printf(h, "%s: %.3f s", ph->name, ph->median);
+			g_string_append(h, "</title></rect>");
+			if (w > 46) {
+				g_string_append_printf(
+					h,
+					"<text x='%.1f' y='%.1f' "
+					"class='inbar'>%.3f</text>",
+					x + w / 2, y + 17, ph->median);
+			}
+			x += w;
+			total += MAX(ph->median, 0);
+		}
+		g_string_append_printf(h,
+				       "<text x='%.1f' y='%.1f' "
+				       "class='value'>%.3f s</text>",
+				       x + 6, y + 17, total);
+		y += ROW_H + 6;
+	}
+	/* The legend, under the axis. */
+	y = height - 14;
+	for (guint k = 0, x = LABEL_W; k < names->len; k++) {
+		g_string_append_printf(
+			h,
+			"<rect x='%u' y='%.1f' width='12' height='12' "
+			"fill='%s'/><text x='%u' y='%.1f' class='legend'>",
+			x, y - 10,
+			phase_colours[k % G_N_ELEMENTS(phase_colours)], x + 16,
+			y);
+		vtb_html_escape(h, names->pdata[k]);
+		g_string_append(h, "</text>");
+		x += 30 + 7 * strlen(names->pdata[k]);
+	}
+	g_string_append(h, "</svg>\n");
+}
+
+static void td(GString *h, const char *cls, const char *text)
+{
+	if (cls)
+		g_string_append_printf(h, "<td class='%s'>", cls);
+	else
+		g_string_append(h, "<td>");
+	vtb_html_escape(h, text ? text : "-");
+	g_string_append(h, "</td>");
+}
+
+/* The command line a file was made with, as one string. */
+static char *command_line(JsonObject *root)
+{
+	JsonNode *n = json_object_get_member(root, "command_line");
+	GString *s = g_string_new("vtbench");
+	JsonArray *a;
+
+	if (!n || !JSON_NODE_HOLDS_ARRAY(n))
+		return g_string_free(s, FALSE);
+	a = json_node_get_array(n);
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonNode *e = json_array_get_element(a, i);
+
+		if (JSON_NODE_HOLDS_VALUE(e) &&
+		    json_node_get_value_type(e) == G_TYPE_STRING)
+			g_string_append_printf(s, " %s",
+					       json_node_get_string(e));
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* One column per file, one row per fact about where it was measured. */
+static void files_table(GString *h, struct vtb_rdoc **docs, int n)
+{
+	static const struct {
+		const char *head, *path, *path2;
+	} rows[] = {
+		{"started", "started", NULL},
+		{"host CPU", "host.cpu", "host.cores"},
+		{"memory bytes", "host.memory_bytes", NULL},
+		{"host kernel", "host.kernel", NULL},
+		{"nesting", "host.nesting", NULL},
+		{"KVM usable", "host.kvm.usable", "host.kvm.reason"},
+		{"UML kernel", "versions.uml_kernel.release",
+		 "versions.uml_kernel.build_id"},
+		{"guest kernel", "versions.guest_kernel.release",
+		 "versions.guest_kernel.build_id"},
+		{"QEMU", "versions.qemu", NULL},
+		{"libvirt", "versions.libvirt", NULL},
+		{"vtbench", "versions.vtbench", "versions.git"},
+	};
+
+	g_string_append(h,
+			"<h2>Files</h2>\n<table class='files'><tr><th></th>");
+	for (int f = 0; f < n; f++) {
+		g_string_append(h, "<th class='name'>");
+		vtb_html_escape(h, docs[f]->path);
+		g_string_append(h, "</th>");
+	}
+	g_string_append(h, "</tr>\n");
+	for (size_t k = 0; k < G_N_ELEMENTS(rows); k++) {
+		g_string_append_printf(h, "<tr><th>%s</th>", rows[k].head);
+		for (int f = 0; f < n; f++) {
+			g_autofree char *v =
+				vtb_json_text(docs[f]->root, rows[k].path);
+			g_autofree char *v2 =
+				rows[k].path2 ? vtb_json_text(docs[f]->root,
+							      rows[k].path2)
+					      : NULL;
+
+			g_string_append(h, "<td>");
+			vtb_html_escape(h, v ? v : "-");
+			if (v2) {
+				g_string_append(h, " <span class='note'>");
+				vtb_html_escape(h, v2);
+				g_string_append(h, "</span>");
+			}
+			g_string_append(h, "</td>");
+		}
+		g_string_append(h, "</tr>\n");
+	}
+	g_string_append(h, "<tr><th>command</th>");
+	for (int f = 0; f < n; f++) {
+		g_autofree char *cmd = command_line(docs[f]->root);
+
+		td(h, "name", cmd);
+	}
+	g_string_append(h, "</tr>\n</table>\n");
+	for (int f = 0; f < n; f++)
+		if (docs[f]->interrupted) {
+			g_string_append(h, "<p class='warn'>");
+			esc_printf(h, "%s is from an interrupted run.",
+				   docs[f]->path);
+			g_string_append(h, "</p>\n");
+		}
+}
+
+static void cells_table(GString *h, struct vtb_rdoc **docs, int n)
+{
+	g_string_append(
+		h, "<h2>Cells</h2>\n<table><tr><th>file</th><th>cell</th>"
+		   "<th>metric</th><th>n</th><th>failed</th><th>median</th>"
+		   "<th>95 % CI of the median</th><th>min</th><th>max</th>"
+		   "<th>CV</th><th>notes</th></tr>\n");
+	for (int f = 0; f < n; f++)
+		for (guint i = 0; i < docs[f]->cells->len; i++) {
+			const struct vtb_rcell *c = docs[f]->cells->pdata[i];
+
+			for (guint m = 0; m < c->series->len; m++) {
+				const struct vtb_series *s =
+					c->series->pdata[m];
+				struct vtb_stats st;
+				g_autofree char *med = NULL, *lo = NULL;
+				g_autofree char *hi = NULL, *ci = NULL;
+				g_autofree char *cv = NULL, *nn = NULL;
+				g_autofree char *fl = NULL, *note = NULL;
+
+				vtb_stats_compute((double *)s->v->data,
+						  s->v->len, &st);
+				med = vtb_format_value(st.n ? st.median : NAN,
+						       s->unit);
+				lo = vtb_format_value(st.n ? st.min : NAN,
+						      s->unit);
+				hi = vtb_format_value(st.n ? st.max : NAN,
+						      s->unit);
+				ci = st.n ? g_strdup_printf("%.4g .. %.4g",
+							    st.ci_lo, st.ci_hi)
+					  : g_strdup("-");
+				cv = g_strdup_printf("%.1f %%", st.cv * 100);
+				nn = g_strdup_printf("%d", st.n);
+				fl = g_strdup_printf("%d", c->failed);
+				note = vtb_noise_note(&st);
+				if (!note && !st.n)
+					note = g_strdup_printf(
+						"failed: %s",
+						c->error ? c->error : "?");
+				g_string_append(h, "<tr>");
+				td(h, "name", docs[f]->path);
+				td(h, NULL, c->label);
+				td(h, NULL, s->name);
+				td(h, "num", nn);
+				td(h, "num", fl);
+				td(h, "num", med);
+				td(h, "num", ci);
+				td(h, "num", lo);
+				td(h, "num", hi);
+				td(h, "num", cv);
+				td(h, note ? "warn" : NULL, note ? note : "");
+				g_string_append(h, "</tr>\n");
+			}
+		}
+	g_string_append(h, "</table>\n");
+}
+
+static void compare_table(GString *h, const struct vtb_comparison *c)
+{
+	g_string_append(h, "<h2>Changes</h2>\n<p class='note'>");
+	esc_printf(h,
+		   "Base %s, new %s.  A change is significant when the "
+		   "permutation test gives p < %g and the median moved by at "
+		   "least %g %%; it is a regression when that is the worse "
+		   "way for the metric.",
+		   c->base->path, c->new_->path, c->alpha, c->threshold * 100);
+	g_string_append(h, "</p>\n");
+	for (guint i = 0; i < c->kernels->len; i++) {
+		g_string_append(h, "<p class='note'>");
+		vtb_html_escape(h, c->kernels->pdata[i]);
+		g_string_append(h, "</p>\n");
+	}
+	for (guint i = 0; i < c->env_warnings->len; i++) {
+		g_string_append(h, "<p class='warn'>Environments differ: ");
+		vtb_html_escape(h, c->env_warnings->pdata[i]);
+		g_string_append(h, "</p>\n");
+	}
+	g_string_append_printf(
+		h, "<p class='verdict %s'>%d significant regression%s</p>\n",
+		c->regressions ? "bad" : "good", c->regressions,
+		c->regressions == 1 ? "" : "s");
+	g_string_append(h, "<table><tr><th>cell</th><th>metric</th>"
+			   "<th>base median</th><th>new median</th>"
+			   "<th>change</th><th>p</th><th>verdict</th>"
+			   "<th>notes</th></tr>\n");
+	for (guint i = 0; i < c->rows->len; i++) {
+		const struct vtb_cmp_row *r =
+			&g_array_index(c->rows, struct vtb_cmp_row, i);
+		g_autofree char *b = vtb_format_value(
+			r->bst.n ? r->bst.median : NAN, r->unit);
+		g_autofree char *nv = vtb_format_value(
+			r->nst.n ? r->nst.median : NAN, r->unit);
+		g_autofree char *ch = vtb_format_change(r->change);
+		g_autofree char *p = vtb_format_p(r->p);
+		const char *cls = r->verdict == VTB_VERDICT_REGRESSION ? "reg"
+				  : r->verdict == VTB_VERDICT_IMPROVEMENT
+					  ? "imp"
+				  : r->verdict == VTB_VERDICT_SAME ? "same"
+								   : "none";
+		/* the sign alone, coloured by whether it is worse */
+		const char *dir = isnan(r->change) || r->change == 0 ? "flat"
+				  : (r->change > 0) == r->higher_better
+					  ? "better"
+					  : "worse";
+
+		g_string_append_printf(h, "<tr class='%s'>", cls);
+		td(h, NULL, r->base->label);
+		td(h, NULL, r->metric);
+		td(h, "num", b);
+		td(h, "num", nv);
+		g_string_append_printf(h, "<td class='num %s'>", dir);
+		vtb_html_escape(h, ch);
+		g_string_append(h, "</td>");
+		td(h, "num", p);
+		td(h, "verdict",
+		   r->failed ? "FAILED" : vtb_verdict_name(r->verdict));
+		td(h, NULL, r->note ? r->note : "");
+		g_string_append(h, "</tr>\n");
+	}
+	g_string_append(h, "</table>\n");
+	for (guint i = 0; i < c->only_base->len; i++) {
+		const struct vtb_rcell *x = c->only_base->pdata[i];
+
+		g_string_append(h, "<p>Only in base: ");
+		vtb_html_escape(h, x->label);
+		g_string_append(h, "</p>\n");
+	}
+	for (guint i = 0; i < c->only_new->len; i++) {
+		const struct vtb_rcell *x = c->only_new->pdata[i];
+
+		g_string_append(h, "<p>Only in new: ");
+		vtb_html_escape(h, x->label);
+		g_string_append(h, "</p>\n");
+	}
+	for (guint i = 0; i < c->notes->len; i++) {
+		g_string_append(h, "<p class='note'>");
+		vtb_html_escape(h, c->notes->pdata[i]);
+		g_string_append(h, "</p>\n");
+	}
+}
+
+static const char style[] =
+	"body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}"
+	"h1{font-size:22px}h2{font-size:18px;margin-top:28px;"
+	"border-bottom:1px solid #ccc}h3{font-size:15px;margin:18px 0 4px}"
+	"table{border-collapse:collapse;font-size:13px;margin:6px 0}"
+	"th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;"
+	"vertical-align:top}th{background:#f3f3f3}"
+	"td.num{text-align:right;font-variant-numeric:tabular-nums;"
+	"white-space:nowrap}td.name{font-family:monospace}"
+	"tr.reg td{background:#fde0dd}tr.reg td.verdict{color:#b00;"
+	"font-weight:bold}tr.imp td{background:#e5f5e0}"
+	"tr.same td,tr.none td{color:#555}tr.reg td.worse{color:#b00;"
+	"font-weight:bold}tr.imp td.better{color:#080;font-weight:bold}"
+	".warn{color:#a05a00}.note{color:#555;font-size:13px}"
+	".verdict.bad{color:#b00;font-weight:bold}"
+	".verdict.good{color:#080;font-weight:bold}"
+	"svg.chart{display:block;font-size:12px}"
+	"svg .grid{stroke:#e4e4e4}svg .tick{fill:#666;text-anchor:middle}"
+	"svg .unit{fill:#666;text-anchor:start}"
+	"svg .label{text-anchor:end}svg .group{font-weight:bold}"
+	"svg .whisker{stroke:#222;stroke-width:1.2;fill:none}"
+	"svg .value{fill:#222}svg .noisy{fill:#a05a00}"
+	"svg .failed{fill:#b00}svg .inbar{fill:#fff;text-anchor:middle;"
+	"font-size:11px}svg .legend{fill:#222}"
+	"table.files th{text-align:right}table.files th.name{text-align:left;"
+	"font-family:monospace}"
+	".key span{display:inline-block;width:12px;height:12px;"
+	"margin:0 4px 0 12px;vertical-align:-1px}";
+
+static void colour_key(GString *h, int n)
+{
+	g_string_append(h, "<p class='key note'>");
+	for (int f = 0; f < MIN(n, 2); f++) {
+		g_string_append_printf(h, "<span style='background:%s'></span>",
+				       bar_colour("uml", f, n));
+		g_string_append_printf(h, "UML%s",
+				       n > 1 && !f ? " (first file)" : "");
+		g_string_append_printf(h, "<span style='background:%s'></span>",
+				       bar_colour("kvm", f, n));
+		g_string_append_printf(h, "KVM/QEMU%s",
+				       n > 1 && !f ? " (first file)" : "");
+	}
+	g_string_append(h, "; bars are medians of the measured runs, whiskers "
+			   "span min to max.</p>\n");
+}
+
+char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
+		      double threshold)
+{
+	GString *h = g_string_new(NULL);
+	g_autoptr(GPtrArray) metrics = metric_names(docs, n);
+
+	g_string_append(h, "<!DOCTYPE html>\n<html lang='en'><head>"
+			   "<meta charset='utf-8'>"
+			   /* no favicon request: the page fetches nothing */
+			   "<link rel='icon' href='data:,'>"
+			   "<title>vtbench report</title><style>");
+	g_string_append(h, style);
+	g_string_append(h, "</style></head>\n<body>\n<h1>vtbench report</h1>\n"
+			   "<p class='note'>");
+	esc_printf(h, "Made by vtbench %s (%s) from %d file%s.",
+		   PACKAGE_VERSION, VTB_GIT_REV, n, n == 1 ? "" : "s");
+	g_string_append(h, "</p>\n");
+	files_table(h, docs, n);
+	if (n == 2) {
+		struct vtb_comparison *c =
+			vtb_compare(docs[0], docs[1], alpha, threshold);
+
+		compare_table(h, c);
+		vtb_comparison_free(c);
+	}
+	g_string_append(h, "<h2>Metrics</h2>\n");
+	colour_key(h, n);
+	for (guint m = 0; m < metrics->len; m++)
+		bar_chart(h, docs, n, metrics->pdata[m]);
+	phase_timelines(h, docs, n);
+	cells_table(h, docs, n);
+	g_string_append(h, "</body></html>\n");
+	return g_string_free(h, FALSE);
+}
+
+struct report_opts {
+	char *output;
+	double threshold; /* percent */
+	double alpha;
+};
+
+#define OFF(f) offsetof(struct report_opts, f)
+/* clang-format off */
+static const struct vtb_cmdopt report_options[] = {
+	{ "output", 'o', VTB_CMDOPT_STR, OFF(output), NULL, "FILE",
+	  "the HTML file to write (required)", NULL },
+	{ "threshold", 0, VTB_CMDOPT_NUM, OFF(threshold), "5", "PCT",
+	  "compare table (two files): smallest change that counts, in %",
+	  vtb_check_percent },
+	{ "alpha", 0, VTB_CMDOPT_NUM, OFF(alpha), "0.01", "P",
+	  "compare table (two files): significance level",
+	  vtb_check_probability },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+/* clang-format on */
+
+static void print_help(FILE *f)
+{
+	fprintf(f, "Usage: vtbench report FILE.json... -o report.html\n\n"
+		   "Write one self-contained HTML page (inline SVG, no "
+		   "network) with a chart\nper metric, the start-up phases "
+		   "and, for two files, the compare table.\n\nOptions:\n");
+	vtb_cmdopts_print_help(report_options, f);
+	fprintf(f, "\nExit codes: 0 written, 2 bad input or usage.\n");
+}
+
+int vtb_cmd_report(int argc, char **argv)
+{
+	struct report_opts o = {0};
+	g_autoptr(GPtrArray) files = g_ptr_array_new();
+	g_autoptr(GPtrArray) docs =
+		g_ptr_array_new_with_free_func((GDestroyNotify)vtb_rdoc_free);
+	g_autoptr(GError) e = NULL;
+	g_autofree char *html = NULL;
+	bool help;
+	int rc = 2;
+
+	if (!vtb_cmdopts_parse(report_options, &o, argc - 1, argv + 1, files,
+			       &help, &e))
+		goto bad;
+	if (help) {
+		print_help(stdout);
+		rc = 0;
+		goto out;
+	}
+	if (!files->len) {
+		g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,
+			    "needs at least one results file");
+		goto bad;
+	}
+	if (!o.output) {
+		g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,
+			    "needs -o FILE (the HTML to write)");
+		goto bad;
+	}
+	for (guint i = 0; i < files->len; i++) {
+		struct vtb_rdoc *d = vtb_rdoc_load(files->pdata[i], &e);
+
+		if (!d)
+			goto bad;
+		g_ptr_array_add(docs, d);
+	}
+	html = vtb_report_html((struct vtb_rdoc **)docs->pdata, docs->len,
+			       o.alpha, o.threshold / 100);
+	/* temp file + rename, like the results */
+	if (!g_file_set_contents(o.output, html, -1, &e)) {
+		g_prefix_error(&e, "write %s: ", o.output);
+		g_printerr("vtbench: report: %s\n", e->message);
+		rc = 2;
+		goto out;
+	}
+	rc = 0;
+	goto out;
+bad:
+	g_printerr("vtbench: report: %s\n", e->message);
+out:
+	vtb_cmdopts_clear(report_options, &o);
+	return rc;
+}

@@ -1,0 +1,483 @@
+/* Reading a results file back: validation, cells and their metrics. */
+#include "core/resfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/registry.h"
+#include "core/results.h"
+
+/* Parameters that say how a cell was measured, not what it measured. */
+static const char *const not_identity[] = {
+	"runs", "warmup", "timeout_s", "accel_requested", "boot_image", NULL};
+
+static gboolean bad(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean bad(GError **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (err)
+		*err = g_error_new_valist(VTB_ERROR, VTB_ERR_USAGE, fmt, ap);
+	va_end(ap);
+	return FALSE;
+}
+
+static void rphase_free(gpointer p)
+{
+	struct vtb_rphase *ph = p;
+
+	g_free(ph->name);
+	g_free(ph);
+}
+
+static void rcell_free(gpointer p)
+{
+	struct vtb_rcell *c = p;
+
+	g_free(c->label);
+	if (c->series)
+		g_ptr_array_unref(c->series);
+	if (c->phases)
+		g_ptr_array_unref(c->phases);
+	g_free(c);
+}
+
+void vtb_rdoc_free(struct vtb_rdoc *d)
+{
+	if (!d)
+		return;
+	g_free(d->path);
+	if (d->cells)
+		g_ptr_array_unref(d->cells);
+	if (d->root_node)
+		json_node_unref(d->root_node);
+	g_free(d);
+}
+
+/* A JSON number (jq writes whole numbers without a fraction). */
+static bool node_number(JsonNode *n, double *out)
+{
+	GType t;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n))
+		return false;
+	t = json_node_get_value_type(n);
+	if (t == G_TYPE_DOUBLE)
+		*out = json_node_get_double(n);
+	else if (t == G_TYPE_INT64)
+		*out = (double)json_node_get_int(n);
+	else
+		return false;
+	return isfinite(*out);
+}
+
+static const char *node_string(JsonNode *n)
+{
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
+	    json_node_get_value_type(n) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(n);
+}
+
+static bool node_bool(JsonNode *n, bool *out)
+{
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
+	    json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+		return false;
+	*out = json_node_get_boolean(n);
+	return true;
+}
+
+static JsonObject *member_object(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+char *vtb_json_text(JsonObject *o, const char *dotted)
+{
+	g_auto(GStrv) parts = g_strsplit(dotted, ".", -1);
+	JsonNode *n = NULL;
+
+	for (char **p = parts; *p; p++) {
+		if (!o)
+			return NULL;
+		n = json_object_get_member(o, *p);
+		if (!n)
+			return NULL;
+		o = p[1] && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n)
+						      : NULL;
+	}
+	if (!n || !JSON_NODE_HOLDS_VALUE(n))
+		return NULL;
+	if (json_node_get_value_type(n) == G_TYPE_STRING)
+		return g_strdup(json_node_get_string(n));
+	return json_to_string(n, FALSE);
+}
+
+/* Direction and unit of @name from the row's "metrics", or defaults. */
+static bool metric_meta(JsonObject *metrics, const char *name,
+			const char **unit, bool *higher_better)
+{
+	JsonObject *m = metrics ? member_object(metrics, name) : NULL;
+
+	if (m && node_bool(json_object_get_member(m, "higher_better"),
+			   higher_better)) {
+		*unit = node_string(json_object_get_member(m, "unit"));
+		if (!*unit)
+			*unit = "";
+		return true;
+	}
+	if (strcmp(name, VTB_METRIC_SECONDS) == 0) {
+		*unit = "s";
+		*higher_better = false;
+		return true;
+	}
+	if (strcmp(name, VTB_METRIC_THROUGHPUT) == 0) {
+		*unit = "MB/s";
+		*higher_better = true;
+		return true;
+	}
+	return false;
+}
+
+static void add_value(struct vtb_rcell *c, JsonObject *metrics,
+		      const char *name, double v)
+{
+	struct vtb_series *s = vtb_series_find(c->series, name);
+
+	if (!s) {
+		const char *unit = "";
+		bool hb = false;
+
+		metric_meta(metrics, name, &unit, &hb);
+		s = vtb_series_new(name, unit, hb);
+		g_ptr_array_add(c->series, s);
+	}
+	g_array_append_val(s->v, v);
+}
+
+/*
+ * One sample.  seconds and bytes are the raw figures: throughput is
+ * derived from them again (a file doctored in seconds stays coherent),
+ * the workload's own metrics come from "metrics".
+ */
+static gboolean read_sample(struct vtb_rcell *c, JsonObject *metrics,
+			    JsonNode *n, const char *where, GError **err)
+{
+	JsonObject *s, *m;
+	bool ok, warmup;
+	double secs, bytes = 0;
+	JsonNode *bn;
+
+	if (!JSON_NODE_HOLDS_OBJECT(n))
+		return bad(err, "%s: not an object", where);
+	s = json_node_get_object(n);
+	if (!node_bool(json_object_get_member(s, "ok"), &ok))
+		return bad(err, "%s: missing \"ok\" (true or false)", where);
+	if (!node_bool(json_object_get_member(s, "warmup"), &warmup))
+		return bad(err, "%s: missing \"warmup\" (true or false)",
+			   where);
+	if (!node_number(json_object_get_member(s, "seconds"), &secs))
+		return bad(err, "%s: missing \"seconds\" (number)", where);
+	bn = json_object_get_member(s, "bytes");
+	if (bn && !node_number(bn, &bytes))
+		return bad(err, "%s: \"bytes\" is not a number", where);
+	if (warmup)
+		return TRUE;
+	if (!ok) {
+		c->failed++;
+		if (!c->error)
+			c->error =
+				node_string(json_object_get_member(s, "error"));
+		return TRUE;
+	}
+	if (secs < 0 || bytes < 0)
+		return bad(err, "%s: negative \"seconds\" or \"bytes\"", where);
+	c->n++;
+	add_value(c, metrics, VTB_METRIC_SECONDS, secs);
+	if (bytes > 0 && secs > 0)
+		add_value(c, metrics, VTB_METRIC_THROUGHPUT,
+			  bytes / secs / 1e6);
+	m = member_object(s, "metrics");
+	if (m) {
+		JsonObjectIter it;
+		const char *name;
+		JsonNode *v;
+
+		json_object_iter_init_ordered(&it, m);
+		while (json_object_iter_next_ordered(&it, &name, &v)) {
+			double d;
+			const char *unit;
+			bool hb;
+
+			if (!node_number(v, &d))
+				return bad(err, "%s.metrics.%s: not a number",
+					   where, name);
+			/* the raw figures above win over a homonym */
+			if (!strcmp(name, VTB_METRIC_SECONDS) ||
+			    !strcmp(name, VTB_METRIC_THROUGHPUT))
+				continue;
+			if (!metric_meta(metrics, name, &unit, &hb))
+				return bad(
+					err,
+					"%s.metrics.%s: no unit and direction "
+					"in the row's \"metrics\"",
+					where, name);
+			add_value(c, metrics, name, d);
+		}
+	}
+	return TRUE;
+}
+
+static char *make_label(const struct vtb_rcell *c)
+{
+	static const char *const extra[] = { "target", "image", "fs", "aio",
+					     "payload", NULL };
+	GString *s = g_string_new(c->backend);
+
+	if (strcmp(c->backend, "kvm") == 0)
+		g_string_append_printf(s, "/%s/%s", c->driver, c->accel);
+	if (strcmp(c->transport, "-") != 0)
+		g_string_append_printf(s, " %s", c->transport);
+	g_string_append_printf(s, " %s", c->workload);
+	if (strcmp(c->cache, "-") != 0)
+		g_string_append_printf(s, " cache=%s", c->cache);
+	/* The rest of what tells cells apart, where the file has it. */
+	if (json_object_has_member(c->obj, "msg_size") &&
+	    json_object_get_int_member(c->obj, "msg_size"))
+		g_string_append_printf(
+			s, " %" G_GINT64_FORMAT "B",
+			json_object_get_int_member(c->obj, "msg_size"));
+	for (int i = 0; extra[i]; i++) {
+		const char *v = json_object_has_member(c->obj, extra[i])
+					? json_object_get_string_member(
+						  c->obj, extra[i])
+					: NULL;
+
+		if (v && strcmp(v, "-") != 0 && strcmp(v, "zero") != 0 &&
+		    strcmp(v, "raw-sparse") != 0 && strcmp(v, "ext2") != 0)
+			g_string_append_printf(s, " %s=%s", extra[i], v);
+	}
+	return g_string_free(s, FALSE);
+}
+
+bool vtb_rcell_match(const struct vtb_rcell *a, const struct vtb_rcell *b)
+{
+	JsonObject *pa = member_object(a->obj, "params");
+	JsonObject *pb = member_object(b->obj, "params");
+	JsonObjectIter it;
+	const char *name;
+	JsonNode *v;
+
+	if (strcmp(a->backend, b->backend) || strcmp(a->driver, b->driver) ||
+	    strcmp(a->transport, b->transport) ||
+	    strcmp(a->workload, b->workload) || strcmp(a->cache, b->cache))
+		return false;
+	if (!pa || !pb)
+		return true;
+	json_object_iter_init_ordered(&it, pa);
+	while (json_object_iter_next_ordered(&it, &name, &v)) {
+		JsonNode *w = json_object_get_member(pb, name);
+
+		if (w && !vtb_str_in(not_identity, name) &&
+		    !json_node_equal(v, w))
+			return false;
+	}
+	return true;
+}
+
+static gboolean read_cell(struct vtb_rdoc *d, JsonNode *n, guint idx,
+			  GError **err)
+{
+	static const char *const keys[] = {"backend",	"driver",   "accel",
+					   "transport", "workload", "cache"};
+	const char **fields[G_N_ELEMENTS(keys)];
+	g_autofree char *where =
+		g_strdup_printf("%s: results[%u]", d->path, idx);
+	struct vtb_rcell *c;
+	JsonObject *metrics, *phases;
+	JsonNode *samples;
+
+	if (!JSON_NODE_HOLDS_OBJECT(n))
+		return bad(err, "%s: not an object", where);
+	c = g_new0(struct vtb_rcell, 1);
+	g_ptr_array_add(d->cells, c);
+	c->obj = json_node_get_object(n);
+	fields[0] = &c->backend;
+	fields[1] = &c->driver;
+	fields[2] = &c->accel;
+	fields[3] = &c->transport;
+	fields[4] = &c->workload;
+	fields[5] = &c->cache;
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+		*fields[i] =
+			node_string(json_object_get_member(c->obj, keys[i]));
+		if (!*fields[i])
+			return bad(err, "%s: missing \"%s\" (string)", where,
+				   keys[i]);
+	}
+	samples = json_object_get_member(c->obj, "samples");
+	if (!samples || !JSON_NODE_HOLDS_ARRAY(samples))
+		return bad(err, "%s: missing \"samples\" (array)", where);
+	c->label = make_label(c);
+	c->series =
+		g_ptr_array_new_with_free_func((GDestroyNotify)vtb_series_free);
+	/* seconds first, even when every sample failed */
+	g_ptr_array_add(c->series,
+			vtb_series_new(VTB_METRIC_SECONDS, "s", false));
+	metrics = member_object(c->obj, "metrics");
+	for (guint i = 0;
+	     i < json_array_get_length(json_node_get_array(samples)); i++) {
+		g_autofree char *w =
+			g_strdup_printf("%s.samples[%u]", where, i);
+
+		if (!read_sample(c, metrics,
+				 json_array_get_element(
+					 json_node_get_array(samples), i),
+				 w, err))
+			return FALSE;
+	}
+	if (!c->error)
+		c->error = node_string(json_object_get_member(c->obj, "error"));
+	c->phases = g_ptr_array_new_with_free_func(rphase_free);
+	phases = member_object(c->obj, "phases");
+	if (phases) {
+		JsonObjectIter it;
+		const char *name;
+		JsonNode *v;
+
+		json_object_iter_init_ordered(&it, phases);
+		while (json_object_iter_next_ordered(&it, &name, &v)) {
+			struct vtb_rphase *ph;
+			double x;
+
+			if (!node_number(v, &x))
+				continue;
+			ph = g_new0(struct vtb_rphase, 1);
+			ph->name = g_strdup(name);
+			ph->median = x;
+			g_ptr_array_add(c->phases, ph);
+		}
+	}
+	return TRUE;
+}
+
+struct vtb_rdoc *vtb_rdoc_parse(const char *path, const char *data, gssize len,
+				GError **err)
+{
+	g_autoptr(JsonParser) p = json_parser_new();
+	g_autoptr(GError) e = NULL;
+	struct vtb_rdoc *d = g_new0(struct vtb_rdoc, 1);
+	JsonNode *schema, *results;
+	const char *tool;
+	bool flag;
+
+	d->path = g_strdup(path);
+	d->cells = g_ptr_array_new_with_free_func(rcell_free);
+	if (!json_parser_load_from_data(p, data, len, &e)) {
+		bad(err, "%s: not JSON: %s", path, e->message);
+		goto fail;
+	}
+	d->root_node = json_parser_steal_root(p);
+	if (!d->root_node) {
+		bad(err, "%s: not JSON: the file is empty", path);
+		goto fail;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(d->root_node)) {
+		bad(err, "%s: not a vtbench results file (not a JSON object)",
+		    path);
+		goto fail;
+	}
+	d->root = json_node_get_object(d->root_node);
+	tool = node_string(json_object_get_member(d->root, "tool"));
+	if (g_strcmp0(tool, "vtbench") != 0) {
+		bad(err,
+		    "%s: not a vtbench results file (no \"tool\": "
+		    "\"vtbench\")",
+		    path);
+		goto fail;
+	}
+	schema = json_object_get_member(d->root, "schema");
+	if (!schema || !JSON_NODE_HOLDS_VALUE(schema) ||
+	    json_node_get_value_type(schema) != G_TYPE_INT64) {
+		bad(err, "%s: no \"schema\" version number", path);
+		goto fail;
+	}
+	if (json_node_get_int(schema) != VTB_SCHEMA) {
+		bad(err,
+		    "%s: schema %" G_GINT64_FORMAT " is not supported (this "
+		    "vtbench reads schema %d)",
+		    path, json_node_get_int(schema), VTB_SCHEMA);
+		goto fail;
+	}
+	results = json_object_get_member(d->root, "results");
+	if (!results || !JSON_NODE_HOLDS_ARRAY(results)) {
+		bad(err, "%s: missing \"results\" (array)", path);
+		goto fail;
+	}
+	if (node_bool(json_object_get_member(d->root, "interrupted"), &flag))
+		d->interrupted = flag;
+	for (guint i = 0;
+	     i < json_array_get_length(json_node_get_array(results)); i++)
+		if (!read_cell(d,
+			       json_array_get_element(
+				       json_node_get_array(results), i),
+			       i, err))
+			goto fail;
+	return d;
+fail:
+	vtb_rdoc_free(d);
+	return NULL;
+}
+
+/* The whole file, or an error naming it and errno's reason. */
+static char *read_all(const char *path, gsize *len, GError **err)
+{
+	g_autoptr(GByteArray) buf = g_byte_array_new();
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		bad(err, "cannot read %s: %s", path, g_strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		guint8 chunk[65536];
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			bad(err, "cannot read %s: %s", path, g_strerror(errno));
+			close(fd);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		g_byte_array_append(buf, chunk, r);
+	}
+	close(fd);
+	*len = buf->len;
+	g_byte_array_append(buf, (const guint8 *)"", 1);
+	return (char *)g_byte_array_free(g_steal_pointer(&buf), FALSE);
+}
+
+struct vtb_rdoc *vtb_rdoc_load(const char *path, GError **err)
+{
+	gsize len = 0;
+	g_autofree char *data = read_all(path, &len, err);
+
+	if (!data)
+		return NULL;
+	if (!g_utf8_validate(data, len, NULL)) {
+		bad(err, "%s: not JSON: not UTF-8 text", path);
+		return NULL;
+	}
+	return vtb_rdoc_parse(path, data, len, err);
+}

@@ -1,0 +1,100 @@
+#!/bin/bash
+# Integration: compare two real runs (0), a doctored slower copy (1, the
+# cell named), bad files and usage (2, one line).
+. "$(dirname "$0")/lib.sh"
+
+A="$T/a.json"
+B="$T/b.json"
+run_vtb run --backend uml --runs 5 --warmup 0 --json "$A"
+check "run a exits 0 (rc=$RC: $(tail -n1 "$T/err"))" [ "$RC" -eq 0 ]
+run_vtb run --backend uml --runs 5 --warmup 0 --json "$B"
+check "run b exits 0 (rc=$RC: $(tail -n1 "$T/err"))" [ "$RC" -eq 0 ]
+
+# What compare reads is in the file.
+jqok "summary: cv, ci95, noisy" '.results[0].summary | (.cv >= 0) and (.ci95 | length == 2) and (.noisy | type == "boolean")' "$A"
+jqok "per-metric summary with its direction" '.results[0].metrics.seconds | (.higher_better == false) and (.summary.n == 5) and (.unit == "s")' "$A"
+jqok "options and environment per cell" '.results[0] | (.params.size > 0) and (.params.payload == "zero") and (.env.kernel.build_id | length > 0)' "$A"
+jqok "how the statistics were made" '.statistics.noise_cv == 0.05 and .statistics.bootstrap_resamples > 0' "$A"
+jqok "every run option recorded" '.cli_options.runs == 5 and .cli_options.backend == ["uml"]' "$A"
+jqok "host: load average, hypervisor, nesting" '.host | (.loadavg | length == 3) and has("sys_hypervisor") and (.nesting | length > 0)' "$A"
+
+# The same file against itself: nothing changed.
+run_vtb compare "$A" "$A"
+check "a vs a -> exit 0 (rc=$RC)" [ "$RC" -eq 0 ]
+check "a vs a: the cell is listed as same" grep -q '^   uml startup .* same' "$T/out"
+
+# Two real runs: no regression expected, but the machine is shared, so a
+# change of load between the runs can be real; then say so, not fail.
+run_vtb compare "$A" "$B"
+if [ "$RC" -eq 0 ]; then
+	ok "a vs b (two real runs) -> exit 0"
+elif [ "$RC" -eq 1 ]; then
+	skip "a vs b (two real runs) -> exit 0" "the host's load changed between the runs: $(grep '^!!' "$T/out")"
+else
+	not_ok "a vs b -> rc=$RC: $ERR"
+fi
+check "a vs b: a table with the cell" grep -q 'uml startup  *seconds' "$T/out"
+
+# Every ok sample 30 % slower.  With 5 runs a side the test can only say
+# so when the two sets do not overlap, i.e. when a's own spread is under
+# 30 %: check that first rather than assume a quiet machine.
+jq '.results[].samples[] |= (if .ok then .seconds *= 1.3 else . end)' "$A" >"$T/slow.json"
+SPREAD=$(jq '[.results[0].samples[] | select(.ok and (.warmup | not)) | .seconds] | max / min' "$A")
+if jq -e -n "$SPREAD < 1.3" >/dev/null; then
+	run_vtb compare "$A" "$T/slow.json"
+	check "30 % slower -> exit 1 (rc=$RC)" [ "$RC" -eq 1 ]
+	check "the regression is marked and names the cell" grep -q '^!! uml startup  *seconds .*+30.0 %.*REGRESSION' "$T/out"
+	check "regressions come first" [ "$(grep -m1 -n 'uml startup' "$T/out" | cut -d: -f1)" = "$(grep -m1 -n '^!!' "$T/out" | cut -d: -f1)" ]
+	run_vtb compare "$T/slow.json" "$A"
+	check "30 % faster -> exit 0, an improvement (rc=$RC)" [ "$RC" -eq 0 -a -n "$(grep 'improvement' "$T/out")" ]
+	run_vtb compare "$A" "$T/slow.json" --threshold 40
+	check "--threshold 40 -> a 30 % change does not count (rc=$RC)" [ "$RC" -eq 0 ]
+else
+	skip "30 % slower -> exit 1" "a's own spread is ${SPREAD}x: 5 runs cannot separate a 30 % shift"
+fi
+
+# Environments that differ are said, the boot id is not.
+jq '.host.cpu = "Other CPU" | .host.boot_id = "x"' "$A" >"$T/othercpu.json"
+run_vtb compare "$A" "$T/othercpu.json"
+check "different host CPU -> a warning" grep -q '^warning: environments differ: host CPU' "$T/out"
+check "boot id is not a difference" [ -z "$(grep -i boot "$T/out")" ]
+
+# Cells in only one file are listed.
+jq '.results += [.results[0] | .workload = "roundtrip"]' "$A" >"$T/more.json"
+run_vtb compare "$A" "$T/more.json"
+check "a cell only in new is listed (rc=$RC)" grep -q '^only in new: uml roundtrip' "$T/out"
+
+# Bad input: exit 2 and one line naming the problem.
+expect_bad() { # expect_bad 'WORDS' ARGS...
+	local want=$1 lines
+	shift
+	run_vtb compare "$@"
+	lines=$(printf '%s\n' "$ERR" | grep -c .)
+	if [ "$RC" -eq 2 ] && [ "$lines" -eq 1 ] && [ -z "$OUT" ] &&
+	   printf '%s' "$ERR" | grep -q -- "$want"; then
+		ok "compare $* -> exit 2: $ERR"
+	else
+		not_ok "compare $* -> rc=$RC lines=$lines (want 2, 1 line with '$want'): $ERR"
+	fi
+}
+echo 'this is not JSON' >"$T/garbage.json"
+echo '{"name": "fio", "jobs": []}' >"$T/other.json"
+jq '.schema = 2' "$A" >"$T/schema2.json"
+jq 'del(.results[0].samples[1].seconds)' "$A" >"$T/noseconds.json"
+jq 'del(.tool)' "$A" >"$T/notool.json"
+jq '.results[0].workload = "untar"' "$A" >"$T/disjoint.json"
+expect_bad "cannot read $T/missing.json: No such file" "$A" "$T/missing.json"
+expect_bad "garbage.json: not JSON" "$A" "$T/garbage.json"
+expect_bad "other.json: not a vtbench results file" "$T/other.json" "$A"
+expect_bad "notool.json: not a vtbench results file" "$A" "$T/notool.json"
+expect_bad "schema 2 is not supported" "$A" "$T/schema2.json"
+expect_bad 'results\[0\].samples\[1\]: missing "seconds"' "$A" "$T/noseconds.json"
+expect_bad "nothing to compare" "$A" "$T/disjoint.json"
+expect_bad "needs two files" "$A"
+expect_bad "needs two files" "$A" "$A" "$A"
+expect_bad "--alpha: a probability" "$A" "$A" --alpha 2
+expect_bad "--threshold: not a number" "$A" "$A" --threshold lots
+expect_bad "unknown option --frobnicate" "$A" "$A" --frobnicate
+run_vtb compare --help
+check "compare --help -> 0, names the exit codes" [ "$RC" -eq 0 -a -n "$(printf '%s' "$OUT" | grep 'Exit codes')" ]
+finish
