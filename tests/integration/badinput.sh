@@ -58,7 +58,7 @@ expect_bad "virtio_ring" --backend kvm --accel tcg --kvm-modules "$T/mods"
 if grep -q '^KVM usable:  no' "$T/probe"; then
 	expect_bad "KVM is not usable here" --backend kvm --accel kvm
 else
-	run_vtb run --backend kvm --accel kvm --runs 1 --warmup 0
+	run_vtb run --backend kvm --accel kvm --workload startup --runs 1 --warmup 0
 	check "--accel kvm on a host where KVM works" [ "$RC" -eq 0 ]
 fi
 

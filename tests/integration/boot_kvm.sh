@@ -23,7 +23,7 @@ check "PVH vmlinux used" [ "$(jqf '.results[0].params.boot_image' "$J")" = pvh-v
 check "QEMU version recorded" [ -n "$(jqf .versions.qemu "$J")" ]
 no_leftovers "kvm startup"
 
-run_vtb run --backend kvm --accel tcg --runs 1 --warmup 0 --timeout 0.3 --json "$T/to.json"
+run_vtb run --backend kvm --accel tcg --workload startup --runs 1 --warmup 0 --timeout 0.3 --json "$T/to.json"
 check "kvm timeout -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
 check "kvm timeout reason recorded" grep -q 'in time' "$T/to.json"
 no_leftovers "kvm timeout"

@@ -20,7 +20,7 @@ check "CSV has header + 3 rows" [ "$(wc -l <"$T/uml.csv")" = 4 ]
 no_leftovers "uml startup"
 
 # A guest that cannot boot in time becomes a failed sample, not a hang.
-run_vtb run --backend uml --runs 1 --warmup 0 --timeout 0.2 --json "$T/to.json"
+run_vtb run --backend uml --workload startup --runs 1 --warmup 0 --timeout 0.2 --json "$T/to.json"
 check "timeout -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
 check "timeout reason recorded" grep -q 'in time' "$T/to.json"
 no_leftovers "uml timeout"

@@ -5,9 +5,9 @@
 
 A="$T/a.json"
 B="$T/b.json"
-run_vtb run --backend uml --runs 5 --warmup 0 --json "$A"
+run_vtb run --backend uml --workload startup --runs 5 --warmup 0 --json "$A"
 check "run a exits 0 (rc=$RC: $(tail -n1 "$T/err"))" [ "$RC" -eq 0 ]
-run_vtb run --backend uml --runs 5 --warmup 0 --json "$B"
+run_vtb run --backend uml --workload startup --runs 5 --warmup 0 --json "$B"
 check "run b exits 0 (rc=$RC: $(tail -n1 "$T/err"))" [ "$RC" -eq 0 ]
 
 # What compare reads is in the file.

@@ -6,7 +6,7 @@
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 
 R1="$T/r1.json"
-run_vtb run --backend uml,kvm --accel tcg --runs 2 --warmup 0 --json "$R1"
+run_vtb run --backend uml,kvm --accel tcg --workload startup,upload-no-write,roundtrip --transport serial,virtio-serial --size 256K --msg-size 64 --runs 2 --warmup 0 --json "$R1"
 check "run uml and kvm exits 0 (rc=$RC: $(tail -n1 "$T/err"))" [ "$RC" -eq 0 ]
 # Two files for the compare table, made from the real one: every sample
 # three times (six a side, enough for p < 0.01), then in the second uml

@@ -13,7 +13,7 @@ wait_vmm() {
 
 for be in uml kvm; do
 	case $be in uml) pat=linux.uml ;; kvm) pat=qemu-system ;; esac
-	"$VTB" run --backend $be --accel tcg --runs 20 --warmup 0 --json "$T/int-$be.json" >"$T/out" 2>"$T/err" &
+	"$VTB" run --backend $be --accel tcg --workload startup --runs 20 --warmup 0 --json "$T/int-$be.json" >"$T/out" 2>"$T/err" &
 	pid=$!
 	if wait_vmm "$pat"; then ok "$be: VMM started"; else not_ok "$be: VMM never started"; fi
 	kill -INT $pid
@@ -30,7 +30,7 @@ for be in uml kvm; do
 done
 
 # The VMM killed behind vtbench's back: a failed sample with the reason.
-"$VTB" run --backend kvm --accel tcg --runs 2 --warmup 0 --json "$T/kill.json" >"$T/out" 2>"$T/err" &
+"$VTB" run --backend kvm --accel tcg --workload startup --runs 2 --warmup 0 --json "$T/kill.json" >"$T/out" 2>"$T/err" &
 pid=$!
 wait_vmm qemu-system && pkill -KILL -f "qemu-system.*$TMPDIR"
 wait $pid
