@@ -221,6 +221,10 @@ const struct vtb_option vtb_run_options[] = {
 	  "kvm guest vCPUs (UML is uniprocessor)", NULL, 1, -1 },
 	{ "json", VTB_OPT_STR, OFF(json), NULL, "FILE",
 	  "write results JSON (atomically, cell by cell)", NULL, 0, -1 },
+	{ "resume", VTB_OPT_STR, OFF(resume), NULL, "FILE",
+	  "reuse FILE's complete cells (same parameters, kernel and host), "
+	  "run the rest; results go to FILE unless --json says otherwise",
+	  NULL, 0, -1 },
 	{ "csv", VTB_OPT_STR, OFF(csv), NULL, "FILE",
 	  "write one CSV row per sample", NULL, 0, -1 },
 	{ "quiet", VTB_OPT_FLAG, OFF(quiet), NULL, NULL,

@@ -10,6 +10,7 @@
 #include "core/kernels.h"
 #include "core/registry.h"
 #include "core/results.h"
+#include "core/resume.h"
 #include "kvm/kvm.h"
 
 void vtb_sample_clear(struct vtb_sample *s)
@@ -211,8 +212,6 @@ static gboolean pick_accel(struct vtb_matrix *r, GError **err)
 		return FALSE;
 	}
 	env->accel = g_strdup("tcg");
-	if (!r->opts.quiet)
-		g_printerr("vtbench: using TCG: %s\n", env->kvm_verdict);
 	return TRUE;
 }
 
@@ -762,13 +761,30 @@ int vtb_cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (r.opts.resume) {
+		int n = vtb_resume(&r, r.opts.resume, &e);
+
+		if (n < 0) {
+			rc = bad_input(e->message);
+			goto out;
+		}
+		if (!r.opts.json)
+			r.opts.json = g_strdup(r.opts.resume);
+		if (!r.opts.quiet)
+			g_printerr("vtbench: resumed %d of %u cells from %s\n",
+				   n, r.cells->len, r.opts.resume);
+	}
 	/* Only now: bad input must stay one line. */
+	if (!r.opts.quiet && r.env.kvm_ready && !r.env.kvm_usable &&
+	    g_str_equal(r.opts.accel, "auto"))
+		g_printerr("vtbench: using TCG: %s\n", r.env.kvm_verdict);
 	for (guint i = 0; !r.opts.quiet && i < r.skipped->len; i++)
 		g_printerr("vtbench: skipping %s\n",
 			   (char *)r.skipped->pdata[i]);
 	save(&r);
 	for (guint i = 0; i < r.cells->len && !vtb_interrupted(); i++) {
-		run_cell(&r, r.cells->pdata[i], i);
+		if (!((struct vtb_cell *)r.cells->pdata[i])->resumed)
+			run_cell(&r, r.cells->pdata[i], i);
 		save(&r);
 	}
 	r.interrupted = vtb_interrupted();

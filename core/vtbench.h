@@ -50,6 +50,7 @@ struct vtb_opts {
 	char *qemu;
 	char *json;
 	char *csv;
+	char *resume; /* results file whose complete cells are reused */
 	int mem_mb;
 	int cpus; /* kvm guest vCPUs */
 	bool quiet;
@@ -221,6 +222,7 @@ struct vtb_cell {
 	bool appliance_ready;
 	GPtrArray *samples; /* struct vtb_sample *, warm-ups included */
 	char *error; /* a cell-level failure (appliance build), or NULL */
+	bool resumed; /* samples taken from --resume FILE, not run */
 };
 
 /* A workload measures one sample of a cell. */

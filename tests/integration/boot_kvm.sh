@@ -27,6 +27,18 @@ run_vtb run --backend kvm --accel tcg --workload startup --runs 1 --warmup 0 --t
 check "kvm timeout -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
 check "kvm timeout reason recorded" grep -q 'in time' "$T/to.json"
 no_leftovers "kvm timeout"
+# --resume: the uml cell measured before is reused as it was, kvm runs.
+run_vtb run --backend uml --workload startup --runs 2 --warmup 0 --json "$T/res.json"
+BEFORE=$(jq -c '.results[0].samples' "$T/res.json")
+run_vtb run --backend uml,kvm --accel tcg --workload startup --runs 2 --warmup 0 --resume "$T/res.json"
+check "resume exits 0 (rc=$RC)" [ "$RC" -eq 0 ]
+check "resume says what it reused" grep -q 'resumed 1 of 2 cells' "$T/err"
+check "the uml samples are the earlier ones" [ "$(jq -c '.results[] | select(.backend=="uml") | .samples' "$T/res.json")" = "$BEFORE" ]
+check "the kvm cell was run and added" [ "$(jq '[.results[] | select(.backend=="kvm") | .summary.n] | .[0]' "$T/res.json")" = 2 ]
+echo '{"tool": "something else"}' >"$T/bad.json"
+run_vtb run --backend uml --workload startup --resume "$T/bad.json"
+check "--resume of a foreign file -> exit 2, one line (rc=$RC)" [ "$RC" -eq 2 -a "$(printf '%s\n' "$ERR" | grep -c .)" -eq 1 ]
+
 run_vtb list
 check "list exits 0 (rc=$RC)" [ "$RC" -eq 0 ]
 check "list says what virtio-serial can do per backend" grep -q 'virtio-serial    uml  no: ' "$T/out"
