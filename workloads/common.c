@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -221,6 +223,42 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 		}
 	}
 	return TRUE;
+}
+
+/*
+ * All is sent, but may still sit in the socket: until the guest has read
+ * it, watch the queue, so a guest that stopped reading is a stall, not a
+ * wait for the long result deadline.
+ */
+static gboolean wait_drained(struct vtb_vm *vm, struct vtb_device *d,
+			     guint64 size, GError **err)
+{
+	gint64 since = g_get_monotonic_time();
+	int last = -1;
+
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = vm->ctl_fd, .events = POLLIN },
+					{ .fd = vm->child.pidfd,
+					  .events = POLLIN } };
+		int q = 0;
+
+		if (vm->rlen || vtb_interrupted() ||
+		    poll(pf, pf[1].fd >= 0 ? 2 : 1, 250) != 0)
+			return TRUE;
+		if (ioctl(d->fd, SIOCOUTQ, &q) < 0 || q == 0)
+			return TRUE;
+		if (q != last) {
+			last = q;
+			since = g_get_monotonic_time();
+		} else if (g_get_monotonic_time() - since > stall_s() * 1e6) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "stalled: the guest stopped reading with "
+				    "%d of %" G_GUINT64_FORMAT
+				    " bytes still queued for %.0f s",
+				    q, size, stall_s());
+			return FALSE;
+		}
+	}
 }
 
 /* Check the guest's RESULT against what was sent. */
@@ -465,7 +503,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	t0 = g_get_monotonic_time();
 	if (stream) {
 		cpu0 = cpu_seconds();
-		if (!send_stream(vm, data, pay.map, cell->size, err))
+		if (!send_stream(vm, data, pay.map, cell->size, err) ||
+		    !wait_drained(vm, data, cell->size, err))
 			goto out;
 		vtb_sample_add_metric(s, "sender_cpu_pct", "%", false,
 				      100 * (cpu_seconds() - cpu0) /
@@ -473,9 +512,33 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 							  1e6,
 						  1e-6));
 	}
-	if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m, result_deadline(cell),
-			     err))
+	/*
+	 * A sink has nothing left to do once the VMM took every byte but
+	 * read what it buffered: that is quick, or the guest stopped.
+	 */
+	if (stream && run->work == VTB_WORK_SINK) {
+		g_autoptr(GError) e = NULL;
+
+		if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m,
+				     g_get_monotonic_time() +
+					     (gint64)(stall_s() * 1e6),
+				     &e)) {
+			if (e->code == VTB_ERR_RUN &&
+			    strstr(e->message, "in time"))
+				g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+					    "stalled: the VMM took all %"
+					    G_GUINT64_FORMAT " bytes but the "
+					    "guest did not finish reading "
+					    "them within %.0f s",
+					    cell->size, stall_s());
+			else
+				g_propagate_error(err, g_steal_pointer(&e));
+			goto out;
+		}
+	} else if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m,
+				    result_deadline(cell), err)) {
 		goto out;
+	}
 	t1 = g_get_monotonic_time();
 	if (audit)
 		audit_record(cell, audit, &flush0, s);
