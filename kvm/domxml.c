@@ -64,10 +64,11 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 	bool kvm = g_str_equal(c->accel, "kvm");
 	int nserial = 0, ndisk = 0;
 
-	xml_add(s, "<domain type='%s'%s>\n", kvm ? "kvm" : "qemu",
-		c->qemu_env ? " xmlns:qemu='http://libvirt.org/schemas/"
-			      "domain/qemu/1.0'"
-			    : "");
+	xml_add(s, "<domain type='%s'", kvm ? "kvm" : "qemu");
+	if (c->qemu_env)
+		g_string_append(s, " xmlns:qemu='http://libvirt.org/schemas/"
+				   "domain/qemu/1.0'");
+	g_string_append(s, ">\n");
 	xml_add(s, "  <name>%s</name>\n", c->name);
 	g_string_append_printf(s, "  <memory unit='MiB'>%d</memory>\n",
 			       c->mem_mb);

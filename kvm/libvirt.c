@@ -32,11 +32,18 @@ static void lv_init(void)
 	}
 }
 
+/* libvirt's own message, its first line only (XML errors add a
+ * picture of the offending line). */
 static const char *lv_msg(void)
 {
+	static __thread char buf[512];
 	const char *m = virGetLastErrorMessage();
 
-	return m && *m ? m : "unknown libvirt error";
+	if (!m || !*m)
+		return "unknown libvirt error";
+	g_strlcpy(buf, m, sizeof(buf));
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
 }
 
 /* virConnectOpen, with a connection that does not outlive vtbench. */
