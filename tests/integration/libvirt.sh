@@ -21,6 +21,16 @@ check "libvirt's own phases recorded" \
 no_domains qemu:///system "startup"
 no_leftovers "startup"
 
+# A URI with a transport (the remote driver's unix transport to this
+# host's daemon): files and sockets are shared by being on the same host.
+J="$T/remote.json"
+run_vtb run --backend kvm --accel tcg --driver libvirt --workload startup,upload-no-write \
+	--transport virtio-blk --size 256K --runs 1 --warmup 0 --json "$J" \
+	--connect "qemu+unix:///system?socket=/run/libvirt/libvirt-sock"
+check "qemu+unix:// URI: startup and a virtio-blk transfer (rc=$RC: $(grep -m1 FAILED "$T/out"))" \
+	[ "$RC" -eq 0 -a "$(jq '[.results[].samples[] | select(.ok)] | length' "$J")" -eq 2 ]
+no_domains qemu:///system "qemu+unix://"
+
 # The same payload through both drivers: same bytes, verified (XXH3) in
 # the guest; a failed sample would carry the reason.
 J="$T/xfer.json"
