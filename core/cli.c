@@ -82,14 +82,7 @@ static gboolean check_choice(const char *const *tab, const char *opt,
 
 static gboolean check_driver(const char *opt, const char *v, GError **err)
 {
-	if (!check_choice(vtb_drivers, opt, v, err))
-		return FALSE;
-	if (strcmp(v, "libvirt") == 0)
-		return usage_error(err,
-				   "--%s: driver 'libvirt' is not implemented "
-				   "in this version",
-				   opt);
-	return TRUE;
+	return check_choice(vtb_drivers, opt, v, err);
 }
 
 static gboolean check_accel(const char *opt, const char *v, GError **err)
@@ -155,7 +148,8 @@ const struct vtb_option vtb_run_options[] = {
 	{ "backend", VTB_OPT_LIST, OFF(backends), "uml,kvm", "LIST",
 	  "backends to run: uml, kvm", check_backend, 0, GIVEN(backends_given) },
 	{ "driver", VTB_OPT_LIST, OFF(drivers), "direct", "LIST",
-	  "how kvm starts QEMU: direct", check_driver, 0, -1 },
+	  "how kvm starts QEMU: direct (spawned by vtbench), libvirt "
+	  "(a transient domain)", check_driver, 0, -1 },
 	{ "connect", VTB_OPT_STR, OFF(connect), "qemu:///system", "URI",
 	  "libvirt URI (driver libvirt)", NULL, 0, -1 },
 	{ "accel", VTB_OPT_STR, OFF(accel), "auto", "auto|kvm|tcg",

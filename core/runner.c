@@ -857,7 +857,8 @@ int vtb_cmd_list(int argc, char **argv)
 			printf("  %-16s yes: %s (%s)\n", be->name,
 			       r.env.uml_kernel.path, r.env.uml_kernel.release);
 		else
-			printf("  %-16s yes: accel %s (%s), driver direct\n",
+			printf("  %-16s yes: accel %s (%s), drivers direct, "
+			       "libvirt\n",
 			       be->name, r.env.accel, r.env.kvm_verdict);
 	}
 	printf("Transports:\n");

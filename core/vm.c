@@ -5,7 +5,6 @@
 
 #include "core/channel.h"
 
-
 static void device_free(gpointer p)
 {
 	struct vtb_device *d = p;
@@ -34,6 +33,8 @@ void vtb_vm_free(struct vtb_vm *vm)
 		close(vm->ctl_fd);
 	g_ptr_array_unref(vm->devices);
 	g_strfreev(vm->vmm_env);
+	if (vm->boot_phases)
+		g_array_unref(vm->boot_phases);
 	vtb_tmpdir_remove(vm->dir);
 	g_free(vm->dir);
 	g_free(vm->console_log);
@@ -95,6 +96,15 @@ gboolean vtb_vm_start(struct vtb_vm *vm, double timeout_s, GError **err)
 	return TRUE;
 }
 
+void vtb_vm_add_boot_phase(struct vtb_vm *vm, const char *name, double s)
+{
+	struct vtb_phase p = { name, s };
+
+	if (!vm->boot_phases)
+		vm->boot_phases = g_array_new(FALSE, FALSE, sizeof(p));
+	g_array_append_val(vm->boot_phases, p);
+}
+
 struct vtb_vm *vtb_vm_boot(struct vtb_cell *cell, double timeout_s,
 			   GError **err)
 {
@@ -109,12 +119,24 @@ gboolean vtb_vm_poweroff(struct vtb_vm *vm, double timeout_s, GError **err)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * 1e6);
 	struct vtb_msg m = { .type = VTB_MSG_POWEROFF };
+	gboolean handled = FALSE;
 	gint64 left;
 
 	if (!vtb_chan_send(vm, &m, deadline, err) ||
 	    !vtb_chan_expect(vm, VTB_MSG_BYE, &m, deadline, err))
 		return FALSE;
 	left = (deadline - g_get_monotonic_time()) / 1000;
+	if (vm->cell->backend->wait_exit &&
+	    vm->cell->backend->wait_exit(vm, (int)MAX(left, 0), &handled)) {
+		vm->t_exit_us = g_get_monotonic_time();
+		return TRUE;
+	}
+	if (handled) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "%s did not exit within %.0f s of power-off",
+			    vm->cell->backend->name, timeout_s);
+		return FALSE;
+	}
 	if (!vtb_child_wait(&vm->child, (int)MAX(left, 0))) {
 		g_autofree char *ctx = vtb_vm_console_context(vm);
 

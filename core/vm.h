@@ -25,6 +25,8 @@ struct vtb_vm *vtb_vm_new(struct vtb_cell *cell, GError **err);
 struct vtb_device *vtb_vm_add_device(struct vtb_vm *vm);
 /* Boot: returns once the guest said HELLO; FALSE with the reason. */
 gboolean vtb_vm_start(struct vtb_vm *vm, double timeout_s, GError **err);
+/* A start-up phase the backend measured (@name static), for the sample. */
+void vtb_vm_add_boot_phase(struct vtb_vm *vm, const char *name, double s);
 /* Kernel parameters for the agent's mount of vm->mount, or "". */
 char *vtb_vm_mount_args(const struct vtb_vm *vm);
 

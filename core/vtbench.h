@@ -90,6 +90,12 @@ struct vtb_env {
 struct vtb_vm;
 struct vtb_cell;
 
+/* A disk's counters as the VMM itself keeps them (QMP query-blockstats). */
+struct vtb_disk_stats {
+	guint64 rd_bytes, wr_bytes;
+	guint64 rd_ops, wr_ops, flush_ops;
+};
+
 /*
  * A device a transport or workload needs in the guest, described once;
  * each backend turns it into its own form (UML arguments, QEMU arguments).
@@ -170,6 +176,19 @@ struct vtb_backend_ops {
 	gboolean (*boot)(struct vtb_vm *vm, GError **err);
 	/* Release everything boot() made; safe after a partial boot. */
 	void (*cleanup)(struct vtb_vm *vm);
+	/*
+	 * After the guest's BYE: wait up to @timeout_ms for a VMM that is
+	 * not vm->child (a libvirt domain) to be gone.  TRUE when gone.
+	 * NULL, or FALSE from @handled: vm->child is waited for instead.
+	 */
+	gboolean (*wait_exit)(struct vtb_vm *vm, int timeout_ms,
+			      gboolean *handled);
+	/*
+	 * The VMM's own counters of disk @d, when the driver can ask the
+	 * VMM (libvirt: QMP).  FALSE when it cannot (@err may stay NULL).
+	 */
+	gboolean (*disk_stats)(struct vtb_vm *vm, const struct vtb_device *d,
+			       struct vtb_disk_stats *out, GError **err);
 };
 
 struct vtb_phase {
@@ -257,6 +276,7 @@ struct vtb_vm {
 	const char *mount_fs;
 	const char *mount_opts;
 	char **vmm_env; /* extra environment for the VMM, or NULL */
+	GArray *boot_phases; /* struct vtb_phase the backend measured, or NULL */
 	void *priv; /* backend state */
 };
 

@@ -174,6 +174,10 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 			return FALSE;
 		}
 	}
+	/* A bad --connect is bad input, before any run. */
+	if (g_strv_contains((const char *const *)o->drivers, "libvirt") &&
+	    !vtb_libvirt_check(o->connect, err))
+		return FALSE;
 	return pick_boot_image(env, err);
 }
 
@@ -187,7 +191,7 @@ static const char *kvm_release(const struct vtb_env *env)
 	return env->kvm_kernel.release;
 }
 
-static int listen_unix(const char *path, GError **err)
+int vtb_kvm_listen_unix(const char *path, GError **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -211,7 +215,7 @@ static int listen_unix(const char *path, GError **err)
 }
 
 /* Accept QEMU's connection, or notice that QEMU died, by the deadline. */
-static int accept_vmm(struct vtb_vm *vm, int lfd, GError **err)
+int vtb_kvm_accept(struct vtb_vm *vm, int lfd, GError **err)
 {
 	for (;;) {
 		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
@@ -286,7 +290,7 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 		if (d->kind == VTB_DEV_DISK)
 			continue;
 		d->sock = g_strdup_printf("%s/data%u.sock", vm->dir, i);
-		d->listen_fd = listen_unix(d->sock, err);
+		d->listen_fd = vtb_kvm_listen_unix(d->sock, err);
 		if (d->listen_fd < 0)
 			return FALSE;
 	}
@@ -315,7 +319,7 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 	argv = vtb_qemu_argv(&cfg, err);
 	if (!argv)
 		return FALSE;
-	lfd = listen_unix(sock, err);
+	lfd = vtb_kvm_listen_unix(sock, err);
 	if (lfd < 0)
 		return FALSE;
 	log_fd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -328,7 +332,7 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 		return FALSE;
 	}
 	vm->t_spawn_us = vm->child.t_spawn_us;
-	vm->ctl_fd = accept_vmm(vm, lfd, err);
+	vm->ctl_fd = vtb_kvm_accept(vm, lfd, err);
 	close(lfd);
 	if (vm->ctl_fd < 0) {
 		/* QEMU's own complaint is the best reason there is. */
@@ -343,7 +347,7 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 
 		if (d->listen_fd < 0)
 			continue;
-		d->fd = accept_vmm(vm, d->listen_fd, err);
+		d->fd = vtb_kvm_accept(vm, d->listen_fd, err);
 		close(d->listen_fd);
 		d->listen_fd = -1;
 		if (d->fd < 0)
@@ -361,9 +365,17 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 	return TRUE;
 }
 
+static bool is_libvirt(const struct vtb_vm *vm)
+{
+	return vm->cell->driver && g_str_equal(vm->cell->driver, "libvirt");
+}
+
 static gboolean kvm_boot(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
+
+	if (is_libvirt(vm))
+		return vtb_libvirt_boot(vm, err);
 
 	return vtb_kvm_boot_accel(vm, vm->cell->accel,
 				  g_str_equal(vm->cell->accel, "kvm")
@@ -374,6 +386,22 @@ static gboolean kvm_boot(struct vtb_vm *vm, GError **err)
 
 static void kvm_cleanup(struct vtb_vm *vm)
 {
+	if (is_libvirt(vm))
+		vtb_libvirt_cleanup(vm);
+}
+
+static gboolean kvm_wait_exit(struct vtb_vm *vm, int timeout_ms,
+			      gboolean *handled)
+{
+	*handled = is_libvirt(vm);
+	return *handled && vtb_libvirt_wait_exit(vm, timeout_ms);
+}
+
+/* Only libvirt gives us QMP (the direct driver has no monitor). */
+static gboolean kvm_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
+			       struct vtb_disk_stats *out, GError **err)
+{
+	return is_libvirt(vm) && vtb_libvirt_disk_stats(vm, d, out, err);
 }
 
 static const char *const kvm_base_modules[] = { "virtio_pci",
@@ -388,4 +416,6 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.release = kvm_release,
 	.boot = kvm_boot,
 	.cleanup = kvm_cleanup,
+	.wait_exit = kvm_wait_exit,
+	.disk_stats = kvm_disk_stats,
 };

@@ -47,8 +47,68 @@ gboolean vtb_kvm_test(struct vtb_env *env, const char *initrd, GError **err);
 /* `qemu-system-x86_64 --version`'s first line, cached per binary. */
 char *vtb_qemu_version(const char *qemu);
 
+/* The libvirt driver's domain, described like vtb_qemu_cfg. */
+struct vtb_domxml_cfg {
+	const char *name; /* domain name, unique on the libvirt host */
+	const char *accel; /* "kvm" -> <domain type='kvm'>, else 'qemu' */
+	const char *cpu; /* kvm: model that passed the KVM test ("host") */
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	int mem_mb;
+	int smp;
+	const char *console_log;
+	const char *ctl_sock; /* unix socket vtbench listens on */
+	struct vtb_device **devs; /* streams (with ->sock) and disks */
+	size_t ndevs;
+	/*
+	 * "+UID:+GID" QEMU runs as for this domain (relabel='no'), so it
+	 * opens what vtbench's user can and nothing is chowned or opened to
+	 * others; NULL: the daemon's qemu.conf user (remote hosts).
+	 */
+	const char *dac_label;
+	/* "NAME=value" for QEMU's environment (<qemu:env>), or NULL. */
+	const char *const *qemu_env;
+};
+
+/*
+ * The domain XML for @c (newly allocated).  Sets each device's guest name
+ * as vtb_qemu_argv() does; NULL with @err for a device libvirt cannot take.
+ */
+char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err);
+
 /* Boot helpers shared with the accel test. */
 gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 			    const char *cpu, GError **err);
+
+/*
+ * A listening unix socket at @path (non-blocking, backlog 1), or -1 with
+ * @err.  QEMU connects to it at start-up.
+ */
+int vtb_kvm_listen_unix(const char *path, GError **err);
+
+/*
+ * Accept the VMM's connection on @lfd by vm->deadline_us, noticing a
+ * signal or (direct driver) QEMU's exit.  Returns the fd or -1 with @err.
+ */
+int vtb_kvm_accept(struct vtb_vm *vm, int lfd, GError **err);
+
+/* The libvirt driver (kvm/libvirt.c). */
+
+/* Can @uri be opened?  FALSE with libvirt's own message (VTB_ERR_USAGE). */
+gboolean vtb_libvirt_check(const char *uri, GError **err);
+
+/* Boot @vm as a transient domain; returns after HELLO. */
+gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err);
+
+/* Destroy the domain if it still runs, close the connection. */
+void vtb_libvirt_cleanup(struct vtb_vm *vm);
+
+/* Wait for the domain to be gone (see vtb_backend_ops.wait_exit). */
+gboolean vtb_libvirt_wait_exit(struct vtb_vm *vm, int timeout_ms);
+
+/* query-blockstats of disk @d through libvirt-qemu. */
+gboolean vtb_libvirt_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
+				struct vtb_disk_stats *out, GError **err);
 
 #endif

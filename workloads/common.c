@@ -384,6 +384,57 @@ static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
 			      now.direct_opens);
 }
 
+/*
+ * The VMM's own counters of a disk (QMP query-blockstats, libvirt driver),
+ * before and after the timed run: what the device saw, beside the flush
+ * audit's view of the host file.
+ */
+struct blk_snap {
+	struct vtb_device *d;
+	const char *const *names; /* rd_bytes wr_bytes rd_ops wr_ops flush */
+	bool ok;
+	struct vtb_disk_stats st;
+};
+
+static const char *const target_stat_names[] = {
+	"vmm_target_rd_bytes", "vmm_target_wr_bytes", "vmm_target_rd_ops",
+	"vmm_target_wr_ops", "vmm_target_flush_ops"
+};
+static const char *const payload_stat_names[] = {
+	"vmm_payload_rd_bytes", "vmm_payload_wr_bytes", "vmm_payload_rd_ops",
+	"vmm_payload_wr_ops", "vmm_payload_flush_ops"
+};
+
+static void blk_snap(struct vtb_vm *vm, struct blk_snap *b)
+{
+	g_autoptr(GError) e = NULL;
+
+	b->ok = false;
+	if (!b->d || b->d->kind != VTB_DEV_DISK ||
+	    !vm->cell->backend->disk_stats)
+		return;
+	b->ok = vm->cell->backend->disk_stats(vm, b->d, &b->st, &e);
+	if (!b->ok && e)
+		g_printerr("vtbench: no VMM disk counters: %s\n", e->message);
+}
+
+static void blk_record(struct vtb_sample *s, const struct blk_snap *a,
+		       const struct blk_snap *b)
+{
+	if (!a->ok || !b->ok)
+		return;
+	vtb_sample_add_metric(s, a->names[0], "bytes", false,
+			      b->st.rd_bytes - a->st.rd_bytes);
+	vtb_sample_add_metric(s, a->names[1], "bytes", false,
+			      b->st.wr_bytes - a->st.wr_bytes);
+	vtb_sample_add_metric(s, a->names[2], "ops", false,
+			      b->st.rd_ops - a->st.rd_ops);
+	vtb_sample_add_metric(s, a->names[3], "ops", false,
+			      b->st.wr_ops - a->st.wr_ops);
+	vtb_sample_add_metric(s, a->names[4], "ops", false,
+			      b->st.flush_ops - a->st.flush_ops);
+}
+
 struct payload {
 	char *path;
 	guint64 hash;
@@ -457,6 +508,9 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	double cpu0 = 0;
 	g_autoptr(vtb_flush) audit = NULL;
 	struct vtb_flush_counts flush0 = { 0 };
+	struct blk_snap tg0 = { .names = target_stat_names };
+	struct blk_snap pl0 = { .names = payload_stat_names };
+	struct blk_snap tg1, pl1;
 
 	if (!payload_open(cell, stream, &pay, err))
 		goto out;
@@ -495,6 +549,10 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	}
 	if (audit)
 		vtb_flush_read(audit, &flush0);
+	tg0.d = target;
+	pl0.d = data;
+	blk_snap(vm, &tg0);
+	blk_snap(vm, &pl0);
 	if (!vtb_chan_send(vm, &m, g_get_monotonic_time() + 10000000, err))
 		goto out;
 	if (run->work != VTB_WORK_GEN &&
@@ -542,6 +600,12 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	t1 = g_get_monotonic_time();
 	if (audit)
 		audit_record(cell, audit, &flush0, s);
+	tg1 = tg0;
+	pl1 = pl0;
+	blk_snap(vm, &tg1);
+	blk_snap(vm, &pl1);
+	blk_record(s, &tg0, &tg1);
+	blk_record(s, &pl0, &pl1);
 	s->bytes = m.u.result.bytes;
 	if (!check_result(cell, &m.u.result, cell->size, pay.hash, err))
 		goto out;

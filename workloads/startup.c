@@ -24,6 +24,13 @@ static gboolean startup_run(struct vtb_cell *cell, struct vtb_sample *s,
 	 * start on the host clock; the rest are guest-clock intervals
 	 * (TCG and UML clocks drift: they explain, the host clock measures).
 	 */
+	/* The driver's own steps before the guest ran (libvirt's). */
+	for (guint i = 0; vm->boot_phases && i < vm->boot_phases->len; i++) {
+		const struct vtb_phase *p = &g_array_index(
+			vm->boot_phases, struct vtb_phase, i);
+
+		vtb_sample_add_phase(s, p->name, p->s);
+	}
 	entry_s = h->t_entry_ns / 1e9;
 	kstart_s = hello_s - h->t_hello_ns / 1e9;
 	vtb_sample_add_phase(s, "vmm_to_kernel", MAX(kstart_s, 0));

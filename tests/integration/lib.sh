@@ -7,7 +7,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/vtbtest-XXXXXX")
 # so "nothing left behind" is checkable.
 export TMPDIR="$T/tmp"
 mkdir -p "$TMPDIR"
-trap 'pkill -KILL -f "$T" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'libvirt_stop; pkill -KILL -f "$T" 2>/dev/null; rm -rf "$T"' EXIT
 FAILS=0
 TESTS=0
 
@@ -47,4 +47,40 @@ run_vtb() {
 	RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
+}
+
+# libvirt for the `libvirt` driver: use the running daemon, or start
+# virtlogd/libvirtd (as root) with pid files of ours and stop exactly those
+# at exit.  Returns 1 when there is no daemon to be had.
+LV_PIDFILES=""
+libvirt_up() {
+	virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+	[ "$(id -u)" = 0 ] && command -v libvirtd >/dev/null || return 1
+	# QEMU's chardev logs go through virtlogd.
+	if ! [ -S /run/libvirt/virtlogd-sock ]; then
+		virtlogd -d -p "$T/virtlogd.pid" || return 1
+		LV_PIDFILES="$LV_PIDFILES $T/virtlogd.pid"
+	fi
+	env -u TMPDIR libvirtd -d -p "$T/libvirtd.pid" || return 1
+	LV_PIDFILES="$LV_PIDFILES $T/libvirtd.pid"
+	for _ in $(seq 100); do
+		virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+libvirt_stop() {
+	local f p
+	for f in $LV_PIDFILES; do
+		p=$(cat "$f" 2>/dev/null) || continue
+		kill -TERM "$p" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	done
+	LV_PIDFILES=""
+}
+# No domain of ours, running or defined.
+no_domains() {
+	local d
+	d=$(virsh -c "${1:-qemu:///system}" list --all --name 2>/dev/null | grep vtbench)
+	if [ -z "$d" ]; then ok "$2: no vtbench domain left"; else not_ok "$2: domains left: $d"; fi
 }

@@ -60,7 +60,8 @@ static const struct cli_case cli_cases[] = {
 	{"--runs", false, "--runs needs a value"},
 	{"stray", false, "unexpected argument 'stray'"},
 	{"--quiet=yes", false, "takes no value"},
-	{"--driver libvirt", false, "not implemented"},
+	{"--driver direct,libvirt", true, NULL, 5, 1, "uml,kvm", 500ULL << 20},
+	{"--driver vmm", false, "--driver: unknown value 'vmm'"},
 	{"--mem 10", false, "--mem: must be at least 64"},
 };
 

@@ -1,0 +1,165 @@
+/* libvirt domain XML for the kvm backend's `libvirt` driver. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "kvm/kvm.h"
+
+/* Append @fmt with every %s argument XML-escaped. */
+static void xml_add(GString *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void xml_add(GString *s, const char *fmt, ...)
+{
+	g_autofree char *t = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	t = g_markup_vprintf_escaped(fmt, ap);
+	va_end(ap);
+	g_string_append(s, t);
+}
+
+/* virtio-blk disks get vda, vdb, ... in the order they are described. */
+static char *disk_target(int n)
+{
+	if (n < 26)
+		return g_strdup_printf("vd%c", 'a' + n);
+	return g_strdup_printf("vd%c%c", 'a' + n / 26 - 1, 'a' + n % 26);
+}
+
+static void add_disk(GString *s, struct vtb_device *d, int n)
+{
+	g_autofree char *dev = disk_target(n);
+
+	g_string_append(s, "    <disk type='file' device='disk'>\n");
+	xml_add(s, "      <driver name='qemu' type='%s'", d->format);
+	/* The description's cache and aio, never mapped to others. */
+	if (d->cache)
+		xml_add(s, " cache='%s'", d->cache);
+	if (d->aio)
+		xml_add(s, " io='%s'", d->aio);
+	g_string_append(s, "/>\n");
+	xml_add(s, "      <source file='%s'/>\n", d->image);
+	xml_add(s, "      <target dev='%s' bus='virtio'/>\n", dev);
+	xml_add(s, "      <serial>%s</serial>\n", d->name);
+	/* A user alias names the device in QMP's query-blockstats. */
+	xml_add(s, "      <alias name='ua-%s'/>\n", d->name);
+	if (d->readonly)
+		g_string_append(s, "      <readonly/>\n");
+	g_string_append(s, "    </disk>\n");
+	g_free(d->guest);
+	d->guest = g_strdup_printf("blk:%s", d->name);
+}
+
+static void add_channel(GString *s, const char *sock, const char *name)
+{
+	g_string_append(s, "    <channel type='unix'>\n");
+	xml_add(s, "      <source mode='connect' path='%s'/>\n", sock);
+	xml_add(s, "      <target type='virtio' name='%s'/>\n", name);
+	g_string_append(s, "    </channel>\n");
+}
+
+char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+	bool kvm = g_str_equal(c->accel, "kvm");
+	int nserial = 0, ndisk = 0;
+
+	xml_add(s, "<domain type='%s'", kvm ? "kvm" : "qemu");
+	if (c->qemu_env)
+		g_string_append(s, " xmlns:qemu='http://libvirt.org/schemas/"
+				   "domain/qemu/1.0'");
+	g_string_append(s, ">\n");
+	xml_add(s, "  <name>%s</name>\n", c->name);
+	g_string_append_printf(s, "  <memory unit='MiB'>%d</memory>\n",
+			       c->mem_mb);
+	g_string_append_printf(s, "  <vcpu>%d</vcpu>\n", MAX(c->smp, 1));
+	g_string_append(s, "  <os>\n"
+			   "    <type arch='x86_64' machine='pc'>hvm</type>\n");
+	xml_add(s, "    <kernel>%s</kernel>\n", c->kernel);
+	xml_add(s, "    <initrd>%s</initrd>\n", c->initrd);
+	xml_add(s, "    <cmdline>%s</cmdline>\n", c->append);
+	g_string_append(s, "  </os>\n");
+	/* The direct driver's QEMU has ACPI on (its default): keep it. */
+	g_string_append(s, "  <features><acpi/></features>\n");
+	/* The CPU model the KVM test passed with; TCG: QEMU's default
+	 * (qemu64), as the direct driver uses. */
+	if (kvm && (!c->cpu || g_str_equal(c->cpu, "host")))
+		g_string_append(s, "  <cpu mode='host-passthrough'/>\n");
+	else if (kvm)
+		xml_add(s,
+			"  <cpu mode='custom' match='exact' check='none'>"
+			"<model fallback='forbid'>%s</model></cpu>\n",
+			c->cpu);
+	/* The guest powers off by rebooting (vtb.off=reboot). */
+	g_string_append(s, "  <on_poweroff>destroy</on_poweroff>\n"
+			   "  <on_reboot>destroy</on_reboot>\n"
+			   "  <on_crash>destroy</on_crash>\n"
+			   "  <devices>\n");
+	xml_add(s,
+		"    <serial type='file'>\n"
+		"      <source path='%s'/>\n"
+		"      <target port='0'/>\n"
+		"    </serial>\n",
+		c->console_log);
+	nserial = 1;
+	/* The control channel: its own port, never the transport under
+	 * test. */
+	add_channel(s, c->ctl_sock, "vtb.ctl");
+	for (size_t i = 0; i < c->ndevs; i++) {
+		struct vtb_device *d = c->devs[i];
+
+		if (d->kind == VTB_DEV_DISK &&
+		    g_str_equal(d->bus, "virtio-blk")) {
+			add_disk(s, d, ndisk++);
+			continue;
+		}
+		if (d->kind == VTB_DEV_DISK) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "libvirt: cannot attach a %s disk (%s)",
+				    d->bus, d->name);
+			return NULL;
+		}
+		g_free(d->guest);
+		if (d->kind == VTB_DEV_SERIAL) {
+			xml_add(s,
+				"    <serial type='unix'>\n"
+				"      <source mode='connect' path='%s'/>\n",
+				d->sock);
+			g_string_append_printf(s,
+					       "      <target port='%d'/>\n"
+					       "    </serial>\n",
+					       nserial);
+			d->guest = g_strdup_printf("/dev/ttyS%d", nserial++);
+		} else {
+			add_channel(s, d->sock, d->name);
+			d->guest = g_strdup_printf("vport:%s", d->name);
+		}
+	}
+	g_string_append(s, "    <controller type='usb' model='none'/>\n"
+			   "    <memballoon model='none'/>\n"
+			   "  </devices>\n");
+	if (c->dac_label)
+		/* Whose files QEMU may open: see vtb_domxml_cfg. */
+		xml_add(s,
+			"  <seclabel type='static' model='dac' "
+			"relabel='no'>\n"
+			"    <label>%s</label>\n"
+			"  </seclabel>\n",
+			c->dac_label);
+	if (c->qemu_env) {
+		g_string_append(s, "  <qemu:commandline>\n");
+		for (const char *const *e = c->qemu_env; *e; e++) {
+			const char *eq = strchr(*e, '=');
+			g_autofree char *name = NULL;
+
+			if (!eq)
+				continue;
+			name = g_strndup(*e, eq - *e);
+			xml_add(s, "    <qemu:env name='%s' value='%s'/>\n",
+				name, eq + 1);
+		}
+		g_string_append(s, "  </qemu:commandline>\n");
+	}
+	g_string_append(s, "</domain>\n");
+	return g_string_free(g_steal_pointer(&s), FALSE);
+}

@@ -1,0 +1,90 @@
+#!/bin/bash
+# Integration: the kvm backend's libvirt driver beside the direct one: the
+# same guests, the same bytes; nothing left after a run, SIGINT or an error.
+. "$(dirname "$0")/lib.sh"
+
+if ! libvirt_up; then
+	echo "1..0 # SKIP no libvirt daemon (apt-get install libvirt-daemon-system)"
+	exit 77
+fi
+
+J="$T/startup.json"
+run_vtb run --backend kvm --accel tcg --driver direct,libvirt --workload startup \
+	--runs 2 --warmup 0 --json "$J"
+check "startup through both drivers exits 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
+for d in direct libvirt; do
+	n=$(jq "[.results[] | select(.driver==\"$d\") | .samples[] | select(.ok)] | length" "$J")
+	check "startup/$d: 2 good samples" [ "$n" -eq 2 ]
+done
+check "libvirt's own phases recorded" \
+	[ "$(jq '[.results[] | select(.driver=="libvirt") | .samples[] | .phases | has("libvirt_create") and has("libvirt_connect")] | all' "$J")" = true ]
+no_domains qemu:///system "startup"
+no_leftovers "startup"
+
+# A URI with a transport (the remote driver's unix transport to this
+# host's daemon): files and sockets are shared by being on the same host.
+J="$T/remote.json"
+run_vtb run --backend kvm --accel tcg --driver libvirt --workload startup,upload-no-write \
+	--transport virtio-blk --size 256K --runs 1 --warmup 0 --json "$J" \
+	--connect "qemu+unix:///system?socket=/run/libvirt/libvirt-sock"
+check "qemu+unix:// URI: startup and a virtio-blk transfer (rc=$RC: $(grep -m1 FAILED "$T/out"))" \
+	[ "$RC" -eq 0 -a "$(jq '[.results[].samples[] | select(.ok)] | length' "$J")" -eq 2 ]
+no_domains qemu:///system "qemu+unix://"
+
+# The same payload through both drivers: same bytes, verified (XXH3) in
+# the guest; a failed sample would carry the reason.
+J="$T/xfer.json"
+run_vtb run --backend kvm --accel tcg --driver direct,libvirt --workload upload-no-write,upload \
+	--transport virtio-serial,virtio-blk,serial --size 256K --runs 1 --warmup 0 --json "$J"
+check "transfers through both drivers exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
+for tr in virtio-serial virtio-blk serial; do
+	for wl in upload-no-write upload; do
+		b=$(jq -c "[.results[] | select(.transport==\"$tr\" and .workload==\"$wl\") | {d: .driver, b: .samples[0].bytes, ok: .samples[0].ok, e: .samples[0].error}] | sort_by(.d)" "$J")
+		check "$tr $wl: both drivers verified 262144 bytes ($b)" \
+			[ "$b" = "[{\"d\":\"direct\",\"b\":262144,\"ok\":true,\"e\":null},{\"d\":\"libvirt\",\"b\":262144,\"ok\":true,\"e\":null}]" ]
+	done
+done
+# The flush audit reaches QEMU through <qemu:env>: libvirt's QEMU turns the
+# guest's fsync into an fdatasync on the image as the direct one does.
+check "flush audit through libvirt" \
+	awk '/^kvm\/libvirt.*upload.*cache=writeback/ && NF > 6 { found = 1; if ($(NF-3) < 1) exit 1 } END { exit !found }' "$T/out"
+no_domains qemu:///system "transfers"
+no_leftovers "transfers"
+
+# One byte flipped in flight fails the libvirt sample too.
+VTBENCH_TEST_CORRUPT=1 run_vtb run --backend kvm --accel tcg --driver libvirt --transport virtio-serial \
+	--workload upload-no-write --size 1M --runs 1 --warmup 0 --json "$T/c.json"
+check "corruption through libvirt -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
+check "corruption names the hash" grep -q 'data corrupted: XXH3' "$T/c.json"
+no_domains qemu:///system "corruption"
+
+# SIGINT while libvirt boots a guest: exit 130, the domain destroyed.
+"$VTB" run --backend kvm --accel tcg --driver libvirt --workload startup --runs 20 --warmup 0 \
+	--json "$T/int.json" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	pgrep -f "qemu-system.*$TMPDIR" >/dev/null && break
+	sleep 0.1
+done
+if pgrep -f "qemu-system.*$TMPDIR" >/dev/null; then ok "libvirt started QEMU"; else not_ok "libvirt never started QEMU"; fi
+kill -INT $pid
+for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+	not_ok "vtbench still running 10 s after SIGINT"
+	kill -KILL $pid
+fi
+wait $pid
+rc=$?
+check "SIGINT -> exit 130 (rc=$rc)" [ "$rc" -eq 130 ]
+check "results saved, marked interrupted" [ "$(jqf .interrupted "$T/int.json")" = true ]
+no_domains qemu:///system "SIGINT"
+no_leftovers "SIGINT"
+
+# A URI libvirt cannot open: one line with libvirt's reason, exit 2.
+run_vtb run --backend kvm --accel tcg --driver libvirt --workload startup --runs 1 --warmup 0 \
+	--connect "qemu+unix:///system?socket=$T/nonexistent-sock"
+lines=$(printf '%s\n' "$ERR" | grep -c .)
+check "bad URI -> exit 2, one line naming it (rc=$RC: $ERR)" \
+	[ "$RC" -eq 2 -a "$lines" -eq 1 ] && printf '%s' "$ERR" | grep -q "cannot connect: .*nonexistent-sock"
+no_leftovers "bad URI"
+finish

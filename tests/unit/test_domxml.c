@@ -1,0 +1,197 @@
+/* Unit tests: libvirt domain XML built from device descriptions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kvm/kvm.h"
+
+#define MAXDEV 4
+
+struct dev_desc {
+	enum vtb_dev_kind kind;
+	const char *name;
+	const char *sock; /* streams */
+	const char *image, *format, *cache, *aio; /* disks */
+	bool readonly;
+};
+
+struct xml_case {
+	const char *what;
+	const char *accel, *cpu;
+	const char *const *env;
+	struct dev_desc devs[MAXDEV];
+	const char *const want[12]; /* fragments that must be present */
+	const char *const absent[4]; /* fragments that must not be */
+	const char *const guest[MAXDEV]; /* each device's guest name */
+};
+
+static const char *const flush_env[] = { "LD_PRELOAD=/l/libvtbflush.so",
+					 "VTB_FLUSH_FILE=/t/f&1", NULL };
+
+/* clang-format off */
+static const struct xml_case cases[] = {
+	{"startup, tcg", "tcg", NULL, NULL, {{0}},
+	 {"<domain type='qemu'>", "<name>vtbench-kvm-X</name>",
+	  "<kernel>/c/vmlinux</kernel>", "<initrd>/c/a.cpio</initrd>",
+	  "<cmdline>console=ttyS0 vtb.ctl=vport:vtb.ctl</cmdline>",
+	  "<memory unit='MiB'>256</memory>", "<vcpu>2</vcpu>",
+	  "<serial type='file'>\n      <source path='/t/console.log'/>\n      <target port='0'/>",
+	  "<source mode='connect' path='/t/ctl.sock'/>\n      <target type='virtio' name='vtb.ctl'/>",
+	  "<on_reboot>destroy</on_reboot>", "<acpi/>",
+	  "<label>+0:+0</label>"},
+	 {"<cpu", "qemu:", "<disk", NULL}, {NULL}},
+	{"kvm with the model the test passed", "kvm", "qemu64", NULL, {{0}},
+	 {"<domain type='kvm'>", "<model fallback='forbid'>qemu64</model>",
+	  NULL}, {NULL}, {NULL}},
+	{"kvm -cpu host", "kvm", "host", NULL, {{0}},
+	 {"<domain type='kvm'>", "<cpu mode='host-passthrough'/>", NULL},
+	 {NULL}, {NULL}},
+	{"virtio-serial data port", "tcg", NULL, NULL,
+	 {{VTB_DEV_VIRTIO_SERIAL, "vtb.data", "/t/data0.sock"}},
+	 {"<channel type='unix'>\n      <source mode='connect' path='/t/data0.sock'/>\n      <target type='virtio' name='vtb.data'/>",
+	  NULL}, {"<serial type='unix'>", NULL}, {"vport:vtb.data"}},
+	{"8250 data line after the console", "tcg", NULL, NULL,
+	 {{VTB_DEV_SERIAL, "vtb.serial", "/t/data0.sock"}},
+	 {"<serial type='unix'>\n      <source mode='connect' path='/t/data0.sock'/>\n      <target port='1'/>",
+	  NULL}, {NULL}, {"/dev/ttyS1"}},
+	{"read-only payload disk and a target with cache and aio", "tcg", NULL,
+	 NULL,
+	 {{VTB_DEV_DISK, "vtbpayload", NULL, "/c/p&q.raw", "raw", "writeback",
+	   NULL, true},
+	  {VTB_DEV_DISK, "vtbtarget", NULL, "/t/target.img", "qcow2", "none",
+	   "native", false}},
+	 {"<driver name='qemu' type='raw' cache='writeback'/>\n      <source file='/c/p&amp;q.raw'/>\n      <target dev='vda' bus='virtio'/>\n      <serial>vtbpayload</serial>\n      <alias name='ua-vtbpayload'/>\n      <readonly/>",
+	  "<driver name='qemu' type='qcow2' cache='none' io='native'/>\n      <source file='/t/target.img'/>\n      <target dev='vdb' bus='virtio'/>\n      <serial>vtbtarget</serial>\n      <alias name='ua-vtbtarget'/>\n    </disk>",
+	  NULL}, {NULL}, {"blk:vtbpayload", "blk:vtbtarget"}},
+	{"flush audit environment", "tcg", NULL, flush_env, {{0}},
+	 {"<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>",
+	  "<qemu:env name='LD_PRELOAD' value='/l/libvtbflush.so'/>",
+	  "<qemu:env name='VTB_FLUSH_FILE' value='/t/f&amp;1'/>", NULL},
+	 {NULL}, {NULL}},
+};
+/* clang-format on */
+
+/* libvirt's own schema check, where libvirt-clients is installed. */
+static void validate(const char *xml, const char *what)
+{
+	g_autofree char *tool = g_find_program_in_path("virt-xml-validate");
+	g_autofree char *path = NULL, *out = NULL, *errs = NULL;
+	const char *argv[] = { tool, NULL, "domain", NULL };
+	int fd, status = 0;
+
+	if (!tool)
+		return;
+	fd = g_file_open_tmp("vtb-domxml-XXXXXX.xml", &path, NULL);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(g_file_set_contents(path, xml, -1, NULL));
+	argv[1] = path;
+	assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
+				 &out, &errs, &status, NULL));
+	unlink(path);
+	if (!g_spawn_check_wait_status(status, NULL))
+		fail_msg("case '%s': virt-xml-validate: %s%s\n%s", what, out,
+			 errs, xml);
+}
+
+static void test_domain_xml(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const struct xml_case *c = &cases[i];
+		struct vtb_device devs[MAXDEV] = { 0 };
+		struct vtb_device *pdev[MAXDEV];
+		size_t n = 0;
+		g_autoptr(GError) e = NULL;
+		g_autofree char *xml = NULL;
+		struct vtb_domxml_cfg cfg = {
+			.name = "vtbench-kvm-X",
+			.accel = c->accel,
+			.cpu = c->cpu,
+			.kernel = "/c/vmlinux",
+			.initrd = "/c/a.cpio",
+			.append = "console=ttyS0 vtb.ctl=vport:vtb.ctl",
+			.mem_mb = 256,
+			.smp = 2,
+			.console_log = "/t/console.log",
+			.ctl_sock = "/t/ctl.sock",
+			.dac_label = "+0:+0",
+			.qemu_env = c->env,
+		};
+
+		for (; n < MAXDEV && c->devs[n].name; n++) {
+			const struct dev_desc *d = &c->devs[n];
+
+			devs[n] = (struct vtb_device){
+				.kind = d->kind,
+				.name = (char *)d->name,
+				.sock = (char *)d->sock,
+				.bus = "virtio-blk",
+				.image = (char *)d->image,
+				.format = d->format,
+				.cache = d->cache,
+				.aio = d->aio,
+				.readonly = d->readonly,
+			};
+			pdev[n] = &devs[n];
+		}
+		cfg.devs = pdev;
+		cfg.ndevs = n;
+		xml = vtb_domain_xml(&cfg, &e);
+		if (!xml)
+			fail_msg("case '%s': %s", c->what, e->message);
+		for (int k = 0; k < 12 && c->want[k]; k++)
+			if (!strstr(xml, c->want[k]))
+				fail_msg("case '%s': missing\n%s\nin\n%s",
+					 c->what, c->want[k], xml);
+		for (int k = 0; k < 4 && c->absent[k]; k++)
+			if (strstr(xml, c->absent[k]))
+				fail_msg("case '%s': unexpected %s in\n%s",
+					 c->what, c->absent[k], xml);
+		for (size_t k = 0; k < n; k++) {
+			assert_non_null(devs[k].guest);
+			assert_string_equal(devs[k].guest, c->guest[k]);
+			g_free(devs[k].guest);
+		}
+		validate(xml, c->what);
+	}
+}
+
+/* A disk libvirt's QEMU cannot take is an error naming it. */
+static void test_ubd_refused(void **state)
+{
+	struct vtb_device d = { .kind = VTB_DEV_DISK,
+				.name = "vtbtarget",
+				.bus = "ubd",
+				.image = "/t/x",
+				.format = "raw" };
+	struct vtb_device *pd = &d;
+	struct vtb_domxml_cfg cfg = { .name = "x",
+				      .accel = "tcg",
+				      .kernel = "/k",
+				      .initrd = "/i",
+				      .append = "",
+				      .mem_mb = 64,
+				      .console_log = "/c",
+				      .ctl_sock = "/s",
+				      .devs = &pd,
+				      .ndevs = 1 };
+	g_autoptr(GError) e = NULL;
+	g_autofree char *xml = vtb_domain_xml(&cfg, &e);
+
+	assert_null(xml);
+	assert_non_null(strstr(e->message, "ubd disk (vtbtarget)"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_domain_xml),
+		cmocka_unit_test(test_ubd_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
