@@ -9,6 +9,7 @@
 #include "core/cli.h"
 #include "core/kernels.h"
 #include "core/registry.h"
+#include "core/progress.h"
 #include "core/results.h"
 #include "core/resume.h"
 #include "kvm/kvm.h"
@@ -659,10 +660,13 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 {
 	int total = r->opts.warmup + r->opts.runs, failures = 0;
 	g_autofree char *label = vtb_cell_label(c);
+	g_autofree char *summary = NULL;
+	struct vtb_summary sum;
 
 	for (int k = 0; k < total && !vtb_interrupted(); k++) {
 		struct vtb_sample *s = g_new0(struct vtb_sample, 1);
 		g_autoptr(GError) e = NULL;
+		bool warm = k < r->opts.warmup;
 
 		/* The same failure twice from the start is no noise: give up
 		 * on the cell rather than wait for it again and again. */
@@ -672,14 +676,12 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 				"gave up after the first 2 runs failed: %s",
 				((struct vtb_sample *)c->samples->pdata[1])
 					->error);
-			if (!r->opts.quiet)
-				g_printerr("[%u/%u] %s: giving up after 2 "
-					   "failed runs\n",
-					   idx + 1, r->cells->len, label);
 			break;
 		}
-
-		s->warmup = k < r->opts.warmup;
+		vtb_progress_run(idx, label,
+				 warm ? k + 1 : k - r->opts.warmup + 1,
+				 warm ? r->opts.warmup : r->opts.runs, warm);
+		s->warmup = warm;
 		s->ok = c->workload->run(c, s, &e);
 		if (!s->ok) {
 			s->error = g_strdup(e ? e->message : "failed");
@@ -688,22 +690,17 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 		g_ptr_array_add(c->samples, s);
 		if (vtb_interrupted())
 			break;
-		if (!r->opts.quiet) {
-			if (s->ok)
-				g_printerr("[%u/%u] %s: %s %d/%d: %.3f s\n",
-					   idx + 1, r->cells->len, label,
-					   s->warmup ? "warm-up" : "run",
-					   s->warmup ? k + 1
-						     : k - r->opts.warmup + 1,
-					   s->warmup ? r->opts.warmup
-						     : r->opts.runs,
-					   s->seconds);
-			else
-				g_printerr("[%u/%u] %s: run %d failed: %s\n",
-					   idx + 1, r->cells->len, label, k + 1,
-					   s->error);
-		}
+		vtb_progress_run_done(s->ok, s->seconds, s->error);
 	}
+	vtb_cell_summary(c, &sum);
+	if (c->error)
+		summary = g_strdup(c->error);
+	else if (sum.n)
+		summary = g_strdup_printf("median %.3f s, %d/%d ok", sum.median,
+					  sum.n, sum.n + sum.failed);
+	else
+		summary = g_strdup("no run succeeded");
+	vtb_progress_cell_done(idx, label, summary);
 }
 
 int vtb_cmd_run(int argc, char **argv)
@@ -782,11 +779,20 @@ int vtb_cmd_run(int argc, char **argv)
 		g_printerr("vtbench: skipping %s\n",
 			   (char *)r.skipped->pdata[i]);
 	save(&r);
+	{
+		unsigned runs = 0;
+
+		for (guint i = 0; i < r.cells->len; i++)
+			if (!((struct vtb_cell *)r.cells->pdata[i])->resumed)
+				runs += r.opts.warmup + r.opts.runs;
+		vtb_progress_begin(r.cells->len, runs, r.opts.quiet);
+	}
 	for (guint i = 0; i < r.cells->len && !vtb_interrupted(); i++) {
 		if (!((struct vtb_cell *)r.cells->pdata[i])->resumed)
 			run_cell(&r, r.cells->pdata[i], i);
 		save(&r);
 	}
+	vtb_progress_end();
 	r.interrupted = vtb_interrupted();
 	r.finished = now_iso();
 	save(&r);

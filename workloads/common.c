@@ -15,6 +15,7 @@
 
 #include "core/channel.h"
 #include "core/disk.h"
+#include "core/progress.h"
 #include "core/vm.h"
 #include "flush/flush.h"
 
@@ -189,6 +190,7 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 		if (w > 0) {
 			off += w;
 			last = g_get_monotonic_time();
+			vtb_progress_bytes(off, size);
 			continue;
 		}
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
