@@ -16,6 +16,7 @@ check "phases recorded" [ "$(jqf '.results[0].phases|keys|length' "$J")" -ge 4 ]
 check "start-up within the timeout" [ "$(jqf '.results[0].summary.median < 30' "$J")" = true ]
 check "UML build id recorded" [ -n "$(jqf .versions.uml_kernel.build_id "$J")" ]
 check "table printed" grep -q '^uml startup' "$T/out"
+check "one progress line per finished cell" grep -q "^\[1/1\] uml startup: median" "$T/err"
 check "CSV has header + 3 rows" [ "$(wc -l <"$T/uml.csv")" = 4 ]
 no_leftovers "uml startup"
 
