@@ -756,7 +756,7 @@ gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 			g_prefix_error(err, "message %u of %u: ", i + 1, n);
 			goto fail;
 		}
-		lat[i] = (g_get_monotonic_time() - a) / 1e3; /* us */
+		lat[i] = (double)(g_get_monotonic_time() - a); /* us */
 		if (memcmp(in, out, msz) != 0) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "message %u of %u came back altered", i + 1,

@@ -29,6 +29,8 @@ check "transfers moved exactly --size bytes" \
 	[ "$(jq '[.results[] | select(.workload!="roundtrip" and .samples[0].ok) | .samples[0].bytes] | unique' -c "$J")" = "[262144]" ]
 check "roundtrip moved 2 x size bytes" \
 	[ "$(jq '[.results[] | select(.workload=="roundtrip") | .samples[0].bytes] | unique' -c "$J")" = "[524288]" ]
+# Latency in microseconds agrees with the message rate (1e6 / mean).
+jqok "roundtrip latency in us matches msgs/s" '[.results[] | select(.workload=="roundtrip" and .summary.n == 1) | .metrics.latency_median_us.summary.median * .metrics.msgs_per_s.summary.median / 1e6] | length > 0 and all(. > 0.3 and . < 3)' "$J"
 check "skips listed with reasons" grep -q 'skipping uml virtio-serial' "$T/err"
 check "split table printed" grep -q 'upload split' "$T/out"
 # The flush audit: QEMU's writeback cache turns the guest's fsync into an
