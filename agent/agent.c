@@ -421,68 +421,49 @@ static int make_raw(int fd)
 }
 
 /*
- * No udev in the guest, so no /dev/virtio-ports/NAME: find the port whose
- * sysfs name matches and use its kernel name (vportXpY) under /dev.
+ * No udev in the guest, so no /dev/virtio-ports/NAME or by-id links: find
+ * the entry of @dir whose @attr file holds @want, and use its kernel name
+ * under /dev (vportXpY for a virtio port's name, vdX for a disk serial).
  */
-static int find_vport(const char *name, char *dev, size_t size)
+static int find_by_attr(const char *dir, const char *attr, const char *want,
+			char *dev, size_t size)
 {
-	DIR *dir = opendir("/sys/class/virtio-ports");
-	struct dirent *d;
+	DIR *d = opendir(dir);
+	struct dirent *e;
 	int found = 0;
 
-	if (!dir)
+	if (!d)
 		return 0;
-	while (!found && (d = readdir(dir))) {
+	while (!found && (e = readdir(d))) {
 		char path[512], val[256];
 		ssize_t n;
 
-		if (d->d_name[0] == '.')
+		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
-			 d->d_name);
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, attr);
 		n = read_small(path, val, sizeof(val));
 		if (n <= 0)
 			continue;
 		if (val[n - 1] == '\n')
 			val[n - 1] = '\0';
-		if (!strcmp(val, name)) {
-			snprintf(dev, size, "/dev/%s", d->d_name);
+		if (!strcmp(val, want)) {
+			snprintf(dev, size, "/dev/%s", e->d_name);
 			found = 1;
 		}
 	}
-	closedir(dir);
+	closedir(d);
 	return found;
 }
 
-/* A virtio-blk disk by the serial= the host gave it (no udev here). */
+static int find_vport(const char *name, char *dev, size_t size)
+{
+	return find_by_attr("/sys/class/virtio-ports", "name", name, dev,
+			    size);
+}
+
 static int find_blk(const char *serial, char *dev, size_t size)
 {
-	DIR *dir = opendir("/sys/block");
-	struct dirent *d;
-	int found = 0;
-
-	if (!dir)
-		return 0;
-	while (!found && (d = readdir(dir))) {
-		char path[512], val[256];
-		ssize_t n;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/serial",
-			 d->d_name);
-		n = read_small(path, val, sizeof(val));
-		if (n <= 0)
-			continue;
-		if (val[n - 1] == '\n')
-			val[n - 1] = '\0';
-		if (!strcmp(val, serial)) {
-			snprintf(dev, size, "/dev/%s", d->d_name);
-			found = 1;
-		}
-	}
-	closedir(dir);
-	return found;
+	return find_by_attr("/sys/block", "serial", serial, dev, size);
 }
 
 /*
