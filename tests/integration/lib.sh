@@ -15,7 +15,8 @@ ok() { TESTS=$((TESTS + 1)); echo "ok $TESTS - $*"; }
 not_ok() { TESTS=$((TESTS + 1)); FAILS=$((FAILS + 1)); echo "not ok $TESTS - $*"; }
 skip() { TESTS=$((TESTS + 1)); echo "ok $TESTS - $1 # SKIP $2"; }
 # jqok DESCRIPTION FILTER FILE: the filter is true on the file.
-jqok() { check "$1" jq -e "$2" "$3" >/dev/null; }
+jq_true() { jq -e "$1" "$2" >/dev/null; }
+jqok() { check "$1" jq_true "$2" "$3"; }
 check() { # check DESCRIPTION COMMAND...
 	local d=$1; shift
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
