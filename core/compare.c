@@ -70,6 +70,7 @@ static void compare_metric(struct vtb_comparison *cmp,
 
 	r.base = b;
 	r.new_ = n;
+	r.seq = cmp->rows->len;
 	r.metric = bs->name;
 	r.unit = bs->unit;
 	r.higher_better = bs->higher_better;
@@ -136,7 +137,10 @@ static int verdict_rank(const struct vtb_cmp_row *r)
 	return 3;
 }
 
-/* Regressions first; g_array_sort is not stable, so the order decides. */
+/*
+ * Regressions first, then in the order rows were made (cells as in BASE,
+ * metrics as in the cell); g_array_sort is not stable, hence seq.
+ */
 static int cmp_rows(gconstpointer a, gconstpointer b)
 {
 	const struct vtb_cmp_row *x = a, *y = b;
@@ -144,9 +148,7 @@ static int cmp_rows(gconstpointer a, gconstpointer b)
 
 	if (d)
 		return d;
-	if (x->base != y->base)
-		return x->base < y->base ? -1 : 1;
-	return strcmp(x->metric, y->metric);
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* "host CPU: "A" (base) vs "B" (new)" when both are known and differ. */
@@ -158,8 +160,45 @@ static void diff_field(GPtrArray *out, const char *what, JsonObject *b,
 
 	if (!x || !y || strcmp(x, y) == 0)
 		return;
-	g_ptr_array_add(out, g_strdup_printf("%s%s: %s (base) vs %s (new)",
+	g_ptr_array_add(out, g_strdup_printf("environments differ: %s%s: %s "
+					     "(base) vs %s (new)",
 					     prefix ? prefix : "", what, x, y));
+}
+
+/* The 1-minute load in host.@member ([1, 5, 15 min]), or 0. */
+static double load_of(JsonObject *root, const char *member)
+{
+	JsonNode *h = json_object_get_member(root, "host");
+	JsonNode *a;
+
+	if (!h || !JSON_NODE_HOLDS_OBJECT(h))
+		return 0;
+	a = json_object_get_member(json_node_get_object(h), member);
+	if (!a || !JSON_NODE_HOLDS_ARRAY(a) ||
+	    !json_array_get_length(json_node_get_array(a)))
+		return 0;
+	return json_array_get_double_element(json_node_get_array(a), 0);
+}
+
+/*
+ * Other work on the host slows every cell of a run alike, and no other
+ * field of the file shows it: more runnable tasks than CPUs, at the start
+ * or at the end of a run, is worth a warning.
+ */
+static void busy_host(struct vtb_comparison *cmp, const struct vtb_rdoc *d)
+{
+	g_autofree char *cores_s = vtb_json_text(d->root, "host.cores");
+	double cores = cores_s ? g_ascii_strtod(cores_s, NULL) : 0;
+	double load = MAX(load_of(d->root, "loadavg"),
+			  load_of(d->root, "loadavg_end"));
+
+	if (cores > 0 && load > cores)
+		g_ptr_array_add(cmp->env_warnings,
+				g_strdup_printf("the host was busy during %s "
+						"(1-minute load %.1f on %g "
+						"cores): its times may be "
+						"inflated",
+						d->path, load, cores));
 }
 
 static void diff_env(struct vtb_comparison *cmp)
@@ -191,6 +230,8 @@ static void diff_env(struct vtb_comparison *cmp)
 	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
 		diff_field(cmp->env_warnings, fields[i].what, cmp->base->root,
 			   cmp->new_->root, fields[i].path, NULL);
+	busy_host(cmp, cmp->base);
+	busy_host(cmp, cmp->new_);
 	for (guint i = 0; i < cmp->base->cells->len; i++) {
 		const struct vtb_rcell *b = cmp->base->cells->pdata[i];
 		const struct vtb_rcell *n = find_cell(cmp->new_, b);
@@ -373,8 +414,7 @@ void vtb_comparison_print(const struct vtb_comparison *c, FILE *f)
 	for (guint i = 0; i < c->kernels->len; i++)
 		fprintf(f, "%s\n", (char *)c->kernels->pdata[i]);
 	for (guint i = 0; i < c->env_warnings->len; i++)
-		fprintf(f, "warning: environments differ: %s\n",
-			(char *)c->env_warnings->pdata[i]);
+		fprintf(f, "warning: %s\n", (char *)c->env_warnings->pdata[i]);
 	for (guint i = 0; i < c->rows->len; i++) {
 		const struct vtb_cmp_row *r =
 			&g_array_index(c->rows, struct vtb_cmp_row, i);

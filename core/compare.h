@@ -20,6 +20,7 @@ struct vtb_cmp_row {
 	/* NEW has no ok sample where BASE had some: a regression. */
 	bool failed;
 	char *note; /* "too few runs ...", "noisy: CV 12 % (new)", or NULL */
+	guint seq;  /* the order it was made in */
 };
 
 struct vtb_comparison {
@@ -27,11 +28,12 @@ struct vtb_comparison {
 	double alpha, threshold; /* threshold as a fraction */
 	GArray *rows;		 /* struct vtb_cmp_row: regressions first */
 	GPtrArray *only_base, *only_new; /* const struct vtb_rcell * */
-	GPtrArray *env_warnings; /* char *: what differs besides kernels */
-	GPtrArray *kernels;	 /* char *: the kernels of each side */
-	GPtrArray *notes;	 /* char *: anything else worth a line */
-	int regressions;	 /* rows with verdict REGRESSION */
-	int untestable;		 /* rows with too few samples for alpha */
+	/* char *: what differs besides kernels; a busy host */
+	GPtrArray *env_warnings;
+	GPtrArray *kernels; /* char *: the kernels of each side */
+	GPtrArray *notes;   /* char *: anything else worth a line */
+	int regressions;    /* rows with verdict REGRESSION */
+	int untestable;	    /* rows with too few samples for alpha */
 };
 
 /*

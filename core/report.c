@@ -15,9 +15,10 @@
 
 /* Chart geometry (SVG user units = CSS pixels). */
 #define CHART_W 1000
-#define LABEL_W 300
+#define LABEL_MIN 200 /* the labels' column grows to fit, up to LABEL_MAX */
+#define LABEL_MAX 520
+#define CHAR_W 6.8 /* of a 12px sans-serif character, generously */
 #define VALUE_W 210
-#define BAR_AREA (CHART_W - LABEL_W - VALUE_W)
 #define ROW_H 22
 #define GROUP_H 24
 #define AXIS_H 26
@@ -113,12 +114,12 @@ static void axis(GString *h, double x0, double width, double max, double y,
 }
 
 /*
- * @v on a bar of BAR_AREA for @max; a negative value (a workload's own
+ * @v on a bar of @width for @max; a negative value (a workload's own
  * metric may be one) is drawn as nothing rather than an invalid SVG.
  */
-static double scale(double v, double max)
+static double scale(double v, double max, double width)
 {
-	return CLAMP(v / max, 0, 1) * BAR_AREA;
+	return CLAMP(v / max, 0, 1) * width;
 }
 
 /* "what the cell measured", without the backend: rows of one group. */
@@ -144,6 +145,31 @@ struct bar_row {
  * of every file together, so UML sits beside KVM and base beside new.
  * With @metric NULL, every cell.
  */
+/* "uml startup", and which file when there are several (its base name). */
+static char *row_label(const struct bar_row *r, struct vtb_rdoc **docs, int n)
+{
+	g_autofree char *base = NULL;
+
+	if (n < 2)
+		return g_strdup(r->cell->label);
+	base = g_path_get_basename(docs[r->file]->path);
+	return g_strdup_printf("%s \xc2\xb7 %s", r->cell->label, base);
+}
+
+/* Where the bars start, so that the longest label fits. */
+static int label_width(GArray *rows, struct vtb_rdoc **docs, int n)
+{
+	double w = 0;
+
+	for (guint i = 0; i < rows->len; i++) {
+		g_autofree char *l = row_label(
+			&g_array_index(rows, struct bar_row, i), docs, n);
+
+		w = MAX(w, g_utf8_strlen(l, -1) * CHAR_W + 16);
+	}
+	return (int)CLAMP(w, LABEL_MIN, LABEL_MAX);
+}
+
 static void chart_rows(struct vtb_rdoc **docs, int n, const char *metric,
 		       GPtrArray *groups, GArray *rows)
 {
@@ -202,7 +228,7 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 	g_autofree char *prev_group = NULL;
 	bool higher_better = false;
 	double max = 0, y = 8, height;
-	int ngroups = 0;
+	int ngroups = 0, lw, bw;
 
 	chart_rows(docs, n, metric, groups, rows);
 	for (guint i = 0; i < rows->len; i++) {
@@ -220,6 +246,8 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 	if (!rows->len || !(max > 0))
 		return;
 	max *= 1.05;
+	lw = label_width(rows, docs, n);
+	bw = CHART_W - lw - VALUE_W;
 	for (guint i = 0; i < rows->len; i++) {
 		g_autofree char *g =
 			group_of(g_array_index(rows, struct bar_row, i).cell);
@@ -240,13 +268,13 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 			       "<svg class='chart' width='%d' height='%.0f' "
 			       "viewBox='0 0 %d %.0f' role='img'>",
 			       CHART_W, height, CHART_W, height);
-	axis(h, LABEL_W, BAR_AREA, max, height - AXIS_H, 4, unit);
+	axis(h, lw, bw, max, height - AXIS_H, 4, unit);
 	for (guint i = 0; i < rows->len; i++) {
 		const struct bar_row *r =
 			&g_array_index(rows, struct bar_row, i);
 		g_autofree char *g = group_of(r->cell);
 		g_autofree char *med = NULL, *lo = NULL, *hi = NULL;
-		g_autofree char *note = NULL;
+		g_autofree char *note = NULL, *label = row_label(r, docs, n);
 		struct vtb_stats st;
 		double cy, x1, x2;
 
@@ -264,17 +292,13 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 		g_string_append_printf(h,
 				       "<text x='%d' y='%.1f' "
 				       "class='label'>",
-				       LABEL_W - 8, cy + 4);
-		vtb_html_escape(h, r->cell->label);
-		if (n > 1) {
-			g_string_append(h, " \xc2\xb7 ");
-			vtb_html_escape(h, docs[r->file]->path);
-		}
+				       lw - 8, cy + 4);
+		vtb_html_escape(h, label);
 		g_string_append(h, "</text>");
 		if (!r->s || !r->s->v->len) {
 			g_string_append_printf(
 				h, "<text x='%d' y='%.1f' class='failed'>",
-				LABEL_W + 4, cy + 4);
+				lw + 4, cy + 4);
 			esc_printf(h, "failed: %.90s",
 				   r->cell->error ? r->cell->error
 						  : "no ok samples");
@@ -291,7 +315,7 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 			h,
 			"<rect x='%d' y='%.1f' width='%.1f' height='14' "
 			"fill='%s'><title>",
-			LABEL_W, cy - 7, scale(st.median, max),
+			lw, cy - 7, scale(st.median, max, bw),
 			bar_colour(r->cell->backend, r->file, n));
 		esc_printf(h,
 			   "%s (%s): median %s, min %s, max %s, 95 %% CI "
@@ -299,8 +323,8 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 			   r->cell->label, docs[r->file]->path, med, lo, hi,
 			   st.ci_lo, st.ci_hi, st.cv * 100, st.n);
 		g_string_append(h, "</title></rect>");
-		x1 = LABEL_W + scale(st.min, max);
-		x2 = LABEL_W + scale(st.max, max);
+		x1 = lw + scale(st.min, max, bw);
+		x2 = lw + scale(st.max, max, bw);
 		g_string_append_printf(
 			h,
 			"<path d='M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f "
@@ -308,13 +332,13 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 			x1, cy, x2, x1, cy - 5, cy + 5, x2, cy - 5, cy + 5);
 		g_string_append_printf(h,
 				       "<text x='%d' y='%.1f' class='value'>",
-				       LABEL_W + BAR_AREA + 8, cy + 4);
+				       lw + bw + 8, cy + 4);
 		vtb_html_escape(h, med);
 		g_string_append(h, "</text>");
 		if (note) {
 			g_string_append_printf(
 				h, "<text x='%d' y='%.1f' class='noisy'>",
-				LABEL_W + BAR_AREA + 90, cy + 4);
+				lw + bw + 90, cy + 4);
 			vtb_html_escape(h, note);
 			g_string_append(h, "</text>");
 		}
@@ -355,6 +379,7 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 		g_array_new(FALSE, FALSE, sizeof(struct bar_row));
 	double max = 0, height, y = 8;
 	guint rows = 0;
+	int lw, bw;
 
 	chart_rows(docs, n, NULL, groups, order);
 	for (guint i = 0; i < order->len; i++) {
@@ -377,6 +402,8 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 	if (!rows || !(max > 0))
 		return;
 	max *= 1.05;
+	lw = label_width(order, docs, n);
+	bw = CHART_W - lw - VALUE_W;
 	g_string_append(
 		h, "<h2>Start-up phases</h2>\n<p class='note'>Medians of each "
 		   "phase over the measured runs, stacked in order.  The VMM "
@@ -388,28 +415,25 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 			       "<svg class='chart' width='%d' height='%.0f' "
 			       "viewBox='0 0 %d %.0f' role='img'>",
 			       CHART_W, height, CHART_W, height);
-	axis(h, LABEL_W, BAR_AREA, max, height - AXIS_H - 26, 4, "s");
+	axis(h, lw, bw, max, height - AXIS_H - 26, 4, "s");
 	for (guint i = 0; i < order->len; i++) {
 		const struct bar_row *r =
 			&g_array_index(order, struct bar_row, i);
 		const struct vtb_rcell *c = r->cell;
-		double x = LABEL_W, total = 0;
+		g_autofree char *label = row_label(r, docs, n);
+		double x = lw, total = 0;
 
 		if (!c->phases->len)
 			continue;
 		g_string_append_printf(h,
 				       "<text x='%d' y='%.1f' "
 				       "class='label'>",
-				       LABEL_W - 8, y + 15);
-		vtb_html_escape(h, c->label);
-		if (n > 1) {
-			g_string_append(h, " \xc2\xb7 ");
-			vtb_html_escape(h, docs[r->file]->path);
-		}
+				       lw - 8, y + 15);
+		vtb_html_escape(h, label);
 		g_string_append(h, "</text>");
 		for (guint p = 0; p < c->phases->len; p++) {
 			const struct vtb_rphase *ph = c->phases->pdata[p];
-			double w = MAX(ph->median, 0) / max * BAR_AREA;
+			double w = scale(ph->median, max, bw);
 			guint k = 0;
 
 			g_ptr_array_find_with_equal_func(names, ph->name,
@@ -440,7 +464,7 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 	}
 	/* The legend, under the axis. */
 	y = height - 14;
-	for (guint k = 0, x = LABEL_W; k < names->len; k++) {
+	for (guint k = 0, x = lw; k < names->len; k++) {
 		g_string_append_printf(
 			h,
 			"<rect x='%u' y='%.1f' width='12' height='12' "
@@ -625,7 +649,7 @@ static void compare_table(GString *h, const struct vtb_comparison *c)
 		g_string_append(h, "</p>\n");
 	}
 	for (guint i = 0; i < c->env_warnings->len; i++) {
-		g_string_append(h, "<p class='warn'>Environments differ: ");
+		g_string_append(h, "<p class='warn'>Warning: ");
 		vtb_html_escape(h, c->env_warnings->pdata[i]);
 		g_string_append(h, "</p>\n");
 	}

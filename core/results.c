@@ -3,6 +3,7 @@
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -183,6 +184,7 @@ static void add_host(JsonBuilder *b, const struct vtb_matrix *r)
 	const struct vtb_hostinfo *h = &r->host;
 	const struct vtb_env *env = &r->env;
 	g_autofree char *nesting = vtb_hostinfo_nesting(h);
+	double now[3];
 
 	json_builder_set_member_name(b, "host");
 	json_builder_begin_object(b);
@@ -206,6 +208,14 @@ static void add_host(JsonBuilder *b, const struct vtb_matrix *r)
 	for (int i = 0; i < 3; i++)
 		json_builder_add_double_value(b, h->loadavg[i]);
 	json_builder_end_array(b);
+	/* At this save: the end of the run, once it has finished. */
+	if (getloadavg(now, 3) == 3) {
+		json_builder_set_member_name(b, "loadavg_end");
+		json_builder_begin_array(b);
+		for (int i = 0; i < 3; i++)
+			json_builder_add_double_value(b, now[i]);
+		json_builder_end_array(b);
+	}
 	json_builder_set_member_name(b, "kvm");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "usable");

@@ -16,7 +16,7 @@ jqok "per-metric summary with its direction" '.results[0].metrics.seconds | (.hi
 jqok "options and environment per cell (startup moves no payload)" '.results[0] | (.params.size == 0) and (.params.payload == "-") and (.params.runs == 5) and (.env.kernel.build_id | length > 0)' "$A"
 jqok "how the statistics were made" '.statistics.noise_cv == 0.05 and .statistics.bootstrap_resamples > 0' "$A"
 jqok "every run option recorded" '.cli_options.runs == 5 and .cli_options.backend == ["uml"]' "$A"
-jqok "host: load average, hypervisor, nesting" '.host | (.loadavg | length == 3) and has("sys_hypervisor") and (.nesting | length > 0)' "$A"
+jqok "host: load average at start and end, hypervisor, nesting" '.host | (.loadavg | length == 3) and (.loadavg_end | length == 3) and has("sys_hypervisor") and (.nesting | length > 0)' "$A"
 
 # The same file against itself: nothing changed.
 run_vtb compare "$A" "$A"
@@ -52,11 +52,21 @@ if jq -e -n "$SPREAD < 1.3" >/dev/null; then
 else
 	skip "30 % slower -> exit 1" "a's own spread is ${SPREAD}x: 5 runs cannot separate a 30 % shift"
 fi
+# Whatever the noise: 30 % slower plus a's whole spread, so that every new
+# sample is slower than every old one.
+jq '([.results[0].samples[] | select(.ok and (.warmup | not)) | .seconds] | max - min) as $r
+    | .results[].samples[] |= (if .ok then .seconds = .seconds * 1.3 + $r else . end)' "$A" >"$T/slower.json"
+run_vtb compare "$A" "$T/slower.json"
+check "30 % and a's spread slower -> exit 1 (rc=$RC)" [ "$RC" -eq 1 ]
+check "... and the cell named, marked" grep -q '^!! uml startup  *seconds .*REGRESSION' "$T/out"
 
 # Environments that differ are said, the boot id is not.
 jq '.host.cpu = "Other CPU" | .host.boot_id = "x"' "$A" >"$T/othercpu.json"
 run_vtb compare "$A" "$T/othercpu.json"
 check "different host CPU -> a warning" grep -q '^warning: environments differ: host CPU' "$T/out"
+jq '.host.loadavg = [5, 3, 2]' "$A" >"$T/busy.json"
+run_vtb compare "$A" "$T/busy.json"
+check "a busy host -> a warning" grep -q '^warning: the host was busy during .*busy.json (1-minute load 5.0' "$T/out"
 check "boot id is not a difference" [ -z "$(grep -i boot "$T/out")" ]
 
 # Cells in only one file are listed.

@@ -149,7 +149,7 @@ static struct cmp_case cmp_cases[] = {
 	  0, 1, 1, 0, 0, "seconds", VTB_VERDICT_SAME, NULL, NULL },
 	{ "host differs", { UML5 }, { UML5 }, 1, 1, "EPYC", "Xeon", "b1",
 	  0, 1, 0, 0, 0, "seconds", VTB_VERDICT_SAME,
-	  "host CPU: EPYC (base) vs Xeon", NULL },
+	  "environments differ: host CPU: EPYC (base) vs Xeon", NULL },
 	{ "accel differs", { KVM5 }, { KVM5 }, 1, 1, "EPYC", "EPYC", "b1",
 	  0, 1, 0, 0, 0, "seconds", VTB_VERDICT_SAME,
 	  "accel: tcg (base) vs kvm", NULL },
