@@ -69,19 +69,6 @@ char *vtb_noise_note(const struct vtb_stats *st)
 	return g_strdup_printf("noisy: CV %.0f %%", st->cv * 100);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median_of(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s)
 {
 	g_autofree double *v = g_new0(double, c->samples->len + 1);
@@ -128,7 +115,7 @@ gboolean vtb_cell_phase_median(const struct vtb_cell *c, const char *name,
 	}
 	if (!n)
 		return FALSE;
-	*out = median_of(v, n);
+	*out = vtb_median(v, n);
 	return TRUE;
 }
 

@@ -568,40 +568,16 @@ static void print_split(const struct vtb_matrix *r, FILE *f)
 			   "means the channel hides behind the disk)\n");
 }
 
+/* Median of a workload metric over the cell's ok measured samples. */
 static bool metric_median(const struct vtb_cell *c, const char *name,
 			  double *out)
 {
-	g_autoptr(GArray) v = g_array_new(FALSE, FALSE, sizeof(double));
+	g_autoptr(GPtrArray) series = vtb_cell_series(c);
+	struct vtb_series *s = vtb_series_find(series, name);
 
-	for (guint i = 0; i < c->samples->len; i++) {
-		const struct vtb_sample *x = c->samples->pdata[i];
-
-		for (guint j = 0; x->ok && !x->warmup && x->metrics &&
-				  j < x->metrics->len;
-		     j++) {
-			const struct vtb_metric *m = &g_array_index(
-				x->metrics, struct vtb_metric, j);
-
-			if (g_str_equal(m->name, name))
-				g_array_append_val(v, m->v);
-		}
-	}
-	if (!v->len)
+	if (!s || !s->v->len)
 		return false;
-	for (guint i = 1; i < v->len; i++)
-		for (guint j = i; j > 0 && g_array_index(v, double, j - 1) >
-						   g_array_index(v, double, j);
-		     j--) {
-			double t = g_array_index(v, double, j);
-
-			g_array_index(v, double, j) =
-				g_array_index(v, double, j - 1);
-			g_array_index(v, double, j - 1) = t;
-		}
-	*out = v->len % 2 ? g_array_index(v, double, v->len / 2)
-			  : (g_array_index(v, double, v->len / 2 - 1) +
-			     g_array_index(v, double, v->len / 2)) /
-				    2;
+	*out = vtb_median((double *)s->v->data, s->v->len);
 	return true;
 }
 

@@ -16,6 +16,7 @@
 #include "core/channel.h"
 #include "core/disk.h"
 #include "core/progress.h"
+#include "core/stats.h"
 #include "core/vm.h"
 #include "flush/flush.h"
 
@@ -773,8 +774,7 @@ gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 	s->bytes = 2 * run->size;
 	qsort(lat, n, sizeof(*lat), cmp_double);
 	vtb_sample_add_metric(s, "latency_median_us", "us", false,
-			      n % 2 ? lat[n / 2]
-				    : (lat[n / 2 - 1] + lat[n / 2]) / 2);
+			      vtb_median(lat, (int)n));
 	vtb_sample_add_metric(s, "latency_p99_us", "us", false,
 			      lat[MIN(n - 1, (guint32)(0.99 * n))]);
 	vtb_sample_add_metric(s, "msgs_per_s", "1/s", true, n / s->seconds);
