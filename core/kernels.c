@@ -6,11 +6,14 @@
 
 #include "core/vtbench.h"
 
-char *vtb_find_agent(GError **err)
+char *vtb_find_helper(const char *env_var, const char *subdir,
+		      const char *name, const char *what, GError **err)
 {
-	const char *env = g_getenv("VTBENCH_AGENT");
+	const char *env = g_getenv(env_var);
 	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 	g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
+	g_autofree char *installed =
+		g_build_filename(VTB_PKGLIBEXECDIR, name, NULL);
 	const char *cands[4] = { 0 };
 	g_autofree char *c1 = NULL, *c2 = NULL;
 	int n = 0;
@@ -18,22 +21,26 @@ char *vtb_find_agent(GError **err)
 	if (env && *env)
 		cands[n++] = env;
 	if (dir) {
-		c1 = g_build_filename(dir, "agent", "vtbench-agent", NULL);
+		c1 = g_build_filename(dir, subdir, name, NULL);
 		/* Unit tests run from tests/unit/. */
-		c2 = g_build_filename(dir, "..", "..", "agent",
-				      "vtbench-agent", NULL);
+		c2 = g_build_filename(dir, "..", "..", subdir, name, NULL);
 		cands[n++] = c1;
 		cands[n++] = c2;
 	}
-	cands[n++] = VTB_PKGLIBEXECDIR "/vtbench-agent";
+	cands[n++] = installed;
 	for (int i = 0; i < n; i++)
 		if (access(cands[i], R_OK) == 0)
 			return g_canonicalize_filename(cands[i], NULL);
 	g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
-		    "guest agent not found (looked for %s): run make, or set "
-		    "VTBENCH_AGENT",
-		    cands[env && *env ? 1 : 0]);
+		    "%s not found (looked for %s): run make, or set %s", what,
+		    cands[env && *env ? 1 : 0], env_var);
 	return NULL;
+}
+
+char *vtb_find_agent(GError **err)
+{
+	return vtb_find_helper("VTBENCH_AGENT", "agent", "vtbench-agent",
+			       "guest agent", err);
 }
 
 const char *vtb_default_uml_kernel(void)

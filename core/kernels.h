@@ -4,8 +4,15 @@
 
 #include <glib.h>
 
-/* The static guest agent: $VTBENCH_AGENT, next to the running vtbench
- * (build tree), or the installed libexec dir.  NULL + err when absent. */
+/*
+ * A file vtbench ships beside itself: $@env_var, else @subdir/@name next
+ * to the running program (the build tree; ../../@subdir from tests/unit),
+ * else the installed libexec dir.  Absolute; NULL + err naming @what.
+ */
+char *vtb_find_helper(const char *env_var, const char *subdir,
+		      const char *name, const char *what, GError **err);
+
+/* The static guest agent ($VTBENCH_AGENT, build tree or libexec). */
 char *vtb_find_agent(GError **err);
 
 /* Default UML kernel path: /usr/bin/linux.uml. */

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/kernels.h"
 #include "core/vtbench.h"
 #include "flush/vtbflush.h"
 
@@ -18,46 +19,22 @@ struct vtb_flush {
 
 static char *find_lib(GError **err)
 {
-	const char *env = g_getenv("VTBENCH_FLUSHLIB");
-	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-	g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
-	g_autofree char *c1 = NULL, *c2 = NULL;
-	const char *cands[4] = {0};
-	int n = 0;
+	g_autofree char *abs = vtb_find_helper(
+		"VTBENCH_FLUSHLIB", "flush", "libvtbflush.so", "flush library",
+		err);
 
-	if (env && *env)
-		cands[n++] = env;
-	if (dir) {
-		c1 = g_build_filename(dir, "flush", "libvtbflush.so", NULL);
-		/* Unit tests run from tests/unit/. */
-		c2 = g_build_filename(dir, "..", "..", "flush",
-				      "libvtbflush.so", NULL);
-		cands[n++] = c1;
-		cands[n++] = c2;
+	if (!abs)
+		return NULL;
+	/* LD_PRELOAD splits at both. */
+	if (strpbrk(abs, ": \t")) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
+			    "flush library %s: LD_PRELOAD cannot carry a path "
+			    "with ':' or blanks; set VTBENCH_FLUSHLIB to a "
+			    "copy elsewhere",
+			    abs);
+		return NULL;
 	}
-	cands[n++] = VTB_PKGLIBEXECDIR "/libvtbflush.so";
-	for (int i = 0; i < n; i++) {
-		g_autofree char *abs = NULL;
-
-		if (access(cands[i], R_OK) != 0)
-			continue;
-		abs = g_canonicalize_filename(cands[i], NULL);
-		/* LD_PRELOAD splits at both. */
-		if (strpbrk(abs, ": \t")) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
-				    "flush library %s: LD_PRELOAD cannot carry "
-				    "a path with ':' or blanks; set "
-				    "VTBENCH_FLUSHLIB to a copy elsewhere",
-				    abs);
-			return NULL;
-		}
-		return g_steal_pointer(&abs);
-	}
-	g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
-		    "flush library not found (looked for %s): run make, or "
-		    "set VTBENCH_FLUSHLIB",
-		    cands[env && *env ? 1 : 0]);
-	return NULL;
+	return g_steal_pointer(&abs);
 }
 
 struct vtb_flush *vtb_flush_new(const char *dir, GError **err)
