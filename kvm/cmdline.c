@@ -123,8 +123,3 @@ char *vtb_kvm_append(const char *accel, const char *extra)
 		g_string_append_printf(s, " %s", extra);
 	return g_string_free(s, FALSE);
 }
-
-double vtb_kvm_default_timeout(const char *accel)
-{
-	return strcmp(accel, "kvm") == 0 ? 20 : 60;
-}

@@ -32,8 +32,6 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err);
 /* The guest kernel command line for @accel; @extra appended if set. */
 char *vtb_kvm_append(const char *accel, const char *extra);
 
-/* Default boot deadline in seconds for @accel. */
-double vtb_kvm_default_timeout(const char *accel);
 
 /*
  * Is KVM usable for a real guest here?  Boots the appliance under

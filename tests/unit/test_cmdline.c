@@ -6,7 +6,9 @@
 
 #include <cmocka.h>
 
+#include "core/registry.h"
 #include "kvm/kvm.h"
+#include "workloads/common.h"
 #include "uml/uml.h"
 
 static int index_of(char **argv, const char *s)
@@ -146,8 +148,19 @@ static void test_append(void **state)
 		for (int k = 0; k < 2 && c->absent[k]; k++)
 			assert_int_equal(index_of(words, c->absent[k]), -1);
 	}
-	assert_true(vtb_kvm_default_timeout("tcg") >
-		    vtb_kvm_default_timeout("kvm"));
+	{
+		/* TCG gets the longer default boot deadline. */
+		struct vtb_opts o = { 0 };
+		struct vtb_env env = { .opts = &o };
+		struct vtb_cell tcg = { .env = &env,
+					.backend = &vtb_backend_kvm,
+					.accel = "tcg" };
+		struct vtb_cell kvm = tcg;
+
+		kvm.accel = "kvm";
+		assert_true(vtb_cell_boot_timeout(&tcg) >
+			    vtb_cell_boot_timeout(&kvm));
+	}
 }
 
 /* Devices as a transport or workload describes them. */
