@@ -80,56 +80,9 @@ static gboolean check_choice(const char *const *tab, const char *opt,
 			   known);
 }
 
-static gboolean check_driver(const char *opt, const char *v, GError **err)
-{
-	return check_choice(vtb_drivers, opt, v, err);
-}
-
-static gboolean check_accel(const char *opt, const char *v, GError **err)
-{
-	return check_choice(vtb_accels, opt, v, err);
-}
-
-static gboolean check_cache(const char *opt, const char *v, GError **err)
-{
-	return check_choice(vtb_caches, opt, v, err);
-}
-
-static gboolean check_payload(const char *opt, const char *v, GError **err)
-{
-	static const char *const payloads[] = { "zero", "random", NULL };
-
-	return check_choice(payloads, opt, v, err);
-}
-
-static gboolean check_image(const char *opt, const char *v, GError **err)
-{
-	return check_choice(vtb_images, opt, v, err);
-}
-
-static gboolean check_fs(const char *opt, const char *v, GError **err)
-{
-	return check_choice(vtb_fss, opt, v, err);
-}
-
-static gboolean check_aio(const char *opt, const char *v, GError **err)
-{
-	return check_choice(vtb_aios, opt, v, err);
-}
-
-static gboolean check_target(const char *opt, const char *v, GError **err)
-{
-	static const char *const targets[] = { "virtio-blk", "ubd", NULL };
-
-	return check_choice(targets, opt, v, err);
-}
-
-static gboolean check_onoff(const char *opt, const char *v, GError **err)
-{
-	static const char *const onoff[] = { "on", "off", NULL };
-
-	return check_choice(onoff, opt, v, err);
-}
+static const char *const payloads[] = { "zero", "random", NULL };
+static const char *const targets[] = { "virtio-blk", "ubd", NULL };
+static const char *const onoff[] = { "on", "off", NULL };
 
 static gboolean check_msg_size(const char *opt, const char *v, GError **err)
 {
@@ -149,12 +102,12 @@ const struct vtb_option vtb_run_options[] = {
 	  "backends to run: uml, kvm", check_backend, 0, GIVEN(backends_given) },
 	{ "driver", VTB_OPT_LIST, OFF(drivers), "direct", "LIST",
 	  "how kvm starts QEMU: direct (spawned by vtbench), libvirt "
-	  "(a transient domain)", check_driver, 0, -1 },
+	  "(a transient domain)", NULL, 0, -1, vtb_drivers },
 	{ "connect", VTB_OPT_STR, OFF(connect), "qemu:///system", "URI",
 	  "libvirt URI (driver libvirt)", NULL, 0, -1 },
 	{ "accel", VTB_OPT_STR, OFF(accel), "auto", "auto|kvm|tcg",
 	  "kvm accelerator; auto tests KVM by booting the guest kernel",
-	  check_accel, 0, -1 },
+	  NULL, 0, -1, vtb_accels },
 	{ "transport", VTB_OPT_LIST, OFF(transports), NULL, "LIST",
 	  "transports under test", check_transport, 0, -1 },
 	{ "workload", VTB_OPT_LIST, OFF(workloads),
@@ -162,19 +115,19 @@ const struct vtb_option vtb_run_options[] = {
 	  "workloads", check_workload, 0, GIVEN(workloads_given) },
 	{ "cache", VTB_OPT_LIST, OFF(caches), "writeback", "LIST",
 	  "host cache of disks: none, writeback, unsafe, directsync, "
-	  "writethrough (QEMU); writeback, sync (ubd)", check_cache, 0, -1 },
+	  "writethrough (QEMU); writeback, sync (ubd)", NULL, 0, -1, vtb_caches },
 	{ "aio", VTB_OPT_LIST, OFF(aios), NULL, "LIST",
 	  "QEMU aio of disks: threads, native, io_uring (default: QEMU's)",
-	  check_aio, 0, -1 },
+	  NULL, 0, -1, vtb_aios },
 	{ "target", VTB_OPT_LIST, OFF(targets), NULL, "LIST",
 	  "disk written by upload/write-no-upload: virtio-blk (kvm), ubd "
-	  "(uml)", check_target, 0, -1 },
+	  "(uml)", NULL, 0, -1, targets },
 	{ "image", VTB_OPT_LIST, OFF(images), "raw-sparse", "LIST",
 	  "target image: raw-sparse, raw-prealloc, qcow2, qcow2-prealloc",
-	  check_image, 0, -1 },
+	  NULL, 0, -1, vtb_images },
 	{ "fs", VTB_OPT_LIST, OFF(fss), "ext2", "LIST",
-	  "target filesystem, made on the host: ext2, ext3, ext4", check_fs,
-	  0, -1 },
+	  "target filesystem, made on the host: ext2, ext3, ext4", NULL,
+	  0, -1, vtb_fss },
 	{ "mount-opts", VTB_OPT_STR, OFF(mount_opts), NULL, "OPTS",
 	  "guest mount options of the target (e.g. sync)", NULL, 0, -1 },
 	{ "disk-size", VTB_OPT_SIZE, OFF(disk_size), "1G", "BYTES",
@@ -185,9 +138,9 @@ const struct vtb_option vtb_run_options[] = {
 	{ "msg-size", VTB_OPT_LIST, OFF(msg_sizes), "64,512,4K", "LIST",
 	  "roundtrip message sizes", check_msg_size, 0, -1 },
 	{ "payload", VTB_OPT_LIST, OFF(payloads), "zero", "zero|random",
-	  "payload bytes", check_payload, 0, -1 },
+	  "payload bytes", NULL, 0, -1, payloads },
 	{ "verify", VTB_OPT_STR, OFF(verify), "on", "on|off",
-	  "hash every byte on both sides", check_onoff, 0, -1 },
+	  "hash every byte on both sides", NULL, 0, -1, onoff },
 	{ "drop-caches", VTB_OPT_FLAG, OFF(drop_caches), NULL, NULL,
 	  "drop the host page cache of images before each timed run", NULL,
 	  0, -1 },
@@ -271,6 +224,14 @@ gboolean vtb_parse_size(const char *s, guint64 *out)
 	return TRUE;
 }
 
+static gboolean check_value(const struct vtb_option *op, const char *v,
+			    GError **err)
+{
+	if (op->choices && !check_choice(op->choices, op->name, v, err))
+		return FALSE;
+	return !op->check || op->check(op->name, v, err);
+}
+
 /* @append: the user gave this list option before: add to it instead of
  * replacing the default. */
 static gboolean set_value(const struct vtb_option *op, struct vtb_opts *o,
@@ -282,7 +243,7 @@ static gboolean set_value(const struct vtb_option *op, struct vtb_opts *o,
 	case VTB_OPT_STR:
 		if (!*v)
 			return usage_error(err, "--%s: empty value", op->name);
-		if (op->check && !op->check(op->name, v, err))
+		if (!check_value(op, v, err))
 			return FALSE;
 		g_free(*(char **)field);
 		*(char **)field = g_strdup(v);
@@ -301,7 +262,7 @@ static gboolean set_value(const struct vtb_option *op, struct vtb_opts *o,
 				return usage_error(err, "--%s: empty item in '%s'",
 						   op->name, v);
 			}
-			if (op->check && !op->check(op->name, *it, err)) {
+			if (!check_value(op, *it, err)) {
 				g_strv_builder_unref(b);
 				return FALSE;
 			}

@@ -27,6 +27,8 @@ struct vtb_option {
 	gboolean (*check)(const char *opt, const char *value, GError **err);
 	long min; /* VTB_OPT_INT: smallest value allowed */
 	ssize_t given; /* offset of a bool set when given, or -1 */
+	/* The values allowed (each list item), NULL-terminated; NULL: any. */
+	const char *const *choices;
 };
 
 extern const struct vtb_option vtb_run_options[];
