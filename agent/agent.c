@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -676,6 +677,7 @@ static int open_in(struct job *j, int flags)
 {
 	const struct vtb_run *run = j->run;
 	char dev[300];
+	struct stat st;
 
 	if (!resolve_dev(run->path, dev, sizeof(dev))) {
 		job_err(j, ENOENT, "find %s", run->path);
@@ -684,6 +686,15 @@ static int open_in(struct job *j, int flags)
 	j->in = open(dev, flags | O_NOCTTY | O_CLOEXEC);
 	if (j->in < 0) {
 		job_err(j, errno, "open %s", dev);
+		return -1;
+	}
+	/*
+	 * A guest kept for several runs must read the device again, not
+	 * its own page cache of the last run.
+	 */
+	if (fstat(j->in, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    ioctl(j->in, BLKFLSBUF) < 0) {
+		job_err(j, errno, "drop the page cache of %s", dev);
 		return -1;
 	}
 	if (run->flags & VTB_RUN_F_RAW_TTY) {

@@ -83,6 +83,7 @@ static gboolean check_choice(const char *const *tab, const char *opt,
 static const char *const payloads[] = { "zero", "random", NULL };
 static const char *const targets[] = { "virtio-blk", "ubd", NULL };
 static const char *const onoff[] = { "on", "off", NULL };
+static const char *const boots[] = { "per-cell", "per-run", NULL };
 
 static gboolean check_msg_size(const char *opt, const char *v, GError **err)
 {
@@ -136,11 +137,16 @@ const struct vtb_option vtb_run_options[] = {
 	  "bytes per transfer (default: 500M, serial lines ~10 s)", NULL, 0,
 	  GIVEN(size_given) },
 	{ "msg-size", VTB_OPT_LIST, OFF(msg_sizes), "64,512,4K", "LIST",
-	  "roundtrip message sizes", check_msg_size, 0, -1 },
+	  "roundtrip message sizes", check_msg_size, 0,
+	  GIVEN(msg_sizes_given) },
 	{ "payload", VTB_OPT_LIST, OFF(payloads), "zero", "zero|random",
 	  "payload bytes", NULL, 0, -1, payloads },
 	{ "verify", VTB_OPT_STR, OFF(verify), "on", "on|off",
 	  "hash every byte on both sides", NULL, 0, -1, onoff },
+	{ "boot", VTB_OPT_STR, OFF(boot), "per-cell", "per-cell|per-run",
+	  "one boot serves every run of a cell that leaves nothing behind "
+	  "(upload-no-write, roundtrip), or a fresh boot per run", NULL, 0,
+	  -1, boots },
 	{ "drop-caches", VTB_OPT_FLAG, OFF(drop_caches), NULL, NULL,
 	  "drop the host page cache of images before each timed run", NULL,
 	  0, -1 },

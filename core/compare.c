@@ -324,11 +324,28 @@ struct vtb_comparison *vtb_compare(const struct vtb_rdoc *base,
 			g_ptr_array_add(cmp->only_base, (gpointer)b);
 			continue;
 		}
+		bool resized = vtb_rcell_auto_sized(b) &&
+			       vtb_rcell_auto_sized(n) &&
+			       vtb_rcell_size(b) != vtb_rcell_size(n);
+
+		if (resized)
+			g_ptr_array_add(
+				cmp->notes,
+				g_strdup_printf(
+					"%s: auto-sized %" G_GINT64_FORMAT
+					" vs %" G_GINT64_FORMAT
+					" bytes: judged by throughput, not "
+					"seconds",
+					b->label, vtb_rcell_size(b),
+					vtb_rcell_size(n)));
 		for (guint m = 0; m < b->series->len; m++) {
 			const struct vtb_series *bs = b->series->pdata[m];
 			const struct vtb_series *ns =
 				vtb_series_find(n->series, bs->name);
 
+			if (resized &&
+			    strcmp(bs->name, VTB_METRIC_SECONDS) == 0)
+				continue;
 			if (ns)
 				compare_metric(cmp, b, n, bs, ns);
 			else if (bs->v->len)

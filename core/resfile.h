@@ -41,6 +41,10 @@ struct vtb_rdoc {
  * the point, and compare warns when the accelerators differ.
  */
 bool vtb_rcell_match(const struct vtb_rcell *a, const struct vtb_rcell *b);
+/* params.size_auto: vtbench chose the size (serial: from the rate). */
+bool vtb_rcell_auto_sized(const struct vtb_rcell *c);
+/* Bytes per transfer of the cell, 0 when none. */
+gint64 vtb_rcell_size(const struct vtb_rcell *c);
 
 /*
  * Read and validate the results file at @path.  Errors are VTB_ERR_USAGE

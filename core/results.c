@@ -506,6 +506,9 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 	add_bool(b, "size_auto", c->size_auto);
 	add_int(b, "msg_size", c->msg_size);
 	add_str(b, "verify", o->verify);
+	/* Kept guests: one boot for all runs of the cell, or one each. */
+	if (c->tops && !c->workload->writes)
+		add_str(b, "boot", o->boot);
 	add_str(b, "mount_opts", o->mount_opts);
 	add_int(b, "disk_size", (gint64)o->disk_size);
 	add_bool(b, "drop_caches", o->drop_caches);
@@ -549,6 +552,10 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 	add_int(b, "size", (gint64)c->size);
 	add_int(b, "msg_size", c->msg_size);
 	add_params(b, r, c);
+	if (c->tops && !c->workload->writes) {
+		add_int(b, "boots", c->boots);
+		add_int(b, "runs_on_kept_guest", c->reused);
+	}
 	add_cell_env(b, r, c);
 	json_builder_set_member_name(b, "appliance");
 	json_builder_begin_object(b);

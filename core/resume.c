@@ -153,6 +153,9 @@ int vtb_resume(struct vtb_matrix *r, const char *path, GError **err)
 				continue;
 			import_samples(c, o->obj);
 			c->resumed = true;
+			/* A rate-sized cell keeps the size it measured. */
+			if (c->size_auto && vtb_rcell_auto_sized(o))
+				c->size = (guint64)vtb_rcell_size(o);
 			if (!json_node_is_null(
 				    json_object_get_member(o->obj, "error")) &&
 			    !c->error) {

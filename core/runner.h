@@ -28,6 +28,11 @@ void vtb_matrix_init(struct vtb_matrix *r);
  */
 void vtb_matrix_build(struct vtb_matrix *r);
 void vtb_matrix_clear(struct vtb_matrix *r);
+/*
+ * Bytes that move in about @seconds at @bytes_per_s, on a 2^n / 1.5*2^n
+ * grid from 64 KiB, at most @max.
+ */
+guint64 vtb_size_for_rate(double bytes_per_s, double seconds, guint64 max);
 
 int vtb_cmd_run(int argc, char **argv);
 int vtb_cmd_list(int argc, char **argv);

@@ -35,6 +35,7 @@ struct vtb_opts {
 	char **msg_sizes; /* roundtrip message sizes */
 	char *mount_opts;
 	char *verify; /* on, off */
+	char *boot; /* per-cell, per-run */
 	guint64 disk_size;
 	bool drop_caches;
 	bool size_given;
@@ -57,6 +58,7 @@ struct vtb_opts {
 	/* Which list options the user gave (vs. defaults). */
 	bool backends_given;
 	bool workloads_given;
+	bool msg_sizes_given;
 };
 
 /* What vtbench found out about the host and the kernels it will boot. */
@@ -146,7 +148,16 @@ struct vtb_transport_ops {
 	guint64 (*default_size)(const struct vtb_cell *c);
 	/* TTY flags the agent must apply (VTB_RUN_F_RAW_TTY) or 0. */
 	unsigned run_flags;
+	/*
+	 * Slow enough that rates differ by orders of magnitude between
+	 * hosts: without --size, the warm-up runs default_size / 4 and the
+	 * measured runs move what it moved in VTB_RATE_SIZED_S.
+	 */
+	bool rate_sized;
 };
+
+/* Seconds a rate-sized transfer aims at. */
+#define VTB_RATE_SIZED_S 10.0
 
 /*
  * A backend boots the appliance and owns the VMM process.  Names are those
@@ -242,6 +253,10 @@ struct vtb_cell {
 	GPtrArray *samples; /* struct vtb_sample *, warm-ups included */
 	char *error; /* a cell-level failure (appliance build), or NULL */
 	bool resumed; /* samples taken from --resume FILE, not run */
+	/* The guest kept between the runs of a cell (--boot per-cell). */
+	struct vtb_vm *live;
+	/* Boots this cell made, and runs it measured on a kept guest. */
+	unsigned boots, reused;
 };
 
 /* A workload measures one sample of a cell. */

@@ -99,6 +99,79 @@ static struct vtb_device *add_target(struct vtb_vm *vm, GError **err)
 }
 
 /*
+ * Whether the runs of this cell share one boot: upload-no-write and
+ * roundtrip leave nothing behind in the guest (the agent drops a block
+ * device's page cache before reading it again), so only the first run pays
+ * for the boot and later runs find the guest's code warm, as a user's
+ * long-lived guest would.  Writing workloads get a fresh image and a
+ * fresh boot every run.
+ */
+static bool keeps_guest(const struct vtb_cell *cell)
+{
+	/* A UML line the tty throttled stays deaf (see explain_stall),
+	 * even when the run that throttled it got all its bytes. */
+	if (g_str_equal(cell->backend->name, "uml") && cell->tops &&
+	    (cell->tops->run_flags & VTB_RUN_F_RAW_TTY))
+		return false;
+	return !cell->workload->writes &&
+	       g_str_equal(cell->env->opts->boot, "per-cell");
+}
+
+/*
+ * The guest for one run: the one kept from the cell's last run, or a new
+ * one booted with the data device of the transport under test.
+ */
+static struct vtb_vm *stream_guest(struct vtb_cell *cell,
+				   const char *payload_path,
+				   struct vtb_device **data, GError **err)
+{
+	struct vtb_vm *vm = g_steal_pointer(&cell->live);
+
+	if (vm) {
+		cell->reused++;
+		*data = vm->devices->pdata[0];
+		return vm;
+	}
+	vm = vtb_vm_new(cell, err);
+	if (!vm)
+		return NULL;
+	*data = add_data_device(vm, payload_path);
+	if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err)) {
+		vtb_vm_free(vm);
+		return NULL;
+	}
+	cell->boots++;
+	return vm;
+}
+
+/* After a good run: keep the guest for the next run, or power it off. */
+static gboolean release_guest(struct vtb_cell *cell, struct vtb_vm *vm,
+			      GError **err)
+{
+	gboolean ok;
+
+	if (keeps_guest(cell)) {
+		cell->live = vm;
+		return TRUE;
+	}
+	ok = vtb_vm_poweroff(vm, 30, err);
+	vtb_vm_free(vm);
+	return ok;
+}
+
+gboolean vtb_cell_release_guest(struct vtb_cell *cell, GError **err)
+{
+	struct vtb_vm *vm = g_steal_pointer(&cell->live);
+	gboolean ok;
+
+	if (!vm)
+		return TRUE;
+	ok = vtb_vm_poweroff(vm, 30, err);
+	vtb_vm_free(vm);
+	return ok;
+}
+
+/*
  * UML 6.1's serial line stops reading after the tty throttled it:
  * line_throttle() disables the read IRQ and line_unthrottle() does not
  * re-enable it.  Say so where a stall on such a line is reported.
@@ -500,7 +573,7 @@ static void add_guest_figures(struct vtb_sample *s, const struct vtb_result *r)
 gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		      enum vtb_xfer_mode mode, GError **err)
 {
-	g_autoptr(vtb_vm) vm = NULL;
+	struct vtb_vm *vm = NULL;
 	struct payload pay = { 0 };
 	struct vtb_device *data = NULL, *target = NULL;
 	struct vtb_msg m = { .type = VTB_MSG_RUN };
@@ -517,19 +590,24 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 
 	if (!payload_open(cell, stream, &pay, err))
 		goto out;
-	vm = vtb_vm_new(cell, err);
-	if (!vm)
-		goto out;
-	if (mode != VTB_XFER_WRITE_NO_UPLOAD)
-		data = add_data_device(vm, pay.path);
-	if (mode != VTB_XFER_UPLOAD_NO_WRITE) {
+	if (mode == VTB_XFER_UPLOAD_NO_WRITE) {
+		/* Nothing is written: no target, nothing to audit. */
+		vm = stream_guest(cell, pay.path, &data, err);
+		if (!vm)
+			goto out;
+	} else {
+		vm = vtb_vm_new(cell, err);
+		if (!vm)
+			goto out;
+		if (mode == VTB_XFER_UPLOAD)
+			data = add_data_device(vm, pay.path);
 		target = add_target(vm, err);
 		if (!target)
 			goto out;
+		audit = audit_attach(vm);
+		if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err))
+			goto out;
 	}
-	audit = audit_attach(vm);
-	if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err))
-		goto out;
 
 	run->work = mode == VTB_XFER_UPLOAD	      ? VTB_WORK_COPY
 		    : mode == VTB_XFER_UPLOAD_NO_WRITE ? VTB_WORK_SINK
@@ -614,10 +692,10 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		goto out;
 	s->seconds = (t1 - t0) / 1e6;
 	add_guest_figures(s, &m.u.result);
-	if (!vtb_vm_poweroff(vm, 30, err))
-		goto out;
-	ok = TRUE;
+	ok = release_guest(cell, g_steal_pointer(&vm), err);
 out:
+	if (vm)
+		vtb_vm_free(vm);
 	payload_clear(&pay);
 	if (!ok)
 		explain_stall(cell, err);
@@ -718,7 +796,7 @@ static guint32 roundtrip_count(const struct vtb_cell *cell)
 gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 			   GError **err)
 {
-	g_autoptr(vtb_vm) vm = NULL;
+	struct vtb_vm *vm = NULL;
 	struct vtb_msg m = { .type = VTB_MSG_RUN };
 	struct vtb_run *run = &m.u.run;
 	guint32 n = roundtrip_count(cell), msz = cell->msg_size;
@@ -729,11 +807,8 @@ gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 	guint64 hash;
 	gint64 t0;
 
-	vm = vtb_vm_new(cell, err);
+	vm = stream_guest(cell, NULL, &data, err);
 	if (!vm)
-		goto fail;
-	data = add_data_device(vm, NULL);
-	if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err))
 		goto fail;
 	run->work = VTB_WORK_ECHO;
 	run->flags = run_flags(cell) & ~VTB_RUN_F_RANDOM;
@@ -780,8 +855,10 @@ gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 	vtb_sample_add_metric(s, "msgs_per_s", "1/s", true, n / s->seconds);
 	add_guest_figures(s, &m.u.result);
 	XXH3_freeState(st);
-	return vtb_vm_poweroff(vm, 30, err);
+	return release_guest(cell, vm, err);
 fail:
+	if (vm)
+		vtb_vm_free(vm);
 	XXH3_freeState(st);
 	explain_stall(cell, err);
 	return FALSE;

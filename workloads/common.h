@@ -24,4 +24,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 			   GError **err);
 
+/* Power off the guest the cell kept between its runs, if any. */
+gboolean vtb_cell_release_guest(struct vtb_cell *cell, GError **err);
+
 #endif

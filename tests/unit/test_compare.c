@@ -177,6 +177,12 @@ static struct cmp_case cmp_cases[] = {
 	{ "some new runs failed: said, not judged", { UML5 }, { UML5 }, 1, 1,
 	  "EPYC", "EPYC", "b1", 0, 1, 0, 0, 0, "seconds", VTB_VERDICT_SAME,
 	  NULL, "failed runs: 0 (base), 2 (new)" },
+	{ "auto-sized 1 MiB vs 1.5 MiB: the same cell, by throughput",
+	  { UML5 }, { UML5 }, 1, 1, "EPYC", "EPYC", "b1", 0, 1, 0, 0, 0,
+	  "throughput_MBps", VTB_VERDICT_SAME, NULL, NULL },
+	{ "auto-sized, rate 30 % lower: a regression", { UML5 }, { UML5 }, 1,
+	  1, "EPYC", "EPYC", "b1", 1, 1, 0, 0, 0, "throughput_MBps",
+	  VTB_VERDICT_REGRESSION, NULL, NULL },
 };
 /* clang-format on */
 
@@ -196,6 +202,17 @@ static void adjust_cases(void)
 	cmp_cases[10].base[0].bytes = 100000000;
 	cmp_cases[10].new_[0] = scaled(cmp_cases[10].base[0], 1.3);
 	cmp_cases[13].new_[0].failed = 2;
+	for (int k = 14; k <= 15; k++) {
+		struct tcell *b = &cmp_cases[k].base[0];
+		struct tcell *n = &cmp_cases[k].new_[0];
+
+		b->params = "\"size\":1048576,\"size_auto\":true";
+		n->params = "\"size\":1572864,\"size_auto\":true";
+		b->bytes = 1048576;
+		*n = scaled(*b, k == 14 ? 1.5 : 1.5 * 1.3);
+		n->params = "\"size\":1572864,\"size_auto\":true";
+		n->bytes = 1572864;
+	}
 	for (int k = 11; k <= 12; k++) {
 		struct tcell *b = &cmp_cases[k].base[0];
 		struct tcell *n = &cmp_cases[k].new_[0];

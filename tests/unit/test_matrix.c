@@ -54,6 +54,12 @@ static const struct mcase cases[] = {
 	/* Roundtrip: one cell per message size, streams only. */
 	{ "--workload roundtrip --msg-size 64,4K", 6,
 	  "uml serial roundtrip 4096B", NULL, 1 },
+	/* By default the UML line's 4 KiB echo is left out, with why. */
+	{ "--workload roundtrip", 8, "uml serial roundtrip 512B",
+	  "goes deaf", 2 },
+	/* Asked for, it runs (and fails with the reason). */
+	{ "--backend uml --workload roundtrip --msg-size 4K", 1,
+	  "uml serial roundtrip 4096B", "vhost-user", 1 },
 	/* Payloads multiply transfer cells but not roundtrip. */
 	{ "--backend kvm --workload upload-no-write,roundtrip --transport "
 	  "virtio-serial --payload zero,random --msg-size 64",
@@ -131,6 +137,9 @@ static void test_sizes(void **state)
 	char *a2[] = { "--backend", "uml",	     "--workload",
 		       "upload-no-write", "--transport", "serial",
 		       "--size",  "3M" };
+	char *a3[] = { "--backend", "uml",	     "--workload",
+		       "upload-no-write", "--transport", "serial",
+		       "--warmup",  "0" };
 	struct vtb_matrix r = { 0 };
 	struct vtb_cell *c;
 	bool help;
@@ -140,6 +149,18 @@ static void test_sizes(void **state)
 	r.env.uml_ready = true;
 	vtb_matrix_build(&r);
 	assert_int_equal(r.cells->len, 1);
+	c = r.cells->pdata[0];
+	assert_true(c->size_auto);
+	/* A quarter for the warm-up, which measures the line's rate. */
+	assert_true(c->size == 4ULL << 20);
+	vtb_matrix_clear(&r);
+
+	/* No warm-up, nothing measured: the transport's own default. */
+	memset(&r, 0, sizeof(r));
+	assert_true(vtb_cli_parse_run(8, a3, &r.opts, &help, NULL));
+	vtb_matrix_init(&r);
+	r.env.uml_ready = true;
+	vtb_matrix_build(&r);
 	c = r.cells->pdata[0];
 	assert_true(c->size_auto);
 	assert_true(c->size == 16ULL << 20);
@@ -156,11 +177,45 @@ static void test_sizes(void **state)
 	vtb_matrix_clear(&r);
 }
 
+/* Rate-sized transfers: ~10 s of the measured rate, on a coarse grid. */
+static void test_size_for_rate(void **state)
+{
+	static const struct {
+		double rate, secs;
+		guint64 max, want;
+	} t[] = {
+		/* 0.16 MB/s for 10 s = 1.6 MB: 1.5 MiB (9.8 s) */
+		{ 160e3, 10, G_MAXUINT64, 3ULL << 19 },
+		/* 1.9 MB/s: 19 MB -> 16 MiB (8.8 s), not 24 MiB (13 s) */
+		{ 1.9e6, 10, G_MAXUINT64, 16ULL << 20 },
+		/* a few percent either way keeps the size */
+		{ 1.8e6, 10, G_MAXUINT64, 16ULL << 20 },
+		{ 2.0e6, 10, G_MAXUINT64, 16ULL << 20 },
+		/* 2.6 MB/s: 26 MB -> 24 MiB */
+		{ 2.6e6, 10, G_MAXUINT64, 24ULL << 20 },
+		/* never below 64 KiB, even for a line that hardly moves */
+		{ 10, 10, G_MAXUINT64, 64ULL << 10 },
+		{ 0, 10, G_MAXUINT64, 64ULL << 10 },
+		/* a target disk caps it */
+		{ 1e9, 10, 900ULL << 20, 768ULL << 20 },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		guint64 got = vtb_size_for_rate(t[i].rate, t[i].secs, t[i].max);
+
+		if (got != t[i].want)
+			fail_msg("rate %.0f B/s: %" G_GUINT64_FORMAT
+				 " bytes, want %" G_GUINT64_FORMAT,
+				 t[i].rate, got, t[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_size_for_rate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
