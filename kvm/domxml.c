@@ -37,8 +37,7 @@ static char *disk_target(int n)
 	return g_strdup_printf("vd%c%c", 'a' + n / 26 - 1, 'a' + n % 26);
 }
 
-static void add_disk(GString *s, struct vtb_device *d, const char *path,
-		     int n)
+static void add_disk(GString *s, struct vtb_device *d, const char *path, int n)
 {
 	g_autofree char *dev = disk_target(n);
 
@@ -158,7 +157,8 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 					       nserial);
 			d->guest = g_strdup_printf("/dev/ttyS%d", nserial++);
 		} else if (d->kind == VTB_DEV_SERIAL) {
-			/* A pty libvirt opens raw for virDomainOpenConsole(). */
+			/* A pty libvirt opens raw for virDomainOpenConsole().
+			 */
 			g_autofree char *alias = vtb_domxml_alias(d->name);
 
 			g_string_append_printf(s,
