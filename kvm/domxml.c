@@ -157,8 +157,7 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 					       nserial);
 			d->guest = g_strdup_printf("/dev/ttyS%d", nserial++);
 		} else if (d->kind == VTB_DEV_SERIAL) {
-			/* A pty libvirt opens raw for virDomainOpenConsole().
-			 */
+			/* A pty, opened raw by virDomainOpenConsole(). */
 			g_autofree char *alias = vtb_domxml_alias(d->name);
 
 			g_string_append_printf(s,
