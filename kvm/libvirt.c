@@ -973,12 +973,15 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 		up = since(&t);
 		vtb_vm_add_boot_phase(vm, "libvirt_upload", up);
 		vm->t_spawn_us += (gint64)(up * 1e6);
-		if (vm->vmm_env && !s->told_audit && !env->opts->quiet)
-			g_printerr("vtbench: libvirt %s: no flush audit: the "
-				   "remote QEMU cannot load vtbench's "
-				   "library\n",
-				   uri);
-		s->told_audit = true;
+		/* Said once, by the first guest that has disks to audit. */
+		if (vm->vmm_env && !s->told_audit) {
+			if (!env->opts->quiet)
+				g_printerr("vtbench: libvirt %s: no flush "
+					   "audit: the remote QEMU cannot "
+					   "load vtbench's library\n",
+					   uri);
+			s->told_audit = true;
+		}
 	} else {
 		/*
 		 * QEMU runs as vtbench's user, as under the direct driver:
@@ -1137,7 +1140,24 @@ void vtb_libvirt_cleanup(struct vtb_vm *vm)
 
 	if (!lv)
 		return;
-	/* First the bridges: no callback runs once they are gone. */
+	/*
+	 * The guest's connection may be clogged with stream data the guest
+	 * never read (the daemon stops reading it): destroy the domain
+	 * through the store's connection first, so the daemon drops that
+	 * data and the streams' aborts and our destroy go through.
+	 */
+	if (lv->upload && lv->dom && store && store->conn) {
+		unsigned char uuid[VIR_UUID_BUFLEN];
+		virDomainPtr d = NULL;
+
+		if (virDomainGetUUID(lv->dom, uuid) == 0)
+			d = virDomainLookupByUUID(store->conn, uuid);
+		if (d) {
+			virDomainDestroy(d);
+			virDomainFree(d);
+		}
+	}
+	/* Then the bridges: no callback runs once they are gone. */
 	if (lv->bridges)
 		g_ptr_array_unref(lv->bridges);
 	if (lv->dom) {
