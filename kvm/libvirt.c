@@ -200,6 +200,15 @@ static void store_free(void)
 	if (s->ro)
 		g_hash_table_destroy(s->ro);
 	if (s->pool) {
+		virStorageVolPtr *left = NULL;
+		int n;
+
+		/* Whatever a failed step left: the directory must go. */
+		virStoragePoolRefresh(s->pool, 0);
+		n = virStoragePoolListAllVolumes(s->pool, &left, 0);
+		for (int i = 0; i < n; i++)
+			vol_delete(left[i]);
+		free(left);
 		virStoragePoolDestroy(s->pool);
 		virStoragePoolDelete(s->pool, 0);
 		virStoragePoolUndefine(s->pool);
