@@ -79,11 +79,19 @@ static const char *lv_msg(void)
 	return buf;
 }
 
-/* virConnectOpen, with a connection that does not outlive vtbench. */
+/*
+ * virConnectOpen.  Keepalive (on the event loop) is the deadline of every
+ * call on it: a daemon that stops answering for 15 s fails the call.
+ */
 static virConnectPtr lv_open(const char *uri)
 {
+	virConnectPtr c;
+
 	lv_init();
-	return virConnectOpen(uri);
+	c = virConnectOpen(uri);
+	if (c)
+		virConnectSetKeepAlive(c, 5, 3);
+	return c;
 }
 
 gboolean vtb_libvirt_check(const char *uri, GError **err)
@@ -288,8 +296,6 @@ static struct store *store_get(struct vtb_env *env, const char *uri,
 		g_free(s);
 		return NULL;
 	}
-	/* A daemon gone quiet fails the uploads instead of hanging them. */
-	virConnectSetKeepAlive(s->conn, 5, 3);
 	s->ro = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 				      (GDestroyNotify)vol_delete);
 	s->upload = !daemon_sees_our_files(s->conn, &why);
