@@ -790,11 +790,9 @@ static int bridge_new(struct lv *lv, virStreamPtr st, int log, const char *what,
 static void bridge_free(void *p)
 {
 	struct bridge *b = p;
-	bool registered;
 
 	g_mutex_lock(&b->lock);
 	b->dead = true;
-	registered = b->watch >= 0;
 	if (b->watch >= 0)
 		virEventRemoveHandle(b->watch);
 	b->watch = -1;
@@ -802,7 +800,6 @@ static void bridge_free(void *p)
 	/* The stream's callback holds a reference until libvirt drops it. */
 	virStreamEventRemoveCallback(b->st);
 	virStreamAbort(b->st);
-	(void)registered;
 	bridge_unref(b);
 }
 
