@@ -482,6 +482,9 @@ static void add_cell_env(JsonBuilder *b, const struct vtb_matrix *r,
 	/* QEMU's default model under TCG */
 	add_str(b, "cpu",
 		!uml && g_str_equal(c->accel, "kvm") ? env->kvm_cpu : NULL);
+	/* How the libvirt host got the files and channels (README). */
+	if (g_str_equal(c->driver, "libvirt"))
+		add_str(b, "libvirt_files", env->libvirt_files);
 	json_builder_end_object(b);
 }
 

@@ -87,6 +87,9 @@ struct vtb_env {
 	char *accel; /* "kvm" or "tcg": what the kvm backend uses */
 	char *kvm_cpu; /* -cpu model that passed the KVM test, or NULL */
 	double kvm_prepare_s; /* vmlinux extraction/cache lookup */
+	/* libvirt driver: "shared" or "upload" (share-nothing), static;
+	 * NULL until a libvirt guest booted. */
+	const char *libvirt_files;
 };
 
 struct vtb_vm;

@@ -18,6 +18,17 @@ static void xml_add(GString *s, const char *fmt, ...)
 	g_string_append(s, t);
 }
 
+char *vtb_domxml_alias(const char *name)
+{
+	char *a = g_strconcat("ua-", name, NULL);
+
+	/* libvirt takes [A-Za-z0-9_-] in user aliases. */
+	for (char *p = a + 3; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-')
+			*p = '-';
+	return a;
+}
+
 /* virtio-blk disks get vda, vdb, ... in the order they are described. */
 static char *disk_target(int n)
 {
@@ -26,7 +37,7 @@ static char *disk_target(int n)
 	return g_strdup_printf("vd%c%c", 'a' + n / 26 - 1, 'a' + n % 26);
 }
 
-static void add_disk(GString *s, struct vtb_device *d, int n)
+static void add_disk(GString *s, struct vtb_device *d, const char *path, int n)
 {
 	g_autofree char *dev = disk_target(n);
 
@@ -38,7 +49,7 @@ static void add_disk(GString *s, struct vtb_device *d, int n)
 	if (d->aio)
 		xml_add(s, " io='%s'", d->aio);
 	g_string_append(s, "/>\n");
-	xml_add(s, "      <source file='%s'/>\n", d->image);
+	xml_add(s, "      <source file='%s'/>\n", path ? path : d->image);
 	xml_add(s, "      <target dev='%s' bus='virtio'/>\n", dev);
 	xml_add(s, "      <serial>%s</serial>\n", d->name);
 	/* A user alias names the device in QMP's query-blockstats. */
@@ -50,10 +61,17 @@ static void add_disk(GString *s, struct vtb_device *d, int n)
 	d->guest = g_strdup_printf("blk:%s", d->name);
 }
 
+/*
+ * A virtio port.  Without @sock QEMU listens on a socket libvirt names
+ * itself, for virDomainOpenChannel() to reach by the port's @name.
+ */
 static void add_channel(GString *s, const char *sock, const char *name)
 {
 	g_string_append(s, "    <channel type='unix'>\n");
-	xml_add(s, "      <source mode='connect' path='%s'/>\n", sock);
+	if (sock)
+		xml_add(s, "      <source mode='connect' path='%s'/>\n", sock);
+	else
+		g_string_append(s, "      <source mode='bind'/>\n");
 	xml_add(s, "      <target type='virtio' name='%s'/>\n", name);
 	g_string_append(s, "    </channel>\n");
 }
@@ -95,12 +113,19 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 			   "  <on_reboot>destroy</on_reboot>\n"
 			   "  <on_crash>destroy</on_crash>\n"
 			   "  <devices>\n");
-	xml_add(s,
-		"    <serial type='file'>\n"
-		"      <source path='%s'/>\n"
-		"      <target port='0'/>\n"
-		"    </serial>\n",
-		c->console_log);
+	if (c->console_log)
+		xml_add(s,
+			"    <serial type='file'>\n"
+			"      <source path='%s'/>\n"
+			"      <target port='0'/>\n"
+			"    </serial>\n",
+			c->console_log);
+	else
+		/* Read through virDomainOpenConsole() by its alias. */
+		g_string_append(s, "    <serial type='pty'>\n"
+				   "      <target port='0'/>\n"
+				   "      <alias name='ua-vtbcon'/>\n"
+				   "    </serial>\n");
 	nserial = 1;
 	/* The control channel: its own port, never the transport under
 	 * test. */
@@ -110,7 +135,8 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 
 		if (d->kind == VTB_DEV_DISK &&
 		    g_str_equal(d->bus, "virtio-blk")) {
-			add_disk(s, d, ndisk++);
+			add_disk(s, d, c->disk_paths ? c->disk_paths[i] : NULL,
+				 ndisk++);
 			continue;
 		}
 		if (d->kind == VTB_DEV_DISK) {
@@ -120,7 +146,7 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 			return NULL;
 		}
 		g_free(d->guest);
-		if (d->kind == VTB_DEV_SERIAL) {
+		if (d->kind == VTB_DEV_SERIAL && d->sock) {
 			xml_add(s,
 				"    <serial type='unix'>\n"
 				"      <source mode='connect' path='%s'/>\n",
@@ -129,6 +155,19 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 					       "      <target port='%d'/>\n"
 					       "    </serial>\n",
 					       nserial);
+			d->guest = g_strdup_printf("/dev/ttyS%d", nserial++);
+		} else if (d->kind == VTB_DEV_SERIAL) {
+			/* A pty, opened raw by virDomainOpenConsole(). */
+			g_autofree char *alias = vtb_domxml_alias(d->name);
+
+			g_string_append_printf(s,
+					       "    <serial type='pty'>\n"
+					       "      <target port='%d'/>\n",
+					       nserial);
+			xml_add(s,
+				"      <alias name='%s'/>\n"
+				"    </serial>\n",
+				alias);
 			d->guest = g_strdup_printf("/dev/ttyS%d", nserial++);
 		} else {
 			add_channel(s, d->sock, d->name);

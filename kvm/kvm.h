@@ -55,10 +55,20 @@ struct vtb_domxml_cfg {
 	const char *append;
 	int mem_mb;
 	int smp;
+	/*
+	 * Share-nothing (remote) form: console_log NULL gives a pty console
+	 * (alias ua-vtbcon), ctl_sock NULL and a stream device's ->sock NULL
+	 * give ports and serial lines libvirt and QEMU open themselves, for
+	 * virDomainOpenChannel() (port name) and virDomainOpenConsole()
+	 * (alias ua-NAME).
+	 */
 	const char *console_log;
-	const char *ctl_sock; /* unix socket vtbench listens on */
+	const char *ctl_sock; /* unix socket vtbench listens on, or NULL */
 	struct vtb_device **devs; /* streams (with ->sock) and disks */
 	size_t ndevs;
+	/* NULL, or per device where the VMM finds a disk (a volume's path);
+	 * a NULL entry: the device's ->image. */
+	const char *const *disk_paths;
 	/*
 	 * "+UID:+GID" QEMU runs as for this domain (relabel='no'), so it
 	 * opens what vtbench's user can and nothing is chowned or opened to
@@ -68,6 +78,9 @@ struct vtb_domxml_cfg {
 	/* "NAME=value" for QEMU's environment (<qemu:env>), or NULL. */
 	const char *const *qemu_env;
 };
+
+/* The user alias ("ua-NAME", made valid) of stream device @name. */
+char *vtb_domxml_alias(const char *name);
 
 /*
  * The domain XML for @c (newly allocated).  Sets each device's guest name

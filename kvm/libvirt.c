@@ -1,9 +1,16 @@
 /* KVM/QEMU backend, driver `libvirt`: a transient domain per boot. */
+#include <errno.h>
+#include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/channel.h"
@@ -14,11 +21,33 @@ struct lv {
 	virConnectPtr conn;
 	virDomainPtr dom;
 	char *name;
+	bool upload;	    /* share-nothing: volumes and stream bridges */
+	GPtrArray *vols;    /* virStorageVolPtr made for this guest only */
+	GPtrArray *bridges; /* struct bridge * */
 };
 
 /* libvirt prints every error to stderr by default; we report our own. */
 static void quiet(void *data, virErrorPtr e)
 {
+}
+
+/*
+ * libvirt's event loop, for the streams of share-nothing mode and the
+ * connections' keepalive.  Signals stay with the main thread, whose
+ * waits rely on EINTR.
+ */
+static gpointer event_loop(gpointer data)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (;;)
+		virEventRunDefaultImpl();
+	return NULL;
 }
 
 static void lv_init(void)
@@ -28,6 +57,10 @@ static void lv_init(void)
 	if (g_once_init_enter(&done)) {
 		virInitialize();
 		virSetErrorFunc(NULL, quiet);
+		/* Before any connection, so they use it. */
+		virEventRegisterDefaultImpl();
+		g_thread_unref(
+			g_thread_new("libvirt-events", event_loop, NULL));
 		g_once_init_leave(&done, 1);
 	}
 }
@@ -46,11 +79,19 @@ static const char *lv_msg(void)
 	return buf;
 }
 
-/* virConnectOpen, with a connection that does not outlive vtbench. */
+/*
+ * virConnectOpen.  Keepalive (on the event loop) is the deadline of every
+ * call on it: a daemon that stops answering for 15 s fails the call.
+ */
 static virConnectPtr lv_open(const char *uri)
 {
+	virConnectPtr c;
+
 	lv_init();
-	return virConnectOpen(uri);
+	c = virConnectOpen(uri);
+	if (c)
+		virConnectSetKeepAlive(c, 5, 3);
+	return c;
 }
 
 gboolean vtb_libvirt_check(const char *uri, GError **err)
@@ -129,89 +170,870 @@ static gboolean confirm_accel(struct vtb_vm *vm, GError **err)
 	return TRUE;
 }
 
+/*
+ * Share-nothing mode.  A daemon that cannot see vtbench's files (another
+ * host, another user's session daemon) gets them as volumes of a pool of
+ * ours, uploaded through the storage API; the guest's ports and lines are
+ * reached through streams.  One store per run: read-only files are
+ * uploaded once and reused; everything goes at exit.
+ */
+struct store {
+	char *uri;
+	virConnectPtr conn;
+	bool upload;
+	virStoragePoolPtr pool; /* NULL until the first upload */
+	char *pool_name;
+	GHashTable *ro; /* local path -> its volume (virStorageVolPtr) */
+	bool told_audit;
+};
+
+static struct store *store;
+static unsigned pool_seq;
+
+static void vol_delete(virStorageVolPtr v)
+{
+	virStorageVolDelete(v, 0);
+	virStorageVolFree(v);
+}
+
+/* Delete every volume and the pool with its directory.  Runs at exit,
+ * also after SIGINT (main returns); safe to call twice. */
+static void store_free(void)
+{
+	struct store *s = store;
+
+	store = NULL;
+	if (!s)
+		return;
+	if (s->ro)
+		g_hash_table_destroy(s->ro);
+	if (s->pool) {
+		virStorageVolPtr *left = NULL;
+		int n;
+
+		/* Whatever a failed step left: the directory must go. */
+		virStoragePoolRefresh(s->pool, 0);
+		n = virStoragePoolListAllVolumes(s->pool, &left, 0);
+		for (int i = 0; i < n; i++)
+			vol_delete(left[i]);
+		free(left);
+		virStoragePoolDestroy(s->pool);
+		virStoragePoolDelete(s->pool, 0);
+		virStoragePoolUndefine(s->pool);
+		virStoragePoolFree(s->pool);
+	}
+	if (s->conn)
+		virConnectClose(s->conn);
+	g_free(s->pool_name);
+	g_free(s->uri);
+	g_free(s);
+}
+
+/*
+ * Does the daemon see our files?  A transient dir pool on a fresh private
+ * dir of ours must start and list the marker file we put there: true for
+ * this host's system daemon, false for another host or for a daemon of
+ * another user (our 0700 dirs are closed to it).  @why says what failed.
+ */
+static bool daemon_sees_our_files(virConnectPtr conn, char **why)
+{
+	g_autoptr(GError) e = NULL;
+	g_autofree char *dir = vtb_tmpdir_new("vtbench-probe", &e);
+	g_autofree char *marker = NULL, *path = NULL, *xml = NULL;
+	virStoragePoolPtr pool;
+	virStorageVolPtr vol;
+	bool seen;
+
+	if (!dir) {
+		*why = g_strdup(e->message);
+		return false;
+	}
+	marker = g_strdup_printf("probe-%08x%08x", g_random_int(),
+				 g_random_int());
+	path = g_build_filename(dir, marker, NULL);
+	g_file_set_contents(path, "vtbench", -1, NULL);
+	xml = g_markup_printf_escaped("<pool type='dir'>"
+				      "<name>vtbench-probe-%d-%s</name>"
+				      "<target><path>%s</path></target>"
+				      "</pool>",
+				      (int)getpid(), marker + 6, dir);
+	pool = virStoragePoolCreateXML(conn, xml, 0);
+	if (!pool) {
+		*why = g_strdup_printf("the daemon cannot open %s: %s", dir,
+				       lv_msg());
+		vtb_tmpdir_remove(dir);
+		return false;
+	}
+	vol = virStorageVolLookupByName(pool, marker);
+	seen = vol != NULL;
+	if (vol)
+		virStorageVolFree(vol);
+	else
+		*why = g_strdup_printf("the daemon sees no %s", path);
+	virStoragePoolDestroy(pool);
+	virStoragePoolFree(pool);
+	vtb_tmpdir_remove(dir);
+	return seen;
+}
+
+/* The run's store for @uri, its mode decided on first use. */
+static struct store *store_get(struct vtb_env *env, const char *uri,
+			       GError **err)
+{
+	g_autofree char *why = NULL;
+	struct store *s;
+
+	if (store && g_str_equal(store->uri, uri))
+		return store;
+	store_free();
+	s = g_new0(struct store, 1);
+	s->uri = g_strdup(uri);
+	s->conn = lv_open(uri);
+	if (!s->conn) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: connect to %s: %s", uri, lv_msg());
+		g_free(s->uri);
+		g_free(s);
+		return NULL;
+	}
+	s->ro = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				      (GDestroyNotify)vol_delete);
+	s->upload = !daemon_sees_our_files(s->conn, &why);
+	env->libvirt_files = s->upload ? "upload" : "shared";
+	if (s->upload && !env->opts->quiet)
+		g_printerr("vtbench: libvirt %s: share-nothing mode (%s): "
+			   "files go through the storage API, channels "
+			   "through streams\n",
+			   uri, why);
+	store = s;
+	{
+		static gsize registered;
+
+		if (g_once_init_enter(&registered)) {
+			atexit(store_free);
+			g_once_init_leave(&registered, 1);
+		}
+	}
+	return s;
+}
+
+/*
+ * The run's pool: a directory of its own on the libvirt host, built by
+ * the daemon and removed with the pool (persistent only so that
+ * virStoragePoolDelete can remove the directory; undefined at exit).
+ * 0711: a system daemon's QEMU user must traverse it.
+ */
+static gboolean store_pool(struct store *s, GError **err)
+{
+	g_autofree char *xml = NULL, *path = NULL;
+	virStoragePoolPtr p;
+
+	if (s->pool)
+		return TRUE;
+	for (;;) {
+		g_free(s->pool_name);
+		s->pool_name = g_strdup_printf("vtbench-%d-%u", (int)getpid(),
+					       pool_seq++);
+		p = virStoragePoolLookupByName(s->conn, s->pool_name);
+		if (!p)
+			break;
+		virStoragePoolFree(p);
+	}
+	path = g_strdup_printf("/tmp/%s-%08x", s->pool_name, g_random_int());
+	xml = g_markup_printf_escaped(
+		"<pool type='dir'><name>%s</name>"
+		"<target><path>%s</path>"
+		"<permissions><mode>0711</mode></permissions></target>"
+		"</pool>",
+		s->pool_name, path);
+	p = virStoragePoolDefineXML(s->conn, xml, 0);
+	if (!p) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: define pool %s at %s: %s", s->pool_name,
+			    path, lv_msg());
+		return FALSE;
+	}
+	if (virStoragePoolBuild(p, 0) < 0 || virStoragePoolCreate(p, 0) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: build pool %s at %s: %s", s->pool_name,
+			    path, lv_msg());
+		virStoragePoolDelete(p, 0);
+		virStoragePoolUndefine(p);
+		virStoragePoolFree(p);
+		return FALSE;
+	}
+	s->pool = p;
+	return TRUE;
+}
+
+/* Feeds a file to virStreamSendAll / virStreamSparseSendAll. */
+struct source {
+	int fd;
+	off_t size;
+	gint64 deadline;
+};
+
+static int src_read(virStreamPtr st, char *buf, size_t n, void *opaque)
+{
+	struct source *src = opaque;
+	ssize_t r;
+
+	/* The upload's deadline, and SIGINT, end it here. */
+	if (vtb_interrupted() || g_get_monotonic_time() > src->deadline) {
+		errno = vtb_interrupted() ? EINTR : ETIMEDOUT;
+		return -1;
+	}
+	do
+		r = read(src->fd, buf, n);
+	while (r < 0 && errno == EINTR && !vtb_interrupted());
+	return (int)r;
+}
+
+static int src_hole(virStreamPtr st, int *in_data, long long *len, void *opaque)
+{
+	struct source *src = opaque;
+	off_t cur = lseek(src->fd, 0, SEEK_CUR), next;
+
+	if (cur < 0)
+		return -1;
+	if (cur >= src->size) {
+		*in_data = 0;
+		*len = 0;
+		return 0;
+	}
+	next = lseek(src->fd, cur, SEEK_DATA);
+	if (next < 0 && errno == ENXIO) {
+		*in_data = 0;
+		*len = src->size - cur;
+	} else if (next < 0) {
+		return -1;
+	} else if (next > cur) {
+		*in_data = 0;
+		*len = next - cur;
+	} else {
+		next = lseek(src->fd, cur, SEEK_HOLE);
+		if (next < 0)
+			return -1;
+		*in_data = 1;
+		*len = next - cur;
+	}
+	return lseek(src->fd, cur, SEEK_SET) < 0 ? -1 : 0;
+}
+
+static int src_skip(virStreamPtr st, long long len, void *opaque)
+{
+	struct source *src = opaque;
+
+	return lseek(src->fd, len, SEEK_CUR) < 0 ? -1 : 0;
+}
+
+/*
+ * Upload @local as volume @name of the run's pool; returns the volume, or
+ * NULL with @err.  Holes stay holes (sparse stream) where the file has
+ * them; a fully allocated file is fully allocated there too.
+ */
+static virStorageVolPtr upload(struct store *s, const char *local,
+			       const char *name, GError **err)
+{
+	g_autofree char *xml = NULL;
+	struct source src = {.fd = -1};
+	virStorageVolPtr vol = NULL;
+	virStreamPtr st = NULL;
+	struct stat sb;
+	bool sparse;
+	int r;
+
+	if (!store_pool(s, err))
+		return NULL;
+	src.fd = open(local, O_RDONLY | O_CLOEXEC);
+	if (src.fd < 0 || fstat(src.fd, &sb) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: upload %s: %s", local, g_strerror(errno));
+		goto fail;
+	}
+	src.size = sb.st_size;
+	/* Remote links are slow: 1 MB/s at least, and two minutes. */
+	src.deadline = g_get_monotonic_time() + 120000000 + sb.st_size;
+	sparse = (guint64)sb.st_blocks * 512 < (guint64)sb.st_size;
+	xml = g_markup_printf_escaped(
+		"<volume type='file'><name>%s</name>"
+		"<capacity unit='bytes'>%lld</capacity>"
+		"<allocation unit='bytes'>%lld</allocation>"
+		"<target><format type='raw'/>"
+		"<permissions><mode>0600</mode></permissions></target>"
+		"</volume>",
+		name, (long long)sb.st_size,
+		sparse ? 0LL : (long long)sb.st_size);
+	vol = virStorageVolCreateXML(s->pool, xml, 0);
+	if (!vol) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: create volume %s in pool %s: %s", name,
+			    s->pool_name, lv_msg());
+		goto fail;
+	}
+	st = virStreamNew(s->conn, 0);
+	if (!st)
+		goto fail_lv;
+	r = -1;
+	if (sparse &&
+	    virStorageVolUpload(vol, st, 0, sb.st_size,
+				VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) == 0)
+		r = virStreamSparseSendAll(st, src_read, src_hole, src_skip,
+					   &src);
+	else if (!sparse || virGetLastErrorCode() == VIR_ERR_NO_SUPPORT ||
+		 virGetLastErrorCode() == VIR_ERR_INVALID_ARG) {
+		if (sparse) {
+			/* An older daemon: plain, holes sent as zeros. */
+			virStreamFree(st);
+			st = virStreamNew(s->conn, 0);
+		}
+		if (st && virStorageVolUpload(vol, st, 0, sb.st_size, 0) == 0)
+			r = virStreamSendAll(st, src_read, &src);
+	}
+	if (r < 0 || virStreamFinish(st) < 0) {
+		if (vtb_interrupted())
+			g_set_error(err, VTB_ERROR, VTB_ERR_INTERRUPTED,
+				    "interrupted by signal %d",
+				    vtb_interrupt_signal());
+		else if (g_get_monotonic_time() > src.deadline)
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "libvirt: upload %s to pool %s: not done "
+				    "in %.0f s",
+				    local, s->pool_name,
+				    (120e6 + sb.st_size) / 1e6);
+		else
+			goto fail_lv;
+		if (st)
+			virStreamAbort(st);
+		goto fail;
+	}
+	virStreamFree(st);
+	close(src.fd);
+	return vol;
+fail_lv:
+	g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+		    "libvirt: upload %s to pool %s: %s", local, s->pool_name,
+		    lv_msg());
+	if (st)
+		virStreamAbort(st);
+fail:
+	if (st)
+		virStreamFree(st);
+	if (vol)
+		vol_delete(vol);
+	if (src.fd >= 0)
+		close(src.fd);
+	return NULL;
+}
+
+/* A volume's path on the libvirt host (newly allocated), or NULL. */
+static char *vol_path(virStorageVolPtr v, GError **err)
+{
+	char *p = virStorageVolGetPath(v);
+
+	if (!p)
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: path of volume %s: %s",
+			    virStorageVolGetName(v), lv_msg());
+	return p;
+}
+
+/*
+ * A read-only file (kernel, initramfs, payload image) on the libvirt
+ * host: uploaded on first use, reused for the rest of the run.  Its
+ * volume is named by a hash of the local path, which is itself named by
+ * content in vtbench's cache.
+ */
+static char *ro_path(struct store *s, const char *local, GError **err)
+{
+	virStorageVolPtr v = g_hash_table_lookup(s->ro, local);
+	g_autofree char *base = NULL, *key = NULL, *name = NULL;
+
+	if (!v) {
+		base = g_path_get_basename(local);
+		key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, local,
+						    -1);
+		name = g_strdup_printf("ro-%.12s-%s", key, base);
+		v = upload(s, local, name, err);
+		if (!v)
+			return NULL;
+		g_hash_table_insert(s->ro, g_strdup(local), v);
+	}
+	return vol_path(v, err);
+}
+
+/*
+ * A stream of the guest's (a virtio port or a serial line) bridged to a
+ * local socket, so the workloads keep using plain fds.  All stream I/O
+ * happens on the event loop thread; the buffers are small and a side is
+ * read only when the other took the last chunk, so a guest that stops
+ * reading fills the socket and the sender sees EAGAIN, as with a local
+ * socket.  The console is the same with a file as the local end.
+ */
+#define BRIDGE_BUF 65536
+
+struct bridge {
+	gint ref;
+	GMutex lock;
+	virStreamPtr st;
+	int fd;	   /* the bridge's end of the socketpair, or the console log */
+	int watch; /* event handle on fd, -1 for the console log */
+	bool dead; /* torn down by its owner: callbacks do nothing */
+	bool st_eof, fd_eof, broken;
+	guint8 up[BRIDGE_BUF]; /* fd -> stream */
+	size_t up_len, up_off;
+	guint8 down[BRIDGE_BUF]; /* stream -> fd */
+	size_t down_len, down_off;
+};
+
+static void bridge_unref(void *p)
+{
+	struct bridge *b = p;
+
+	if (!g_atomic_int_dec_and_test(&b->ref))
+		return;
+	if (b->st)
+		virStreamFree(b->st);
+	if (b->fd >= 0)
+		close(b->fd);
+	g_mutex_clear(&b->lock);
+	g_free(b);
+}
+
+/* Stop moving bytes: the local side sees EOF (and EPIPE on writes). */
+static void bridge_break(struct bridge *b)
+{
+	b->broken = true;
+	b->up_len = b->up_off = b->down_len = b->down_off = 0;
+	if (b->watch >= 0)
+		shutdown(b->fd, SHUT_RDWR);
+}
+
+/* What each side should wake us for, given what is buffered. */
+static void bridge_arm(struct bridge *b)
+{
+	int sev = 0, fev = 0;
+
+	if (!b->broken) {
+		if (b->up_off < b->up_len)
+			sev |= VIR_STREAM_EVENT_WRITABLE;
+		else if (!b->fd_eof && b->watch >= 0)
+			fev |= VIR_EVENT_HANDLE_READABLE;
+		if (b->down_off < b->down_len)
+			fev |= VIR_EVENT_HANDLE_WRITABLE;
+		else if (!b->st_eof)
+			sev |= VIR_STREAM_EVENT_READABLE;
+	}
+	virStreamEventUpdateCallback(b->st, sev);
+	if (b->watch >= 0)
+		virEventUpdateHandle(b->watch, fev);
+}
+
+static void bridge_push_down(struct bridge *b)
+{
+	while (b->down_off < b->down_len) {
+		ssize_t w = write(b->fd, b->down + b->down_off,
+				  b->down_len - b->down_off);
+
+		if (w > 0) {
+			b->down_off += w;
+			continue;
+		}
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		bridge_break(b);
+		return;
+	}
+	b->down_len = b->down_off = 0;
+	/* The guest's side ended and all it said is delivered. */
+	if (b->st_eof && b->watch >= 0)
+		shutdown(b->fd, SHUT_WR);
+}
+
+static void bridge_push_up(struct bridge *b)
+{
+	while (b->up_off < b->up_len) {
+		int n = virStreamSend(b->st, (char *)b->up + b->up_off,
+				      b->up_len - b->up_off);
+
+		if (n > 0) {
+			b->up_off += n;
+			continue;
+		}
+		if (n == -2)
+			return;
+		bridge_break(b);
+		return;
+	}
+	b->up_len = b->up_off = 0;
+}
+
+static void on_stream(virStreamPtr st, int events, void *opaque)
+{
+	struct bridge *b = opaque;
+
+	g_mutex_lock(&b->lock);
+	if (b->dead || b->broken)
+		goto out;
+	if (events & VIR_STREAM_EVENT_WRITABLE)
+		bridge_push_up(b);
+	if ((events & (VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_HANGUP)) &&
+	    !b->broken && b->down_off == b->down_len && !b->st_eof) {
+		int n = virStreamRecv(st, (char *)b->down, sizeof(b->down));
+
+		if (n > 0) {
+			b->down_len = n;
+			b->down_off = 0;
+			bridge_push_down(b);
+		} else if (n == 0) {
+			b->st_eof = true;
+			bridge_push_down(b);
+		} else if (n != -2) {
+			bridge_break(b);
+		}
+	}
+	if (events & VIR_STREAM_EVENT_ERROR)
+		bridge_break(b);
+	bridge_arm(b);
+out:
+	g_mutex_unlock(&b->lock);
+}
+
+static void on_fd(int watch, int fd, int events, void *opaque)
+{
+	struct bridge *b = opaque;
+
+	g_mutex_lock(&b->lock);
+	if (b->dead || b->broken)
+		goto out;
+	if (events & VIR_EVENT_HANDLE_WRITABLE)
+		bridge_push_down(b);
+	if ((events & (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_HANGUP |
+		       VIR_EVENT_HANDLE_ERROR)) &&
+	    !b->broken && b->up_off == b->up_len && !b->fd_eof) {
+		ssize_t n = read(fd, b->up, sizeof(b->up));
+
+		if (n > 0) {
+			b->up_len = n;
+			b->up_off = 0;
+			bridge_push_up(b);
+		} else if (n == 0) {
+			b->fd_eof = true;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			bridge_break(b);
+		}
+	}
+	bridge_arm(b);
+out:
+	g_mutex_unlock(&b->lock);
+}
+
+/*
+ * Bridge @st (opened, non-blocking) to a new socketpair; returns vtbench's
+ * end (non-blocking, as an accepted socket is), or -1 with @err.  With
+ * @log >= 0 the stream only feeds that file (the console).
+ */
+static int bridge_new(struct lv *lv, virStreamPtr st, int log, const char *what,
+		      GError **err)
+{
+	struct bridge *b = g_new0(struct bridge, 1);
+	int sv[2] = {-1, -1};
+
+	g_mutex_init(&b->lock);
+	b->ref = 1;
+	b->st = st;
+	b->watch = -1;
+	b->fd = log;
+	if (log < 0) {
+		if (socketpair(AF_UNIX,
+			       SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+			       sv) < 0) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "libvirt: socketpair for %s: %s", what,
+				    g_strerror(errno));
+			bridge_unref(b);
+			return -1;
+		}
+		b->fd = sv[1];
+	}
+	g_ptr_array_add(lv->bridges, b);
+	g_mutex_lock(&b->lock);
+	g_atomic_int_inc(&b->ref);
+	if (virStreamEventAddCallback(st, VIR_STREAM_EVENT_READABLE, on_stream,
+				      b, bridge_unref) < 0) {
+		g_atomic_int_dec_and_test(&b->ref);
+		g_mutex_unlock(&b->lock);
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: watch stream of %s: %s", what, lv_msg());
+		if (sv[0] >= 0)
+			close(sv[0]);
+		return -1;
+	}
+	if (log < 0) {
+		g_atomic_int_inc(&b->ref);
+		b->watch = virEventAddHandle(b->fd, VIR_EVENT_HANDLE_READABLE,
+					     on_fd, b, bridge_unref);
+		if (b->watch < 0) {
+			g_atomic_int_dec_and_test(&b->ref);
+			g_mutex_unlock(&b->lock);
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "libvirt: watch socket of %s failed", what);
+			close(sv[0]);
+			return -1;
+		}
+	}
+	g_mutex_unlock(&b->lock);
+	return log < 0 ? sv[0] : 0;
+}
+
+/* Owner's end: no callback touches @b after this; the stream is aborted. */
+static void bridge_free(void *p)
+{
+	struct bridge *b = p;
+
+	g_mutex_lock(&b->lock);
+	b->dead = true;
+	if (b->watch >= 0)
+		virEventRemoveHandle(b->watch);
+	b->watch = -1;
+	g_mutex_unlock(&b->lock);
+	/* The stream's callback holds a reference until libvirt drops it. */
+	virStreamEventRemoveCallback(b->st);
+	virStreamAbort(b->st);
+	bridge_unref(b);
+}
+
+/* Open the guest's stream @name (port name or serial alias) and bridge
+ * it; returns the local fd (or 0 for the console log @log). */
+static int open_stream(struct lv *lv, const char *name, bool console, int log,
+		       GError **err)
+{
+	virStreamPtr st = virStreamNew(lv->conn, VIR_STREAM_NONBLOCK);
+	int r;
+
+	if (!st) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: new stream for %s: %s", name, lv_msg());
+		return -1;
+	}
+	r = console ? virDomainOpenConsole(lv->dom, name, st,
+					   VIR_DOMAIN_CONSOLE_FORCE)
+		    : virDomainOpenChannel(lv->dom, name, st,
+					   VIR_DOMAIN_CHANNEL_FORCE);
+	if (r < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: open %s %s of %s: %s",
+			    console ? "console" : "channel", name, lv->name,
+			    lv_msg());
+		virStreamFree(st);
+		return -1;
+	}
+	return bridge_new(lv, st, log, name, err);
+}
+
+/*
+ * Share-nothing: the files the guest needs as volumes (phase
+ * libvirt_upload); @kernel, @initrd and @disk_paths get their paths on
+ * the libvirt host.
+ */
+static gboolean upload_files(struct vtb_vm *vm, struct store *s, char **kernel,
+			     char **initrd, char **disk_paths, GError **err)
+{
+	struct vtb_env *env = vm->cell->env;
+	struct lv *lv = vm->priv;
+
+	*kernel = ro_path(s, env->kvm_boot_image, err);
+	if (!*kernel)
+		return FALSE;
+	*initrd = ro_path(s, vm->cell->appliance.initrd, err);
+	if (!*initrd)
+		return FALSE;
+	for (guint i = 0; i < vm->devices->len; i++) {
+		struct vtb_device *d = vm->devices->pdata[i];
+		g_autofree char *base = NULL, *name = NULL;
+		virStorageVolPtr v;
+
+		if (d->kind != VTB_DEV_DISK)
+			continue;
+		if (d->readonly) {
+			disk_paths[i] = ro_path(s, d->image, err);
+			if (!disk_paths[i])
+				return FALSE;
+			continue;
+		}
+		/* Written by the guest: this guest's own copy. */
+		base = g_path_get_basename(d->image);
+		name = g_strdup_printf("%s-%s", lv->name, base);
+		v = upload(s, d->image, name, err);
+		if (!v)
+			return FALSE;
+		g_ptr_array_add(lv->vols, v);
+		disk_paths[i] = vol_path(v, err);
+		if (!disk_paths[i])
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * Share-nothing: the domain was created paused; open the console, the
+ * control port and each stream device through streams, then let it run,
+ * so no byte the guest writes is lost.
+ */
+static gboolean open_streams(struct vtb_vm *vm, GError **err)
+{
+	struct lv *lv = vm->priv;
+	int log =
+		open(vm->console_log,
+		     O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+
+	if (log < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "open %s: %s",
+			    vm->console_log, g_strerror(errno));
+		return FALSE;
+	}
+	if (open_stream(lv, "ua-vtbcon", true, log, err) < 0)
+		return FALSE;
+	vm->ctl_fd = open_stream(lv, "vtb.ctl", false, -1, err);
+	if (vm->ctl_fd < 0)
+		return FALSE;
+	for (guint i = 0; i < vm->devices->len; i++) {
+		struct vtb_device *d = vm->devices->pdata[i];
+		g_autofree char *alias = NULL;
+
+		if (d->kind == VTB_DEV_DISK)
+			continue;
+		if (d->kind == VTB_DEV_SERIAL) {
+			alias = vtb_domxml_alias(d->name);
+			d->fd = open_stream(lv, alias, true, -1, err);
+		} else {
+			d->fd = open_stream(lv, d->name, false, -1, err);
+		}
+		if (d->fd < 0)
+			return FALSE;
+	}
+	if (virDomainResume(lv->dom) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: resume domain %s: %s", lv->name,
+			    lv_msg());
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
 	const char *uri = env->opts->connect;
-	g_autofree char *sock = g_build_filename(vm->dir, "ctl.sock", NULL);
+	g_autofree char *sock = NULL;
 	g_autofree char *append = NULL, *mount = NULL, *xml = NULL;
 	g_autofree char *label = NULL, *xmlpath = NULL;
+	g_autofree char *kernel = NULL, *initrd = NULL;
+	g_autofree char **disk_paths = NULL;
 	struct vtb_domxml_cfg cfg;
+	struct store *s;
 	struct lv *lv;
 	struct vtb_msg m;
+	gboolean ok = FALSE;
 	gint64 t;
-	int lfd;
+	int lfd = -1;
 
 	lv = g_new0(struct lv, 1);
 	vm->priv = lv;
 	lv->name = g_path_get_basename(vm->dir);
+	lv->vols = g_ptr_array_new_with_free_func((GDestroyNotify)vol_delete);
+	lv->bridges = g_ptr_array_new_with_free_func(bridge_free);
+	disk_paths = g_new0(char *, vm->devices->len + 1);
 	g_strlcpy(vm->child.name, "qemu (libvirt)", sizeof(vm->child.name));
-	/* QEMU connects to every socket at start-up: listen first. */
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
+	/* Decided once per run; the connection stays for the uploads. */
+	s = store_get(env, uri, err);
+	if (!s)
+		goto out;
+	lv->upload = s->upload;
+	if (!lv->upload) {
+		/* QEMU connects to every socket at start-up: listen first. */
+		sock = g_build_filename(vm->dir, "ctl.sock", NULL);
+		for (guint i = 0; i < vm->devices->len; i++) {
+			struct vtb_device *d = vm->devices->pdata[i];
 
-		if (d->kind == VTB_DEV_DISK)
-			continue;
-		d->sock = g_strdup_printf("%s/data%u.sock", vm->dir, i);
-		d->listen_fd = vtb_kvm_listen_unix(d->sock, err);
-		if (d->listen_fd < 0)
-			return FALSE;
+			if (d->kind == VTB_DEV_DISK)
+				continue;
+			d->sock = g_strdup_printf("%s/data%u.sock", vm->dir, i);
+			d->listen_fd = vtb_kvm_listen_unix(d->sock, err);
+			if (d->listen_fd < 0)
+				goto out;
+		}
+		lfd = vtb_kvm_listen_unix(sock, err);
+		if (lfd < 0)
+			goto out;
 	}
-	lfd = vtb_kvm_listen_unix(sock, err);
-	if (lfd < 0)
-		return FALSE;
 
 	t = vm->t_spawn_us = g_get_monotonic_time();
 	lv->conn = lv_open(uri);
 	if (!lv->conn) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "libvirt: connect to %s: %s", uri, lv_msg());
-		close(lfd);
-		return FALSE;
+		goto out;
 	}
 	vtb_vm_add_boot_phase(vm, "libvirt_connect", since(&t));
+	if (lv->upload) {
+		double up;
 
-	/*
-	 * QEMU runs as vtbench's user, as under the direct driver: it
-	 * reaches the private dir and the cache, nobody else does.  The
-	 * domain uses vtbench's paths and unix sockets as they are, so a
-	 * daemon behind any URI must see them: this host, or a shared mount
-	 * at the same paths (README: remote URIs).
-	 */
-	label = g_strdup_printf("+%u:+%u", (unsigned)getuid(),
-				(unsigned)getgid());
+		if (!upload_files(vm, s, &kernel, &initrd, disk_paths, err))
+			goto out;
+		/* A phase of its own, not part of the sample's seconds. */
+		up = since(&t);
+		vtb_vm_add_boot_phase(vm, "libvirt_upload", up);
+		vm->t_spawn_us += (gint64)(up * 1e6);
+		/* Said once, by the first guest that has disks to audit. */
+		if (vm->vmm_env && !s->told_audit) {
+			if (!env->opts->quiet)
+				g_printerr("vtbench: libvirt %s: no flush "
+					   "audit: the remote QEMU cannot "
+					   "load vtbench's library\n",
+					   uri);
+			s->told_audit = true;
+		}
+	} else {
+		/*
+		 * QEMU runs as vtbench's user, as under the direct driver:
+		 * it reaches the private dir and the cache, nobody else
+		 * does.
+		 */
+		label = g_strdup_printf("+%u:+%u", (unsigned)getuid(),
+					(unsigned)getgid());
+	}
 	cfg = (struct vtb_domxml_cfg){
 		.name = lv->name,
 		.accel = vm->cell->accel,
 		.cpu = g_str_equal(vm->cell->accel, "kvm") ? env->kvm_cpu
 							   : NULL,
-		.kernel = env->kvm_boot_image,
-		.initrd = vm->cell->appliance.initrd,
+		.kernel = lv->upload ? kernel : env->kvm_boot_image,
+		.initrd = lv->upload ? initrd : vm->cell->appliance.initrd,
 		.mem_mb = env->opts->mem_mb,
 		.smp = env->opts->cpus,
-		.console_log = vm->console_log,
+		.console_log = lv->upload ? NULL : vm->console_log,
 		.ctl_sock = sock,
 		.devs = (struct vtb_device **)vm->devices->pdata,
 		.ndevs = vm->devices->len,
+		.disk_paths = (const char *const *)disk_paths,
 		.dac_label = label,
-		.qemu_env = (const char *const *)vm->vmm_env,
+		/* The remote QEMU cannot load our library: no audit. */
+		.qemu_env =
+			lv->upload ? NULL : (const char *const *)vm->vmm_env,
 	};
 	/* Once to name the devices, then with the mount that uses a name. */
 	cfg.append = "";
 	xml = vtb_domain_xml(&cfg, err);
-	if (!xml) {
-		close(lfd);
-		return FALSE;
-	}
+	if (!xml)
+		goto out;
 	g_clear_pointer(&xml, g_free);
 	mount = vtb_vm_mount_args(vm);
 	append = vtb_kvm_append(vm->cell->accel, mount);
 	cfg.append = append;
 	xml = vtb_domain_xml(&cfg, err);
-	if (!xml) {
-		close(lfd);
-		return FALSE;
-	}
+	if (!xml)
+		goto out;
 	/* Kept beside the console log for whoever debugs a failed boot. */
 	xmlpath = g_build_filename(vm->dir, "domain.xml", NULL);
 	g_file_set_contents(xmlpath, xml, -1, NULL);
@@ -219,38 +1041,49 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 
 	/* AUTODESTROY: the domain goes with our connection, even when
 	 * vtbench is killed; cleanup destroys it explicitly too. */
-	lv->dom =
-		virDomainCreateXML(lv->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
+	lv->dom = virDomainCreateXML(
+		lv->conn, xml,
+		VIR_DOMAIN_START_AUTODESTROY |
+			(lv->upload ? VIR_DOMAIN_START_PAUSED : 0));
 	if (!lv->dom) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "libvirt: create domain %s: %s", lv->name,
 			    lv_msg());
-		close(lfd);
-		return FALSE;
+		goto out;
 	}
-	vtb_vm_add_boot_phase(vm, "libvirt_create", since(&t));
+	if (lv->upload) {
+		if (!open_streams(vm, err))
+			goto out;
+		vtb_vm_add_boot_phase(vm, "libvirt_create", since(&t));
+	} else {
+		vtb_vm_add_boot_phase(vm, "libvirt_create", since(&t));
+		vm->ctl_fd = vtb_kvm_accept(vm, lfd, err);
+		if (vm->ctl_fd < 0)
+			goto out;
+		for (guint i = 0; i < vm->devices->len; i++) {
+			struct vtb_device *d = vm->devices->pdata[i];
 
-	vm->ctl_fd = vtb_kvm_accept(vm, lfd, err);
-	close(lfd);
-	if (vm->ctl_fd < 0)
-		return FALSE;
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-
-		if (d->listen_fd < 0)
-			continue;
-		d->fd = vtb_kvm_accept(vm, d->listen_fd, err);
-		close(d->listen_fd);
-		d->listen_fd = -1;
-		if (d->fd < 0)
-			return FALSE;
+			if (d->listen_fd < 0)
+				continue;
+			d->fd = vtb_kvm_accept(vm, d->listen_fd, err);
+			close(d->listen_fd);
+			d->listen_fd = -1;
+			if (d->fd < 0)
+				goto out;
+		}
 	}
 	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err))
-		return FALSE;
+		goto out;
 	vm->t_hello_us = g_get_monotonic_time();
 	vm->hello = m.u.hello;
 	vtb_vm_add_boot_phase(vm, "libvirt_running_to_hello", since(&t));
-	return confirm_accel(vm, err);
+	ok = confirm_accel(vm, err);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	for (guint i = 0; i <= vm->devices->len; i++)
+		free(disk_paths[i]);
+	return ok;
 }
 
 gboolean vtb_libvirt_wait_exit(struct vtb_vm *vm, int timeout_ms)
@@ -319,11 +1152,34 @@ void vtb_libvirt_cleanup(struct vtb_vm *vm)
 
 	if (!lv)
 		return;
+	/*
+	 * The guest's connection may be clogged with stream data the guest
+	 * never read (the daemon stops reading it): destroy the domain
+	 * through the store's connection first, so the daemon drops that
+	 * data and the streams' aborts and our destroy go through.
+	 */
+	if (lv->upload && lv->dom && store && store->conn) {
+		unsigned char uuid[VIR_UUID_BUFLEN];
+		virDomainPtr d = NULL;
+
+		if (virDomainGetUUID(lv->dom, uuid) == 0)
+			d = virDomainLookupByUUID(store->conn, uuid);
+		if (d) {
+			virDomainDestroy(d);
+			virDomainFree(d);
+		}
+	}
+	/* Then the bridges: no callback runs once they are gone. */
+	if (lv->bridges)
+		g_ptr_array_unref(lv->bridges);
 	if (lv->dom) {
 		/* Gone already is fine; anything else must not leave it. */
 		virDomainDestroy(lv->dom);
 		virDomainFree(lv->dom);
 	}
+	/* This guest's volumes, once its QEMU no longer holds them. */
+	if (lv->vols)
+		g_ptr_array_unref(lv->vols);
 	if (lv->conn)
 		virConnectClose(lv->conn);
 	g_free(lv->name);

@@ -17,12 +17,14 @@ struct dev_desc {
 	const char *sock; /* streams */
 	const char *image, *format, *cache, *aio; /* disks */
 	bool readonly;
+	const char *path; /* disks: a volume's path on the libvirt host */
 };
 
 struct xml_case {
 	const char *what;
 	const char *accel, *cpu;
 	const char *const *env;
+	bool remote; /* share-nothing: no local console file or sockets */
 	struct dev_desc devs[MAXDEV];
 	const char *const want[12]; /* fragments that must be present */
 	const char *const absent[4]; /* fragments that must not be */
@@ -34,7 +36,7 @@ static const char *const flush_env[] = { "LD_PRELOAD=/l/libvtbflush.so",
 
 /* clang-format off */
 static const struct xml_case cases[] = {
-	{"startup, tcg", "tcg", NULL, NULL, {{0}},
+	{"startup, tcg", "tcg", NULL, NULL, false, {{0}},
 	 {"<domain type='qemu'>", "<name>vtbench-kvm-X</name>",
 	  "<kernel>/c/vmlinux</kernel>", "<initrd>/c/a.cpio</initrd>",
 	  "<cmdline>console=ttyS0 vtb.ctl=vport:vtb.ctl</cmdline>",
@@ -44,22 +46,22 @@ static const struct xml_case cases[] = {
 	  "<on_reboot>destroy</on_reboot>", "<acpi/>",
 	  "<label>+0:+0</label>"},
 	 {"<cpu", "qemu:", "<disk", NULL}, {NULL}},
-	{"kvm with the model the test passed", "kvm", "qemu64", NULL, {{0}},
+	{"kvm with the model the test passed", "kvm", "qemu64", NULL, false, {{0}},
 	 {"<domain type='kvm'>", "<model fallback='forbid'>qemu64</model>",
 	  NULL}, {NULL}, {NULL}},
-	{"kvm -cpu host", "kvm", "host", NULL, {{0}},
+	{"kvm -cpu host", "kvm", "host", NULL, false, {{0}},
 	 {"<domain type='kvm'>", "<cpu mode='host-passthrough'/>", NULL},
 	 {NULL}, {NULL}},
-	{"virtio-serial data port", "tcg", NULL, NULL,
+	{"virtio-serial data port", "tcg", NULL, NULL, false,
 	 {{VTB_DEV_VIRTIO_SERIAL, "vtb.data", "/t/data0.sock"}},
 	 {"<channel type='unix'>\n      <source mode='connect' path='/t/data0.sock'/>\n      <target type='virtio' name='vtb.data'/>",
 	  NULL}, {"<serial type='unix'>", NULL}, {"vport:vtb.data"}},
-	{"8250 data line after the console", "tcg", NULL, NULL,
+	{"8250 data line after the console", "tcg", NULL, NULL, false,
 	 {{VTB_DEV_SERIAL, "vtb.serial", "/t/data0.sock"}},
 	 {"<serial type='unix'>\n      <source mode='connect' path='/t/data0.sock'/>\n      <target port='1'/>",
 	  NULL}, {NULL}, {"/dev/ttyS1"}},
 	{"read-only payload disk and a target with cache and aio", "tcg", NULL,
-	 NULL,
+	 NULL, false,
 	 {{VTB_DEV_DISK, "vtbpayload", NULL, "/c/p&q.raw", "raw", "writeback",
 	   NULL, true},
 	  {VTB_DEV_DISK, "vtbtarget", NULL, "/t/target.img", "qcow2", "none",
@@ -67,11 +69,29 @@ static const struct xml_case cases[] = {
 	 {"<driver name='qemu' type='raw' cache='writeback'/>\n      <source file='/c/p&amp;q.raw'/>\n      <target dev='vda' bus='virtio'/>\n      <serial>vtbpayload</serial>\n      <alias name='ua-vtbpayload'/>\n      <readonly/>",
 	  "<driver name='qemu' type='qcow2' cache='none' io='native'/>\n      <source file='/t/target.img'/>\n      <target dev='vdb' bus='virtio'/>\n      <serial>vtbtarget</serial>\n      <alias name='ua-vtbtarget'/>\n    </disk>",
 	  NULL}, {NULL}, {"blk:vtbpayload", "blk:vtbtarget"}},
-	{"flush audit environment", "tcg", NULL, flush_env, {{0}},
+	{"flush audit environment", "tcg", NULL, flush_env, false, {{0}},
 	 {"<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>",
 	  "<qemu:env name='LD_PRELOAD' value='/l/libvtbflush.so'/>",
 	  "<qemu:env name='VTB_FLUSH_FILE' value='/t/f&amp;1'/>", NULL},
 	 {NULL}, {NULL}},
+	{"share-nothing: pty console, ports and lines through streams",
+	 "tcg", NULL, NULL, true,
+	 {{VTB_DEV_VIRTIO_SERIAL, "vtb.data"}, {VTB_DEV_SERIAL, "da.ta"}},
+	 {"<serial type='pty'>\n      <target port='0'/>\n      <alias name='ua-vtbcon'/>",
+	  "<channel type='unix'>\n      <source mode='bind'/>\n      <target type='virtio' name='vtb.ctl'/>",
+	  "<channel type='unix'>\n      <source mode='bind'/>\n      <target type='virtio' name='vtb.data'/>",
+	  "<serial type='pty'>\n      <target port='1'/>\n      <alias name='ua-da-ta'/>",
+	  NULL},
+	 {"path=", "<serial type='file'>", "<seclabel", NULL},
+	 {"vport:vtb.data", "/dev/ttyS1"}},
+	{"share-nothing: disks from volumes", "tcg", NULL, NULL, true,
+	 {{VTB_DEV_DISK, "vtbpayload", NULL, "/c/p.raw", "raw", NULL, NULL,
+	   true, "/tmp/vtbench-1-0-x/ro-p.raw"},
+	  {VTB_DEV_DISK, "vtbtarget", NULL, "/t/target.img", "raw", "none",
+	   NULL, false, NULL}},
+	 {"<source file='/tmp/vtbench-1-0-x/ro-p.raw'/>\n      <target dev='vda'",
+	  "<source file='/t/target.img'/>\n      <target dev='vdb'", NULL},
+	 {"/c/p.raw", NULL}, {"blk:vtbpayload", "blk:vtbtarget"}},
 };
 /* clang-format on */
 
@@ -104,6 +124,7 @@ static void test_domain_xml(void **state)
 		const struct xml_case *c = &cases[i];
 		struct vtb_device devs[MAXDEV] = { 0 };
 		struct vtb_device *pdev[MAXDEV];
+		const char *paths[MAXDEV] = { 0 };
 		size_t n = 0;
 		g_autoptr(GError) e = NULL;
 		g_autofree char *xml = NULL;
@@ -137,9 +158,15 @@ static void test_domain_xml(void **state)
 				.readonly = d->readonly,
 			};
 			pdev[n] = &devs[n];
+			paths[n] = d->path;
 		}
 		cfg.devs = pdev;
 		cfg.ndevs = n;
+		if (c->remote) {
+			cfg.console_log = cfg.ctl_sock = NULL;
+			cfg.dac_label = NULL;
+			cfg.disk_paths = paths;
+		}
 		xml = vtb_domain_xml(&cfg, &e);
 		if (!xml)
 			fail_msg("case '%s': %s", c->what, e->message);
