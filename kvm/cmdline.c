@@ -19,10 +19,18 @@ static void add_disk(GStrvBuilder *b, struct vtb_device *d, int n)
 		g_string_append(drive, ",readonly=on");
 	g_strv_builder_add(b, "-drive");
 	vtb_strv_take(b, g_string_free(drive, FALSE));
+	/*
+	 * An I/O thread per disk: its requests and completions leave the
+	 * main loop, where the virtio-serial channel and TCG's device exits
+	 * contend for the big lock.  Here that let the channel hide behind
+	 * a sync-mounted disk (upload 1.20x -> 1.05x of write-no-upload).
+	 */
+	g_strv_builder_add(b, "-object");
+	vtb_strv_take(b, g_strdup_printf("iothread,id=vtbio%d", n));
 	g_strv_builder_add(b, "-device");
 	vtb_strv_take(b, g_strdup_printf("virtio-blk-pci,drive=vtbdisk%d,"
-					 "serial=%s",
-					 n, d->name));
+					 "serial=%s,iothread=vtbio%d",
+					 n, d->name, n));
 	g_free(d->guest);
 	d->guest = g_strdup_printf("blk:%s", d->name);
 }

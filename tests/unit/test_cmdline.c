@@ -201,7 +201,7 @@ struct devcase {
 		bool ro;
 		const char *guest; /* expected guest name, NULL: error */
 	} devs[3];
-	const char *const want[4]; /* arguments that must be present */
+	const char *const want[6]; /* arguments that must be present */
 };
 
 static const struct devcase dev_cases[] = {
@@ -228,7 +228,8 @@ static const struct devcase dev_cases[] = {
 	    "virtserialport,bus=vtbser.0,chardev=vtbchr1,name=vtb.data",
 	    "file=/i/t.img,if=none,id=vtbdisk0,format=raw,cache=none,"
 	    "aio=native,readonly=on",
-	    "virtio-blk-pci,drive=vtbdisk0,serial=tgt" } },
+	    "iothread,id=vtbio0",
+	    "virtio-blk-pci,drive=vtbdisk0,serial=tgt,iothread=vtbio0" } },
 	{ "kvm",
 	  { { VTB_DEV_DISK, "u", "ubd", "/i/u.img", "writeback", NULL, false,
 	      NULL } },
@@ -276,7 +277,7 @@ static void test_devices(void **state)
 		} else {
 			if (!argv)
 				fail_msg("case %zu: %s", i, e->message);
-			for (int k = 0; k < 4 && c->want[k]; k++)
+			for (int k = 0; k < 6 && c->want[k]; k++)
 				if (index_of(argv, c->want[k]) < 0)
 					fail_msg("case %zu lacks %s", i,
 						 c->want[k]);
