@@ -690,7 +690,9 @@ static int open_in(struct job *j, int flags)
 	}
 	/*
 	 * A guest kept for several runs must read the device again, not
-	 * its own page cache of the last run.
+	 * its own page cache of the last run.  The last close of a block
+	 * device drops that cache already; this makes sure of it should
+	 * anything else keep the device open.
 	 */
 	if (fstat(j->in, &st) == 0 && S_ISBLK(st.st_mode) &&
 	    ioctl(j->in, BLKFLSBUF) < 0) {

@@ -58,6 +58,16 @@ check "corruption through libvirt -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
 check "corruption names the hash" grep -q 'data corrupted: XXH3' "$T/c.json"
 no_domains qemu:///system "corruption"
 
+# A guest kept between runs reads its payload disk again every run, not
+# its page cache: QEMU's own counters see every byte each time.
+J="$T/kept.json"
+run_vtb run --backend kvm --accel tcg --driver libvirt --transport virtio-blk \
+	--workload upload-no-write --size 1M --runs 2 --warmup 1 --json "$J"
+check "kept libvirt guest: exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
+jqok "one boot, and QEMU read >= 1 MiB from the payload disk in each of 3 runs" \
+	'.results[0] | .boots == 1 and ([.samples[] | .metrics.vmm_payload_rd_bytes >= 1048576] == [true, true, true])' "$J"
+no_domains qemu:///system "kept guest"
+
 # SIGINT while libvirt boots a guest: exit 130, the domain destroyed.
 "$VTB" run --backend kvm --accel tcg --driver libvirt --workload startup --runs 20 --warmup 0 \
 	--json "$T/int.json" >"$T/out" 2>"$T/err" &

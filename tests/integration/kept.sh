@@ -1,0 +1,64 @@
+#!/bin/bash
+# Integration: one boot for all runs of a cell that leaves nothing behind
+# (--boot per-cell), a fresh one after a failed run, and serial lines sized
+# from the rate their warm-up measured.
+. "$(dirname "$0")/lib.sh"
+
+# Every stream and block transport, kept between a warm-up and two runs.
+J="$T/kept.json"
+run_vtb run --accel tcg --workload upload-no-write,roundtrip \
+	--transport virtio-serial,virtio-blk,ubd --size 1M --msg-size 64 \
+	--runs 2 --warmup 1 --json "$J"
+check "kept guests: exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
+check "four cells: uml ubd, kvm virtio-serial x2, kvm virtio-blk" \
+	[ "$(jq '.results | length' "$J")" -eq 4 ]
+jqok "each cell booted once and ran 2 more runs on that guest" \
+	'[.results[] | .boots == 1 and .runs_on_kept_guest == 2 and .params.boot == "per-cell"] | all' "$J"
+jqok "every run of a kept guest verified its bytes" \
+	'([.results[] | . as $c | .samples[] | .ok and .bytes == (if $c.workload == "roundtrip" then 2 * $c.size else $c.size end)] | all) and ([.results[].samples[]] | length == 12)' "$J"
+no_leftovers "kept guests"
+
+# --boot per-run: a boot per run, as before.
+J="$T/perrun.json"
+run_vtb run --backend kvm --accel tcg --workload upload-no-write \
+	--transport virtio-blk --size 1M --runs 1 --warmup 1 --boot per-run --json "$J"
+jqok "--boot per-run: 2 boots for 2 runs, none kept (rc=$RC)" \
+	'.results[0] | .boots == 2 and .runs_on_kept_guest == 0 and .params.boot == "per-run" and .summary.n == 1' "$J"
+no_leftovers "per-run"
+
+# A failed run throws its guest away: the next run boots a fresh one.
+J="$T/fail.json"
+VTBENCH_TEST_STALL=1 VTBENCH_STALL_S=2 run_vtb run --backend kvm --accel tcg \
+	--transport virtio-serial --workload upload-no-write --size 4M \
+	--runs 2 --warmup 0 --json "$J"
+check "stalled runs -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
+jqok "each failed run had its own boot" \
+	'.results[0] | .boots == 2 and .runs_on_kept_guest == 0 and ([.samples[] | .ok] == [false, false])' "$J"
+no_leftovers "failed kept guest"
+
+# QEMU's 8250 without --size: the warm-up moves a quarter of the 1 MiB
+# guess, the measured run what the warm-up's rate carries in ~10 s on the
+# 2^n / 1.5 * 2^n grid from 64 KiB.
+J="$T/rate.json"
+run_vtb run --backend kvm --accel tcg --transport serial --workload upload-no-write \
+	--runs 1 --warmup 1 --json "$J"
+check "rate-sized serial: exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
+WB=$(jq '.results[0].samples[0].bytes' "$J")
+WS=$(jq '.results[0].samples[0].seconds' "$J")
+SIZE=$(jq '.results[0].size' "$J")
+WANT=$(awk -v b="$WB" -v s="$WS" 'BEGIN {
+	want = b / s * 10; best = 65536; bd = 1e9
+	for (p = 65536; p <= 2^40; p *= 2)
+		for (i = 0; i < 2; i++) {
+			c = i ? p * 1.5 : p; d = log(c / (want > 1 ? want : 1))
+			if (d < 0) d = -d
+			if (d < bd) { bd = d; best = c }
+		}
+	printf "%d", best }')
+check "warm-up moved 256 KiB ($WB bytes in $WS s)" [ "$WB" -eq 262144 ]
+check "measured run sized from that rate: $SIZE bytes (want $WANT)" [ "$SIZE" = "$WANT" ]
+jqok "the measured run moved and verified .size bytes" \
+	'.results[0] | .params.size_auto and .samples[1].ok and .samples[1].bytes == .size' "$J"
+no_leftovers "rate-sized serial"
+
+finish
