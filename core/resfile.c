@@ -302,8 +302,8 @@ bool vtb_rcell_auto_sized(const struct vtb_rcell *c)
 {
 	JsonObject *p = member_object(c->obj, "params");
 
-	return p && json_object_get_boolean_member_with_default(
-			    p, "size_auto", FALSE);
+	return p && json_object_get_boolean_member_with_default(p, "size_auto",
+								FALSE);
 }
 
 gint64 vtb_rcell_size(const struct vtb_rcell *c)

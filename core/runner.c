@@ -476,15 +476,32 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
  * default matrix leaves such cells out; asked for by --msg-size, they run
  * and fail with that reason.
  */
-#define UML_THROTTLE_WHY                                                      \
-	"UML's serial line goes deaf once the guest tty throttles it "        \
-	"(line_unthrottle() does not re-enable the read IRQ), which a "       \
+#define UML_THROTTLE_WHY                                                       \
+	"UML's serial line goes deaf once the guest tty throttles it "         \
+	"(line_unthrottle() does not re-enable the read IRQ), which a "        \
 	"message of >= 3968 B triggers; --msg-size 4K runs it anyway"
 
 static bool uml_line_throttles(const struct cell_key *k)
 {
 	return k->be == &vtb_backend_uml && k->t &&
 	       (k->t->run_flags & VTB_RUN_F_RAW_TTY) && k->msg >= 4096 - 128;
+}
+
+/* A roundtrip cell per message size. */
+static void add_roundtrips(struct vtb_matrix *r, struct cell_key *k)
+{
+	const struct vtb_opts *o = &r->opts;
+
+	for (char **m = o->msg_sizes; *m; m++) {
+		guint64 n = 0;
+
+		vtb_parse_size(*m, &n);
+		k->msg = (guint32)n;
+		if (!o->msg_sizes_given && uml_line_throttles(k))
+			skip_cell(r, k, UML_THROTTLE_WHY);
+		else
+			add_cell(r, k);
+	}
 }
 
 void vtb_matrix_build(struct vtb_matrix *r)
@@ -540,19 +557,7 @@ void vtb_matrix_build(struct vtb_matrix *r)
 						k.payload = NULL;
 						if (p != o->payloads)
 							break;
-						for (char **m = o->msg_sizes; *m;
-						     m++) {
-							guint64 n = 0;
-
-							vtb_parse_size(*m, &n);
-							k.msg = (guint32)n;
-							if (!o->msg_sizes_given &&
-							    uml_line_throttles(&k)) {
-								skip_cell(r, &k, UML_THROTTLE_WHY);
-								continue;
-							}
-							add_cell(r, &k);
-						}
+						add_roundtrips(r, &k);
 					}
 				}
 			}

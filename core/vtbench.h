@@ -198,6 +198,11 @@ struct vtb_backend_ops {
 	gboolean (*wait_exit)(struct vtb_vm *vm, int timeout_ms,
 			      gboolean *handled);
 	/*
+	 * How a VMM that is not vm->child ended (waiting up to @timeout_ms
+	 * to hear it), or NULL: vm->child's status says it.
+	 */
+	char *(*describe_exit)(struct vtb_vm *vm, int timeout_ms);
+	/*
 	 * The VMM's own counters of disk @d, when the driver can ask the
 	 * VMM (libvirt: QMP).  FALSE when it cannot (@err may stay NULL).
 	 */

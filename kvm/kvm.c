@@ -397,6 +397,12 @@ static gboolean kvm_wait_exit(struct vtb_vm *vm, int timeout_ms,
 	return *handled && vtb_libvirt_wait_exit(vm, timeout_ms);
 }
 
+static char *kvm_describe_exit(struct vtb_vm *vm, int timeout_ms)
+{
+	return is_libvirt(vm) ? vtb_libvirt_describe_exit(vm, timeout_ms)
+			      : NULL;
+}
+
 /* Only libvirt gives us QMP (the direct driver has no monitor). */
 static gboolean kvm_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
 			       struct vtb_disk_stats *out, GError **err)
@@ -417,5 +423,6 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.boot = kvm_boot,
 	.cleanup = kvm_cleanup,
 	.wait_exit = kvm_wait_exit,
+	.describe_exit = kvm_describe_exit,
 	.disk_stats = kvm_disk_stats,
 };

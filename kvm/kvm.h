@@ -117,6 +117,11 @@ void vtb_libvirt_cleanup(struct vtb_vm *vm);
 
 /* Wait for the domain to be gone (see vtb_backend_ops.wait_exit). */
 gboolean vtb_libvirt_wait_exit(struct vtb_vm *vm, int timeout_ms);
+/*
+ * How the domain ended, as libvirt's lifecycle event said, waiting up to
+ * @timeout_ms for it; NULL when the vm has no libvirt domain.
+ */
+char *vtb_libvirt_describe_exit(struct vtb_vm *vm, int timeout_ms);
 
 /* query-blockstats of disk @d through libvirt-qemu. */
 gboolean vtb_libvirt_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,

@@ -17,9 +17,17 @@
 #include "core/vm.h"
 #include "kvm/kvm.h"
 
+/* What libvirt said of the domain's end; owned by the event callback. */
+struct lv_fate {
+	char *name;
+	gint stopped; /* VIR_DOMAIN_EVENT_STOPPED_* + 1, 0 while running */
+};
+
 struct lv {
 	virConnectPtr conn;
 	virDomainPtr dom;
+	int fate_cb; /* lifecycle callback id, -1 when none */
+	struct lv_fate *fate;
 	char *name;
 	bool upload;	    /* share-nothing: volumes and stream bridges */
 	GPtrArray *vols;    /* virStorageVolPtr made for this guest only */
@@ -921,6 +929,77 @@ static gboolean open_streams(struct vtb_vm *vm, GError **err)
 	return TRUE;
 }
 
+static void fate_free(void *p)
+{
+	struct lv_fate *f = p;
+
+	g_free(f->name);
+	g_free(f);
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
+			int detail, void *opaque)
+{
+	struct lv_fate *f = opaque;
+	const char *name = virDomainGetName(dom);
+
+	if (event == VIR_DOMAIN_EVENT_STOPPED && name &&
+	    g_str_equal(name, f->name))
+		g_atomic_int_set(&f->stopped, detail + 1);
+	return 0;
+}
+
+/*
+ * Hear how the domain ends: a QEMU that dies leaves no child of ours to
+ * reap, libvirt's lifecycle event says why.  Registered before the
+ * create, so an early death is heard too.
+ */
+static void watch_fate(struct lv *lv)
+{
+	struct lv_fate *f = g_new0(struct lv_fate, 1);
+
+	f->name = g_strdup(lv->name);
+	lv->fate_cb = virConnectDomainEventRegisterAny(
+		lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), f, fate_free);
+	if (lv->fate_cb < 0)
+		fate_free(f);
+	else
+		lv->fate = f;
+}
+
+static const char *stopped_how(int detail)
+{
+	switch (detail) {
+	case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN:
+		return "shut down";
+	case VIR_DOMAIN_EVENT_STOPPED_DESTROYED:
+		return "destroyed";
+	case VIR_DOMAIN_EVENT_STOPPED_CRASHED:
+		return "crashed";
+	case VIR_DOMAIN_EVENT_STOPPED_FAILED:
+		return "failed: QEMU died";
+	default:
+		return "stopped";
+	}
+}
+
+char *vtb_libvirt_describe_exit(struct vtb_vm *vm, int timeout_ms)
+{
+	struct lv *lv = vm->priv;
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	int st;
+
+	if (!lv || !lv->fate)
+		return NULL;
+	while (!(st = g_atomic_int_get(&lv->fate->stopped)) &&
+	       g_get_monotonic_time() < deadline && !vtb_interrupted())
+		g_usleep(10000);
+	if (!st)
+		return g_strdup("still running (libvirt reports no stop)");
+	return g_strdup_printf("stopped (libvirt: %s)", stopped_how(st - 1));
+}
+
 gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
@@ -940,6 +1019,7 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 
 	lv = g_new0(struct lv, 1);
 	vm->priv = lv;
+	lv->fate_cb = -1;
 	lv->name = g_path_get_basename(vm->dir);
 	lv->vols = g_ptr_array_new_with_free_func((GDestroyNotify)vol_delete);
 	lv->bridges = g_ptr_array_new_with_free_func(bridge_free);
@@ -1039,6 +1119,7 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 	g_file_set_contents(xmlpath, xml, -1, NULL);
 	vtb_vm_add_boot_phase(vm, "libvirt_xml", since(&t));
 
+	watch_fate(lv);
 	/* AUTODESTROY: the domain goes with our connection, even when
 	 * vtbench is killed; cleanup destroys it explicitly too. */
 	lv->dom = virDomainCreateXML(
@@ -1180,6 +1261,9 @@ void vtb_libvirt_cleanup(struct vtb_vm *vm)
 	/* This guest's volumes, once its QEMU no longer holds them. */
 	if (lv->vols)
 		g_ptr_array_unref(lv->vols);
+	/* libvirt frees the fate once no callback can run any more. */
+	if (lv->conn && lv->fate_cb >= 0)
+		virConnectDomainEventDeregisterAny(lv->conn, lv->fate_cb);
 	if (lv->conn)
 		virConnectClose(lv->conn);
 	g_free(lv->name);

@@ -68,6 +68,31 @@ jqok "one boot, and QEMU read >= 1 MiB from the payload disk in each of 3 runs" 
 	'.results[0] | .boots == 1 and ([.samples[] | .metrics.vmm_payload_rd_bytes >= 1048576] == [true, true, true])' "$J"
 no_domains qemu:///system "kept guest"
 
+# QEMU dies under libvirt mid-transfer: a failed sample with the reason,
+# exit 3, no domain left.
+"$VTB" run --backend kvm --accel tcg --driver libvirt --transport virtio-serial \
+	--workload upload-no-write --size 8G --runs 1 --warmup 0 \
+	--json "$T/k.json" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q . "$T/k.json" 2>/dev/null && pgrep -f "qemu-system.*$TMPDIR" >/dev/null && break
+	sleep 0.1
+done
+sleep 3
+pkill -KILL -f "qemu-system.*$TMPDIR"
+for _ in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+	not_ok "vtbench still running 60 s after QEMU died"
+	kill -KILL $pid
+fi
+wait $pid
+rc=$?
+E=$(jq -r '.results[0].samples[0].error // ""' "$T/k.json")
+check "QEMU killed under libvirt -> exit 3, the sample says libvirt saw QEMU die (rc=$rc: $E)" \
+	[ "$rc" -eq 3 ] && printf "%s" "$E" | grep -q "libvirt: failed: QEMU died"
+no_domains qemu:///system "QEMU killed"
+no_leftovers "QEMU killed"
+
 # SIGINT while libvirt boots a guest: exit 130, the domain destroyed.
 "$VTB" run --backend kvm --accel tcg --driver libvirt --workload startup --runs 20 --warmup 0 \
 	--json "$T/int.json" >"$T/out" 2>"$T/err" &

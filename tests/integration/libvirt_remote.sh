@@ -123,4 +123,26 @@ nothing_remote "SIGINT"
 no_leftovers "SIGINT"
 check "no process of $RUSER but its daemon" \
 	[ -z "$(pgrep -u "$RUSER" | grep -vx "$RPID")" ]
+
+# A daemon that refuses us: a third one, of the same user, that wants SASL
+# on its socket (none is set up): one line with libvirt's reason, exit 2.
+A=$(mktemp -d /tmp/vtbauth-XXXXXX)
+mkdir -p "$A/c/libvirt" "$A/run"
+printf 'auth_unix_rw = "sasl"\nauth_unix_ro = "sasl"\n' >"$A/c/libvirt/libvirtd.conf"
+chown -R "$RUSER:" "$A"
+chmod 700 "$A"
+runuser -u "$RUSER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$A" \
+	XDG_RUNTIME_DIR="$A/run" XDG_CONFIG_HOME="$A/c" XDG_CACHE_HOME="$A/cache" \
+	XDG_DATA_HOME="$A/data" libvirtd --daemon --pid-file "$A/libvirtd.pid" \
+	>"$T/ad.out" 2>&1
+for _ in $(seq 100); do [ -S "$A/run/libvirt/libvirt-sock" ] && break; sleep 0.1; done
+run_vtb run --backend kvm --accel tcg --driver libvirt --workload startup --runs 1 --warmup 0 \
+	--connect "qemu+unix:///session?socket=$A/run/libvirt/libvirt-sock"
+lines=$(printf '%s\n' "$ERR" | grep -c .)
+check "authentication refused -> exit 2, one line with libvirt's reason (rc=$RC: $ERR)" \
+	[ "$RC" -eq 2 -a "$lines" -eq 1 ] && printf '%s' "$ERR" | grep -q "cannot connect: authentication failed"
+kill -TERM "$(cat "$A/libvirtd.pid" 2>/dev/null)" 2>/dev/null
+for _ in $(seq 50); do [ -e "$A/libvirtd.pid" ] || break; sleep 0.1; done
+rm -rf "$A"
+no_leftovers "authentication refused"
 finish
