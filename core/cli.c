@@ -173,7 +173,7 @@ const struct vtb_option vtb_run_options[] = {
 	{ "cpus", VTB_OPT_INT, OFF(cpus), "1", "N",
 	  "kvm guest vCPUs (UML is uniprocessor)", NULL, 1, -1 },
 	{ "json", VTB_OPT_STR, OFF(json), NULL, "FILE",
-	  "write results JSON (atomically, cell by cell)", NULL, 0, -1 },
+	  "write results JSON (atomically, after every run)", NULL, 0, -1 },
 	{ "resume", VTB_OPT_STR, OFF(resume), NULL, "FILE",
 	  "reuse FILE's complete cells (same parameters, kernel and host), "
 	  "run the rest; results go to FILE unless --json says otherwise",

@@ -738,6 +738,9 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 		if (vtb_interrupted())
 			break;
 		vtb_progress_run_done(s->ok, s->seconds, s->error);
+		/* The file is current after every run, even if we are
+		 * killed outright. */
+		save(r);
 		if (warm && k == r->opts.warmup - 1 && s->ok && rate_sized(c))
 			c->size = vtb_size_for_rate(
 				s->bytes / s->seconds, VTB_RATE_SIZED_S,

@@ -29,6 +29,32 @@ for be in uml kvm; do
 	no_leftovers "$be SIGINT"
 done
 
+# SIGINT while a cell's guest is kept between its runs: the kept guest
+# goes too.
+"$VTB" run --backend kvm --accel tcg --transport virtio-serial --workload roundtrip \
+	--msg-size 64 --runs 200 --warmup 0 --json "$T/kept.json" >"$T/out" 2>"$T/err" &
+pid=$!
+wait_vmm qemu-system
+# The results file is rewritten after every run.
+for _ in $(seq 600); do
+	n=$(jq '.results[0].samples | length' "$T/kept.json" 2>/dev/null)
+	[ "${n:-0}" -ge 3 ] && break
+	sleep 0.1
+done
+check "results saved after each run ($n samples before SIGINT)" [ "${n:-0}" -ge 3 ]
+kill -INT $pid
+for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+	not_ok "kept guest: vtbench still running 10 s after SIGINT"
+	kill -KILL $pid
+fi
+wait $pid
+rc=$?
+check "kept guest: SIGINT -> exit 130 (rc=$rc)" [ "$rc" -eq 130 ]
+jqok "kept guest: interrupted after runs on the kept guest" \
+	'.interrupted and .results[0].runs_on_kept_guest >= 2 and .results[0].boots == 1' "$T/kept.json"
+no_leftovers "kept guest SIGINT"
+
 # The VMM killed behind vtbench's back: a failed sample with the reason.
 "$VTB" run --backend kvm --accel tcg --workload startup --runs 2 --warmup 0 --json "$T/kill.json" >"$T/out" 2>"$T/err" &
 pid=$!
