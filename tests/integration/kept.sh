@@ -1,7 +1,7 @@
 #!/bin/bash
 # Integration: one boot for all runs of a cell that leaves nothing behind
-# (--boot per-cell), a fresh one after a failed run, and serial lines sized
-# from the rate their warm-up measured.
+# (--boot per-cell), a fresh one after a failed run, serial lines sized
+# from the rate their warm-up measured, and the live progress line.
 . "$(dirname "$0")/lib.sh"
 
 # Every stream and block transport, kept between a warm-up and two runs.
@@ -60,5 +60,23 @@ check "measured run sized from that rate: $SIZE bytes (want $WANT)" [ "$SIZE" = 
 jqok "the measured run moved and verified .size bytes" \
 	'.results[0] | .params.size_auto and .samples[1].ok and .samples[1].bytes == .size' "$J"
 no_leftovers "rate-sized serial"
+
+# On a terminal, the live line: cell, run k/N, the rate so far, elapsed
+# and ETA, redrawn in place; then the cell's summary.
+script -qec "$VTB run --backend kvm --accel tcg --transport virtio-serial \
+	--workload upload-no-write --size 256M --runs 2 --warmup 0 --json $T/tty.json" \
+	"$T/tty.log" >/dev/null 2>&1
+RC=$?
+tr '\r' '\n' <"$T/tty.log" >"$T/tty.lines"
+check "on a terminal: exit 0 (rc=$RC)" [ "$RC" -eq 0 ]
+check "live line: cell, run 1/2, elapsed, ETA" \
+	grep -aq '^.\[K\[1/1\] kvm/direct/tcg virtio-serial upload-no-write: run 1/2 .*elapsed 0:[0-9][0-9], ETA ' "$T/tty.lines"
+check "live line: the rate during a transfer" \
+	grep -aqE 'run [12]/2 [0-9]+ MB/s  elapsed' "$T/tty.lines"
+check "live line: run 2/2 with an ETA in minutes:seconds" \
+	grep -aqE 'run 2/2 .*ETA [0-9]+:[0-9][0-9]' "$T/tty.lines"
+check "the cell's summary replaces the line" \
+	grep -aqE '\[1/1\] kvm/direct/tcg virtio-serial upload-no-write: median [0-9.]+ s, 2/2 ok' "$T/tty.lines"
+no_leftovers "terminal"
 
 finish
