@@ -16,6 +16,18 @@ extern const struct vtb_transport_ops vtb_transport_serial;
 extern const struct vtb_transport_ops vtb_transport_virtio_blk;
 extern const struct vtb_transport_ops vtb_transport_ubd;
 
+/*
+ * UML 6.1's serial line goes deaf once the guest's tty throttles it:
+ * line_throttle() takes the line's read IRQ away and line_unthrottle()
+ * never gives it back.  n_tty throttles below 128 free bytes of its 4 KiB
+ * buffer, so a message of VTB_LINE_THROTTLE_AT bytes always does it; a
+ * bulk transfer can by chance, and the line stays deaf for later runs.
+ */
+#define VTB_UML_LINE_BUG "line_unthrottle() does not re-enable its read IRQ"
+#define VTB_LINE_THROTTLE_AT (4096 - 128)
+bool vtb_line_goes_deaf(const char *backend,
+			const struct vtb_transport_ops *t);
+
 /* NULL-terminated tables: one line per plug-in. */
 extern const struct vtb_backend_ops *const vtb_backends[];
 extern const struct vtb_workload_ops *const vtb_workloads[];

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "core/cli.h"
 #include "core/gitrev.h"
+#include "workloads/common.h"
 
 double vtb_sample_throughput(const struct vtb_sample *s)
 {
@@ -510,8 +511,8 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 	add_int(b, "msg_size", c->msg_size);
 	add_str(b, "verify", o->verify);
 	/* Kept guests: one boot for all runs of the cell, or one each. */
-	if (c->tops && !c->workload->writes)
-		add_str(b, "boot", o->boot);
+	if (vtb_cell_boot_mode(c))
+		add_str(b, "boot", vtb_cell_boot_mode(c));
 	add_str(b, "mount_opts", o->mount_opts);
 	add_int(b, "disk_size", (gint64)o->disk_size);
 	add_bool(b, "drop_caches", o->drop_caches);
@@ -555,7 +556,7 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 	add_int(b, "size", (gint64)c->size);
 	add_int(b, "msg_size", c->msg_size);
 	add_params(b, r, c);
-	if (c->tops && !c->workload->writes) {
+	if (vtb_cell_boot_mode(c)) {
 		add_int(b, "boots", c->boots);
 		add_int(b, "runs_on_kept_guest", c->reused);
 	}

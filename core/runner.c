@@ -469,22 +469,19 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 }
 
 /*
- * A message this big fills the guest's n_tty buffer (4 KiB, throttled
- * below 128 bytes free) before the agent can read it; UML 6.1's
- * line_throttle() then takes the line's read IRQ away and
- * line_unthrottle() never gives it back, so the line goes deaf.  The
- * default matrix leaves such cells out; asked for by --msg-size, they run
- * and fail with that reason.
+ * An echo that always deafens the line (core/registry.h): the default
+ * matrix leaves it out; asked for by --msg-size, it runs and fails naming
+ * the bug.
  */
 #define UML_THROTTLE_WHY                                                       \
 	"UML's serial line goes deaf once the guest tty throttles it "         \
-	"(line_unthrottle() does not re-enable the read IRQ), which a "        \
-	"message of >= 3968 B triggers; --msg-size 4K runs it anyway"
+	"(" VTB_UML_LINE_BUG "), which a message of >= 3968 B triggers; "      \
+	"--msg-size 4K runs it anyway"
 
 static bool uml_line_throttles(const struct cell_key *k)
 {
-	return k->be == &vtb_backend_uml && k->t &&
-	       (k->t->run_flags & VTB_RUN_F_RAW_TTY) && k->msg >= 4096 - 128;
+	return vtb_line_goes_deaf(k->be->name, k->t) &&
+	       k->msg >= VTB_LINE_THROTTLE_AT;
 }
 
 /* A roundtrip cell per message size. */

@@ -1,6 +1,12 @@
 /* Transport `serial`: QEMU's second 8250 UART, or a UML serial line. */
 #include "core/registry.h"
 
+bool vtb_line_goes_deaf(const char *backend,
+			const struct vtb_transport_ops *t)
+{
+	return t == &vtb_transport_serial && g_str_equal(backend, "uml");
+}
+
 static const char *serial_unsupported(const char *backend)
 {
 	return NULL;

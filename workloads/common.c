@@ -16,6 +16,7 @@
 #include "core/channel.h"
 #include "core/disk.h"
 #include "core/progress.h"
+#include "core/registry.h"
 #include "core/stats.h"
 #include "core/vm.h"
 #include "flush/flush.h"
@@ -106,15 +107,22 @@ static struct vtb_device *add_target(struct vtb_vm *vm, GError **err)
  * long-lived guest would.  Writing workloads get a fresh image and a
  * fresh boot every run.
  */
+const char *vtb_cell_boot_mode(const struct vtb_cell *cell)
+{
+	if (!cell->tops || cell->workload->writes)
+		return NULL;
+	/* A line the tty throttled stays deaf, even when the run that
+	 * throttled it got all its bytes. */
+	if (vtb_line_goes_deaf(cell->backend->name, cell->tops))
+		return "per-run";
+	return cell->env->opts->boot;
+}
+
 static bool keeps_guest(const struct vtb_cell *cell)
 {
-	/* A UML line the tty throttled stays deaf (see explain_stall),
-	 * even when the run that throttled it got all its bytes. */
-	if (g_str_equal(cell->backend->name, "uml") && cell->tops &&
-	    (cell->tops->run_flags & VTB_RUN_F_RAW_TTY))
-		return false;
-	return !cell->workload->writes &&
-	       g_str_equal(cell->env->opts->boot, "per-cell");
+	const char *mode = vtb_cell_boot_mode(cell);
+
+	return mode && g_str_equal(mode, "per-cell");
 }
 
 /*
@@ -144,49 +152,41 @@ static struct vtb_vm *stream_guest(struct vtb_cell *cell,
 	return vm;
 }
 
+static gboolean poweroff_free(struct vtb_vm *vm, GError **err)
+{
+	gboolean ok = vtb_vm_poweroff(vm, 30, err);
+
+	vtb_vm_free(vm);
+	return ok;
+}
+
 /* After a good run: keep the guest for the next run, or power it off. */
 static gboolean release_guest(struct vtb_cell *cell, struct vtb_vm *vm,
 			      GError **err)
 {
-	gboolean ok;
-
-	if (keeps_guest(cell)) {
-		cell->live = vm;
-		return TRUE;
-	}
-	ok = vtb_vm_poweroff(vm, 30, err);
-	vtb_vm_free(vm);
-	return ok;
+	if (!keeps_guest(cell))
+		return poweroff_free(vm, err);
+	cell->live = vm;
+	return TRUE;
 }
 
 gboolean vtb_cell_release_guest(struct vtb_cell *cell, GError **err)
 {
 	struct vtb_vm *vm = g_steal_pointer(&cell->live);
-	gboolean ok;
 
-	if (!vm)
-		return TRUE;
-	ok = vtb_vm_poweroff(vm, 30, err);
-	vtb_vm_free(vm);
-	return ok;
+	return vm ? poweroff_free(vm, err) : TRUE;
 }
 
-/*
- * UML 6.1's serial line stops reading after the tty throttled it:
- * line_throttle() disables the read IRQ and line_unthrottle() does not
- * re-enable it.  Say so where a stall on such a line is reported.
- */
+/* A stall on a line that goes deaf (core/registry.h) says why. */
 static void explain_stall(const struct vtb_cell *cell, GError **err)
 {
 	if (err && *err && strstr((*err)->message, "stalled") &&
-	    g_str_equal(cell->backend->name, "uml") && cell->tops &&
-	    g_str_equal(cell->tops->name, "serial")) {
-		char *m = g_strconcat(
-			(*err)->message,
-			" (known UML bug: once the guest tty throttles the "
-			"line, line_unthrottle() does not re-enable its read "
-			"IRQ)",
-			NULL);
+	    vtb_line_goes_deaf(cell->backend->name, cell->tops)) {
+		char *m = g_strconcat((*err)->message,
+				      " (known UML bug: once the guest tty "
+				      "throttles the line, " VTB_UML_LINE_BUG
+				      ")",
+				      NULL);
 
 		g_free((*err)->message);
 		(*err)->message = m;
