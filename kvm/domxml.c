@@ -39,7 +39,7 @@ static char *disk_target(int n)
 
 static void add_disk(GString *s, struct vtb_device *d, const char *path, int n)
 {
-	g_autofree char *dev = disk_target(n);
+	g_autofree char *dev = disk_target(n), *alias = NULL;
 
 	g_string_append(s, "    <disk type='file' device='disk'>\n");
 	xml_add(s, "      <driver name='qemu' type='%s'", d->format);
@@ -55,7 +55,8 @@ static void add_disk(GString *s, struct vtb_device *d, const char *path, int n)
 	xml_add(s, "      <target dev='%s' bus='virtio'/>\n", dev);
 	xml_add(s, "      <serial>%s</serial>\n", d->name);
 	/* A user alias names the device in QMP's query-blockstats. */
-	xml_add(s, "      <alias name='ua-%s'/>\n", d->name);
+	alias = vtb_domxml_alias(d->name);
+	xml_add(s, "      <alias name='%s'/>\n", alias);
 	if (d->readonly)
 		g_string_append(s, "      <readonly/>\n");
 	g_string_append(s, "    </disk>\n");

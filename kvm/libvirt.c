@@ -822,6 +822,8 @@ static int open_stream(struct lv *lv, const char *name, bool console, int log,
 	if (!st) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "libvirt: new stream for %s: %s", name, lv_msg());
+		if (log >= 0)
+			close(log);
 		return -1;
 	}
 	r = console ? virDomainOpenConsole(lv->dom, name, st,
@@ -834,6 +836,8 @@ static int open_stream(struct lv *lv, const char *name, bool console, int log,
 			    console ? "console" : "channel", name, lv->name,
 			    lv_msg());
 		virStreamFree(st);
+		if (log >= 0)
+			close(log);
 		return -1;
 	}
 	return bridge_new(lv, st, log, name, err);
@@ -1065,6 +1069,8 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 		up = since(&t);
 		vtb_vm_add_boot_phase(vm, "libvirt_upload", up);
 		vm->t_spawn_us += (gint64)(up * 1e6);
+		/* Nor of the boot's deadline. */
+		vm->deadline_us += (gint64)(up * 1e6);
 		/* Said once, by the first guest that has disks to audit. */
 		if (vm->vmm_env && !s->told_audit) {
 			if (!env->opts->quiet)
@@ -1195,9 +1201,9 @@ gboolean vtb_libvirt_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
 				struct vtb_disk_stats *out, GError **err)
 {
 	g_autoptr(JsonNode) r = qmp(vm, "query-blockstats", err);
-	g_autofree char *alias = g_strdup_printf("ua-%s", d->name);
+	g_autofree char *alias = vtb_domxml_alias(d->name);
 	g_autofree char *path =
-		g_strdup_printf("/machine/peripheral/ua-%s/", d->name);
+		g_strdup_printf("/machine/peripheral/%s/", alias);
 	JsonArray *a;
 
 	if (!r)
