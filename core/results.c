@@ -493,6 +493,7 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 		       const struct vtb_cell *c)
 {
 	const struct vtb_opts *o = &r->opts;
+	const char *boot = vtb_cell_boot_mode(c);
 
 	json_builder_set_member_name(b, "params");
 	json_builder_begin_object(b);
@@ -511,8 +512,8 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 	add_int(b, "msg_size", c->msg_size);
 	add_str(b, "verify", o->verify);
 	/* Kept guests: one boot for all runs of the cell, or one each. */
-	if (vtb_cell_boot_mode(c))
-		add_str(b, "boot", vtb_cell_boot_mode(c));
+	if (boot)
+		add_str(b, "boot", boot);
 	add_str(b, "mount_opts", o->mount_opts);
 	add_int(b, "disk_size", (gint64)o->disk_size);
 	add_bool(b, "drop_caches", o->drop_caches);

@@ -152,6 +152,10 @@ int vtb_resume(struct vtb_matrix *r, const char *path, GError **err)
 			    !complete(r, o->obj))
 				continue;
 			import_samples(c, o->obj);
+			c->boots = json_object_get_int_member_with_default(
+				o->obj, "boots", 0);
+			c->reused = json_object_get_int_member_with_default(
+				o->obj, "runs_on_kept_guest", 0);
 			c->resumed = true;
 			/* A rate-sized cell keeps the size it measured. */
 			if (c->size_auto && vtb_rcell_auto_sized(o))

@@ -738,11 +738,17 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 		/* The file is current after every run, even if we are
 		 * killed outright. */
 		save(r);
-		if (warm && k == r->opts.warmup - 1 && s->ok && rate_sized(c))
-			c->size = vtb_size_for_rate(
-				s->bytes / s->seconds, VTB_RATE_SIZED_S,
-				c->workload->writes ? r->opts.disk_size / 10 * 9
-						    : G_MAXUINT64);
+		/* The warm-up measured the line: size the runs from its
+		 * rate, or from the transport's guess if it failed. */
+		if (warm && k == r->opts.warmup - 1 && rate_sized(c))
+			c->size = s->ok ? vtb_size_for_rate(
+						  vtb_sample_throughput(s) * 1e6,
+						  VTB_RATE_SIZED_S,
+						  c->workload->writes
+							  ? r->opts.disk_size /
+								    10 * 9
+							  : G_MAXUINT64)
+					: c->tops->default_size(c);
 	}
 	if (c->live) {
 		g_autoptr(GError) pe = NULL;

@@ -426,7 +426,7 @@ static struct vtb_flush *audit_attach(struct vtb_vm *vm)
 	g_ptr_array_add(paths, NULL);
 	f = vtb_flush_new(vm->dir, &e);
 	if (!f) {
-		g_printerr("vtbench: no flush audit: %s\n", e->message);
+		vtb_progress_note("vtbench: no flush audit: %s", e->message);
 		return NULL;
 	}
 	g_strfreev(vm->vmm_env);
@@ -491,7 +491,8 @@ static void blk_snap(struct vtb_vm *vm, struct blk_snap *b)
 		return;
 	b->ok = vm->cell->backend->disk_stats(vm, b->d, &b->st, &e);
 	if (!b->ok && e)
-		g_printerr("vtbench: no VMM disk counters: %s\n", e->message);
+		vtb_progress_note("vtbench: no VMM disk counters: %s",
+				  e->message);
 }
 
 static void blk_record(struct vtb_sample *s, const struct blk_snap *a,
@@ -579,8 +580,9 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	struct vtb_msg m = { .type = VTB_MSG_RUN };
 	struct vtb_run *run = &m.u.run;
 	bool stream = cell->tops && cell->tops->kind == VTB_KIND_STREAM;
+	bool sink;
 	gboolean ok = FALSE;
-	gint64 t0, t1;
+	gint64 t0, t1, dl;
 	double cpu0 = 0;
 	g_autoptr(vtb_flush) audit = NULL;
 	struct vtb_flush_counts flush0 = { 0 };
@@ -655,27 +657,19 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	 * A sink has nothing left to do once the VMM took every byte but
 	 * read what it buffered: that is quick, or the guest stopped.
 	 */
-	if (stream && run->work == VTB_WORK_SINK) {
-		g_autoptr(GError) e = NULL;
-
-		if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m,
-				     g_get_monotonic_time() +
-					     (gint64)(stall_s() * 1e6),
-				     &e)) {
-			if (e->code == VTB_ERR_RUN &&
-			    strstr(e->message, "in time"))
-				g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-					    "stalled: the VMM took all %"
-					    G_GUINT64_FORMAT " bytes but the "
-					    "guest did not finish reading "
-					    "them within %.0f s",
-					    cell->size, stall_s());
-			else
-				g_propagate_error(err, g_steal_pointer(&e));
-			goto out;
+	sink = stream && run->work == VTB_WORK_SINK;
+	dl = sink ? g_get_monotonic_time() + (gint64)(stall_s() * 1e6)
+		  : result_deadline(cell);
+	if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m, dl, err)) {
+		if (sink && (*err)->code == VTB_ERR_RUN &&
+		    g_get_monotonic_time() >= dl) {
+			g_clear_error(err);
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "stalled: the VMM took all %" G_GUINT64_FORMAT
+				    " bytes but the guest did not finish reading "
+				    "them within %.0f s",
+				    cell->size, stall_s());
 		}
-	} else if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m,
-				    result_deadline(cell), err)) {
 		goto out;
 	}
 	t1 = g_get_monotonic_time();
