@@ -6,17 +6,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/console.h"
+
 char *vtb_vm_console_context(struct vtb_vm *vm)
 {
-	g_autofree char *tail = vtb_tail_file(vm->console_log, 4);
-	char *p;
+	/* Enough to reach past a UML or x86 call trace (~60 lines). */
+	g_autofree char *tail = vtb_tail_file(vm->console_log, 200);
+	g_autofree char *why = vtb_console_explain(tail, 3);
 
-	if (!*tail)
+	if (!*why)
 		return g_strdup("");
-	for (p = tail; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = '|';
-	return g_strdup_printf("; console: %s", tail);
+	return g_strdup_printf("; console: %s", why);
 }
 
 static void fail_run(struct vtb_vm *vm, GError **err, const char *fmt, ...)

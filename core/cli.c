@@ -84,6 +84,7 @@ static const char *const payloads[] = { "zero", "random", NULL };
 static const char *const targets[] = { "virtio-blk", "ubd", NULL };
 static const char *const onoff[] = { "on", "off", NULL };
 static const char *const boots[] = { "per-cell", "per-run", NULL };
+static const char *const autoonoff[] = { "auto", "on", "off", NULL };
 
 static gboolean check_msg_size(const char *opt, const char *v, GError **err)
 {
@@ -161,6 +162,10 @@ const struct vtb_option vtb_run_options[] = {
 	  "UML kernel (default /usr/bin/linux.uml)", NULL, 0, -1 },
 	{ "uml-modules", VTB_OPT_STR, OFF(uml_modules), NULL, "DIR",
 	  "UML modules (default /usr/lib/uml/modules/RELEASE)", NULL, 0, -1 },
+	{ "uml-xstate", VTB_OPT_STR, OFF(uml_xstate), "auto", "auto|on|off",
+	  "UML's ptrace FPU-state fix (libvtbxstate.so, for hosts whose "
+	  "xstate outgrew UML's buffer, e.g. with AMX): auto applies it "
+	  "when a test boot shows UML needs it", NULL, 0, -1, autoonoff },
 	{ "kvm-kernel", VTB_OPT_STR, OFF(kvm_kernel), NULL, "PATH",
 	  "guest kernel bzImage or vmlinux (default: newest found)", NULL, 0,
 	  -1 },

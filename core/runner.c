@@ -93,6 +93,8 @@ static void env_clear(struct vtb_env *env)
 	g_free(env->uml_reason);
 	vtb_kernel_info_clear(&env->uml_kernel);
 	g_free(env->uml_modules);
+	g_free(env->uml_xstate_why);
+	g_free(env->uml_xstate_lib);
 	g_free(env->kvm_reason);
 	vtb_kernel_info_clear(&env->kvm_kernel);
 	g_free(env->kvm_boot_image);
@@ -183,39 +185,22 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 	return TRUE;
 }
 
-/* Decide the accelerator for kvm: test KVM unless told tcg. */
-static gboolean pick_accel(struct vtb_matrix *r, GError **err)
+/* The backend's own test boot of the startup appliance (verify()). */
+static gboolean verify_backend(struct vtb_matrix *r,
+			       const struct vtb_backend_ops *be, GError **err)
 {
-	struct vtb_env *env = &r->env;
-	const char *want = r->opts.accel;
-	struct vtb_cell probe = { .env = env,
-				  .backend = &vtb_backend_kvm,
+	struct vtb_cell probe = { .env = &r->env,
+				  .backend = be,
 				  .workload = &vtb_workload_startup };
+	gboolean ok;
 
-	if (strcmp(want, "tcg") == 0) {
-		env->accel = g_strdup("tcg");
-		env->kvm_verdict = g_strdup("not tested: --accel tcg");
+	if (!be->verify)
 		return TRUE;
-	}
 	if (!cell_appliance(&probe, err))
 		return FALSE;
-	if (!vtb_kvm_test(env, probe.appliance.initrd, err)) {
-		vtb_appliance_clear(&probe.appliance);
-		return FALSE;
-	}
+	ok = be->verify(&r->env, probe.appliance.initrd, err);
 	vtb_appliance_clear(&probe.appliance);
-	if (env->kvm_usable) {
-		env->accel = g_strdup("kvm");
-		return TRUE;
-	}
-	if (strcmp(want, "kvm") == 0) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
-			    "--accel kvm: KVM is not usable here: %s",
-			    env->kvm_verdict);
-		return FALSE;
-	}
-	env->accel = g_strdup("tcg");
-	return TRUE;
+	return ok;
 }
 
 /*
@@ -230,8 +215,8 @@ static int prepare_backends(struct vtb_matrix *r, bool test_accel)
 		g_autoptr(GError) e = NULL;
 		bool ok = be->prepare(&r->env, &e);
 
-		if (ok && be == &vtb_backend_kvm && test_accel)
-			ok = pick_accel(r, &e);
+		if (ok && test_accel)
+			ok = verify_backend(r, be, &e);
 		if (ok) {
 			if (be == &vtb_backend_uml)
 				r->env.uml_ready = true;
@@ -1021,12 +1006,13 @@ int vtb_cmd_probe(int argc, char **argv)
 	} else {
 		printf("kvm:         not usable: %s\n", r.env.kvm_reason);
 	}
-	if (r.env.uml_ready)
+	if (r.env.uml_ready) {
 		printf("uml:         %s %s (build id %s)\n",
 		       r.env.uml_kernel.path, r.env.uml_kernel.release,
 		       r.env.uml_kernel.build_id ? r.env.uml_kernel.build_id
 						 : "none");
-	else
+		printf("uml xstate:  fix %s\n", r.env.uml_xstate_why);
+	} else
 		printf("uml:         not usable: %s\n", r.env.uml_reason);
 	printf("libvirt:     %s\n",
 	       r.libvirt_version ? r.libvirt_version : "unknown");

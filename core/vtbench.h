@@ -46,6 +46,7 @@ struct vtb_opts {
 	double timeout; /* seconds, 0 = per-accel default */
 	char *uml_kernel;
 	char *uml_modules;
+	char *uml_xstate; /* auto, on, off */
 	char *kvm_kernel;
 	char *kvm_modules;
 	char *qemu;
@@ -72,6 +73,12 @@ struct vtb_env {
 	char *uml_reason; /* why not, when !uml_ready */
 	struct vtb_kernel_info uml_kernel;
 	char *uml_modules;
+	/* The ptrace xstate fix (uml/xstate.h), decided by a test boot. */
+	const char *uml_xstate_mode; /* --uml-xstate: auto, on, off */
+	bool uml_xstate_fix; /* every UML process gets libvtbxstate.so */
+	char *uml_xstate_why; /* applied or not, and why */
+	char *uml_xstate_lib; /* absolute path of libvtbxstate.so */
+	guint64 uml_xstate_uml, uml_xstate_host; /* bytes; 0 = not seen */
 
 	/* kvm */
 	bool kvm_ready;
@@ -177,6 +184,18 @@ struct vtb_backend_ops {
 	 * and VTB_ERR_UNAVAILABLE when the host lacks something.
 	 */
 	gboolean (*prepare)(struct vtb_env *env, GError **err);
+	/*
+	 * After prepare(), for run, list and probe: boot the startup
+	 * appliance @initrd (built by the caller from base_modules) to
+	 * find out what really works here, e.g. whether KVM runs a guest or
+	 * which fix UML needs; fills @env.  FALSE with VTB_ERR_UNAVAILABLE
+	 * and one line (the console's reason) when the backend cannot run,
+	 * VTB_ERR_USAGE for an option that cannot be met (--accel kvm
+	 * without KVM), VTB_ERR_INTERRUPTED on a signal.  NULL: nothing to
+	 * test.
+	 */
+	gboolean (*verify)(struct vtb_env *env, const char *initrd,
+			   GError **err);
 	/* Modules the guest needs for the control channel (NULL-ended). */
 	const char *const *base_modules;
 	/* Modules dir and release used for the appliance. */

@@ -144,3 +144,28 @@ retest:
 	}
 	return TRUE;
 }
+
+gboolean vtb_kvm_verify(struct vtb_env *env, const char *initrd, GError **err)
+{
+	const char *want = env->opts->accel;
+
+	if (strcmp(want, "tcg") == 0) {
+		env->accel = g_strdup("tcg");
+		env->kvm_verdict = g_strdup("not tested: --accel tcg");
+		return TRUE;
+	}
+	if (!vtb_kvm_test(env, initrd, err))
+		return FALSE;
+	if (env->kvm_usable) {
+		env->accel = g_strdup("kvm");
+		return TRUE;
+	}
+	if (strcmp(want, "kvm") == 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+			    "--accel kvm: KVM is not usable here: %s",
+			    env->kvm_verdict);
+		return FALSE;
+	}
+	env->accel = g_strdup("tcg");
+	return TRUE;
+}

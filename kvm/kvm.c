@@ -417,6 +417,7 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.name = "kvm",
 	.help = "QEMU with KVM, or TCG where KVM is missing or unusable",
 	.prepare = kvm_prepare,
+	.verify = vtb_kvm_verify,
 	.base_modules = kvm_base_modules,
 	.modules_dir = kvm_modules_dir,
 	.release = kvm_release,

@@ -41,6 +41,8 @@ char *vtb_kvm_append(const char *accel, const char *extra);
  * @initrd is the appliance used for the test.
  */
 gboolean vtb_kvm_test(struct vtb_env *env, const char *initrd, GError **err);
+/* The backend's verify(): the accelerator from --accel and the test. */
+gboolean vtb_kvm_verify(struct vtb_env *env, const char *initrd, GError **err);
 
 /* `qemu-system-x86_64 --version`'s first line, cached per binary. */
 char *vtb_qemu_version(const char *qemu);

@@ -12,6 +12,7 @@
 #include "core/kernels.h"
 #include "core/vm.h"
 #include "core/vtbench.h"
+#include "uml/xstate.h"
 
 GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 {
@@ -111,7 +112,8 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 		env->uml_modules =
 			vtb_default_uml_modules(env->uml_kernel.release);
 	}
-	return TRUE;
+	env->uml_xstate_mode = o->uml_xstate ? o->uml_xstate : "auto";
+	return vtb_uml_xstate_find(env, err);
 }
 
 static const char *uml_modules_dir(const struct vtb_env *env)
@@ -132,19 +134,27 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 	g_autofree char *umid = NULL;
 	g_autofree char *tmpenv = g_strdup_printf("TMPDIR=%s", vm->dir);
 	g_auto(GStrv) argv = NULL;
-	g_autoptr(GPtrArray) envset = g_ptr_array_new();
+	g_autoptr(GPtrArray) envset = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *mount = NULL;
 	static unsigned seq;
 	struct vtb_fdmap map[16];
 	size_t nmap = 1;
 	struct vtb_msg m;
 	int sv[2], log_fd, nserial = 0;
+	bool xstate_set = false;
 	gboolean ok;
 	struct vtb_uml_cfg cfg;
 
-	g_ptr_array_add(envset, tmpenv);
-	for (char **e = vm->vmm_env; e && *e; e++)
-		g_ptr_array_add(envset, *e);
+	g_ptr_array_add(envset, g_strdup(tmpenv));
+	for (char **e = vm->vmm_env; e && *e; e++) {
+		g_ptr_array_add(envset, g_strdup(*e));
+		if (g_str_has_prefix(*e, VTB_XSTATE_ENV_MODE "="))
+			xstate_set = true; /* the test boot chose */
+	}
+	if (!xstate_set && vtb_uml_xstate_loaded(env))
+		vtb_uml_xstate_env(env, envset,
+				   env->uml_xstate_fix ? "fix" : "observe",
+				   NULL);
 	g_ptr_array_add(envset, NULL);
 	/* The host ends of the data serial lines: socketpairs, like control. */
 	for (guint i = 0; i < vm->devices->len; i++) {
@@ -252,6 +262,7 @@ const struct vtb_backend_ops vtb_backend_uml = {
 	.name = "uml",
 	.help = "User-Mode Linux (linux.uml) as a host process",
 	.prepare = uml_prepare,
+	.verify = vtb_uml_xstate_test,
 	.base_modules = uml_base_modules,
 	.modules_dir = uml_modules_dir,
 	.release = uml_release,

@@ -29,4 +29,26 @@ struct vtb_uml_cfg {
  */
 GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err);
 
+/*
+ * The xstate fix (uml/xsfix.c).  vtb_uml_xstate_test() is the backend's
+ * verify(): a test boot of @initrd decides env->uml_xstate_fix and _why
+ * (cached per host boot, kernel build, fix library and appliance), or
+ * fails with VTB_ERR_UNAVAILABLE and the console's reason.
+ */
+gboolean vtb_uml_xstate_test(struct vtb_env *env, const char *initrd,
+			     GError **err);
+/* Find libvtbxstate.so into env->uml_xstate_lib. */
+gboolean vtb_uml_xstate_find(struct vtb_env *env, GError **err);
+/*
+ * Add to @envset ("NAME=value" strings, g_free'd by the caller) what
+ * loads the fix in @mode ("fix" or "observe") with counters in @report
+ * (or none): LD_PRELOAD extended (after an LD_PRELOAD= already in
+ * @envset, else before the inherited one), the mode, the emulation.
+ */
+void vtb_uml_xstate_env(const struct vtb_env *env, GPtrArray *envset,
+			const char *mode, const char *report);
+/* Whether this run's UML processes get the library (the fix, or the
+ * test-only $VTBENCH_XSTATE_EMULATE). */
+bool vtb_uml_xstate_loaded(const struct vtb_env *env);
+
 #endif
