@@ -225,6 +225,8 @@ static void diff_env(struct vtb_comparison *cmp)
 		{"accel", "accel"},
 		{"boot image", "params.boot_image"},
 		{"-cpu", "env.cpu"},
+		/* It adds a GETREGSET to every UML context switch. */
+		{"UML xstate fix", "env.xstate_fix"},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)

@@ -215,6 +215,21 @@ static void add_host(JsonBuilder *b, const struct vtb_matrix *r)
 	add_str(b, "accel", env->accel);
 	add_str(b, "cpu", env->kvm_cpu);
 	json_builder_end_object(b);
+	/* UML's xstate fix (uml/xstate.h): applied or not, and why. */
+	json_builder_set_member_name(b, "uml");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "usable");
+	if (env->uml_ready || env->uml_reason)
+		json_builder_add_boolean_value(b, env->uml_ready);
+	else
+		json_builder_add_null_value(b);
+	add_str(b, "reason", env->uml_ready ? NULL : env->uml_reason);
+	add_str(b, "xstate_mode", env->uml_xstate_mode);
+	add_bool(b, "xstate_fix", env->uml_xstate_fix);
+	add_str(b, "xstate_why", env->uml_xstate_why);
+	add_int(b, "xstate_uml_bytes", (gint64)env->uml_xstate_uml);
+	add_int(b, "xstate_host_bytes", (gint64)env->uml_xstate_host);
+	json_builder_end_object(b);
 	json_builder_end_object(b);
 }
 
@@ -483,6 +498,10 @@ static void add_cell_env(JsonBuilder *b, const struct vtb_matrix *r,
 	/* QEMU's default model under TCG */
 	add_str(b, "cpu",
 		!uml && g_str_equal(c->accel, "kvm") ? env->kvm_cpu : NULL);
+	if (uml) {
+		add_bool(b, "xstate_fix", env->uml_xstate_fix);
+		add_str(b, "xstate_why", env->uml_xstate_why);
+	}
 	/* How the libvirt host got the files and channels (README). */
 	if (g_str_equal(c->driver, "libvirt"))
 		add_str(b, "libvirt_files", env->libvirt_files);

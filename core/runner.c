@@ -920,8 +920,9 @@ int vtb_cmd_list(int argc, char **argv)
 			printf("  %-16s no: %s\n", be->name,
 			       why ? why : "not requested");
 		else if (uml)
-			printf("  %-16s yes: %s (%s)\n", be->name,
-			       r.env.uml_kernel.path, r.env.uml_kernel.release);
+			printf("  %-16s yes: %s (%s); xstate fix %s\n",
+			       be->name, r.env.uml_kernel.path,
+			       r.env.uml_kernel.release, r.env.uml_xstate_why);
 		else
 			printf("  %-16s yes: accel %s (%s), drivers direct, "
 			       "libvirt\n",

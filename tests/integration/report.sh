@@ -31,6 +31,7 @@ for page in one two; do
 	check "$page: no script" [ -z "$(grep -i '<script' "$H")" ]
 	check "$page: a phase timeline" grep -q 'kernel_to_init' "$H"
 	check "$page: UML and KVM cells" grep -q 'kvm/direct/tcg startup' "$H"
+	check "$page: ... UML's too" grep -q '>uml startup<' "$H"
 done
 check "two: the compare table" grep -q "<td>uml startup</td><td>seconds</td>.*+30.0 %" "$T/two.html"
 check "two: the failed cell is a regression" grep -q "<tr class='reg'><td>kvm/direct/tcg startup</td>.*FAILED" "$T/two.html"
