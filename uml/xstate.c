@@ -90,24 +90,53 @@ size_t vtb_xstate_host_len(vtb_ptrace_fn pt, pid_t pid, uint8_t *scratch,
 }
 
 long vtb_xstate_set(vtb_ptrace_fn pt, const struct vtb_xstate_layout *l,
-		    pid_t pid, const void *buf, size_t len, uint8_t *scratch,
-		    size_t host_len, int *fixed)
+		    pid_t pid, const void *buf, size_t len, uint8_t *cur,
+		    int *cur_valid, size_t host_len, int *fixed)
 {
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	void *nt = (void *)(uintptr_t)NT_X86_XSTATE;
+	long r;
 
 	*fixed = 0;
-	if (len >= host_len || !scratch || !vtb_xstate_inside(l, len))
+	if (len >= host_len || !cur || !vtb_xstate_inside(l, len)) {
+		*cur_valid = 0;
 		return pt(PTRACE_SETREGSET, pid, nt, &iov);
-	iov.iov_base = scratch;
-	iov.iov_len = host_len;
-	if (pt(PTRACE_GETREGSET, pid, nt, &iov) < 0)
-		return -1;
-	if (iov.iov_len != host_len) {
-		errno = EFAULT; /* the host's size changed under us */
-		return -1;
 	}
-	vtb_xstate_merge(l, scratch, buf, len);
+	iov.iov_base = cur;
+	iov.iov_len = host_len;
+	if (!*cur_valid) {
+		if (pt(PTRACE_GETREGSET, pid, nt, &iov) < 0)
+			return -1;
+		if (iov.iov_len != host_len) {
+			errno = EFAULT; /* the host's size changed under us */
+			return -1;
+		}
+	}
+	vtb_xstate_merge(l, cur, buf, len);
 	*fixed = 1;
-	return pt(PTRACE_SETREGSET, pid, nt, &iov);
+	r = pt(PTRACE_SETREGSET, pid, nt, &iov);
+	/* On success the tracee holds exactly @cur. */
+	*cur_valid = r == 0;
+	return r;
+}
+
+int vtb_xstate_req_keeps(int req)
+{
+	switch (req) {
+	case PTRACE_PEEKTEXT:
+	case PTRACE_PEEKDATA:
+	case PTRACE_PEEKUSER:
+	case PTRACE_POKETEXT:
+	case PTRACE_POKEDATA:
+	case PTRACE_GETREGS:
+	case PTRACE_SETREGS:
+	case PTRACE_GETFPREGS:
+	case PTRACE_GETSIGINFO:
+	case PTRACE_GETEVENTMSG:
+		return 1;
+	default:
+		/* CONT, SYSCALL, SYSEMU, SINGLESTEP, KILL, DETACH, ATTACH,
+		 * SETOPTIONS (a new tracee), SETFPREGS, POKEUSER, ... */
+		return 0;
+	}
 }

@@ -34,7 +34,7 @@
 #define VTB_XSTATE_ENV_EMULATE "VTB_XSTATE_EMULATE"
 
 #define VTB_XSTATE_MAGIC 0x5453584254565400ULL /* "\0VTBXST" little-endian */
-#define VTB_XSTATE_VERSION 1
+#define VTB_XSTATE_VERSION 2
 
 /* Where the XSAVE header sits in the standard (ptrace) format. */
 #define VTB_XSTATE_LEGACY 512u
@@ -53,8 +53,9 @@ struct vtb_xstate_shm {
 	uint64_t host_len;   /* the host's NT_X86_XSTATE size */
 	uint64_t gets, sets; /* NT_X86_XSTATE calls UML made */
 	uint64_t fixed;	     /* SETs done through the full-size buffer */
-	uint64_t failed;     /* SETs that failed, whichever way they went */
-	int64_t last_errno;  /* of the last failed SET */
+	uint64_t cached; /* ... of them from the state UML\'s last GET read */
+	uint64_t failed; /* SETs that failed, whichever way they went */
+	int64_t last_errno; /* of the last failed SET */
 };
 
 /* The host's user state components in the standard format (CPUID 0xD). */
@@ -90,16 +91,25 @@ void vtb_xstate_merge(const struct vtb_xstate_layout *l, uint8_t *full,
 typedef long (*vtb_ptrace_fn)(int req, pid_t pid, void *addr, void *data);
 
 /*
- * PTRACE_SETREGSET NT_X86_XSTATE of the @len bytes at @buf, with a
- * @host_len-byte @scratch when @len is shorter than the host's size:
- * GETREGSET the current state into @scratch, merge, SET the whole.  A
- * @len of @host_len or more goes straight through (the kernel clamps it).
- * Returns what ptrace returns (-1 and errno on failure); *@fixed tells
- * whether the full-size path was taken.
+ * PTRACE_SETREGSET NT_X86_XSTATE of the @len bytes at @buf, through the
+ * @host_len-byte @cur when @len is shorter than the host's size: @cur is
+ * the tracee's current state when *@cur_valid (as the last full GET or SET
+ * left it), else it is fetched with a full GETREGSET first; then merge,
+ * SET the whole.  Afterwards *@cur_valid tells whether @cur still is the
+ * tracee's state.  A @len of @host_len or more goes straight through (the
+ * kernel clamps it).  Returns what ptrace returns (-1 and errno on
+ * failure); *@fixed tells whether the full-size path was taken.
  */
 long vtb_xstate_set(vtb_ptrace_fn pt, const struct vtb_xstate_layout *l,
-		    pid_t pid, const void *buf, size_t len, uint8_t *scratch,
-		    size_t host_len, int *fixed);
+		    pid_t pid, const void *buf, size_t len, uint8_t *cur,
+		    int *cur_valid, size_t host_len, int *fixed);
+
+/*
+ * Whether ptrace request @req leaves the tracee's xstate as it was (reads,
+ * general registers, memory): anything else, above all letting it run,
+ * ends what a cached copy of its state can be trusted for.
+ */
+int vtb_xstate_req_keeps(int req);
 
 /* The host's NT_X86_XSTATE size, asked of tracee @pid with a GETREGSET
  * into @scratch of @cap bytes (the kernel returns its own length).  0 on

@@ -320,6 +320,7 @@ struct rt_case {
 	const char *name;
 	enum uml_len len;
 	bool modify; /* change the xmm registers in UML's buffer */
+	bool cached; /* the state a full GET read is handed in */
 };
 
 static const struct rt_case rt_cases[] = {
@@ -331,6 +332,10 @@ static const struct rt_case rt_cases[] = {
 	  LEN_HEADER, true },
 	{ "xmm changed through a buffer short of the last component",
 	  LEN_BUT_LAST, true },
+	{ "from the state the last full GET read: one call, same result",
+	  LEN_BUT_LAST, true, true },
+	{ "from the cached state, header-sized buffer", LEN_HEADER, true,
+	  true },
 };
 
 static void test_roundtrip(void **state)
@@ -343,7 +348,7 @@ static void test_roundtrip(void **state)
 	uint8_t regs[sizeof(child_out)];
 	size_t len, n;
 	uint64_t bv_ref, bv_after;
-	int fixed = -1;
+	int fixed = -1, valid;
 	struct iovec iov;
 
 	tracee_start(&t);
@@ -379,12 +384,19 @@ static void test_roundtrip(void **state)
 	if (c->modify)
 		for (size_t i = 0; i < 256; i++)
 			small[160 + i] ^= 0x5a;
+	valid = 0;
+	if (c->cached) {
+		memcpy(scratch, ref, h.len);
+		valid = 1;
+	}
 	n_calls = 0;
 	assert_int_equal(vtb_xstate_set(counting_ptrace, &h.l, t.pid, small,
-					len, scratch, h.len, &fixed),
+					len, scratch, &valid, h.len, &fixed),
 			 0);
 	assert_int_equal(fixed, 1);
-	assert_int_equal(n_calls, 2); /* GET the whole, SET the whole */
+	/* GET the whole (unless handed in), SET the whole. */
+	assert_int_equal(n_calls, c->cached ? 1 : 2);
+	assert_int_equal(valid, 1);
 
 	n = h.len;
 	assert_int_equal(get(t.pid, after, &n), 0);
@@ -416,7 +428,7 @@ static void test_noop(void **state)
 	struct host h;
 	g_autofree uint8_t *buf = NULL, *scratch = NULL, *after = NULL;
 	uint8_t regs[sizeof(child_out)];
-	int fixed = -1;
+	int fixed = -1, valid = 1;
 	size_t n;
 
 	tracee_start(&t);
@@ -430,10 +442,11 @@ static void test_noop(void **state)
 		buf[160 + i] ^= 0x5a;
 	n_calls = 0;
 	assert_int_equal(vtb_xstate_set(counting_ptrace, &h.l, t.pid, buf,
-					h.len, scratch, h.len, &fixed),
+					h.len, scratch, &valid, h.len, &fixed),
 			 0);
 	assert_int_equal(fixed, 0);
 	assert_int_equal(n_calls, 1);
+	assert_int_equal(valid, 0); /* @scratch was not involved */
 	n = h.len;
 	assert_int_equal(get(t.pid, after, &n), 0);
 	assert_memory_equal(after, buf, h.len);
@@ -444,6 +457,35 @@ static void test_noop(void **state)
 
 			assert_int_equal(regs[i], pattern(i) ^ 0x5a);
 		}
+}
+
+struct keeps_case {
+	const char *name;
+	int req;
+	int keeps;
+};
+
+static const struct keeps_case keeps_cases[] = {
+	{ "GETREGS keeps the cached state", PTRACE_GETREGS, 1 },
+	{ "SETREGS (general registers) keeps it", PTRACE_SETREGS, 1 },
+	{ "PEEKDATA keeps it", PTRACE_PEEKDATA, 1 },
+	{ "POKEDATA keeps it", PTRACE_POKEDATA, 1 },
+	{ "CONT lets the tracee run: drop it", PTRACE_CONT, 0 },
+	{ "SYSEMU (UML's resume): drop it", PTRACE_SYSEMU, 0 },
+	{ "SYSCALL: drop it", PTRACE_SYSCALL, 0 },
+	{ "SINGLESTEP: drop it", PTRACE_SINGLESTEP, 0 },
+	{ "KILL: drop it (the pid may come back)", PTRACE_KILL, 0 },
+	{ "SETOPTIONS (a new tracee): drop it", PTRACE_SETOPTIONS, 0 },
+	{ "SETFPREGS writes x87/SSE: drop it", PTRACE_SETFPREGS, 0 },
+	{ "POKEUSER: drop it", PTRACE_POKEUSER, 0 },
+	{ "an unknown request: drop it", 0x7777, 0 },
+};
+
+static void test_keeps(void **state)
+{
+	const struct keeps_case *c = *state;
+
+	assert_int_equal(vtb_xstate_req_keeps(c->req), c->keeps);
 }
 
 int main(void)
@@ -457,6 +499,8 @@ int main(void)
 		vtbt_add(t, merge_cases[i].name, test_merge, &merge_cases[i]);
 	for (size_t i = 0; i < G_N_ELEMENTS(rt_cases); i++)
 		vtbt_add(t, rt_cases[i].name, test_roundtrip, &rt_cases[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(keeps_cases); i++)
+		vtbt_add(t, keeps_cases[i].name, test_keeps, &keeps_cases[i]);
 	vtbt_add(t, "a buffer of the host's size goes straight through",
 		 test_noop, NULL);
 	return vtbt_run(t, "xstate", NULL, NULL);
