@@ -14,12 +14,9 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 };
 
 const struct vtb_workload_ops *const vtb_workloads[] = {
-	&vtb_workload_startup,
-	&vtb_workload_upload,
-	&vtb_workload_upload_no_write,
-	&vtb_workload_write_no_upload,
-	&vtb_workload_roundtrip,
-	NULL,
+	&vtb_workload_startup,	       &vtb_workload_upload,
+	&vtb_workload_upload_no_write, &vtb_workload_write_no_upload,
+	&vtb_workload_roundtrip,       NULL,
 };
 
 const struct vtb_transport_ops *const vtb_transports[] = {
@@ -32,37 +29,33 @@ const struct vtb_transport_ops *const vtb_transports[] = {
 
 #define NOT_YET "not implemented in this version"
 const struct vtb_name vtb_transport_names[] = {
-	{ "serial", "uml,kvm", NULL },
-	{ "virtio-serial", "kvm", NULL },
-	{ "virtio-blk", "kvm", NULL },
-	{ "ubd", "uml", NULL },
-	{ "9p", "uml,kvm", NOT_YET },
-	{ "virtiofs", "kvm", NOT_YET },
-	{ "hostfs", "uml", NOT_YET },
-	{ NULL, NULL, NULL },
+	{"serial", "uml,kvm", NULL}, {"virtio-serial", "kvm", NULL},
+	{"virtio-blk", "kvm", NULL}, {"ubd", "uml", NULL},
+	{"9p", "uml,kvm", NOT_YET},  {"virtiofs", "kvm", NOT_YET},
+	{"hostfs", "uml", NOT_YET},  {NULL, NULL, NULL},
 };
 
 const struct vtb_name vtb_workload_names[] = {
-	{ "startup", "uml,kvm", NULL },
-	{ "upload", "uml,kvm", NULL },
-	{ "upload-no-write", "uml,kvm", NULL },
-	{ "write-no-upload", "uml,kvm", NULL },
-	{ "roundtrip", "uml,kvm", NULL },
-	{ "randio", "uml,kvm", NOT_YET },
-	{ "untar", "uml,kvm", NOT_YET },
-	{ NULL, NULL, NULL },
+	{"startup", "uml,kvm", NULL},
+	{"upload", "uml,kvm", NULL},
+	{"upload-no-write", "uml,kvm", NULL},
+	{"write-no-upload", "uml,kvm", NULL},
+	{"roundtrip", "uml,kvm", NULL},
+	{"randio", "uml,kvm", NOT_YET},
+	{"untar", "uml,kvm", NOT_YET},
+	{NULL, NULL, NULL},
 };
 
-const char *const vtb_drivers[] = { "direct", "libvirt", NULL };
-const char *const vtb_accels[] = { "auto", "kvm", "tcg", NULL };
-const char *const vtb_caches[] = { "none",	   "writeback", "unsafe",
-				   "directsync",   "writethrough", "sync",
-				   NULL };
+const char *const vtb_drivers[] = {"direct", "libvirt", NULL};
+const char *const vtb_accels[] = {"auto", "kvm", "tcg", NULL};
+const char *const vtb_caches[] = {"none",	"writeback",	"unsafe",
+				  "directsync", "writethrough", "sync",
+				  NULL};
 
-const char *const vtb_images[] = { "raw-sparse", "raw-prealloc", "qcow2",
-				   "qcow2-prealloc", NULL };
-const char *const vtb_fss[] = { "ext2", "ext3", "ext4", NULL };
-const char *const vtb_aios[] = { "threads", "native", "io_uring", NULL };
+const char *const vtb_images[] = {"raw-sparse", "raw-prealloc", "qcow2",
+				  "qcow2-prealloc", NULL};
+const char *const vtb_fss[] = {"ext2", "ext3", "ext4", NULL};
+const char *const vtb_aios[] = {"threads", "native", "io_uring", NULL};
 
 const struct vtb_transport_ops *vtb_transport_find(const char *name)
 {
@@ -95,6 +88,62 @@ const struct vtb_name *vtb_name_find(const struct vtb_name *tab,
 		if (strcmp(tab[i].name, name) == 0)
 			return &tab[i];
 	return NULL;
+}
+
+const char *vtb_dev_kind_name(enum vtb_dev_kind k)
+{
+	static const char *const names[VTB_DEV__N] = {
+		[VTB_DEV_SERIAL] = "serial",
+		[VTB_DEV_VIRTIO_SERIAL] = "virtio-serial",
+		[VTB_DEV_DISK] = "disk",
+	};
+
+	return (unsigned)k < VTB_DEV__N ? names[k] : "?";
+}
+
+const struct vtb_device_ops *vtb_backend_row(const struct vtb_backend_ops *be,
+					     enum vtb_dev_kind k)
+{
+	return (unsigned)k < VTB_DEV__N ? be->devices[k] : NULL;
+}
+
+char *vtb_backend_cannot(const struct vtb_backend_ops *be,
+			 const struct vtb_device *d)
+{
+	const struct vtb_device_ops *row = vtb_backend_row(be, d->kind);
+
+	if (!row)
+		return g_strdup_printf("%s has no %s device", be->name,
+				       vtb_dev_kind_name(d->kind));
+	return row->cannot ? row->cannot(d) : NULL;
+}
+
+void vtb_transport_device(const struct vtb_transport_ops *t,
+			  struct vtb_device *d)
+{
+	d->kind = t->device;
+	d->bus = t->bus;
+}
+
+unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
+			      const struct vtb_transport_ops *t)
+{
+	const struct vtb_device_ops *row;
+
+	if (!t)
+		return 0;
+	row = vtb_backend_row(be, t->device);
+	return row ? row->quirks : 0;
+}
+
+guint64 vtb_transport_default_size(const struct vtb_cell *c)
+{
+	const struct vtb_device_ops *row;
+
+	if (c->tops->default_size)
+		return c->tops->default_size;
+	row = vtb_backend_row(c->backend, c->tops->device);
+	return row && row->default_size ? row->default_size(c) : 500ULL << 20;
 }
 
 bool vtb_str_in(const char *const *tab, const char *s)

@@ -17,16 +17,30 @@ extern const struct vtb_transport_ops vtb_transport_virtio_blk;
 extern const struct vtb_transport_ops vtb_transport_ubd;
 
 /*
- * UML 6.1's serial line goes deaf once the guest's tty throttles it:
- * line_throttle() takes the line's read IRQ away and line_unthrottle()
- * never gives it back.  n_tty throttles below 128 free bytes of its 4 KiB
- * buffer, so a message of VTB_LINE_THROTTLE_AT bytes always does it; a
- * bulk transfer can by chance, and the line stays deaf for later runs.
+ * n_tty throttles its line below 128 free bytes of its 4 KiB buffer, so an
+ * echo of this many bytes always throttles it (VTB_QUIRK_DEAF_AFTER_THROTTLE).
  */
-#define VTB_UML_LINE_BUG "line_unthrottle() does not re-enable its read IRQ"
 #define VTB_LINE_THROTTLE_AT (4096 - 128)
-bool vtb_line_goes_deaf(const char *backend,
-			const struct vtb_transport_ops *t);
+
+/* The row of @be for device kind @k, or NULL when it has none. */
+const struct vtb_device_ops *vtb_backend_row(const struct vtb_backend_ops *be,
+					     enum vtb_dev_kind k);
+/*
+ * Why @be cannot attach @d (newly allocated), or NULL when it can: its
+ * row's cannot(), or that it has no row for the kind.
+ */
+char *vtb_backend_cannot(const struct vtb_backend_ops *be,
+			 const struct vtb_device *d);
+/* @t's device as the matrix knows it before a cell exists. */
+void vtb_transport_device(const struct vtb_transport_ops *t,
+			  struct vtb_device *d);
+/* The quirks of @t's device on @be (0 when it has no row). */
+unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
+			      const struct vtb_transport_ops *t);
+/* Bytes of a transfer over @c's transport when --size is not given. */
+guint64 vtb_transport_default_size(const struct vtb_cell *c);
+/* "serial", "virtio-serial", "disk". */
+const char *vtb_dev_kind_name(enum vtb_dev_kind k);
 
 /* NULL-terminated tables: one line per plug-in. */
 extern const struct vtb_backend_ops *const vtb_backends[];
@@ -41,7 +55,7 @@ extern const struct vtb_transport_ops *const vtb_transports[];
 struct vtb_name {
 	const char *name;
 	const char *backends; /* "uml,kvm", "kvm", ... */
-	const char *missing; /* NULL when implemented, else why not */
+	const char *missing;  /* NULL when implemented, else why not */
 };
 extern const struct vtb_name vtb_transport_names[];
 extern const struct vtb_name vtb_workload_names[];

@@ -146,21 +146,18 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 	const char *dir = c->backend->modules_dir(env);
 	g_autoptr(GPtrArray) mods = NULL;
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	bool kvm = c->backend == &vtb_backend_kvm;
+	const struct vtb_device_ops *disk =
+		vtb_backend_row(c->backend, VTB_DEV_DISK);
 
 	for (const char *const *m = c->backend->base_modules; *m; m++)
 		g_ptr_array_add(names, (char *)*m);
 	if (c->tops)
-		for (const char *const *m = c->tops->modules(c->backend->name);
-		     *m; m++)
+		for (const char *const *m = c->tops->guest_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
-	/* The target disk: Debian's kernel has ext2/3/4 in the ext4 module,
-	 * whose crc32c is a soft dependency (not in depends=). */
-	if (c->workload && c->workload->writes && kvm) {
-		g_ptr_array_add(names, "virtio_blk");
-		g_ptr_array_add(names, "ext4");
-		g_ptr_array_add(names, "crc32c_generic");
-	}
+	/* The target disk and its filesystem, as the backend's guest needs. */
+	if (c->workload && c->workload->writes && disk && disk->fs_modules)
+		for (const char *const *m = disk->fs_modules; *m; m++)
+			g_ptr_array_add(names, (char *)*m);
 	g_ptr_array_add(names, NULL);
 
 	if (names->len > 1 && !dir) {
@@ -269,36 +266,21 @@ static int env_init(struct vtb_matrix *r)
 	return 0;
 }
 
-static const char *const qemu_caches[] = { "none", "writeback", "unsafe",
-					   "directsync", "writethrough",
-					   NULL };
-static const char *const ubd_caches[] = { "writeback", "sync", NULL };
-
-/* Why @bus cannot use cache/image/aio, or NULL when it can. */
-static char *disk_unsupported(const char *bus, const char *cache,
-			      const char *image, const char *aio)
+/* Why @be cannot attach a disk so described (NULLs: not decided), or NULL. */
+static char *disk_cannot(const struct vtb_backend_ops *be, const char *bus,
+			 const char *cache, const char *image, const char *aio)
 {
-	if (g_str_equal(bus, "ubd")) {
-		if (!vtb_str_in(ubd_caches, cache))
-			return g_strdup_printf("ubd has cache writeback or "
-					       "sync (its s flag), not %s",
-					       cache);
-		if (image && !g_str_has_prefix(image, "raw"))
-			return g_strdup_printf("ubd takes raw images only, "
-					       "not %s",
-					       image);
-		if (aio && !g_str_equal(aio, "-"))
-			return g_strdup("aio is a QEMU setting; ubd has none");
-		return NULL;
-	}
-	if (!vtb_str_in(qemu_caches, cache))
-		return g_strdup_printf("QEMU has no cache mode %s (ubd's)",
-				       cache);
-	if (aio && g_str_equal(aio, "native") &&
-	    !g_str_equal(cache, "none") && !g_str_equal(cache, "directsync"))
-		return g_strdup("aio=native needs O_DIRECT: cache none or "
-				"directsync");
-	return NULL;
+	struct vtb_device d = {
+		.kind = VTB_DEV_DISK,
+		.bus = bus,
+		.cache = cache,
+		.format = !image			   ? NULL
+			  : g_str_has_prefix(image, "qcow2") ? "qcow2"
+							     : "raw",
+		.aio = aio && !g_str_equal(aio, "-") ? aio : NULL,
+	};
+
+	return vtb_backend_cannot(be, &d);
 }
 
 struct cell_key {
@@ -368,7 +350,7 @@ static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
 		c->size_auto = !r->opts.size_given;
 		c->size = r->opts.size_given || !k->t
 				  ? r->opts.size
-				  : k->t->default_size(c);
+				  : vtb_transport_default_size(c);
 		/* The warm-up only has to measure the rate. */
 		if (rate_sized(c) && r->opts.warmup > 0)
 			c->size = MAX(c->size / 4, VTB_MIN_RATE_SIZE);
@@ -403,8 +385,7 @@ static void skip_cell(struct vtb_matrix *r, const struct cell_key *k,
 static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 {
 	struct vtb_opts *o = &r->opts;
-	bool kvm = k->be == &vtb_backend_kvm;
-	char *def_target[] = { kvm ? "virtio-blk" : "ubd", NULL };
+	char *def_target[] = { (char *)k->be->default_disk, NULL };
 	char *no_aio[] = { "-", NULL };
 	char **targets = o->targets ? o->targets : def_target;
 	char **aios = o->aios ? o->aios : no_aio;
@@ -416,15 +397,17 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 		return;
 	}
 	for (char **tg = targets; *tg; tg++) {
-		const char *bus = writes ? *tg : (kvm ? "virtio-blk" : "ubd");
+		const char *bus = writes ? *tg : k->t->bus;
 
-		if (writes && g_str_equal(bus, kvm ? "ubd" : "virtio-blk")) {
-			k->target = *tg;
-			skip_cell(r, k,
-				  kvm ? "ubd is UML's" :
-					"UML's virtio-blk target (vhost-user) "
-					"is not implemented in this version");
-			continue;
+		if (writes) {
+			g_autofree char *why =
+				disk_cannot(k->be, bus, NULL, NULL, NULL);
+
+			if (why) {
+				k->target = *tg;
+				skip_cell(r, k, why);
+				continue;
+			}
 		}
 		for (char **ca = o->caches; *ca; ca++)
 			for (char **im = writes ? o->images : no_aio; *im; im++)
@@ -440,9 +423,9 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 						k->aio = g_str_equal(*ai, "-")
 								 ? NULL
 								 : *ai;
-						why = disk_unsupported(
-							bus, *ca, k->image,
-							k->aio);
+						why = disk_cannot(
+							k->be, bus, *ca,
+							k->image, k->aio);
 						if (why)
 							skip_cell(r, k, why);
 						else
@@ -454,18 +437,24 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 }
 
 /*
- * An echo that always deafens the line (core/registry.h): the default
- * matrix leaves it out; asked for by --msg-size, it runs and fails naming
- * the bug.
+ * An echo that always deafens the line (VTB_QUIRK_DEAF_AFTER_THROTTLE):
+ * the default matrix leaves it out; asked for by --msg-size, it runs and
+ * fails naming the quirk.
  */
-#define UML_THROTTLE_WHY                                                       \
-	"UML's serial line goes deaf once the guest tty throttles it "         \
-	"(" VTB_UML_LINE_BUG "), which a message of >= 3968 B triggers; "      \
-	"--msg-size 4K runs it anyway"
-
-static bool uml_line_throttles(const struct cell_key *k)
+static char *throttle_why(const struct cell_key *k)
 {
-	return vtb_line_goes_deaf(k->be->name, k->t) &&
+	const struct vtb_device_ops *row = vtb_backend_row(k->be, k->t->device);
+
+	return g_strdup_printf("the line goes deaf once the guest tty "
+			       "throttles it (%s), which a message of >= %u B "
+			       "triggers; --msg-size 4K runs it anyway",
+			       row->quirk_why, VTB_LINE_THROTTLE_AT);
+}
+
+static bool line_throttles(const struct cell_key *k)
+{
+	return (vtb_transport_quirks(k->be, k->t) &
+		VTB_QUIRK_DEAF_AFTER_THROTTLE) &&
 	       k->msg >= VTB_LINE_THROTTLE_AT;
 }
 
@@ -479,9 +468,11 @@ static void add_roundtrips(struct vtb_matrix *r, struct cell_key *k)
 
 		vtb_parse_size(*m, &n);
 		k->msg = (guint32)n;
-		if (!o->msg_sizes_given && uml_line_throttles(k))
-			skip_cell(r, k, UML_THROTTLE_WHY);
-		else
+		if (!o->msg_sizes_given && line_throttles(k)) {
+			g_autofree char *why = throttle_why(k);
+
+			skip_cell(r, k, why);
+		} else
 			add_cell(r, k);
 	}
 }
@@ -511,7 +502,8 @@ void vtb_matrix_build(struct vtb_matrix *r)
 							      .w = wl,
 							      .driver = *d,
 							      .t = t };
-					const char *why;
+					g_autofree char *why = NULL;
+					struct vtb_device td = { 0 };
 
 					if (t && !(t->kind & wl->needs))
 						continue;
@@ -521,7 +513,9 @@ void vtb_matrix_build(struct vtb_matrix *r)
 							    o->transports,
 						    t->name))
 						continue;
-					if (t && (why = t->unsupported(be->name))) {
+					if (t)
+						vtb_transport_device(t, &td);
+					if (t && (why = vtb_backend_cannot(be, &td))) {
 						skip_cell(r, &k, why);
 						continue;
 					}
@@ -733,7 +727,7 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 							  ? r->opts.disk_size /
 								    10 * 9
 							  : G_MAXUINT64)
-					: c->tops->default_size(c);
+					: vtb_transport_default_size(c);
 	}
 	if (c->live) {
 		g_autoptr(GError) pe = NULL;
@@ -938,27 +932,32 @@ int vtb_cmd_list(int argc, char **argv)
 			continue;
 		}
 		for (int b = 0; vtb_backends[b]; b++) {
-			const char *be = vtb_backends[b]->name;
-			const char *why = t->unsupported(be);
-			bool ready = g_str_equal(be, "uml") ? r.env.uml_ready
+			const struct vtb_backend_ops *be = vtb_backends[b];
+			struct vtb_device td = { 0 };
+			g_autofree char *why = NULL;
+			bool ready = be == &vtb_backend_uml ? r.env.uml_ready
 							    : r.env.kvm_ready;
 
-			printf("  %-16s %-4s %s%s\n", b ? "" : n->name, be,
+			vtb_transport_device(t, &td);
+			why = vtb_backend_cannot(be, &td);
+			printf("  %-16s %-4s %s%s\n", b ? "" : n->name, be->name,
 			       why ? "no: " : ready ? "yes: " : "no: ",
 			       why ? why : ready ? t->help
 						 : "backend not usable here");
 		}
 	}
-	printf("Disks (targets of upload/write-no-upload):\n"
-	       "  virtio-blk       kvm  images raw-sparse, raw-prealloc, "
-	       "qcow2, qcow2-prealloc; cache none, writeback, unsafe, "
-	       "directsync, writethrough; aio threads, native, io_uring\n"
-	       "  ubd              uml  raw images only; cache writeback or "
-	       "sync (O_SYNC); no aio setting\n"
-	       "  virtio-blk       uml  no: vhost-user (qemu-storage-daemon) "
-	       "not implemented in this version\n"
-	       "  filesystems      ext2, ext3, ext4, made on the host by "
-	       "mke2fs\n");
+	printf("Devices (each backend's rows):\n");
+	for (int b = 0; vtb_backends[b]; b++)
+		for (int k = 0; k < VTB_DEV__N; k++) {
+			const struct vtb_device_ops *row =
+				vtb_backend_row(vtb_backends[b], k);
+
+			printf("  %-16s %-4s %s\n", vtb_dev_kind_name(k),
+			       vtb_backends[b]->name,
+			       row ? row->help : "no such device");
+		}
+	printf("  %-16s      ext2, ext3, ext4, made on the host by mke2fs\n",
+	       "filesystems");
 	printf("Workloads:\n");
 	for (int i = 0; vtb_workload_names[i].name; i++) {
 		const struct vtb_name *n = &vtb_workload_names[i];

@@ -116,6 +116,7 @@ enum vtb_dev_kind {
 	VTB_DEV_SERIAL, /* UML serial line / QEMU 8250: guest ttyS<n> */
 	VTB_DEV_VIRTIO_SERIAL, /* QEMU virtserialport named `name` */
 	VTB_DEV_DISK, /* a disk image on bus "virtio-blk" or "ubd" */
+	VTB_DEV__N
 };
 
 struct vtb_device {
@@ -140,22 +141,25 @@ struct vtb_device {
 #define VTB_KIND_STREAM 1u
 #define VTB_KIND_BLOCK 2u
 
-/* A transport: the channel under test.  One file per transport. */
+/*
+ * A transport: the channel under test, as the guest sees it.  One file per
+ * transport plus a line in core/registry.c; it names no backend: whether
+ * and how a backend carries it is that backend's row for the device kind.
+ */
 struct vtb_transport_ops {
 	const char *name; /* as users type it */
-	unsigned kind;
+	unsigned kind; /* VTB_KIND_STREAM or VTB_KIND_BLOCK */
 	const char *help;
-	/*
-	 * NULL when @backend can carry this transport here, else why not
-	 * (static string, shown by `list` and for skipped cells).
-	 */
-	const char *(*unsupported)(const char *backend);
-	/* Guest modules it needs on @backend (NULL-terminated). */
-	const char *const *(*modules)(const char *backend);
-	/* Describe the device for @c into @dev (kind, name, bus, ...). */
+	enum vtb_dev_kind device; /* what the guest gets */
+	const char *bus; /* disks: "virtio-blk", "ubd" */
+	/* Guest modules its device needs (NULL-terminated). */
+	const char *const *guest_modules;
+	/* Describe the device for @c into @dev (name, format, ...); the
+	 * kind and bus are set from the fields above before the call. */
 	void (*describe)(const struct vtb_cell *c, struct vtb_device *dev);
-	/* Default bytes for a transfer when --size is not given. */
-	guint64 (*default_size)(const struct vtb_cell *c);
+	/* Bytes for a transfer when --size is not given; 0: the backend
+	 * row's default_size(), for lines whose rate is the backend's. */
+	guint64 default_size;
 	/* TTY flags the agent must apply (VTB_RUN_F_RAW_TTY) or 0. */
 	unsigned run_flags;
 	/*
@@ -164,6 +168,41 @@ struct vtb_transport_ops {
 	 * measured runs move what it moved in VTB_RATE_SIZED_S.
 	 */
 	bool rate_sized;
+};
+
+/*
+ * What a device kind does on one backend that the rest of vtbench must
+ * act on, without naming the backend.
+ */
+/* The line stops reading for good once the guest's tty throttled it: its
+ * guest is never kept, and an echo that always throttles is left out of
+ * the default matrix. */
+#define VTB_QUIRK_DEAF_AFTER_THROTTLE 1u
+
+/*
+ * A backend's row for one device kind.  A backend without a row for a kind
+ * cannot carry it ("uml has no virtio-serial device"); a row may still
+ * refuse some combinations (a bus, a cache mode) through cannot().
+ */
+struct vtb_device_ops {
+	/*
+	 * NULL when the backend can attach @d as described (kind, bus, and
+	 * for disks the cache, format and aio, each NULL when not decided
+	 * yet), else why not: newly allocated, one line.
+	 */
+	char *(*cannot)(const struct vtb_device *d);
+	/* What this backend attaches, for `list` (static). */
+	const char *help;
+	unsigned quirks; /* VTB_QUIRK_* */
+	/* The quirk explained, for skip reasons and failed samples. */
+	const char *quirk_why;
+	/* Default transfer bytes of a transport that leaves it to the
+	 * backend (serial lines: ~10 s here). */
+	guint64 (*default_size)(const struct vtb_cell *c);
+	/* Roundtrip messages per sample on a slow (raw tty) line. */
+	guint32 roundtrip_msgs;
+	/* Guest modules a disk written through a filesystem needs. */
+	const char *const *fs_modules;
 };
 
 /* Seconds a rate-sized transfer aims at. */
@@ -196,6 +235,13 @@ struct vtb_backend_ops {
 	 */
 	gboolean (*verify)(struct vtb_env *env, const char *initrd,
 			   GError **err);
+	/* One row per device kind this backend can attach; NULL: it has no
+	 * such device (core/registry.h, vtb_backend_cannot). */
+	const struct vtb_device_ops *devices[VTB_DEV__N];
+	/* The bus of the disk a writing workload writes to by default. */
+	const char *default_disk;
+	/* Seconds a boot of @c may take (--timeout overrides). */
+	double (*boot_timeout)(const struct vtb_cell *c);
 	/* Modules the guest needs for the control channel (NULL-ended). */
 	const char *const *base_modules;
 	/* Modules dir and release used for the appliance. */

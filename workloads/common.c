@@ -41,9 +41,7 @@ double vtb_cell_boot_timeout(const struct vtb_cell *cell)
 
 	if (o->timeout > 0)
 		return o->timeout;
-	if (g_str_equal(cell->backend->name, "uml"))
-		return 30;
-	return g_str_equal(cell->accel, "kvm") ? 20 : 60;
+	return cell->backend->boot_timeout(cell);
 }
 
 static double cpu_seconds(void)
@@ -67,7 +65,9 @@ static struct vtb_device *add_data_device(struct vtb_vm *vm,
 	struct vtb_cell *c = vm->cell;
 	struct vtb_device *d = vtb_vm_add_device(vm);
 
-	c->tops->describe(c, d);
+	vtb_transport_device(c->tops, d);
+	if (c->tops->describe)
+		c->tops->describe(c, d);
 	if (d->kind == VTB_DEV_DISK) {
 		d->image = g_strdup(payload_path);
 		d->cache = g_str_equal(c->cache, "-") ? NULL : c->cache;
@@ -113,7 +113,8 @@ const char *vtb_cell_boot_mode(const struct vtb_cell *cell)
 		return NULL;
 	/* A line the tty throttled stays deaf, even when the run that
 	 * throttled it got all its bytes. */
-	if (vtb_line_goes_deaf(cell->backend->name, cell->tops))
+	if (vtb_transport_quirks(cell->backend, cell->tops) &
+	    VTB_QUIRK_DEAF_AFTER_THROTTLE)
 		return "per-run";
 	return cell->env->opts->boot;
 }
@@ -177,16 +178,18 @@ gboolean vtb_cell_release_guest(struct vtb_cell *cell, GError **err)
 	return vm ? poweroff_free(vm, err) : TRUE;
 }
 
-/* A stall on a line that goes deaf (core/registry.h) says why. */
+/* A stall on a line that goes deaf (VTB_QUIRK_DEAF_AFTER_THROTTLE) says
+ * why. */
 static void explain_stall(const struct vtb_cell *cell, GError **err)
 {
-	if (err && *err && strstr((*err)->message, "stalled") &&
-	    vtb_line_goes_deaf(cell->backend->name, cell->tops)) {
-		char *m = g_strconcat((*err)->message,
-				      " (known UML bug: once the guest tty "
-				      "throttles the line, " VTB_UML_LINE_BUG
-				      ")",
-				      NULL);
+	const struct vtb_device_ops *row =
+		cell->tops ? vtb_backend_row(cell->backend, cell->tops->device)
+			   : NULL;
+
+	if (err && *err && strstr((*err)->message, "stalled") && row &&
+	    (row->quirks & VTB_QUIRK_DEAF_AFTER_THROTTLE)) {
+		char *m = g_strdup_printf("%s (%s)", (*err)->message,
+					  row->quirk_why);
 
 		g_free((*err)->message);
 		(*err)->message = m;
@@ -782,8 +785,13 @@ static guint32 roundtrip_count(const struct vtb_cell *cell)
 {
 	if (cell->env->opts->size_given)
 		return (guint32)MAX(1, cell->size / cell->msg_size);
-	if (cell->tops->run_flags & VTB_RUN_F_RAW_TTY)
-		return g_str_equal(cell->backend->name, "uml") ? 500 : 100;
+	if (cell->tops->run_flags & VTB_RUN_F_RAW_TTY) {
+		const struct vtb_device_ops *row =
+			vtb_backend_row(cell->backend, cell->tops->device);
+
+		if (row && row->roundtrip_msgs)
+			return row->roundtrip_msgs;
+	}
 	return 2000;
 }
 

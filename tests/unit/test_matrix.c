@@ -7,63 +7,66 @@
 #include <cmocka.h>
 
 #include "core/cli.h"
+#include "core/registry.h"
 #include "core/runner.h"
 
 struct mcase {
 	const char *args;
 	int cells;
 	const char *has_cell; /* a label that must be there, or NULL */
-	const char *skip; /* a substring of some skip reason, or NULL */
+	const char *skip;     /* a substring of some skip reason, or NULL */
 	int skips; /* expected number of skipped combinations, -1 any */
 };
 
 static const struct mcase cases[] = {
 	/* startup: one cell per backend, no transport. */
-	{ "--workload startup", 2, "uml startup", NULL, 0 },
+	{"--workload startup", 2, "uml startup", NULL, 0},
 	/* Every stream transport each backend has; UML lacks virtio-serial. */
-	{ "--workload upload-no-write --transport serial,virtio-serial", 3,
-	  "kvm/direct/tcg virtio-serial upload-no-write",
-	  "vhost-user virtio-console", 1 },
+	{"--workload upload-no-write --transport serial,virtio-serial", 3,
+	 "kvm/direct/tcg virtio-serial upload-no-write",
+	 "vhost-user virtio-console", 1},
 	/* Block transports land on their own backend only. */
-	{ "--workload upload-no-write --transport virtio-blk,ubd", 2,
-	  "uml ubd upload-no-write cache=writeback", "UML's own block", 2 },
+	{"--workload upload-no-write --transport virtio-blk,ubd", 2,
+	 "uml ubd upload-no-write cache=writeback", "UML's own block", 2},
 	/* write-no-upload needs no transport: one per target x cache. */
-	{ "--workload write-no-upload --cache none,writeback,unsafe,"
-	  "directsync,writethrough",
-	  6, "kvm/direct/tcg write-no-upload ->virtio-blk cache=none",
-	  "ubd has cache writeback or sync", 4 },
+	{"--workload write-no-upload --cache none,writeback,unsafe,"
+	 "directsync,writethrough",
+	 6, "kvm/direct/tcg write-no-upload ->virtio-blk cache=none",
+	 "ubd has cache writeback or sync", 4},
 	/* sync is ubd's flag, not a QEMU mode. */
-	{ "--workload write-no-upload --cache sync", 1,
-	  "uml write-no-upload ->ubd cache=sync", "QEMU has no cache mode sync",
-	  1 },
+	{"--workload write-no-upload --cache sync", 1,
+	 "uml write-no-upload ->ubd cache=sync", "QEMU has no cache mode sync",
+	 1},
 	/* qcow2 is QEMU's; ubd takes raw. */
-	{ "--workload write-no-upload --image raw-sparse,qcow2 --fs ext2,ext4",
-	  6, "kvm/direct/tcg write-no-upload ->virtio-blk cache=writeback "
-	     "qcow2 ext4",
-	  "raw images only", 2 },
+	{"--workload write-no-upload --image raw-sparse,qcow2 --fs ext2,ext4",
+	 6,
+	 "kvm/direct/tcg write-no-upload ->virtio-blk cache=writeback "
+	 "qcow2 ext4",
+	 "raw images only", 2},
 	/* aio=native without O_DIRECT is refused, not mapped. */
-	{ "--backend kvm --workload write-no-upload --cache none,writeback "
-	  "--aio native",
-	  1, "kvm/direct/tcg write-no-upload ->virtio-blk cache=none "
-	     "aio=native",
-	  "needs O_DIRECT", 1 },
+	{"--backend kvm --workload write-no-upload --cache none,writeback "
+	 "--aio native",
+	 1,
+	 "kvm/direct/tcg write-no-upload ->virtio-blk cache=none "
+	 "aio=native",
+	 "needs O_DIRECT", 1},
 	/* A target a backend lacks. */
-	{ "--backend uml --workload upload --transport serial --target "
-	  "virtio-blk",
-	  0, NULL, "vhost-user", 1 },
+	{"--backend uml --workload upload --transport serial --target "
+	 "virtio-blk",
+	 0, NULL, "vhost-user", 1},
 	/* Roundtrip: one cell per message size, streams only. */
-	{ "--workload roundtrip --msg-size 64,4K", 6,
-	  "uml serial roundtrip 4096B", NULL, 1 },
+	{"--workload roundtrip --msg-size 64,4K", 6,
+	 "uml serial roundtrip 4096B", NULL, 1},
 	/* By default the UML line's 4 KiB echo is left out, with why. */
-	{ "--workload roundtrip", 8, "uml serial roundtrip 512B",
-	  "goes deaf", 2 },
+	{"--workload roundtrip", 8, "uml serial roundtrip 512B", "goes deaf",
+	 2},
 	/* Asked for, it runs (and fails with the reason). */
-	{ "--backend uml --workload roundtrip --msg-size 4K", 1,
-	  "uml serial roundtrip 4096B", "vhost-user", 1 },
+	{"--backend uml --workload roundtrip --msg-size 4K", 1,
+	 "uml serial roundtrip 4096B", "vhost-user", 1},
 	/* Payloads multiply transfer cells but not roundtrip. */
-	{ "--backend kvm --workload upload-no-write,roundtrip --transport "
-	  "virtio-serial --payload zero,random --msg-size 64",
-	  3, "kvm/direct/tcg virtio-serial upload-no-write random", NULL, 0 },
+	{"--backend kvm --workload upload-no-write,roundtrip --transport "
+	 "virtio-serial --payload zero,random --msg-size 64",
+	 3, "kvm/direct/tcg virtio-serial upload-no-write random", NULL, 0},
 };
 
 static bool has_label(struct vtb_matrix *r, const char *want)
@@ -101,12 +104,12 @@ static void test_expand(void **state)
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		const struct mcase *c = &cases[i];
 		g_auto(GStrv) argv = g_strsplit(c->args, " ", -1);
-		struct vtb_matrix r = { 0 };
+		struct vtb_matrix r = {0};
 		g_autoptr(GError) e = NULL;
 		bool help;
 
-		if (!vtb_cli_parse_run((int)g_strv_length(argv), argv,
-				       &r.opts, &help, &e))
+		if (!vtb_cli_parse_run((int)g_strv_length(argv), argv, &r.opts,
+				       &help, &e))
 			fail_msg("'%s': %s", c->args, e->message);
 		vtb_matrix_init(&r);
 		r.env.uml_ready = g_strv_contains(
@@ -132,15 +135,13 @@ static void test_expand(void **state)
 /* Transfer cells get a size: --size, else the transport's default. */
 static void test_sizes(void **state)
 {
-	char *a1[] = { "--backend", "uml", "--workload", "upload-no-write",
-		       "--transport", "serial" };
-	char *a2[] = { "--backend", "uml",	     "--workload",
-		       "upload-no-write", "--transport", "serial",
-		       "--size",  "3M" };
-	char *a3[] = { "--backend", "uml",	     "--workload",
-		       "upload-no-write", "--transport", "serial",
-		       "--warmup",  "0" };
-	struct vtb_matrix r = { 0 };
+	char *a1[] = {"--backend",	 "uml",		"--workload",
+		      "upload-no-write", "--transport", "serial"};
+	char *a2[] = {"--backend",   "uml",    "--workload", "upload-no-write",
+		      "--transport", "serial", "--size",     "3M"};
+	char *a3[] = {"--backend",   "uml",    "--workload", "upload-no-write",
+		      "--transport", "serial", "--warmup",   "0"};
+	struct vtb_matrix r = {0};
 	struct vtb_cell *c;
 	bool help;
 
@@ -185,19 +186,19 @@ static void test_size_for_rate(void **state)
 		guint64 max, want;
 	} t[] = {
 		/* 0.16 MB/s for 10 s = 1.6 MB: 1.5 MiB (9.8 s) */
-		{ 160e3, 10, G_MAXUINT64, 3ULL << 19 },
+		{160e3, 10, G_MAXUINT64, 3ULL << 19},
 		/* 1.9 MB/s: 19 MB -> 16 MiB (8.8 s), not 24 MiB (13 s) */
-		{ 1.9e6, 10, G_MAXUINT64, 16ULL << 20 },
+		{1.9e6, 10, G_MAXUINT64, 16ULL << 20},
 		/* a few percent either way keeps the size */
-		{ 1.8e6, 10, G_MAXUINT64, 16ULL << 20 },
-		{ 2.0e6, 10, G_MAXUINT64, 16ULL << 20 },
+		{1.8e6, 10, G_MAXUINT64, 16ULL << 20},
+		{2.0e6, 10, G_MAXUINT64, 16ULL << 20},
 		/* 2.6 MB/s: 26 MB -> 24 MiB */
-		{ 2.6e6, 10, G_MAXUINT64, 24ULL << 20 },
+		{2.6e6, 10, G_MAXUINT64, 24ULL << 20},
 		/* never below 64 KiB, even for a line that hardly moves */
-		{ 10, 10, G_MAXUINT64, 64ULL << 10 },
-		{ 0, 10, G_MAXUINT64, 64ULL << 10 },
+		{10, 10, G_MAXUINT64, 64ULL << 10},
+		{0, 10, G_MAXUINT64, 64ULL << 10},
 		/* a target disk caps it */
-		{ 1e9, 10, 900ULL << 20, 768ULL << 20 },
+		{1e9, 10, 900ULL << 20, 768ULL << 20},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
@@ -210,10 +211,82 @@ static void test_size_for_rate(void **state)
 	}
 }
 
+/* A backend with one row: everything else it cannot carry, by table. */
+static const struct vtb_device_ops toy_serial = {.help = "a toy line"};
+static const struct vtb_backend_ops toy = {
+	.name = "toy",
+	.devices = {[VTB_DEV_SERIAL] = &toy_serial},
+};
+
+/* Devices as backend rows: who attaches what, and why not. */
+static void test_rows(void **state)
+{
+	static const struct {
+		const struct vtb_backend_ops *be;
+		enum vtb_dev_kind kind;
+		const char *bus, *cache, *format, *aio;
+		const char *why; /* substring, NULL: attachable */
+	} t[] = {
+		{&toy, VTB_DEV_SERIAL, NULL, NULL, NULL, NULL, NULL},
+		{&toy, VTB_DEV_DISK, "virtio-blk", NULL, NULL, NULL,
+		 "toy has no disk device"},
+		{&toy, VTB_DEV_VIRTIO_SERIAL, NULL, NULL, NULL, NULL,
+		 "toy has no virtio-serial device"},
+		{&vtb_backend_uml, VTB_DEV_SERIAL, NULL, NULL, NULL, NULL,
+		 NULL},
+		{&vtb_backend_uml, VTB_DEV_VIRTIO_SERIAL, NULL, NULL, NULL,
+		 NULL, "vhost-user virtio-console"},
+		{&vtb_backend_uml, VTB_DEV_DISK, "virtio-blk", NULL, NULL, NULL,
+		 "vhost-user"},
+		{&vtb_backend_uml, VTB_DEV_DISK, "ubd", "sync", "raw", NULL,
+		 NULL},
+		{&vtb_backend_uml, VTB_DEV_DISK, "ubd", "none", NULL, NULL,
+		 "ubd has cache writeback or sync"},
+		{&vtb_backend_uml, VTB_DEV_DISK, "ubd", "writeback", "qcow2",
+		 NULL, "raw images only"},
+		{&vtb_backend_uml, VTB_DEV_DISK, "ubd", "writeback", "raw",
+		 "native", "ubd has none"},
+		{&vtb_backend_kvm, VTB_DEV_DISK, "ubd", NULL, NULL, NULL,
+		 "UML's own block"},
+		{&vtb_backend_kvm, VTB_DEV_DISK, "virtio-blk", "sync", NULL,
+		 NULL, "QEMU has no cache mode sync"},
+		{&vtb_backend_kvm, VTB_DEV_DISK, "virtio-blk", "writeback",
+		 "qcow2", "native", "needs O_DIRECT"},
+		{&vtb_backend_kvm, VTB_DEV_DISK, "virtio-blk", "none", "qcow2",
+		 "native", NULL},
+		{&vtb_backend_kvm, VTB_DEV_VIRTIO_SERIAL, NULL, NULL, NULL,
+		 NULL, NULL},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct vtb_device d = {.kind = t[i].kind,
+				       .bus = t[i].bus,
+				       .cache = t[i].cache,
+				       .format = t[i].format,
+				       .aio = t[i].aio};
+		g_autofree char *why = vtb_backend_cannot(t[i].be, &d);
+
+		if (t[i].why ? !why || !strstr(why, t[i].why) : why != NULL)
+			fail_msg("%s %s %s: '%s', want '%s'", t[i].be->name,
+				 vtb_dev_kind_name(t[i].kind),
+				 t[i].bus ? t[i].bus : "", why ? why : "(can)",
+				 t[i].why ? t[i].why : "(can)");
+	}
+	/* The deaf line is a quirk of UML's row, not of the transport. */
+	assert_true(
+		vtb_transport_quirks(&vtb_backend_uml, &vtb_transport_serial) &
+		VTB_QUIRK_DEAF_AFTER_THROTTLE);
+	assert_false(
+		vtb_transport_quirks(&vtb_backend_kvm, &vtb_transport_serial) &
+		VTB_QUIRK_DEAF_AFTER_THROTTLE);
+	assert_int_equal(vtb_transport_quirks(&toy, &vtb_transport_ubd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_size_for_rate),
 	};
