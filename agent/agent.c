@@ -308,9 +308,9 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 }
 
 struct cmdline {
-	char ctl[256]; /* vtb.ctl= */
-	char mnt[256]; /* vtb.mnt=: device to mount on /mnt, or "" */
-	char mntfs[32]; /* vtb.mntfs= */
+	char ctl[256];	   /* vtb.ctl= */
+	char mnt[256];	   /* vtb.mnt=: device to mount on /mnt, or "" */
+	char mntfs[32];	   /* vtb.mntfs= */
 	char mntopts[256]; /* vtb.mntopts= (mount(2) data, e.g. "sync") */
 };
 
@@ -458,8 +458,7 @@ static int find_by_attr(const char *dir, const char *attr, const char *want,
 
 static int find_vport(const char *name, char *dev, size_t size)
 {
-	return find_by_attr("/sys/class/virtio-ports", "name", name, dev,
-			    size);
+	return find_by_attr("/sys/class/virtio-ports", "name", name, dev, size);
 }
 
 static int find_blk(const char *serial, char *dev, size_t size)
@@ -506,8 +505,8 @@ static void mount_target(const struct cmdline *cl)
 		note_early(errno, "mkdir /mnt");
 	if (mount(dev, "/mnt", cl->mntfs[0] ? cl->mntfs : "ext4", 0,
 		  cl->mntopts[0] ? cl->mntopts : NULL) < 0)
-		note_early(errno, "mount %s (%s) on /mnt -o %s", dev,
-			   cl->mntfs, cl->mntopts[0] ? cl->mntopts : "defaults");
+		note_early(errno, "mount %s (%s) on /mnt -o %s", dev, cl->mntfs,
+			   cl->mntopts[0] ? cl->mntopts : "defaults");
 }
 
 /* Wait for the control device to appear and open it, or fail. */
@@ -801,10 +800,10 @@ static struct {
 	size_t len[RING_SLOTS];
 	size_t slot_size;
 	unsigned head, tail; /* filled / written, counting up */
-	int done; /* reader finished */
-	int err; /* reader's errno, or -1 for EOF */
-	uint64_t bytes; /* read so far */
-} ring = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+	int done;	     /* reader finished */
+	int err;	     /* reader's errno, or -1 for EOF */
+	uint64_t bytes;	     /* read so far */
+} ring = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 static void *ring_reader(void *arg)
 {

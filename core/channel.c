@@ -56,8 +56,8 @@ static int wait_fd(struct vtb_vm *vm, short events, gint64 deadline_us,
 		   bool *vmm_died)
 {
 	struct pollfd p[2] = {
-		{ .fd = vm->ctl_fd, .events = events },
-		{ .fd = vm->child.pidfd, .events = POLLIN },
+		{.fd = vm->ctl_fd, .events = events},
+		{.fd = vm->child.pidfd, .events = POLLIN},
 	};
 	gint64 left = deadline_us - g_get_monotonic_time();
 	int r;
@@ -121,8 +121,8 @@ gboolean vtb_chan_send(struct vtb_vm *vm, const struct vtb_msg *m,
 	return TRUE;
 }
 
-gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m,
-		       gint64 deadline_us, GError **err)
+gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m, gint64 deadline_us,
+		       GError **err)
 {
 	for (;;) {
 		int d = vtb_msg_decode(vm->rbuf, vm->rlen, m);
@@ -198,11 +198,11 @@ gboolean vtb_chan_expect(struct vtb_vm *vm, unsigned type, struct vtb_msg *m,
 	if (m->type == type)
 		return TRUE;
 	if (m->type == VTB_MSG_ERROR) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s: %s%s%s",
-			    m->u.error.step,
-			    m->u.error.err ? g_strerror(m->u.error.err) : "error",
-			    m->u.error.detail[0] ? ": " : "",
-			    m->u.error.detail);
+		g_set_error(
+			err, VTB_ERROR, VTB_ERR_RUN, "guest: %s: %s%s%s",
+			m->u.error.step,
+			m->u.error.err ? g_strerror(m->u.error.err) : "error",
+			m->u.error.detail[0] ? ": " : "", m->u.error.detail);
 		return FALSE;
 	}
 	g_set_error(err, VTB_ERROR, VTB_ERR_RUN,

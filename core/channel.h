@@ -17,8 +17,8 @@ gboolean vtb_chan_send(struct vtb_vm *vm, const struct vtb_msg *m,
  * rather than at the deadline.  Garbage from the guest is an error naming
  * it.  Timeouts and deaths quote the last console lines.
  */
-gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m,
-		       gint64 deadline_us, GError **err);
+gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m, gint64 deadline_us,
+		       GError **err);
 
 /*
  * Receive and require a message of @type.  An ERROR from the guest becomes

@@ -80,11 +80,11 @@ static gboolean check_choice(const char *const *tab, const char *opt,
 			   known);
 }
 
-static const char *const payloads[] = { "zero", "random", NULL };
-static const char *const targets[] = { "virtio-blk", "ubd", NULL };
-static const char *const onoff[] = { "on", "off", NULL };
-static const char *const boots[] = { "per-cell", "per-run", NULL };
-static const char *const autoonoff[] = { "auto", "on", "off", NULL };
+static const char *const payloads[] = {"zero", "random", NULL};
+static const char *const targets[] = {"virtio-blk", "ubd", NULL};
+static const char *const onoff[] = {"on", "off", NULL};
+static const char *const boots[] = {"per-cell", "per-run", NULL};
+static const char *const autoonoff[] = {"auto", "on", "off", NULL};
 
 static gboolean check_msg_size(const char *opt, const char *v, GError **err)
 {
@@ -270,14 +270,16 @@ static gboolean set_value(const struct vtb_option *op, struct vtb_opts *o,
 			g_strstrip(*it);
 			if (!**it) {
 				g_strv_builder_unref(b);
-				return usage_error(err, "--%s: empty item in '%s'",
+				return usage_error(err,
+						   "--%s: empty item in '%s'",
 						   op->name, v);
 			}
 			if (!check_value(op, *it, err)) {
 				g_strv_builder_unref(b);
 				return FALSE;
 			}
-			if (!append || !g_strv_contains((const char **)old, *it))
+			if (!append ||
+			    !g_strv_contains((const char **)old, *it))
 				g_strv_builder_add(b, *it);
 		}
 		g_strfreev(old);
@@ -370,8 +372,8 @@ gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
 			return usage_error(err, "unknown option --%s", name);
 		if (op->type == VTB_OPT_FLAG) {
 			if (eq)
-				return usage_error(err,
-						   "--%s takes no value", name);
+				return usage_error(err, "--%s takes no value",
+						   name);
 		} else if (eq) {
 			val = eq + 1;
 		} else if (i + 1 < argc) {

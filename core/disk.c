@@ -26,8 +26,9 @@ gboolean vtb_run_tool(const char *const *argv, GError **err)
 	if (!g_spawn_check_wait_status(status, NULL)) {
 		g_strstrip(errout);
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "%s failed: %s",
-			    argv[0], *errout ? g_strdelimit(errout, "\n", ' ')
-					     : "no message");
+			    argv[0],
+			    *errout ? g_strdelimit(errout, "\n", ' ')
+				    : "no message");
 		return FALSE;
 	}
 	return TRUE;
@@ -101,8 +102,8 @@ static guint64 zero_hash(guint64 size)
 }
 
 gboolean vtb_payload_get(const char *cache_dir, const char *payload,
-			 guint64 size, guint64 seed, char **path,
-			 guint64 *hash, GError **err)
+			 guint64 size, guint64 seed, char **path, guint64 *hash,
+			 GError **err)
 {
 	g_autofree char *dir = g_build_filename(cache_dir, "payload", NULL);
 	g_autofree char *name = NULL, *hpath = NULL, *htext = NULL;
@@ -157,27 +158,33 @@ gboolean vtb_disk_make(const char *path, const char *image, const char *fs,
 	bool prealloc = g_str_has_suffix(image, "-prealloc");
 	/* Initialise inode tables and journal now: the guest's lazy init
 	 * would otherwise write in the background during the run. */
-	const char *const mkfs[] = { "mke2fs",
-				     "-q",
-				     "-F",
-				     "-t",
-				     fs,
-				     "-E",
-				     "lazy_itable_init=0,lazy_journal_init=0,"
-				     "nodiscard",
-				     NULL,
-				     NULL };
+	const char *const mkfs[] = {"mke2fs",
+				    "-q",
+				    "-F",
+				    "-t",
+				    fs,
+				    "-E",
+				    "lazy_itable_init=0,lazy_journal_init=0,"
+				    "nodiscard",
+				    NULL,
+				    NULL};
 	const char **mk = g_memdup2(mkfs, sizeof(mkfs));
 	gboolean ok;
 
 	raw = qcow2 ? g_strconcat(path, ".raw", NULL) : g_strdup(path);
 	{
-		const char *const create[] = {
-			"qemu-img", "create",	 "-q", "-f", "raw", "-o",
-			prealloc && !qcow2 ? "preallocation=falloc"
-					   : "preallocation=off",
-			raw,	    sz,		 NULL
-		};
+		const char *const create[] = {"qemu-img",
+					      "create",
+					      "-q",
+					      "-f",
+					      "raw",
+					      "-o",
+					      prealloc && !qcow2
+						      ? "preallocation=falloc"
+						      : "preallocation=off",
+					      raw,
+					      sz,
+					      NULL};
 
 		ok = vtb_run_tool(create, err);
 	}
@@ -185,13 +192,19 @@ gboolean vtb_disk_make(const char *path, const char *image, const char *fs,
 	ok = ok && vtb_run_tool(mk, err);
 	g_free(mk);
 	if (ok && qcow2) {
-		const char *const conv[] = {
-			"qemu-img", "convert", "-q",  "-f",
-			"raw",	    "-O",      "qcow2", "-o",
-			prealloc ? "preallocation=metadata"
-				 : "preallocation=off",
-			raw,	    path,      NULL
-		};
+		const char *const conv[] = {"qemu-img",
+					    "convert",
+					    "-q",
+					    "-f",
+					    "raw",
+					    "-O",
+					    "qcow2",
+					    "-o",
+					    prealloc ? "preallocation=metadata"
+						     : "preallocation=off",
+					    raw,
+					    path,
+					    NULL};
 
 		ok = vtb_run_tool(conv, err);
 		unlink(raw);

@@ -11,8 +11,8 @@
  * its XXH3-64 hash, which *hash receives.
  */
 gboolean vtb_payload_get(const char *cache_dir, const char *payload,
-			 guint64 size, guint64 seed, char **path,
-			 guint64 *hash, GError **err);
+			 guint64 size, guint64 seed, char **path, guint64 *hash,
+			 GError **err);
 
 /*
  * Make a disk image of @disk_size at @path of kind @image (raw-sparse,

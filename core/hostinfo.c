@@ -41,8 +41,8 @@ void vtb_hostinfo_get(struct vtb_hostinfo *h)
 	g_autofree char *cpuinfo = NULL, *meminfo = NULL;
 	g_autofree char *vendor = NULL, *product = NULL;
 	unsigned a, b, c, d;
-	static const char *const flavours[] = { "kvm_intel", "kvm_amd",
-						"kvm_pvm", NULL };
+	static const char *const flavours[] = {"kvm_intel", "kvm_amd",
+					       "kvm_pvm", NULL};
 
 	memset(h, 0, sizeof(*h));
 	if (uname(&u) == 0) {
@@ -62,7 +62,7 @@ void vtb_hostinfo_get(struct vtb_hostinfo *h)
 	if (__get_cpuid(1, &a, &b, &c, &d))
 		h->hypervisor_bit = (c >> 31) & 1;
 	if (h->hypervisor_bit) {
-		char sig[13] = { 0 };
+		char sig[13] = {0};
 
 		__cpuid(0x40000000, a, b, c, d);
 		memcpy(sig, &b, 4);
@@ -77,10 +77,10 @@ void vtb_hostinfo_get(struct vtb_hostinfo *h)
 					 product ? product : "");
 	h->kvm_module = g_file_test("/sys/module/kvm", G_FILE_TEST_IS_DIR);
 	for (int i = 0; flavours[i]; i++) {
-		g_autofree char *m = g_build_filename("/sys/module",
-						      flavours[i], NULL);
-		g_autofree char *n = g_build_filename(m, "parameters",
-						      "nested", NULL);
+		g_autofree char *m =
+			g_build_filename("/sys/module", flavours[i], NULL);
+		g_autofree char *n =
+			g_build_filename(m, "parameters", "nested", NULL);
 
 		if (!g_file_test(m, G_FILE_TEST_IS_DIR))
 			continue;

@@ -6,15 +6,15 @@
 
 #include "core/vtbench.h"
 
-char *vtb_find_helper(const char *env_var, const char *subdir,
-		      const char *name, const char *what, GError **err)
+char *vtb_find_helper(const char *env_var, const char *subdir, const char *name,
+		      const char *what, GError **err)
 {
 	const char *env = g_getenv(env_var);
 	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 	g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
 	g_autofree char *installed =
 		g_build_filename(VTB_PKGLIBEXECDIR, name, NULL);
-	const char *cands[4] = { 0 };
+	const char *cands[4] = {0};
 	g_autofree char *c1 = NULL, *c2 = NULL;
 	int n = 0;
 
@@ -119,8 +119,7 @@ char *vtb_default_kvm_kernel(const char *cache_dir, char **modules)
 		const char *n;
 
 		while (d && (n = g_dir_read_name(d))) {
-			g_autofree char *root =
-				g_build_filename(kdir, n, NULL);
+			g_autofree char *root = g_build_filename(kdir, n, NULL);
 			g_autofree char *boot =
 				g_build_filename(root, "boot", NULL);
 

@@ -9,8 +9,8 @@
  * to the running program (the build tree; ../../@subdir from tests/unit),
  * else the installed libexec dir.  Absolute; NULL + err naming @what.
  */
-char *vtb_find_helper(const char *env_var, const char *subdir,
-		      const char *name, const char *what, GError **err);
+char *vtb_find_helper(const char *env_var, const char *subdir, const char *name,
+		      const char *what, GError **err);
 
 /* The static guest agent ($VTBENCH_AGENT, build tree or libexec). */
 char *vtb_find_agent(GError **err);

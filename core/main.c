@@ -15,15 +15,15 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "run", vtb_cmd_run, "run the benchmark matrix" },
-	{ "list", vtb_cmd_list,
-	  "every backend/transport/workload, usable here or why not" },
-	{ "probe", vtb_cmd_probe,
-	  "this host: nesting, KVM usability (tested), versions" },
-	{ "compare", vtb_cmd_compare,
-	  "BASE.json NEW.json: significant regressions (exit 1)" },
-	{ "report", vtb_cmd_report,
-	  "FILE.json... -o report.html: charts in one HTML file" },
+	{"run", vtb_cmd_run, "run the benchmark matrix"},
+	{"list", vtb_cmd_list,
+	 "every backend/transport/workload, usable here or why not"},
+	{"probe", vtb_cmd_probe,
+	 "this host: nesting, KVM usability (tested), versions"},
+	{"compare", vtb_cmd_compare,
+	 "BASE.json NEW.json: significant regressions (exit 1)"},
+	{"report", vtb_cmd_report,
+	 "FILE.json... -o report.html: charts in one HTML file"},
 };
 
 static void usage(FILE *f)

@@ -36,7 +36,7 @@ static void on_signal(int sig)
 
 void vtb_signals_install(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 
 	/* No SA_RESTART: blocked syscalls return EINTR and the waits notice. */
 	sigemptyset(&sa.sa_mask);
@@ -96,7 +96,7 @@ static void G_GNUC_NORETURN child_exec(const char *path, char *const *argv,
 				       const struct vtb_fdmap *fds, size_t nfds,
 				       pid_t parent, const sigset_t *old)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	int hi[16];
 	int maxfd = 2, nul;
 
@@ -158,8 +158,8 @@ gboolean vtb_child_spawn(struct vtb_child *c, const char *const *argv,
 		return FALSE;
 	}
 	if (nfds > 16) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "run %s: too many fds", argv[0]);
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "run %s: too many fds",
+			    argv[0]);
 		return FALSE;
 	}
 	/* Our settings replace inherited ones of the same name: the VMM's
@@ -182,14 +182,15 @@ gboolean vtb_child_spawn(struct vtb_child *c, const char *const *argv,
 	c->t_spawn_us = g_get_monotonic_time();
 	pid = fork();
 	if (pid == 0)
-		child_exec(path, (char *const *)argv, (char *const *)envp->pdata,
-			   log_fd, fds, nfds, parent, &old);
+		child_exec(path, (char *const *)argv,
+			   (char *const *)envp->pdata, log_fd, fds, nfds,
+			   parent, &old);
 	if (pid < 0) {
 		int e = errno;
 
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "fork for %s: %s", argv[0], g_strerror(e));
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "fork for %s: %s",
+			    argv[0], g_strerror(e));
 		return FALSE;
 	}
 	/* Also here, so the group exists before anyone signals it. */
@@ -237,7 +238,7 @@ gboolean vtb_child_wait(struct vtb_child *c, int timeout_ms)
 		return reap(c, 0);
 	for (;;) {
 		gint64 left;
-		struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+		struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
 
 		if (reap(c, WNOHANG))
 			return TRUE;

@@ -13,12 +13,12 @@ struct vtb_fdmap {
 };
 
 struct vtb_child {
-	pid_t pid; /* also the process group id; 0 when not running */
-	int pidfd; /* readable when the child exited; -1 when none */
+	pid_t pid;  /* also the process group id; 0 when not running */
+	int pidfd;  /* readable when the child exited; -1 when none */
 	int status; /* wait status once reaped */
 	bool reaped;
 	gint64 t_spawn_us; /* g_get_monotonic_time() just before fork */
-	char name[32]; /* basename of the program, for messages */
+	char name[32];	   /* basename of the program, for messages */
 };
 
 /*

@@ -104,8 +104,8 @@ void vtb_progress_cell_done(unsigned cell, const char *label,
 {
 	if (!p.on)
 		return;
-	fprintf(stderr, "%s[%u/%u] %s: %s\n", p.tty ? "\r\033[K" : "",
-		cell + 1, p.cells, label, summary);
+	fprintf(stderr, "%s[%u/%u] %s: %s\n", p.tty ? "\r\033[K" : "", cell + 1,
+		p.cells, label, summary);
 }
 
 void vtb_progress_note(const char *fmt, ...)

@@ -238,8 +238,8 @@ static gboolean read_sample(struct vtb_rcell *c, JsonObject *metrics,
 
 static char *make_label(const struct vtb_rcell *c)
 {
-	static const char *const extra[] = { "target", "image", "fs", "aio",
-					     "payload", NULL };
+	static const char *const extra[] = {"target", "image",	 "fs",
+					    "aio",    "payload", NULL};
 	GString *s = g_string_new(c->backend);
 
 	if (strcmp(c->backend, "kvm") == 0)

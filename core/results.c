@@ -387,10 +387,9 @@ static void add_sample(JsonBuilder *b, const struct vtb_sample *s)
 	json_builder_end_object(b);
 }
 
-static const char *const phase_names[] = { "vmm_to_kernel", "kernel_to_init",
-					   "modules", "agent_ready",
-					   "poweroff", "guest_transfer",
-					   NULL };
+static const char *const phase_names[] = {
+	"vmm_to_kernel", "kernel_to_init", "modules", "agent_ready",
+	"poweroff",	 "guest_transfer", NULL};
 
 static const char *cell_status(const struct vtb_cell *c,
 			       const struct vtb_summary *s)
@@ -761,8 +760,7 @@ static void csv_row(GString *s, const struct vtb_matrix *r,
 {
 	const struct vtb_sample *x = c->samples->pdata[k];
 	const struct vtb_kernel_info *ki = cell_kernel(r, c);
-	g_autofree char *size =
-		g_strdup_printf("%" G_GUINT64_FORMAT, c->size);
+	g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, c->size);
 	g_autofree char *msg = g_strdup_printf("%u", c->msg_size);
 	g_autofree char *mem = g_strdup_printf("%d", r->opts.mem_mb);
 	const char *fields[] = {
@@ -828,7 +826,8 @@ gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
 {
 	g_autoptr(GString) s = g_string_new(
 		"backend,driver,accel,transport,workload,cache,target,image,fs,"
-		"aio,size,payload,msg_size,mem_mib,boot_image,kernel_release,kernel_build_id,run,warmup,"
+		"aio,size,payload,msg_size,mem_mib,boot_image,kernel_release,"
+		"kernel_build_id,run,warmup,"
 		"ok,seconds,bytes," VTB_METRIC_THROUGHPUT
 		",exit_s,guest_release,error");
 	g_autoptr(GPtrArray) metrics = csv_metric_names(r);

@@ -28,10 +28,10 @@ static double num(JsonObject *o, const char *k)
 static void import_samples(struct vtb_cell *c, JsonObject *row)
 {
 	JsonArray *a = json_object_get_array_member(row, "samples");
-	JsonObject *meta = json_object_has_member(row, "metrics")
-				   ? json_object_get_object_member(row,
-								   "metrics")
-				   : NULL;
+	JsonObject *meta =
+		json_object_has_member(row, "metrics")
+			? json_object_get_object_member(row, "metrics")
+			: NULL;
 
 	for (guint i = 0; a && i < json_array_get_length(a); i++) {
 		JsonObject *o = json_array_get_object_element(a, i);

@@ -26,7 +26,7 @@ void vtb_sample_clear(struct vtb_sample *s)
 
 void vtb_sample_add_phase(struct vtb_sample *s, const char *name, double v)
 {
-	struct vtb_phase p = { name, v };
+	struct vtb_phase p = {name, v};
 
 	if (!s->phases)
 		s->phases = g_array_new(FALSE, FALSE, sizeof(p));
@@ -36,7 +36,7 @@ void vtb_sample_add_phase(struct vtb_sample *s, const char *name, double v)
 void vtb_sample_add_metric(struct vtb_sample *s, const char *name,
 			   const char *unit, bool higher_better, double v)
 {
-	struct vtb_metric m = { name, unit, higher_better, v };
+	struct vtb_metric m = {name, unit, higher_better, v};
 
 	if (!s->metrics)
 		s->metrics = g_array_new(FALSE, FALSE, sizeof(m));
@@ -74,8 +74,7 @@ char *vtb_cell_label(const struct vtb_cell *c)
 		g_string_append_printf(s, " ->%s", c->target);
 	if (strcmp(c->cache, "-") != 0)
 		g_string_append_printf(s, " cache=%s", c->cache);
-	if (strcmp(c->image, "-") != 0 &&
-	    !g_str_equal(c->image, "raw-sparse"))
+	if (strcmp(c->image, "-") != 0 && !g_str_equal(c->image, "raw-sparse"))
 		g_string_append_printf(s, " %s", c->image);
 	if (strcmp(c->fs, "-") != 0 && !g_str_equal(c->fs, "ext2"))
 		g_string_append_printf(s, " %s", c->fs);
@@ -186,9 +185,9 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 static gboolean verify_backend(struct vtb_matrix *r,
 			       const struct vtb_backend_ops *be, GError **err)
 {
-	struct vtb_cell probe = { .env = &r->env,
-				  .backend = be,
-				  .workload = &vtb_workload_startup };
+	struct vtb_cell probe = {.env = &r->env,
+				 .backend = be,
+				 .workload = &vtb_workload_startup};
 	gboolean ok;
 
 	if (!be->verify)
@@ -225,8 +224,8 @@ static int prepare_backends(struct vtb_matrix *r, bool test_accel)
 			return 130;
 		if (e->code == VTB_ERR_USAGE || r->opts.backends_given)
 			return bad_input(e->message);
-		g_ptr_array_add(r->skipped,
-				g_strdup_printf("%s: %s", be->name, e->message));
+		g_ptr_array_add(r->skipped, g_strdup_printf("%s: %s", be->name,
+							    e->message));
 		if (!r->opts.quiet)
 			g_printerr("vtbench: skipping %s: %s\n", be->name,
 				   e->message);
@@ -254,9 +253,9 @@ static int env_init(struct vtb_matrix *r)
 	r->started = now_iso();
 	vtb_hostinfo_get(&r->host);
 	if (virGetVersion(&lv, NULL, NULL) == 0)
-		r->libvirt_version = g_strdup_printf(
-			"%lu.%lu.%lu", lv / 1000000, lv / 1000 % 1000,
-			lv % 1000);
+		r->libvirt_version =
+			g_strdup_printf("%lu.%lu.%lu", lv / 1000000,
+					lv / 1000 % 1000, lv % 1000);
 	r->env.cache_dir = vtb_cache_dir(&e);
 	if (!r->env.cache_dir)
 		return bad_input(e->message);
@@ -274,7 +273,7 @@ static char *disk_cannot(const struct vtb_backend_ops *be, const char *bus,
 		.kind = VTB_DEV_DISK,
 		.bus = bus,
 		.cache = cache,
-		.format = !image			   ? NULL
+		.format = !image			     ? NULL
 			  : g_str_has_prefix(image, "qcow2") ? "qcow2"
 							     : "raw",
 		.aio = aio && !g_str_equal(aio, "-") ? aio : NULL,
@@ -312,7 +311,7 @@ guint64 vtb_size_for_rate(double bytes_per_s, double seconds, guint64 max)
 	 * the size, so their cells compare on equal terms.
 	 */
 	for (guint64 p = VTB_MIN_RATE_SIZE; p <= (1ULL << 40); p *= 2) {
-		guint64 cand[2] = { p, p + p / 2 };
+		guint64 cand[2] = {p, p + p / 2};
 
 		for (int i = 0; i < 2; i++) {
 			double d = fabs(log(cand[i] / MAX(want, 1.0)));
@@ -385,8 +384,8 @@ static void skip_cell(struct vtb_matrix *r, const struct cell_key *k,
 static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 {
 	struct vtb_opts *o = &r->opts;
-	char *def_target[] = { (char *)k->be->default_disk, NULL };
-	char *no_aio[] = { "-", NULL };
+	char *def_target[] = {(char *)k->be->default_disk, NULL};
+	char *no_aio[] = {"-", NULL};
 	char **targets = o->targets ? o->targets : def_target;
 	char **aios = o->aios ? o->aios : no_aio;
 	bool writes = k->w->writes;
@@ -423,9 +422,9 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 						k->aio = g_str_equal(*ai, "-")
 								 ? NULL
 								 : *ai;
-						why = disk_cannot(
-							k->be, bus, *ca,
-							k->image, k->aio);
+						why = disk_cannot(k->be, bus,
+								  *ca, k->image,
+								  k->aio);
 						if (why)
 							skip_cell(r, k, why);
 						else
@@ -484,7 +483,7 @@ void vtb_matrix_build(struct vtb_matrix *r)
 	for (char **b = o->backends; *b; b++) {
 		const struct vtb_backend_ops *be = backend_of(*b);
 		bool kvm = be == &vtb_backend_kvm;
-		char *direct[] = { "direct", NULL };
+		char *direct[] = {"direct", NULL};
 
 		if (kvm ? !r->env.kvm_ready : !r->env.uml_ready)
 			continue;
@@ -494,16 +493,19 @@ void vtb_matrix_build(struct vtb_matrix *r)
 			char **drivers = kvm ? o->drivers : direct;
 
 			for (char **d = drivers; *d; d++) {
-				for (int ti = 0; wl->needs ? vtb_transports[ti] != NULL : ti < 1; ti++) {
+				for (int ti = 0;
+				     wl->needs ? vtb_transports[ti] != NULL
+					       : ti < 1;
+				     ti++) {
 					const struct vtb_transport_ops *t =
 						wl->needs ? vtb_transports[ti]
 							  : NULL;
-					struct cell_key k = { .be = be,
-							      .w = wl,
-							      .driver = *d,
-							      .t = t };
+					struct cell_key k = {.be = be,
+							     .w = wl,
+							     .driver = *d,
+							     .t = t};
 					g_autofree char *why = NULL;
-					struct vtb_device td = { 0 };
+					struct vtb_device td = {0};
 
 					if (t && !(t->kind & wl->needs))
 						continue;
@@ -515,7 +517,8 @@ void vtb_matrix_build(struct vtb_matrix *r)
 						continue;
 					if (t)
 						vtb_transport_device(t, &td);
-					if (t && (why = vtb_backend_cannot(be, &td))) {
+					if (t && (why = vtb_backend_cannot(
+							  be, &td))) {
 						skip_cell(r, &k, why);
 						continue;
 					}
@@ -598,8 +601,8 @@ static void print_split(const struct vtb_matrix *r, FILE *f)
 			continue;
 		if (!header) {
 			fprintf(f, "\n%-44s %16s %16s %16s %6s\n",
-				"upload split (medians)", "upload",
-				"no-write", "no-upload", "ratio");
+				"upload split (medians)", "upload", "no-write",
+				"no-upload", "ratio");
 			header = true;
 		}
 		label = vtb_cell_label(u);
@@ -634,10 +637,9 @@ static bool metric_median(const struct vtb_cell *c, const char *name,
  */
 static void print_flush_audit(const struct vtb_matrix *r, FILE *f)
 {
-	static const char *const names[] = { "host_fsync", "host_fdatasync",
-					     "host_sync_file_range",
-					     "host_sync_opens",
-					     "host_direct_opens" };
+	static const char *const names[] = {
+		"host_fsync", "host_fdatasync", "host_sync_file_range",
+		"host_sync_opens", "host_direct_opens"};
 	bool header = false;
 
 	for (guint i = 0; i < r->cells->len; i++) {
@@ -720,14 +722,15 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 		/* The warm-up measured the line: size the runs from its
 		 * rate, or from the transport's guess if it failed. */
 		if (warm && k == r->opts.warmup - 1 && rate_sized(c))
-			c->size = s->ok ? vtb_size_for_rate(
-						  vtb_sample_throughput(s) * 1e6,
-						  VTB_RATE_SIZED_S,
-						  c->workload->writes
-							  ? r->opts.disk_size /
-								    10 * 9
-							  : G_MAXUINT64)
-					: vtb_transport_default_size(c);
+			c->size =
+				s->ok ? vtb_size_for_rate(
+						vtb_sample_throughput(s) * 1e6,
+						VTB_RATE_SIZED_S,
+						c->workload->writes
+							? r->opts.disk_size /
+								  10 * 9
+							: G_MAXUINT64)
+				      : vtb_transport_default_size(c);
 	}
 	if (c->live) {
 		g_autoptr(GError) pe = NULL;
@@ -759,7 +762,7 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 
 int vtb_cmd_run(int argc, char **argv)
 {
-	struct vtb_matrix r = { 0 };
+	struct vtb_matrix r = {0};
 	g_autoptr(GError) e = NULL;
 	bool help, failed = false;
 	int rc;
@@ -894,7 +897,7 @@ static int parse_common(struct vtb_matrix *r, int argc, char **argv,
 
 int vtb_cmd_list(int argc, char **argv)
 {
-	struct vtb_matrix r = { 0 };
+	struct vtb_matrix r = {0};
 	int rc = parse_common(&r, argc, argv, "list");
 
 	if (rc)
@@ -933,17 +936,21 @@ int vtb_cmd_list(int argc, char **argv)
 		}
 		for (int b = 0; vtb_backends[b]; b++) {
 			const struct vtb_backend_ops *be = vtb_backends[b];
-			struct vtb_device td = { 0 };
+			struct vtb_device td = {0};
 			g_autofree char *why = NULL;
 			bool ready = be == &vtb_backend_uml ? r.env.uml_ready
 							    : r.env.kvm_ready;
 
 			vtb_transport_device(t, &td);
 			why = vtb_backend_cannot(be, &td);
-			printf("  %-16s %-4s %s%s\n", b ? "" : n->name, be->name,
-			       why ? "no: " : ready ? "yes: " : "no: ",
-			       why ? why : ready ? t->help
-						 : "backend not usable here");
+			printf("  %-16s %-4s %s%s\n", b ? "" : n->name,
+			       be->name,
+			       why     ? "no: "
+			       : ready ? "yes: "
+				       : "no: ",
+			       why     ? why
+			       : ready ? t->help
+				       : "backend not usable here");
 		}
 	}
 	printf("Devices (each backend's rows):\n");
@@ -976,7 +983,7 @@ out:
 
 int vtb_cmd_probe(int argc, char **argv)
 {
-	struct vtb_matrix r = { 0 };
+	struct vtb_matrix r = {0};
 	int rc = parse_common(&r, argc, argv, "probe");
 	g_autofree char *nest = NULL;
 

@@ -10,11 +10,11 @@ struct vtb_matrix {
 	struct vtb_opts opts;
 	struct vtb_env env;
 	struct vtb_hostinfo host;
-	GPtrArray *cells; /* struct vtb_cell * */
+	GPtrArray *cells;   /* struct vtb_cell * */
 	GPtrArray *skipped; /* char *: "kvm: why not" */
-	char **argv; /* the command line, for the record */
-	char *started; /* ISO 8601 */
-	char *finished; /* NULL while running */
+	char **argv;	    /* the command line, for the record */
+	char *started;	    /* ISO 8601 */
+	char *finished;	    /* NULL while running */
 	bool interrupted;
 	char *libvirt_version;
 };
@@ -40,7 +40,7 @@ int vtb_cmd_probe(int argc, char **argv);
 
 /* Summary of a cell's measured (non-warm-up, ok) samples. */
 struct vtb_summary {
-	int n; /* ok measured samples */
+	int n;	    /* ok measured samples */
 	int failed; /* failed measured samples */
 	double median, min, max, mean, stddev;
 };

@@ -71,14 +71,11 @@ char *vtb_vm_mount_args(const struct vtb_vm *vm)
 {
 	if (!vm->mount || !vm->mount->guest)
 		return g_strdup("");
-	return g_strdup_printf("vtb.mnt=%s vtb.mntfs=%s%s%s", vm->mount->guest,
-			       vm->mount_fs ? vm->mount_fs : "ext4",
-			       vm->mount_opts && *vm->mount_opts
-				       ? " vtb.mntopts="
-				       : "",
-			       vm->mount_opts && *vm->mount_opts
-				       ? vm->mount_opts
-				       : "");
+	return g_strdup_printf(
+		"vtb.mnt=%s vtb.mntfs=%s%s%s", vm->mount->guest,
+		vm->mount_fs ? vm->mount_fs : "ext4",
+		vm->mount_opts && *vm->mount_opts ? " vtb.mntopts=" : "",
+		vm->mount_opts && *vm->mount_opts ? vm->mount_opts : "");
 }
 
 gboolean vtb_vm_start(struct vtb_vm *vm, double timeout_s, GError **err)
@@ -98,7 +95,7 @@ gboolean vtb_vm_start(struct vtb_vm *vm, double timeout_s, GError **err)
 
 void vtb_vm_add_boot_phase(struct vtb_vm *vm, const char *name, double s)
 {
-	struct vtb_phase p = { name, s };
+	struct vtb_phase p = {name, s};
 
 	if (!vm->boot_phases)
 		vm->boot_phases = g_array_new(FALSE, FALSE, sizeof(p));
@@ -118,7 +115,7 @@ struct vtb_vm *vtb_vm_boot(struct vtb_cell *cell, double timeout_s,
 gboolean vtb_vm_poweroff(struct vtb_vm *vm, double timeout_s, GError **err)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * 1e6);
-	struct vtb_msg m = { .type = VTB_MSG_POWEROFF };
+	struct vtb_msg m = {.type = VTB_MSG_POWEROFF};
 	gboolean handled = FALSE;
 	gint64 left;
 

@@ -13,9 +13,9 @@
 GQuark vtb_error_quark(void);
 
 enum vtb_err {
-	VTB_ERR_USAGE, /* bad input or usage: the CLI exits 2 */
+	VTB_ERR_USAGE,	     /* bad input or usage: the CLI exits 2 */
 	VTB_ERR_UNAVAILABLE, /* a backend/transport cannot run on this host */
-	VTB_ERR_RUN, /* one run failed: a failed sample */
+	VTB_ERR_RUN,	     /* one run failed: a failed sample */
 	VTB_ERR_INTERRUPTED, /* SIGINT/SIGTERM */
 };
 
@@ -28,14 +28,14 @@ struct vtb_opts {
 	char **transports;
 	char **workloads;
 	char **caches;
-	char **images; /* raw-sparse, raw-prealloc, qcow2, qcow2-prealloc */
-	char **fss; /* ext2, ext3, ext4 */
-	char **targets; /* virtio-blk, ubd: the disk written to */
-	char **aios; /* threads, native, io_uring */
+	char **images;	  /* raw-sparse, raw-prealloc, qcow2, qcow2-prealloc */
+	char **fss;	  /* ext2, ext3, ext4 */
+	char **targets;	  /* virtio-blk, ubd: the disk written to */
+	char **aios;	  /* threads, native, io_uring */
 	char **msg_sizes; /* roundtrip message sizes */
 	char *mount_opts;
 	char *verify; /* on, off */
-	char *boot; /* per-cell, per-run */
+	char *boot;   /* per-cell, per-run */
 	guint64 disk_size;
 	bool drop_caches;
 	bool size_given;
@@ -75,7 +75,7 @@ struct vtb_env {
 	char *uml_modules;
 	/* The ptrace xstate fix (uml/xstate.h), decided by a test boot. */
 	const char *uml_xstate_mode; /* --uml-xstate: auto, on, off */
-	bool uml_xstate_fix; /* every UML process gets libvtbxstate.so */
+	bool uml_xstate_fix;  /* every UML process gets libvtbxstate.so */
 	char *uml_xstate_why; /* applied or not, and why */
 	char *uml_xstate_lib; /* absolute path of libvtbxstate.so */
 	guint64 uml_xstate_uml, uml_xstate_host; /* bytes; 0 = not seen */
@@ -89,10 +89,10 @@ struct vtb_env {
 	char *kvm_modules;
 	char *qemu; /* path of qemu-system-x86_64 */
 	char *qemu_version;
-	bool kvm_usable; /* the KVM boot test passed */
-	char *kvm_verdict; /* its one-line reason */
-	char *accel; /* "kvm" or "tcg": what the kvm backend uses */
-	char *kvm_cpu; /* -cpu model that passed the KVM test, or NULL */
+	bool kvm_usable;      /* the KVM boot test passed */
+	char *kvm_verdict;    /* its one-line reason */
+	char *accel;	      /* "kvm" or "tcg": what the kvm backend uses */
+	char *kvm_cpu;	      /* -cpu model that passed the KVM test, or NULL */
 	double kvm_prepare_s; /* vmlinux extraction/cache lookup */
 	/* libvirt driver: "shared" or "upload" (share-nothing), static;
 	 * NULL until a libvirt guest booted. */
@@ -113,9 +113,9 @@ struct vtb_disk_stats {
  * each backend turns it into its own form (UML arguments, QEMU arguments).
  */
 enum vtb_dev_kind {
-	VTB_DEV_SERIAL, /* UML serial line / QEMU 8250: guest ttyS<n> */
+	VTB_DEV_SERIAL,	       /* UML serial line / QEMU 8250: guest ttyS<n> */
 	VTB_DEV_VIRTIO_SERIAL, /* QEMU virtserialport named `name` */
-	VTB_DEV_DISK, /* a disk image on bus "virtio-blk" or "ubd" */
+	VTB_DEV_DISK,	       /* a disk image on bus "virtio-blk" or "ubd" */
 	VTB_DEV__N
 };
 
@@ -123,18 +123,18 @@ struct vtb_device {
 	enum vtb_dev_kind kind;
 	char *name; /* port name / disk serial, unique in the vm */
 	/* Disks. */
-	const char *bus; /* "virtio-blk" or "ubd" */
-	char *image; /* host path */
+	const char *bus;    /* "virtio-blk" or "ubd" */
+	char *image;	    /* host path */
 	const char *format; /* "raw" or "qcow2" */
-	const char *cache; /* QEMU cache mode, or "writeback"/"sync" (ubd) */
-	const char *aio; /* QEMU aio=, NULL for the default */
+	const char *cache;  /* QEMU cache mode, or "writeback"/"sync" (ubd) */
+	const char *aio;    /* QEMU aio=, NULL for the default */
 	bool readonly;
 	/* Set by the backend at boot. */
-	char *guest; /* what the agent opens: /dev/ttyS2, vport:N, blk:S */
-	int fd; /* streams: connected host endpoint, -1 until booted */
+	char *guest;   /* what the agent opens: /dev/ttyS2, vport:N, blk:S */
+	int fd;	       /* streams: connected host endpoint, -1 until booted */
 	int listen_fd; /* kvm streams: vtbench's listening socket */
-	char *sock; /* kvm streams: its path */
-	int child_fd; /* uml streams: the VMM's end of the socketpair */
+	char *sock;    /* kvm streams: its path */
+	int child_fd;  /* uml streams: the VMM's end of the socketpair */
 };
 
 /* Transport kinds. */
@@ -148,10 +148,10 @@ struct vtb_device {
  */
 struct vtb_transport_ops {
 	const char *name; /* as users type it */
-	unsigned kind; /* VTB_KIND_STREAM or VTB_KIND_BLOCK */
+	unsigned kind;	  /* VTB_KIND_STREAM or VTB_KIND_BLOCK */
 	const char *help;
 	enum vtb_dev_kind device; /* what the guest gets */
-	const char *bus; /* disks: "virtio-blk", "ubd" */
+	const char *bus;	  /* disks: "virtio-blk", "ubd" */
 	/* Guest modules its device needs (NULL-terminated). */
 	const char *const *guest_modules;
 	/* Describe the device for @c into @dev (name, format, ...); the
@@ -291,13 +291,13 @@ struct vtb_metric {
 struct vtb_sample {
 	bool ok;
 	bool warmup;
-	char *error; /* NULL when ok */
+	char *error;	/* NULL when ok */
 	double seconds; /* the primary figure, host monotonic clock */
 	guint64 bytes;
-	GArray *phases; /* struct vtb_phase */
-	double exit_s; /* spawn -> VMM exit, 0 when unknown */
+	GArray *phases;	 /* struct vtb_phase */
+	double exit_s;	 /* spawn -> VMM exit, 0 when unknown */
 	GArray *metrics; /* struct vtb_metric: figures beyond seconds/bytes */
-	char *guest_release; /* from HELLO, NULL when no HELLO */
+	char *guest_release;	/* from HELLO, NULL when no HELLO */
 	guint32 modules_loaded; /* from HELLO */
 };
 
@@ -308,23 +308,23 @@ struct vtb_cell {
 	struct vtb_env *env;
 	const struct vtb_backend_ops *backend;
 	const struct vtb_workload_ops *workload;
-	const char *driver; /* "direct" for uml too */
-	const char *accel; /* "tcg"/"kvm" for kvm, "-" for uml */
+	const char *driver;    /* "direct" for uml too */
+	const char *accel;     /* "tcg"/"kvm" for kvm, "-" for uml */
 	const char *transport; /* "-" when the workload needs none */
 	const struct vtb_transport_ops *tops; /* NULL when none */
-	const char *cache; /* "-" when no disk is involved */
-	const char *target; /* disk written to: virtio-blk, ubd, or "-" */
-	const char *image; /* image kind of the target, or "-" */
-	const char *fs; /* filesystem on the target, or "-" */
-	const char *aio; /* QEMU aio of the disks, or "-" */
+	const char *cache;		      /* "-" when no disk is involved */
+	const char *target;  /* disk written to: virtio-blk, ubd, or "-" */
+	const char *image;   /* image kind of the target, or "-" */
+	const char *fs;	     /* filesystem on the target, or "-" */
+	const char *aio;     /* QEMU aio of the disks, or "-" */
 	const char *payload; /* zero, random */
-	guint64 size; /* bytes per transfer; 0 when none */
-	bool size_auto; /* size chosen by vtbench, not --size */
-	guint32 msg_size; /* roundtrip message bytes, 0 otherwise */
+	guint64 size;	     /* bytes per transfer; 0 when none */
+	bool size_auto;	     /* size chosen by vtbench, not --size */
+	guint32 msg_size;    /* roundtrip message bytes, 0 otherwise */
 	struct vtb_appliance appliance;
 	bool appliance_ready;
 	GPtrArray *samples; /* struct vtb_sample *, warm-ups included */
-	char *error; /* a cell-level failure (appliance build), or NULL */
+	char *error;  /* a cell-level failure (appliance build), or NULL */
 	bool resumed; /* samples taken from --resume FILE, not run */
 	/* The guest kept between the runs of a cell (--boot per-cell). */
 	struct vtb_vm *live;
@@ -338,7 +338,7 @@ struct vtb_workload_ops {
 	const char *help;
 	/* Transport kinds it runs over; 0 = none (startup, write-no-upload). */
 	unsigned needs;
-	bool writes; /* needs a target disk with a filesystem */
+	bool writes;	/* needs a target disk with a filesystem */
 	bool roundtrip; /* one cell per message size */
 	/* Measure one sample into @s.  FALSE + @err fails the sample. */
 	gboolean (*run)(struct vtb_cell *cell, struct vtb_sample *s,
@@ -359,13 +359,14 @@ struct vtb_vm {
 	gint64 t_hello_us;
 	gint64 t_exit_us;
 	struct vtb_hello hello;
-	GPtrArray *devices; /* struct vtb_device *, in guest order */
+	GPtrArray *devices;	  /* struct vtb_device *, in guest order */
 	struct vtb_device *mount; /* disk the agent mounts on /mnt, or NULL */
 	const char *mount_fs;
 	const char *mount_opts;
-	char **vmm_env; /* extra environment for the VMM, or NULL */
-	GArray *boot_phases; /* struct vtb_phase the backend measured, or NULL */
-	void *priv; /* backend state */
+	char **vmm_env;	     /* extra environment for the VMM, or NULL */
+	GArray *boot_phases; /* struct vtb_phase the backend measured, or NULL
+			      */
+	void *priv;	     /* backend state */
 };
 
 void vtb_sample_clear(struct vtb_sample *s);

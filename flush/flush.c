@@ -19,9 +19,9 @@ struct vtb_flush {
 
 static char *find_lib(GError **err)
 {
-	g_autofree char *abs = vtb_find_helper(
-		"VTBENCH_FLUSHLIB", "flush", "libvtbflush.so", "flush library",
-		err);
+	g_autofree char *abs =
+		vtb_find_helper("VTBENCH_FLUSHLIB", "flush", "libvtbflush.so",
+				"flush library", err);
 
 	if (!abs)
 		return NULL;

@@ -14,11 +14,11 @@
 static char *verdict_path(struct vtb_env *env)
 {
 	g_autofree char *boot_id = NULL;
-	g_autofree char *dir = g_build_filename(env->cache_dir, "kvm-test",
-						NULL);
+	g_autofree char *dir =
+		g_build_filename(env->cache_dir, "kvm-test", NULL);
 	g_autofree char *key = NULL;
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	struct stat st = { 0 };
+	struct stat st = {0};
 
 	g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot_id, NULL,
 			    NULL);
@@ -55,7 +55,7 @@ gboolean vtb_kvm_test(struct vtb_env *env, const char *initrd, GError **err)
 		.accel = "kvm",
 		.driver = "direct",
 	};
-	static const char *const cpus[] = { "host", "qemu64" };
+	static const char *const cpus[] = {"host", "qemu64"};
 	g_autoptr(GString) tried = g_string_new(NULL);
 	int fd;
 
@@ -67,8 +67,8 @@ gboolean vtb_kvm_test(struct vtb_env *env, const char *initrd, GError **err)
 	}
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		g_autofree char *why = g_strdup_printf("cannot open /dev/kvm: %s",
-						       g_strerror(errno));
+		g_autofree char *why = g_strdup_printf(
+			"cannot open /dev/kvm: %s", g_strerror(errno));
 		set_verdict(env, false, why);
 		return TRUE;
 	}

@@ -44,37 +44,35 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err)
 	g_autofree char *smp = g_strdup_printf("%d", MAX(c->smp, 1));
 
 	g_strv_builder_add(b, c->qemu);
-	g_strv_builder_addv(b, (const char *[]){ "-nodefaults",
-						 "-no-user-config", "-display",
-						 "none", "-no-reboot", NULL });
+	g_strv_builder_addv(b, (const char *[]){"-nodefaults",
+						"-no-user-config", "-display",
+						"none", "-no-reboot", NULL});
 	g_strv_builder_add(b, "-machine");
 	vtb_strv_take(b, g_strdup_printf("pc,accel=%s", c->accel));
 	g_strv_builder_add(b, "-cpu");
 	g_strv_builder_add(b, c->cpu ? c->cpu : kvm ? "host" : "qemu64");
 	g_strv_builder_add(b, "-m");
 	vtb_strv_take(b, g_strdup_printf("%d", c->mem_mb));
-	g_strv_builder_addv(b, (const char *[]){ "-smp", smp, "-kernel",
-						 c->kernel, "-initrd",
-						 c->initrd, "-append",
-						 c->append, NULL });
+	g_strv_builder_addv(b, (const char *[]){"-smp", smp, "-kernel",
+						c->kernel, "-initrd", c->initrd,
+						"-append", c->append, NULL});
 	g_strv_builder_add(b, "-chardev");
-	vtb_strv_take(b, g_strdup_printf("file,id=vtbcon,path=%s",
-					       c->console_log));
-	g_strv_builder_addv(b, (const char *[]){ "-serial", "chardev:vtbcon",
-						 NULL });
+	vtb_strv_take(
+		b, g_strdup_printf("file,id=vtbcon,path=%s", c->console_log));
+	g_strv_builder_addv(
+		b, (const char *[]){"-serial", "chardev:vtbcon", NULL});
 	/* The control channel: its own virtio-serial port, never the
 	 * transport under test. */
-	g_strv_builder_addv(b, (const char *[]){ "-device",
-						 "virtio-serial-pci,id=vtbser",
-						 NULL });
+	g_strv_builder_addv(b, (const char *[]){"-device",
+						"virtio-serial-pci,id=vtbser",
+						NULL});
 	g_strv_builder_add(b, "-chardev");
-	vtb_strv_take(b, g_strdup_printf("socket,id=vtbctl,path=%s",
-					       c->ctl_sock));
-	g_strv_builder_addv(b,
-			    (const char *[]){ "-device",
-					      "virtserialport,bus=vtbser.0,"
-					      "chardev=vtbctl,name=vtb.ctl",
-					      NULL });
+	vtb_strv_take(b,
+		      g_strdup_printf("socket,id=vtbctl,path=%s", c->ctl_sock));
+	g_strv_builder_addv(b, (const char *[]){"-device",
+						"virtserialport,bus=vtbser.0,"
+						"chardev=vtbctl,name=vtb.ctl",
+						NULL});
 	for (size_t i = 0; i < c->ndevs; i++) {
 		struct vtb_device *d = c->devs[i];
 
@@ -97,9 +95,10 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err)
 		if (d->kind == VTB_DEV_SERIAL) {
 			/* ttyS0 is the console; each -serial adds one. */
 			g_strv_builder_add(b, "-serial");
-			vtb_strv_take(b, g_strdup_printf("chardev:vtbchr%d",
-							 nchr));
-			d->guest = g_strdup_printf("/dev/ttyS%d", 1 + nserial++);
+			vtb_strv_take(
+				b, g_strdup_printf("chardev:vtbchr%d", nchr));
+			d->guest =
+				g_strdup_printf("/dev/ttyS%d", 1 + nserial++);
 		} else {
 			g_strv_builder_add(b, "-device");
 			vtb_strv_take(b, g_strdup_printf(

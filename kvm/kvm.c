@@ -19,7 +19,7 @@
 
 char *vtb_qemu_version(const char *qemu)
 {
-	const char *argv[] = { qemu, "--version", NULL };
+	const char *argv[] = {qemu, "--version", NULL};
 	g_autofree char *out = NULL;
 	g_autoptr(GError) e = NULL;
 	int status = 0;
@@ -90,7 +90,7 @@ static gboolean pick_boot_image(struct vtb_env *env, GError **err)
 	env->kvm_boot_image = g_strdup(pvh ? dest : k->path);
 	if (pvh) {
 		/* The bzImage has no build id; the vmlinux inside does. */
-		struct vtb_kernel_info vi = { 0 };
+		struct vtb_kernel_info vi = {0};
 
 		if (vtb_kernel_identify(dest, &vi, NULL)) {
 			if (!k->build_id)
@@ -165,8 +165,8 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 	} else if (found_mods) {
 		env->kvm_modules = g_steal_pointer(&found_mods);
 	} else {
-		env->kvm_modules = vtb_kvm_modules_for(
-			env->kvm_kernel.path, env->kvm_kernel.release);
+		env->kvm_modules = vtb_kvm_modules_for(env->kvm_kernel.path,
+						       env->kvm_kernel.release);
 		if (!env->kvm_modules) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 				    "--kvm-kernel %s: no modules for %s found "
@@ -194,7 +194,7 @@ static const char *kvm_release(const struct vtb_env *env)
 
 int vtb_kvm_listen_unix(const char *path, GError **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -219,9 +219,9 @@ int vtb_kvm_listen_unix(const char *path, GError **err)
 int vtb_kvm_accept(struct vtb_vm *vm, int lfd, GError **err)
 {
 	for (;;) {
-		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
-				       { .fd = vm->child.pidfd,
-					 .events = POLLIN } };
+		struct pollfd p[2] = {
+			{.fd = lfd, .events = POLLIN},
+			{.fd = vm->child.pidfd, .events = POLLIN}};
 		gint64 left = vm->deadline_us - g_get_monotonic_time();
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
@@ -378,11 +378,9 @@ static gboolean kvm_boot(struct vtb_vm *vm, GError **err)
 	if (is_libvirt(vm))
 		return vtb_libvirt_boot(vm, err);
 
-	return vtb_kvm_boot_accel(vm, vm->cell->accel,
-				  g_str_equal(vm->cell->accel, "kvm")
-					  ? env->kvm_cpu
-					  : NULL,
-				  err);
+	return vtb_kvm_boot_accel(
+		vm, vm->cell->accel,
+		g_str_equal(vm->cell->accel, "kvm") ? env->kvm_cpu : NULL, err);
 }
 
 static void kvm_cleanup(struct vtb_vm *vm)
@@ -411,8 +409,8 @@ static gboolean kvm_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
 	return is_libvirt(vm) && vtb_libvirt_disk_stats(vm, d, out, err);
 }
 
-static const char *const kvm_base_modules[] = { "virtio_pci",
-						"virtio_console", NULL };
+static const char *const kvm_base_modules[] = {"virtio_pci", "virtio_console",
+					       NULL};
 
 /*
  * About 10 s per run at the rates measured here (QEMU's 8250 under TCG
@@ -434,9 +432,8 @@ static const struct vtb_device_ops kvm_virtio_serial = {
 	.help = "a virtserialport on a unix socket",
 };
 
-static const char *const qemu_caches[] = { "none", "writeback", "unsafe",
-					   "directsync", "writethrough",
-					   NULL };
+static const char *const qemu_caches[] = {
+	"none", "writeback", "unsafe", "directsync", "writethrough", NULL};
 
 static char *kvm_disk_cannot(const struct vtb_device *d)
 {
@@ -446,7 +443,8 @@ static char *kvm_disk_cannot(const struct vtb_device *d)
 		return g_strdup_printf("QEMU has no cache mode %s (ubd's)",
 				       d->cache);
 	if (d->aio && strcmp(d->aio, "native") == 0 && d->cache &&
-	    strcmp(d->cache, "none") != 0 && strcmp(d->cache, "directsync") != 0)
+	    strcmp(d->cache, "none") != 0 &&
+	    strcmp(d->cache, "directsync") != 0)
 		return g_strdup("aio=native needs O_DIRECT: cache none or "
 				"directsync");
 	return NULL;
@@ -454,8 +452,8 @@ static char *kvm_disk_cannot(const struct vtb_device *d)
 
 /* Debian's kernel has ext2/3/4 in the ext4 module, whose crc32c is a soft
  * dependency (not in depends=). */
-static const char *const kvm_fs_modules[] = { "virtio_blk", "ext4",
-					      "crc32c_generic", NULL };
+static const char *const kvm_fs_modules[] = {"virtio_blk", "ext4",
+					     "crc32c_generic", NULL};
 
 static const struct vtb_device_ops kvm_disk = {
 	.cannot = kvm_disk_cannot,
@@ -483,11 +481,12 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.wait_exit = kvm_wait_exit,
 	.describe_exit = kvm_describe_exit,
 	.disk_stats = kvm_disk_stats,
-	.devices = {
-		[VTB_DEV_SERIAL] = &kvm_serial,
-		[VTB_DEV_VIRTIO_SERIAL] = &kvm_virtio_serial,
-		[VTB_DEV_DISK] = &kvm_disk,
-	},
+	.devices =
+		{
+			[VTB_DEV_SERIAL] = &kvm_serial,
+			[VTB_DEV_VIRTIO_SERIAL] = &kvm_virtio_serial,
+			[VTB_DEV_DISK] = &kvm_disk,
+		},
 	.default_disk = "virtio-blk",
 	.boot_timeout = kvm_boot_timeout,
 };

@@ -8,15 +8,15 @@
 
 struct vtb_qemu_cfg {
 	const char *qemu;
-	const char *accel; /* "kvm" or "tcg" */
-	const char *cpu; /* -cpu model; NULL: host for kvm, qemu64 for tcg */
+	const char *accel;  /* "kvm" or "tcg" */
+	const char *cpu;    /* -cpu model; NULL: host for kvm, qemu64 for tcg */
 	const char *kernel; /* PVH vmlinux or bzImage */
 	const char *initrd;
 	const char *append; /* whole kernel command line */
 	int mem_mb;
 	const char *console_log;
-	const char *ctl_sock; /* unix socket vtbench listens on */
-	int smp; /* guest vCPUs */
+	const char *ctl_sock;	  /* unix socket vtbench listens on */
+	int smp;		  /* guest vCPUs */
 	struct vtb_device **devs; /* streams (with ->sock) and disks */
 	size_t ndevs;
 };
@@ -31,7 +31,6 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err);
 
 /* The guest kernel command line for @accel; @extra appended if set. */
 char *vtb_kvm_append(const char *accel, const char *extra);
-
 
 /*
  * Is KVM usable for a real guest here?  Boots the appliance under
@@ -49,9 +48,9 @@ char *vtb_qemu_version(const char *qemu);
 
 /* The libvirt driver's domain, described like vtb_qemu_cfg. */
 struct vtb_domxml_cfg {
-	const char *name; /* domain name, unique on the libvirt host */
+	const char *name;  /* domain name, unique on the libvirt host */
 	const char *accel; /* "kvm" -> <domain type='kvm'>, else 'qemu' */
-	const char *cpu; /* kvm: model that passed the KVM test ("host") */
+	const char *cpu;   /* kvm: model that passed the KVM test ("host") */
 	const char *kernel;
 	const char *initrd;
 	const char *append;
@@ -65,7 +64,7 @@ struct vtb_domxml_cfg {
 	 * (alias ua-NAME).
 	 */
 	const char *console_log;
-	const char *ctl_sock; /* unix socket vtbench listens on, or NULL */
+	const char *ctl_sock;	  /* unix socket vtbench listens on, or NULL */
 	struct vtb_device **devs; /* streams (with ->sock) and disks */
 	size_t ndevs;
 	/* NULL, or per device where the VMM finds a disk (a volume's path);

@@ -75,12 +75,12 @@ enum vtb_work {
 #define VTB_RUN_F_TEST_STALL 0x8u
 
 struct vtb_run {
-	uint32_t work;		   /* enum vtb_work */
-	uint32_t flags;		   /* VTB_RUN_F_* */
-	uint64_t size;		   /* bytes */
-	uint64_t seed;		   /* PRNG seed for VTB_RUN_F_RANDOM */
-	uint32_t block;		   /* I/O block size in bytes */
-	char path[VTB_STR_SHORT];  /* source: a path, vport:NAME or blk:SERIAL */
+	uint32_t work;		  /* enum vtb_work */
+	uint32_t flags;		  /* VTB_RUN_F_* */
+	uint64_t size;		  /* bytes */
+	uint64_t seed;		  /* PRNG seed for VTB_RUN_F_RANDOM */
+	uint32_t block;		  /* I/O block size in bytes */
+	char path[VTB_STR_SHORT]; /* source: a path, vport:NAME or blk:SERIAL */
 	char path2[VTB_STR_SHORT]; /* destination, "" when none */
 };
 

@@ -43,9 +43,9 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 		d->guest = NULL;
 		if (d->kind == VTB_DEV_SERIAL) {
 			/* ttyS0/1: console and control. */
-			vtb_strv_take(b, g_strdup_printf(
-						 "ssl%d=fd:%d", 2 + nserial,
-						 VTB_UML_SERIAL_FD(nserial)));
+			vtb_strv_take(
+				b, g_strdup_printf("ssl%d=fd:%d", 2 + nserial,
+						   VTB_UML_SERIAL_FD(nserial)));
 			d->guest = g_strdup_printf("/dev/ttyS%d", 2 + nserial);
 			nserial++;
 		} else if (d->kind == VTB_DEV_DISK &&
@@ -53,17 +53,17 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 			   g_str_equal(d->format, "raw")) {
 			bool sync = d->cache && g_str_equal(d->cache, "sync");
 
-			vtb_strv_take(b, g_strdup_printf(
-						 "ubd%d%s%s=%s", ndisk,
-						 d->readonly ? "r" : "",
-						 sync ? "s" : "", d->image));
+			vtb_strv_take(b, g_strdup_printf("ubd%d%s%s=%s", ndisk,
+							 d->readonly ? "r" : "",
+							 sync ? "s" : "",
+							 d->image));
 			d->guest = g_strdup_printf("/dev/ubd%c", 'a' + ndisk);
 			ndisk++;
 		} else {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "uml: cannot attach device %s (%s)",
-				    d->name,
-				    d->kind == VTB_DEV_DISK ? d->bus : "stream");
+			g_set_error(
+				err, VTB_ERROR, VTB_ERR_RUN,
+				"uml: cannot attach device %s (%s)", d->name,
+				d->kind == VTB_DEV_DISK ? d->bus : "stream");
 			g_strv_builder_unref(b);
 			return NULL;
 		}
@@ -83,8 +83,8 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 static gboolean uml_prepare(struct vtb_env *env, GError **err)
 {
 	struct vtb_opts *o = env->opts;
-	const char *path = o->uml_kernel ? o->uml_kernel
-					 : vtb_default_uml_kernel();
+	const char *path =
+		o->uml_kernel ? o->uml_kernel : vtb_default_uml_kernel();
 	g_autoptr(GError) e = NULL;
 
 	if (!vtb_kernel_identify(path, &env->uml_kernel, &e)) {
@@ -175,8 +175,7 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		d->child_fd = p[1];
 		g_unix_set_fd_nonblocking(d->fd, TRUE, NULL);
 		map[nmap++] = (struct vtb_fdmap){
-			.src = p[1], .dst = VTB_UML_SERIAL_FD(nserial++)
-		};
+			.src = p[1], .dst = VTB_UML_SERIAL_FD(nserial++)};
 	}
 
 	if (g_mkdir(uml_dir, 0700) < 0 || g_mkdir(hostfs, 0700) < 0) {
@@ -224,10 +223,9 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		close(sv[1]);
 		return FALSE;
 	}
-	map[0] = (struct vtb_fdmap){ .src = sv[1], .dst = 3 };
-	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd,
-			     map, nmap, (const char *const *)envset->pdata,
-			     err);
+	map[0] = (struct vtb_fdmap){.src = sv[1], .dst = 3};
+	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd, map,
+			     nmap, (const char *const *)envset->pdata, err);
 	close(log_fd);
 	close(sv[1]);
 	for (guint i = 0; i < vm->devices->len; i++) {
@@ -257,7 +255,7 @@ static void uml_cleanup(struct vtb_vm *vm)
 	/* The runner kills the process group and removes vm->dir. */
 }
 
-static const char *const uml_base_modules[] = { NULL };
+static const char *const uml_base_modules[] = {NULL};
 
 /* Its serial lines: socketpairs, ttyS2.. in the guest. */
 static guint64 uml_serial_size(const struct vtb_cell *c)
@@ -288,7 +286,7 @@ static const struct vtb_device_ops uml_virtio_serial = {
 	.help = "virtio-console over vhost-user: not in this version",
 };
 
-static const char *const ubd_caches[] = { "writeback", "sync", NULL };
+static const char *const ubd_caches[] = {"writeback", "sync", NULL};
 
 static char *uml_disk_cannot(const struct vtb_device *d)
 {
@@ -330,11 +328,12 @@ const struct vtb_backend_ops vtb_backend_uml = {
 	.release = uml_release,
 	.boot = uml_boot,
 	.cleanup = uml_cleanup,
-	.devices = {
-		[VTB_DEV_SERIAL] = &uml_serial,
-		[VTB_DEV_VIRTIO_SERIAL] = &uml_virtio_serial,
-		[VTB_DEV_DISK] = &uml_disk,
-	},
+	.devices =
+		{
+			[VTB_DEV_SERIAL] = &uml_serial,
+			[VTB_DEV_VIRTIO_SERIAL] = &uml_virtio_serial,
+			[VTB_DEV_DISK] = &uml_disk,
+		},
 	.default_disk = "ubd",
 	.boot_timeout = uml_boot_timeout,
 };

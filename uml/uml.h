@@ -11,9 +11,9 @@ struct vtb_uml_cfg {
 	const char *initrd;
 	int mem_mb;
 	const char *umid;
-	const char *uml_dir; /* private 0700 dir for UML's runtime files */
+	const char *uml_dir;	/* private 0700 dir for UML's runtime files */
 	const char *hostfs_dir; /* private empty dir: hostfs confined here */
-	int ctl_fd; /* the guest's ttyS1, as numbered in the child */
+	int ctl_fd;	    /* the guest's ttyS1, as numbered in the child */
 	const char *append; /* extra kernel parameters, or NULL */
 	struct vtb_device **devs; /* serial lines and ubd disks */
 	size_t ndevs;

@@ -87,8 +87,8 @@ static struct vtb_device *add_target(struct vtb_vm *vm, GError **err)
 	d->name = g_strdup("vtbtarget");
 	d->bus = c->target;
 	d->image = g_build_filename(vm->dir, "target.img", NULL);
-	if (!vtb_disk_make(d->image, c->image, c->fs,
-			   c->env->opts->disk_size, &format, err))
+	if (!vtb_disk_make(d->image, c->image, c->fs, c->env->opts->disk_size,
+			   &format, err))
 		return NULL;
 	d->format = format;
 	d->cache = c->cache;
@@ -216,8 +216,8 @@ static void guest_stopped(struct vtb_vm *vm, guint64 done, guint64 size,
 
 	if (!vtb_chan_recv(vm, &m, g_get_monotonic_time() + 2000000, &e)) {
 		g_propagate_prefixed_error(err, g_steal_pointer(&e),
-					   "after %" G_GUINT64_FORMAT " of %"
-					   G_GUINT64_FORMAT " bytes: ",
+					   "after %" G_GUINT64_FORMAT
+					   " of %" G_GUINT64_FORMAT " bytes: ",
 					   done, size);
 		return;
 	}
@@ -286,10 +286,10 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 				    vtb_interrupt_signal());
 			return FALSE;
 		}
-		pf[0] = (struct pollfd){ .fd = d->fd, .events = POLLOUT };
-		pf[1] = (struct pollfd){ .fd = vm->ctl_fd, .events = POLLIN };
-		pf[2] = (struct pollfd){ .fd = vm->child.pidfd,
-					 .events = POLLIN };
+		pf[0] = (struct pollfd){.fd = d->fd, .events = POLLOUT};
+		pf[1] = (struct pollfd){.fd = vm->ctl_fd, .events = POLLIN};
+		pf[2] = (struct pollfd){.fd = vm->child.pidfd,
+					.events = POLLIN};
 		r = poll(pf, pf[2].fd >= 0 ? 3 : 2, 500);
 		if (r > 0 && (pf[1].revents || pf[2].revents) &&
 		    !(pf[0].revents & POLLOUT)) {
@@ -316,9 +316,9 @@ static gboolean wait_drained(struct vtb_vm *vm, struct vtb_device *d,
 	int last = -1;
 
 	for (;;) {
-		struct pollfd pf[2] = { { .fd = vm->ctl_fd, .events = POLLIN },
-					{ .fd = vm->child.pidfd,
-					  .events = POLLIN } };
+		struct pollfd pf[2] = {
+			{.fd = vm->ctl_fd, .events = POLLIN},
+			{.fd = vm->child.pidfd, .events = POLLIN}};
 		int q = 0;
 
 		if (vm->rlen || vtb_interrupted() ||
@@ -365,8 +365,7 @@ static gboolean check_result(struct vtb_cell *cell, const struct vtb_result *r,
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "data corrupted: XXH3 of the %" G_GUINT64_FORMAT
 			    " bytes is %016" G_GINT64_MODIFIER
-			    "x in the guest, %016" G_GINT64_MODIFIER
-			    "x sent",
+			    "x in the guest, %016" G_GINT64_MODIFIER "x sent",
 			    size, r->hash, hash);
 		return FALSE;
 	}
@@ -452,8 +451,7 @@ static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
 	vtb_flush_read(f, &now);
 	vtb_flush_counts_sub(&now, before, &d);
 	vtb_sample_add_metric(s, "host_fsync", "calls", false, d.fsync);
-	vtb_sample_add_metric(s, "host_fdatasync", "calls", false,
-			      d.fdatasync);
+	vtb_sample_add_metric(s, "host_fdatasync", "calls", false, d.fdatasync);
 	vtb_sample_add_metric(s, "host_sync_file_range", "calls", false,
 			      d.sync_file_range + d.syncfs);
 	/* Opens happen at VMM start, before the run: report the totals. */
@@ -477,12 +475,10 @@ struct blk_snap {
 
 static const char *const target_stat_names[] = {
 	"vmm_target_rd_bytes", "vmm_target_wr_bytes", "vmm_target_rd_ops",
-	"vmm_target_wr_ops", "vmm_target_flush_ops"
-};
+	"vmm_target_wr_ops", "vmm_target_flush_ops"};
 static const char *const payload_stat_names[] = {
 	"vmm_payload_rd_bytes", "vmm_payload_wr_bytes", "vmm_payload_rd_ops",
-	"vmm_payload_wr_ops", "vmm_payload_flush_ops"
-};
+	"vmm_payload_wr_ops", "vmm_payload_flush_ops"};
 
 static void blk_snap(struct vtb_vm *vm, struct blk_snap *b)
 {
@@ -551,8 +547,8 @@ static gboolean payload_open(struct vtb_cell *cell, bool need_map,
 	close(fd);
 	if (p->map == MAP_FAILED) {
 		p->map = NULL;
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "mmap %s: %s",
-			    p->path, g_strerror(errno));
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "mmap %s: %s", p->path,
+			    g_strerror(errno));
 		return FALSE;
 	}
 	return TRUE;
@@ -578,9 +574,9 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		      enum vtb_xfer_mode mode, GError **err)
 {
 	struct vtb_vm *vm = NULL;
-	struct payload pay = { 0 };
+	struct payload pay = {0};
 	struct vtb_device *data = NULL, *target = NULL;
-	struct vtb_msg m = { .type = VTB_MSG_RUN };
+	struct vtb_msg m = {.type = VTB_MSG_RUN};
 	struct vtb_run *run = &m.u.run;
 	bool stream = cell->tops && cell->tops->kind == VTB_KIND_STREAM;
 	bool sink;
@@ -588,9 +584,9 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 	gint64 t0, t1, dl;
 	double cpu0 = 0;
 	g_autoptr(vtb_flush) audit = NULL;
-	struct vtb_flush_counts flush0 = { 0 };
-	struct blk_snap tg0 = { .names = target_stat_names };
-	struct blk_snap pl0 = { .names = payload_stat_names };
+	struct vtb_flush_counts flush0 = {0};
+	struct blk_snap tg0 = {.names = target_stat_names};
+	struct blk_snap pl0 = {.names = payload_stat_names};
 	struct blk_snap tg1, pl1;
 
 	if (!payload_open(cell, stream, &pay, err))
@@ -614,7 +610,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 			goto out;
 	}
 
-	run->work = mode == VTB_XFER_UPLOAD	      ? VTB_WORK_COPY
+	run->work = mode == VTB_XFER_UPLOAD	       ? VTB_WORK_COPY
 		    : mode == VTB_XFER_UPLOAD_NO_WRITE ? VTB_WORK_SINK
 						       : VTB_WORK_GEN;
 	run->flags = run_flags(cell);
@@ -650,11 +646,10 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		if (!send_stream(vm, data, pay.map, cell->size, err) ||
 		    !wait_drained(vm, data, cell->size, err))
 			goto out;
-		vtb_sample_add_metric(s, "sender_cpu_pct", "%", false,
-				      100 * (cpu_seconds() - cpu0) /
-					      MAX((g_get_monotonic_time() - t0) /
-							  1e6,
-						  1e-6));
+		vtb_sample_add_metric(
+			s, "sender_cpu_pct", "%", false,
+			100 * (cpu_seconds() - cpu0) /
+				MAX((g_get_monotonic_time() - t0) / 1e6, 1e-6));
 	}
 	/*
 	 * A sink has nothing left to do once the VMM took every byte but
@@ -667,11 +662,12 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		if (sink && (*err)->code == VTB_ERR_RUN &&
 		    g_get_monotonic_time() >= dl) {
 			g_clear_error(err);
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "stalled: the VMM took all %" G_GUINT64_FORMAT
-				    " bytes but the guest did not finish reading "
-				    "them within %.0f s",
-				    cell->size, stall_s());
+			g_set_error(
+				err, VTB_ERROR, VTB_ERR_RUN,
+				"stalled: the VMM took all %" G_GUINT64_FORMAT
+				" bytes but the guest did not finish reading "
+				"them within %.0f s",
+				cell->size, stall_s());
 		}
 		goto out;
 	}
@@ -706,9 +702,9 @@ static gboolean read_exact(struct vtb_vm *vm, int fd, guint8 *buf, size_t n,
 	size_t got = 0;
 
 	while (got < n) {
-		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN },
-					{ .fd = vm->child.pidfd,
-					  .events = POLLIN } };
+		struct pollfd pf[2] = {
+			{.fd = fd, .events = POLLIN},
+			{.fd = vm->child.pidfd, .events = POLLIN}};
 		ssize_t r = read(fd, buf + got, n - got);
 		gint64 left;
 
@@ -746,7 +742,7 @@ static gboolean write_exact(struct vtb_vm *vm, int fd, const guint8 *buf,
 	size_t done = 0;
 
 	while (done < n) {
-		struct pollfd pf = { .fd = fd, .events = POLLOUT };
+		struct pollfd pf = {.fd = fd, .events = POLLOUT};
 		ssize_t w = write(fd, buf + done, n - done);
 		gint64 left;
 
@@ -799,7 +795,7 @@ gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 			   GError **err)
 {
 	struct vtb_vm *vm = NULL;
-	struct vtb_msg m = { .type = VTB_MSG_RUN };
+	struct vtb_msg m = {.type = VTB_MSG_RUN};
 	struct vtb_run *run = &m.u.run;
 	guint32 n = roundtrip_count(cell), msz = cell->msg_size;
 	g_autofree double *lat = g_new(double, n);

@@ -8,7 +8,7 @@
 #define VTB_STALL_S 15.0
 
 enum vtb_xfer_mode {
-	VTB_XFER_UPLOAD, /* transport -> guest file, fsync */
+	VTB_XFER_UPLOAD,	  /* transport -> guest file, fsync */
 	VTB_XFER_UPLOAD_NO_WRITE, /* transport -> hashed and discarded */
 	VTB_XFER_WRITE_NO_UPLOAD, /* guest generates, writes, fsyncs */
 };

@@ -26,8 +26,8 @@ static gboolean startup_run(struct vtb_cell *cell, struct vtb_sample *s,
 	 */
 	/* The driver's own steps before the guest ran (libvirt's). */
 	for (guint i = 0; vm->boot_phases && i < vm->boot_phases->len; i++) {
-		const struct vtb_phase *p = &g_array_index(
-			vm->boot_phases, struct vtb_phase, i);
+		const struct vtb_phase *p =
+			&g_array_index(vm->boot_phases, struct vtb_phase, i);
 
 		vtb_sample_add_phase(s, p->name, p->s);
 	}

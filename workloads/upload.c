@@ -1,4 +1,5 @@
-/* Workload `upload`: host -> transport -> a file on the guest's disk, fsync'ed. */
+/* Workload `upload`: host -> transport -> a file on the guest's disk, fsync'ed.
+ */
 #include "core/registry.h"
 #include "workloads/common.h"
 

@@ -150,11 +150,11 @@ static void test_append(void **state)
 	}
 	{
 		/* TCG gets the longer default boot deadline. */
-		struct vtb_opts o = { 0 };
-		struct vtb_env env = { .opts = &o };
-		struct vtb_cell tcg = { .env = &env,
-					.backend = &vtb_backend_kvm,
-					.accel = "tcg" };
+		struct vtb_opts o = {0};
+		struct vtb_env env = {.opts = &o};
+		struct vtb_cell tcg = {.env = &env,
+				       .backend = &vtb_backend_kvm,
+				       .accel = "tcg"};
 		struct vtb_cell kvm = tcg;
 
 		kvm.accel = "kvm";
@@ -205,35 +205,33 @@ struct devcase {
 };
 
 static const struct devcase dev_cases[] = {
-	{ "uml",
-	  { { VTB_DEV_SERIAL, "data", NULL, NULL, NULL, NULL, false,
-	      "/dev/ttyS2" },
-	    { VTB_DEV_DISK, "pay", "ubd", "/i/p.img", "writeback", NULL, true,
-	      "/dev/ubda" },
-	    { VTB_DEV_DISK, "tgt", "ubd", "/i/t.img", "sync", NULL, false,
-	      "/dev/ubdb" } },
-	  { "ssl2=fd:4", "ubd0r=/i/p.img", "ubd1s=/i/t.img", NULL } },
-	{ "uml",
-	  { { VTB_DEV_DISK, "x", "virtio-blk", "/i/x.img", "none", NULL, false,
-	      NULL } },
-	  { NULL } },
-	{ "kvm",
-	  { { VTB_DEV_SERIAL, "data", NULL, NULL, NULL, NULL, false,
-	      "/dev/ttyS1" },
-	    { VTB_DEV_VIRTIO_SERIAL, "vtb.data", NULL, NULL, NULL, NULL, false,
-	      "vport:vtb.data" },
-	    { VTB_DEV_DISK, "tgt", "virtio-blk", "/i/t.img", "none", "native",
-	      true, "blk:tgt" } },
-	  { "chardev:vtbchr0",
-	    "virtserialport,bus=vtbser.0,chardev=vtbchr1,name=vtb.data",
-	    "file=/i/t.img,if=none,id=vtbdisk0,format=raw,cache=none,"
-	    "aio=native,readonly=on",
-	    "iothread,id=vtbio0",
-	    "virtio-blk-pci,drive=vtbdisk0,serial=tgt,iothread=vtbio0" } },
-	{ "kvm",
-	  { { VTB_DEV_DISK, "u", "ubd", "/i/u.img", "writeback", NULL, false,
-	      NULL } },
-	  { NULL } },
+	{"uml",
+	 {{VTB_DEV_SERIAL, "data", NULL, NULL, NULL, NULL, false, "/dev/ttyS2"},
+	  {VTB_DEV_DISK, "pay", "ubd", "/i/p.img", "writeback", NULL, true,
+	   "/dev/ubda"},
+	  {VTB_DEV_DISK, "tgt", "ubd", "/i/t.img", "sync", NULL, false,
+	   "/dev/ubdb"}},
+	 {"ssl2=fd:4", "ubd0r=/i/p.img", "ubd1s=/i/t.img", NULL}},
+	{"uml",
+	 {{VTB_DEV_DISK, "x", "virtio-blk", "/i/x.img", "none", NULL, false,
+	   NULL}},
+	 {NULL}},
+	{"kvm",
+	 {{VTB_DEV_SERIAL, "data", NULL, NULL, NULL, NULL, false, "/dev/ttyS1"},
+	  {VTB_DEV_VIRTIO_SERIAL, "vtb.data", NULL, NULL, NULL, NULL, false,
+	   "vport:vtb.data"},
+	  {VTB_DEV_DISK, "tgt", "virtio-blk", "/i/t.img", "none", "native",
+	   true, "blk:tgt"}},
+	 {"chardev:vtbchr0",
+	  "virtserialport,bus=vtbser.0,chardev=vtbchr1,name=vtb.data",
+	  "file=/i/t.img,if=none,id=vtbdisk0,format=raw,cache=none,"
+	  "aio=native,readonly=on",
+	  "iothread,id=vtbio0",
+	  "virtio-blk-pci,drive=vtbdisk0,serial=tgt,iothread=vtbio0"}},
+	{"kvm",
+	 {{VTB_DEV_DISK, "u", "ubd", "/i/u.img", "writeback", NULL, false,
+	   NULL}},
+	 {NULL}},
 };
 
 static void test_devices(void **state)
@@ -255,17 +253,23 @@ static void test_devices(void **state)
 				expect_ok = false;
 		}
 		if (g_str_equal(c->backend, "uml")) {
-			struct vtb_uml_cfg cfg = { "/k", "/i.cpio", 64, "u",
-						   "/d", "/h", 3, NULL,
-						   devs, n };
+			struct vtb_uml_cfg cfg = {"/k", "/i.cpio", 64, "u",
+						  "/d", "/h",	   3,  NULL,
+						  devs, n};
 
 			argv = vtb_uml_argv(&cfg, &e);
 		} else {
 			struct vtb_qemu_cfg cfg = {
-				.qemu = "qemu", .accel = "tcg", .kernel = "/k",
-				.initrd = "/i", .append = "", .mem_mb = 64,
-				.console_log = "/c", .ctl_sock = "/s",
-				.devs = devs, .ndevs = n,
+				.qemu = "qemu",
+				.accel = "tcg",
+				.kernel = "/k",
+				.initrd = "/i",
+				.append = "",
+				.mem_mb = 64,
+				.console_log = "/c",
+				.ctl_sock = "/s",
+				.devs = devs,
+				.ndevs = n,
 			};
 
 			argv = vtb_qemu_argv(&cfg, &e);

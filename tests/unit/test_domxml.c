@@ -14,7 +14,7 @@
 struct dev_desc {
 	enum vtb_dev_kind kind;
 	const char *name;
-	const char *sock; /* streams */
+	const char *sock;			  /* streams */
 	const char *image, *format, *cache, *aio; /* disks */
 	bool readonly;
 	const char *path; /* disks: a volume's path on the libvirt host */
@@ -26,13 +26,13 @@ struct xml_case {
 	const char *const *env;
 	bool remote; /* share-nothing: no local console file or sockets */
 	struct dev_desc devs[MAXDEV];
-	const char *const want[12]; /* fragments that must be present */
-	const char *const absent[4]; /* fragments that must not be */
+	const char *const want[12];	 /* fragments that must be present */
+	const char *const absent[4];	 /* fragments that must not be */
 	const char *const guest[MAXDEV]; /* each device's guest name */
 };
 
-static const char *const flush_env[] = { "LD_PRELOAD=/l/libvtbflush.so",
-					 "VTB_FLUSH_FILE=/t/f&1", NULL };
+static const char *const flush_env[] = {"LD_PRELOAD=/l/libvtbflush.so",
+					"VTB_FLUSH_FILE=/t/f&1", NULL};
 
 /* clang-format off */
 static const struct xml_case cases[] = {
@@ -101,7 +101,7 @@ static void validate(const char *xml, const char *what)
 {
 	g_autofree char *tool = g_find_program_in_path("virt-xml-validate");
 	g_autofree char *path = NULL, *out = NULL, *errs = NULL;
-	const char *argv[] = { tool, NULL, "domain", NULL };
+	const char *argv[] = {tool, NULL, "domain", NULL};
 	int fd, status = 0;
 
 	if (!tool)
@@ -111,8 +111,8 @@ static void validate(const char *xml, const char *what)
 	close(fd);
 	assert_true(g_file_set_contents(path, xml, -1, NULL));
 	argv[1] = path;
-	assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
-				 &out, &errs, &status, NULL));
+	assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out,
+				 &errs, &status, NULL));
 	unlink(path);
 	if (!g_spawn_check_wait_status(status, NULL))
 		fail_msg("case '%s': virt-xml-validate: %s%s\n%s", what, out,
@@ -123,9 +123,9 @@ static void test_domain_xml(void **state)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		const struct xml_case *c = &cases[i];
-		struct vtb_device devs[MAXDEV] = { 0 };
+		struct vtb_device devs[MAXDEV] = {0};
 		struct vtb_device *pdev[MAXDEV];
-		const char *paths[MAXDEV] = { 0 };
+		const char *paths[MAXDEV] = {0};
 		size_t n = 0;
 		g_autoptr(GError) e = NULL;
 		g_autofree char *xml = NULL;
@@ -191,22 +191,22 @@ static void test_domain_xml(void **state)
 /* A disk libvirt's QEMU cannot take is an error naming it. */
 static void test_ubd_refused(void **state)
 {
-	struct vtb_device d = { .kind = VTB_DEV_DISK,
-				.name = "vtbtarget",
-				.bus = "ubd",
-				.image = "/t/x",
-				.format = "raw" };
+	struct vtb_device d = {.kind = VTB_DEV_DISK,
+			       .name = "vtbtarget",
+			       .bus = "ubd",
+			       .image = "/t/x",
+			       .format = "raw"};
 	struct vtb_device *pd = &d;
-	struct vtb_domxml_cfg cfg = { .name = "x",
-				      .accel = "tcg",
-				      .kernel = "/k",
-				      .initrd = "/i",
-				      .append = "",
-				      .mem_mb = 64,
-				      .console_log = "/c",
-				      .ctl_sock = "/s",
-				      .devs = &pd,
-				      .ndevs = 1 };
+	struct vtb_domxml_cfg cfg = {.name = "x",
+				     .accel = "tcg",
+				     .kernel = "/k",
+				     .initrd = "/i",
+				     .append = "",
+				     .mem_mb = 64,
+				     .console_log = "/c",
+				     .ctl_sock = "/s",
+				     .devs = &pd,
+				     .ndevs = 1};
 	g_autoptr(GError) e = NULL;
 	g_autofree char *xml = vtb_domain_xml(&cfg, &e);
 

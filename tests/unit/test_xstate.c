@@ -50,18 +50,19 @@ static void layout_of(struct vtb_xstate_layout *l, const struct comp *c)
 
 /* Sapphire Rapids: AVX-512, PKRU, AMX (11008 bytes with TILEDATA). */
 static const struct comp amx[] = {
-	{ 2, 576, 256 },   { 5, 1088, 64 },  { 6, 1152, 512 },
-	{ 7, 1664, 1024 }, { 9, 2688, 8 },   { 17, 2752, 64 },
-	{ 18, 2816, 8192 }, { 0 },
+	{2, 576, 256}, {5, 1088, 64},  {6, 1152, 512},	 {7, 1664, 1024},
+	{9, 2688, 8},  {17, 2752, 64}, {18, 2816, 8192}, {0},
 };
 /* AMD Zen (EPYC) without AVX-512: AVX and PKRU, 2440 bytes. */
 static const struct comp zen[] = {
-	{ 2, 576, 256 }, { 9, 2432, 8 }, { 0 },
+	{2, 576, 256},
+	{9, 2432, 8},
+	{0},
 };
 /* Skylake-SP: AVX-512 and PKRU, 2696 bytes, UML 6.1's own size. */
 static const struct comp skx[] = {
-	{ 2, 576, 256 },   { 5, 1088, 64 }, { 6, 1152, 512 },
-	{ 7, 1664, 1024 }, { 9, 2688, 8 },  { 0 },
+	{2, 576, 256},	 {5, 1088, 64}, {6, 1152, 512},
+	{7, 1664, 1024}, {9, 2688, 8},	{0},
 };
 
 struct inside_case {
@@ -72,16 +73,16 @@ struct inside_case {
 };
 
 static const struct inside_case inside_cases[] = {
-	{ "amx: UML 6.1's 2696 bytes hold all but AMX", amx, 2696, 0x2e7 },
-	{ "amx: 2688 leaves PKRU out", amx, 2688, 0xe7 },
-	{ "amx: opmask cut in half is outside", amx, 1100, 0x7 },
-	{ "amx: the full size holds all", amx, 11008, 0x602e7 },
-	{ "amx: header only", amx, 576, 0x3 },
-	{ "amx: shorter than the header: nothing", amx, 575, 0 },
-	{ "zen: 2696 holds everything", zen, 2696, 0x207 },
-	{ "zen: 832 leaves PKRU out", zen, 832, 0x7 },
-	{ "zen: 2432 ends where PKRU starts", zen, 2432, 0x7 },
-	{ "skx: 2696 is exactly everything", skx, 2696, 0x2e7 },
+	{"amx: UML 6.1's 2696 bytes hold all but AMX", amx, 2696, 0x2e7},
+	{"amx: 2688 leaves PKRU out", amx, 2688, 0xe7},
+	{"amx: opmask cut in half is outside", amx, 1100, 0x7},
+	{"amx: the full size holds all", amx, 11008, 0x602e7},
+	{"amx: header only", amx, 576, 0x3},
+	{"amx: shorter than the header: nothing", amx, 575, 0},
+	{"zen: 2696 holds everything", zen, 2696, 0x207},
+	{"zen: 832 leaves PKRU out", zen, 832, 0x7},
+	{"zen: 2432 ends where PKRU starts", zen, 2432, 0x7},
+	{"skx: 2696 is exactly everything", skx, 2696, 0x2e7},
 };
 
 static void test_inside(void **state)
@@ -102,16 +103,15 @@ struct merge_case {
 
 static const struct merge_case merge_cases[] = {
 	/* UML says AVX-512 state is initial: believe it, keep AMX's bits. */
-	{ "amx: in-buffer bits from UML, AMX bits from the tracee", amx,
-	  2696, 0x3, 0x602e7, 0x60003 },
-	{ "amx: UML's bits for what it holds", amx, 2696, 0x2e7, 0x3,
-	  0x2e7 },
-	{ "amx: a bit UML claims outside its buffer is ignored", amx, 2696,
-	  0x602e7, 0x3, 0x2e7 },
-	{ "zen: 832 bytes: PKRU's bit stays the tracee's", zen, 832, 0x7,
-	  0x203, 0x207 },
-	{ "amx: half an opmask: opmask stays the tracee's", amx, 1100, 0x27,
-	  0x7, 0x7 },
+	{"amx: in-buffer bits from UML, AMX bits from the tracee", amx, 2696,
+	 0x3, 0x602e7, 0x60003},
+	{"amx: UML's bits for what it holds", amx, 2696, 0x2e7, 0x3, 0x2e7},
+	{"amx: a bit UML claims outside its buffer is ignored", amx, 2696,
+	 0x602e7, 0x3, 0x2e7},
+	{"zen: 832 bytes: PKRU's bit stays the tracee's", zen, 832, 0x7, 0x203,
+	 0x207},
+	{"amx: half an opmask: opmask stays the tracee's", amx, 1100, 0x27, 0x7,
+	 0x7},
 };
 
 static void test_merge(void **state)
@@ -141,7 +141,7 @@ static void test_merge(void **state)
 		if (!(l.features & (1ULL << i)))
 			continue;
 		want = vtb_xstate_inside(&l, c->len) & (1ULL << i) ? 0x55
-								  : 0xaa;
+								   : 0xaa;
 		assert_int_equal(full[l.comp[i].off], want);
 		assert_int_equal(full[l.comp[i].off + l.comp[i].size - 1],
 				 want);
@@ -179,9 +179,11 @@ static bool have_avx(void)
 #define STY(n) "vmovdqu %%ymm" #n ", " #n "*32(%1)\n"
 #define LDX(n) "movdqu " #n "*32(%0), %%xmm" #n "\n"
 #define STX(n) "movdqu %%xmm" #n ", " #n "*32(%1)\n"
-#define ALL(M)                                                                 \
-	M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12)    \
-		M(13) M(14) M(15)
+/* clang-format off */
+#define ALL(M) \
+	M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) \
+	M(13) M(14) M(15)
+/* clang-format on */
 #define CLOBBERS                                                               \
 	"memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",      \
 		"xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",    \
@@ -205,8 +207,8 @@ static void __attribute__((noreturn)) child(int out_fd, bool avx)
 				 : "r"(child_in), "r"(child_out)
 				 : CLOBBERS);
 	while (off < sizeof(child_out)) {
-		ssize_t n = write(out_fd, child_out + off,
-				  sizeof(child_out) - off);
+		ssize_t n =
+			write(out_fd, child_out + off, sizeof(child_out) - off);
 
 		if (n <= 0)
 			_exit(4);
@@ -255,7 +257,8 @@ static void tracee_finish(struct tracee *t, uint8_t *regs)
 
 	assert_int_equal(ptrace(PTRACE_CONT, t->pid, NULL, NULL), 0);
 	while (off < sizeof(child_out)) {
-		ssize_t n = read(t->out_fd, regs + off, sizeof(child_out) - off);
+		ssize_t n =
+			read(t->out_fd, regs + off, sizeof(child_out) - off);
 
 		assert_true(n > 0);
 		off += (size_t)n;
@@ -268,7 +271,7 @@ static void tracee_finish(struct tracee *t, uint8_t *regs)
 
 static long get(pid_t pid, void *buf, size_t *len)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = *len };
+	struct iovec iov = {.iov_base = buf, .iov_len = *len};
 	long r = ptrace(PTRACE_GETREGSET, pid, (void *)(uintptr_t)NT_X86_XSTATE,
 			&iov);
 
@@ -324,18 +327,16 @@ struct rt_case {
 };
 
 static const struct rt_case rt_cases[] = {
-	{ "round trip, header-sized buffer, state intact", LEN_HEADER,
-	  false },
-	{ "round trip, buffer short of the last component, state intact",
-	  LEN_BUT_LAST, false },
-	{ "xmm changed through a header-sized buffer, the rest intact",
-	  LEN_HEADER, true },
-	{ "xmm changed through a buffer short of the last component",
-	  LEN_BUT_LAST, true },
-	{ "from the state the last full GET read: one call, same result",
-	  LEN_BUT_LAST, true, true },
-	{ "from the cached state, header-sized buffer", LEN_HEADER, true,
-	  true },
+	{"round trip, header-sized buffer, state intact", LEN_HEADER, false},
+	{"round trip, buffer short of the last component, state intact",
+	 LEN_BUT_LAST, false},
+	{"xmm changed through a header-sized buffer, the rest intact",
+	 LEN_HEADER, true},
+	{"xmm changed through a buffer short of the last component",
+	 LEN_BUT_LAST, true},
+	{"from the state the last full GET read: one call, same result",
+	 LEN_BUT_LAST, true, true},
+	{"from the cached state, header-sized buffer", LEN_HEADER, true, true},
 };
 
 static void test_roundtrip(void **state)
@@ -374,7 +375,7 @@ static void test_roundtrip(void **state)
 	assert_memory_equal(small, ref, len);
 
 	/* Without the fix the host refuses it: this is what kills UML. */
-	iov = (struct iovec){ .iov_base = small, .iov_len = len };
+	iov = (struct iovec){.iov_base = small, .iov_len = len};
 	errno = 0;
 	assert_int_equal(ptrace(PTRACE_SETREGSET, t.pid,
 				(void *)(uintptr_t)NT_X86_XSTATE, &iov),
@@ -466,19 +467,19 @@ struct keeps_case {
 };
 
 static const struct keeps_case keeps_cases[] = {
-	{ "GETREGS keeps the cached state", PTRACE_GETREGS, 1 },
-	{ "SETREGS (general registers) keeps it", PTRACE_SETREGS, 1 },
-	{ "PEEKDATA keeps it", PTRACE_PEEKDATA, 1 },
-	{ "POKEDATA keeps it", PTRACE_POKEDATA, 1 },
-	{ "CONT lets the tracee run: drop it", PTRACE_CONT, 0 },
-	{ "SYSEMU (UML's resume): drop it", PTRACE_SYSEMU, 0 },
-	{ "SYSCALL: drop it", PTRACE_SYSCALL, 0 },
-	{ "SINGLESTEP: drop it", PTRACE_SINGLESTEP, 0 },
-	{ "KILL: drop it (the pid may come back)", PTRACE_KILL, 0 },
-	{ "SETOPTIONS (a new tracee): drop it", PTRACE_SETOPTIONS, 0 },
-	{ "SETFPREGS writes x87/SSE: drop it", PTRACE_SETFPREGS, 0 },
-	{ "POKEUSER: drop it", PTRACE_POKEUSER, 0 },
-	{ "an unknown request: drop it", 0x7777, 0 },
+	{"GETREGS keeps the cached state", PTRACE_GETREGS, 1},
+	{"SETREGS (general registers) keeps it", PTRACE_SETREGS, 1},
+	{"PEEKDATA keeps it", PTRACE_PEEKDATA, 1},
+	{"POKEDATA keeps it", PTRACE_POKEDATA, 1},
+	{"CONT lets the tracee run: drop it", PTRACE_CONT, 0},
+	{"SYSEMU (UML's resume): drop it", PTRACE_SYSEMU, 0},
+	{"SYSCALL: drop it", PTRACE_SYSCALL, 0},
+	{"SINGLESTEP: drop it", PTRACE_SINGLESTEP, 0},
+	{"KILL: drop it (the pid may come back)", PTRACE_KILL, 0},
+	{"SETOPTIONS (a new tracee): drop it", PTRACE_SETOPTIONS, 0},
+	{"SETFPREGS writes x87/SSE: drop it", PTRACE_SETFPREGS, 0},
+	{"POKEUSER: drop it", PTRACE_POKEUSER, 0},
+	{"an unknown request: drop it", 0x7777, 0},
 };
 
 static void test_keeps(void **state)
