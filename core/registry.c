@@ -90,6 +90,36 @@ const struct vtb_name *vtb_name_find(const struct vtb_name *tab,
 	return NULL;
 }
 
+int vtb_backend_index(const struct vtb_backend_ops *be)
+{
+	for (int i = 0; vtb_backends[i]; i++)
+		if (vtb_backends[i] == be)
+			return i;
+	g_assert_not_reached();
+	return 0;
+}
+
+bool vtb_env_ready(const struct vtb_env *env, const struct vtb_backend_ops *be)
+{
+	return env->ready[vtb_backend_index(be)];
+}
+
+const char *vtb_env_reason(const struct vtb_env *env,
+			   const struct vtb_backend_ops *be)
+{
+	return env->reason[vtb_backend_index(be)];
+}
+
+void vtb_env_set_ready(struct vtb_env *env, const struct vtb_backend_ops *be,
+		       bool ready, const char *why)
+{
+	int i = vtb_backend_index(be);
+
+	env->ready[i] = ready;
+	g_free(env->reason[i]);
+	env->reason[i] = ready ? NULL : g_strdup(why);
+}
+
 const char *vtb_dev_kind_name(enum vtb_dev_kind k)
 {
 	static const char *const names[VTB_DEV__N] = {

@@ -39,6 +39,17 @@ unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
 			      const struct vtb_transport_ops *t);
 /* Bytes of a transfer over @c's transport when --size is not given. */
 guint64 vtb_transport_default_size(const struct vtb_cell *c);
+/* @be's place in vtb_backends[]. */
+int vtb_backend_index(const struct vtb_backend_ops *be);
+/* Whether @be was prepared and verified here. */
+bool vtb_env_ready(const struct vtb_env *env, const struct vtb_backend_ops *be);
+/* Why @be is not ready, or NULL. */
+const char *vtb_env_reason(const struct vtb_env *env,
+			   const struct vtb_backend_ops *be);
+/* Mark @be ready, or not with @why (copied; NULL when ready). */
+void vtb_env_set_ready(struct vtb_env *env, const struct vtb_backend_ops *be,
+		       bool ready, const char *why);
+
 /* "serial", "virtio-serial", "disk". */
 const char *vtb_dev_kind_name(enum vtb_dev_kind k);
 

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "core/cli.h"
 #include "core/gitrev.h"
+#include "core/registry.h"
 #include "workloads/common.h"
 
 double vtb_sample_throughput(const struct vtb_sample *s)
@@ -204,32 +205,17 @@ static void add_host(JsonBuilder *b, const struct vtb_matrix *r)
 			json_builder_add_double_value(b, now[i]);
 		json_builder_end_array(b);
 	}
-	json_builder_set_member_name(b, "kvm");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "usable");
-	if (env->kvm_verdict && !g_str_has_prefix(env->kvm_verdict, "not "))
-		json_builder_add_boolean_value(b, env->kvm_usable);
-	else
-		json_builder_add_null_value(b);
-	add_str(b, "reason", env->kvm_verdict);
-	add_str(b, "accel", env->accel);
-	add_str(b, "cpu", env->kvm_cpu);
-	json_builder_end_object(b);
-	/* UML's xstate fix (uml/xstate.h): applied or not, and why. */
-	json_builder_set_member_name(b, "uml");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "usable");
-	if (env->uml_ready || env->uml_reason)
-		json_builder_add_boolean_value(b, env->uml_ready);
-	else
-		json_builder_add_null_value(b);
-	add_str(b, "reason", env->uml_ready ? NULL : env->uml_reason);
-	add_str(b, "xstate_mode", env->uml_xstate_mode);
-	add_bool(b, "xstate_fix", env->uml_xstate_fix);
-	add_str(b, "xstate_why", env->uml_xstate_why);
-	add_int(b, "xstate_uml_bytes", (gint64)env->uml_xstate_uml);
-	add_int(b, "xstate_host_bytes", (gint64)env->uml_xstate_host);
-	json_builder_end_object(b);
+	/* What each backend found out here: usable, why, its fixes. */
+	for (int i = 0; vtb_backends[i]; i++) {
+		const struct vtb_backend_ops *be = vtb_backends[i];
+
+		if (!be->record)
+			continue;
+		json_builder_set_member_name(b, be->name);
+		json_builder_begin_object(b);
+		be->record(env, NULL, b);
+		json_builder_end_object(b);
+	}
 	json_builder_end_object(b);
 }
 
@@ -399,20 +385,12 @@ static const char *cell_status(const struct vtb_cell *c,
 	return s->n ? "partial" : c->samples->len ? "failed" : "pending";
 }
 
-static const char *boot_image(const struct vtb_matrix *r,
-			      const struct vtb_cell *c)
+static struct vtb_cell_env cell_env(const struct vtb_cell *c)
 {
-	if (g_str_equal(c->backend->name, "uml"))
-		return "uml";
-	return r->env.kvm_pvh ? "pvh-vmlinux" : "bzImage";
-}
+	struct vtb_cell_env ce = {0};
 
-static const struct vtb_kernel_info *cell_kernel(const struct vtb_matrix *r,
-						 const struct vtb_cell *c)
-{
-	if (g_str_equal(c->backend->name, "uml"))
-		return &r->env.uml_kernel;
-	return &r->env.kvm_kernel;
+	c->backend->cell_env(c, &ce);
+	return ce;
 }
 
 /* ci95, cv and noisy beside the classic fields of a summary object. */
@@ -482,28 +460,18 @@ static void add_warnings(JsonBuilder *b, GPtrArray *series)
 static void add_cell_env(JsonBuilder *b, const struct vtb_matrix *r,
 			 const struct vtb_cell *c)
 {
-	const struct vtb_env *env = &r->env;
-	bool uml = g_str_equal(c->backend->name, "uml");
+	struct vtb_cell_env ce = cell_env(c);
 
 	json_builder_set_member_name(b, "env");
 	json_builder_begin_object(b);
-	add_kernel(b, "kernel", cell_kernel(r, c));
-	add_str(b, "boot_image",
-		uml ? env->uml_kernel.path : env->kvm_boot_image);
-	add_str(b, "modules", uml ? env->uml_modules : env->kvm_modules);
-	add_str(b, "vmm", uml ? env->uml_kernel.path : env->qemu);
-	add_str(b, "vmm_version",
-		uml ? env->uml_kernel.release : env->qemu_version);
-	/* QEMU's default model under TCG */
-	add_str(b, "cpu",
-		!uml && g_str_equal(c->accel, "kvm") ? env->kvm_cpu : NULL);
-	if (uml) {
-		add_bool(b, "xstate_fix", env->uml_xstate_fix);
-		add_str(b, "xstate_why", env->uml_xstate_why);
-	}
-	/* How the libvirt host got the files and channels (README). */
-	if (g_str_equal(c->driver, "libvirt"))
-		add_str(b, "libvirt_files", env->libvirt_files);
+	add_kernel(b, "kernel", ce.kernel);
+	add_str(b, "boot_image", ce.boot_image);
+	add_str(b, "modules", ce.modules);
+	add_str(b, "vmm", ce.vmm);
+	add_str(b, "vmm_version", ce.vmm_version);
+	add_str(b, "cpu", ce.cpu);
+	if (c->backend->record)
+		c->backend->record(&r->env, c, b);
 	json_builder_end_object(b);
 }
 
@@ -512,13 +480,14 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 {
 	const struct vtb_opts *o = &r->opts;
 	const char *boot = vtb_cell_boot_mode(c);
+	struct vtb_cell_env ce = cell_env(c);
 
 	json_builder_set_member_name(b, "params");
 	json_builder_begin_object(b);
 	add_int(b, "runs", o->runs);
 	add_int(b, "warmup", o->warmup);
 	add_int(b, "mem_mib", o->mem_mb);
-	add_str(b, "boot_image", boot_image(r, c));
+	add_str(b, "boot_image", ce.boot_kind);
 	/* What was measured: compare matches cells on all of these. */
 	add_str(b, "target", c->target);
 	add_str(b, "image", c->image);
@@ -535,15 +504,14 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 	add_str(b, "mount_opts", o->mount_opts);
 	add_int(b, "disk_size", (gint64)o->disk_size);
 	add_bool(b, "drop_caches", o->drop_caches);
-	add_int(b, "cpus", g_str_equal(c->backend->name, "kvm") ? o->cpus : 1);
+	add_int(b, "cpus", ce.cpus);
 	/* null: the backend's default deadline */
 	json_builder_set_member_name(b, "timeout_s");
 	if (o->timeout > 0)
 		json_builder_add_double_value(b, o->timeout);
 	else
 		json_builder_add_null_value(b);
-	add_str(b, "accel_requested",
-		g_str_equal(c->backend->name, "kvm") ? o->accel : NULL);
+	add_str(b, "accel_requested", ce.accel_requested);
 	if (g_str_equal(c->driver, "libvirt"))
 		add_str(b, "connect", o->connect);
 	json_builder_end_object(b);
@@ -759,7 +727,8 @@ static void csv_row(GString *s, const struct vtb_matrix *r,
 		    const struct vtb_cell *c, guint k, GPtrArray *metrics)
 {
 	const struct vtb_sample *x = c->samples->pdata[k];
-	const struct vtb_kernel_info *ki = cell_kernel(r, c);
+	struct vtb_cell_env ce = cell_env(c);
+	const struct vtb_kernel_info *ki = ce.kernel;
 	g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, c->size);
 	g_autofree char *msg = g_strdup_printf("%u", c->msg_size);
 	g_autofree char *mem = g_strdup_printf("%d", r->opts.mem_mb);
@@ -778,7 +747,7 @@ static void csv_row(GString *s, const struct vtb_matrix *r,
 		c->payload,
 		msg,
 		mem,
-		boot_image(r, c),
+		ce.boot_kind,
 		ki->release,
 		ki->build_id,
 	};

@@ -63,7 +63,7 @@ char *vtb_cell_label(const struct vtb_cell *c)
 {
 	GString *s = g_string_new(c->backend->name);
 
-	if (g_str_equal(c->backend->name, "kvm"))
+	if (c->backend->drivers)
 		g_string_append_printf(s, "/%s/%s", c->driver, c->accel);
 	if (strcmp(c->transport, "-") != 0)
 		g_string_append_printf(s, " %s", c->transport);
@@ -89,12 +89,12 @@ static void env_clear(struct vtb_env *env)
 {
 	g_free(env->cache_dir);
 	g_free(env->agent);
-	g_free(env->uml_reason);
+	for (int i = 0; i < VTB_MAX_BACKENDS; i++)
+		g_free(env->reason[i]);
 	vtb_kernel_info_clear(&env->uml_kernel);
 	g_free(env->uml_modules);
 	g_free(env->uml_xstate_why);
 	g_free(env->uml_xstate_lib);
-	g_free(env->kvm_reason);
 	vtb_kernel_info_clear(&env->kvm_kernel);
 	g_free(env->kvm_boot_image);
 	g_free(env->kvm_modules);
@@ -214,10 +214,7 @@ static int prepare_backends(struct vtb_matrix *r, bool test_accel)
 		if (ok && test_accel)
 			ok = verify_backend(r, be, &e);
 		if (ok) {
-			if (be == &vtb_backend_uml)
-				r->env.uml_ready = true;
-			else
-				r->env.kvm_ready = true;
+			vtb_env_set_ready(&r->env, be, true, NULL);
 			continue;
 		}
 		if (e->code == VTB_ERR_INTERRUPTED)
@@ -229,10 +226,7 @@ static int prepare_backends(struct vtb_matrix *r, bool test_accel)
 		if (!r->opts.quiet)
 			g_printerr("vtbench: skipping %s: %s\n", be->name,
 				   e->message);
-		if (be == &vtb_backend_uml)
-			r->env.uml_reason = g_strdup(e->message);
-		else
-			r->env.kvm_reason = g_strdup(e->message);
+		vtb_env_set_ready(&r->env, be, false, e->message);
 	}
 	return 0;
 }
@@ -329,13 +323,13 @@ guint64 vtb_size_for_rate(double bytes_per_s, double seconds, guint64 max)
 static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
 {
 	struct vtb_cell *c = g_new0(struct vtb_cell, 1);
-	bool kvm = k->be == &vtb_backend_kvm;
+	const char *accel = k->be->accel ? k->be->accel(&r->env) : NULL;
 
 	c->env = &r->env;
 	c->backend = k->be;
 	c->workload = k->w;
 	c->driver = g_intern_string(k->driver);
-	c->accel = kvm ? g_intern_string(r->env.accel) : "-";
+	c->accel = accel ? g_intern_string(accel) : "-";
 	c->tops = k->t;
 	c->transport = k->t ? k->t->name : "-";
 	c->cache = g_intern_string(k->cache ? k->cache : "-");
@@ -482,15 +476,14 @@ void vtb_matrix_build(struct vtb_matrix *r)
 
 	for (char **b = o->backends; *b; b++) {
 		const struct vtb_backend_ops *be = backend_of(*b);
-		bool kvm = be == &vtb_backend_kvm;
 		char *direct[] = {"direct", NULL};
 
-		if (kvm ? !r->env.kvm_ready : !r->env.uml_ready)
+		if (!vtb_env_ready(&r->env, be))
 			continue;
 		for (char **w = o->workloads; *w; w++) {
 			const struct vtb_workload_ops *wl =
 				vtb_workload_find(*w);
-			char **drivers = kvm ? o->drivers : direct;
+			char **drivers = be->drivers ? o->drivers : direct;
 
 			for (char **d = drivers; *d; d++) {
 				for (int ti = 0;
@@ -829,9 +822,15 @@ int vtb_cmd_run(int argc, char **argv)
 				   n, r.cells->len, r.opts.resume);
 	}
 	/* Only now: bad input must stay one line. */
-	if (!r.opts.quiet && r.env.kvm_ready && !r.env.kvm_usable &&
-	    g_str_equal(r.opts.accel, "auto"))
-		g_printerr("vtbench: using TCG: %s\n", r.env.kvm_verdict);
+	for (int i = 0; !r.opts.quiet && vtb_backends[i]; i++) {
+		const struct vtb_backend_ops *be = vtb_backends[i];
+		g_autofree char *note = vtb_env_ready(&r.env, be) && be->notice
+						? be->notice(&r.env)
+						: NULL;
+
+		if (note)
+			g_printerr("vtbench: %s\n", note);
+	}
 	for (guint i = 0; !r.opts.quiet && i < r.skipped->len; i++)
 		g_printerr("vtbench: skipping %s\n",
 			   (char *)r.skipped->pdata[i]);
@@ -909,21 +908,16 @@ int vtb_cmd_list(int argc, char **argv)
 	printf("Backends:\n");
 	for (int i = 0; vtb_backends[i]; i++) {
 		const struct vtb_backend_ops *be = vtb_backends[i];
-		bool uml = be == &vtb_backend_uml;
-		bool ready = uml ? r.env.uml_ready : r.env.kvm_ready;
-		const char *why = uml ? r.env.uml_reason : r.env.kvm_reason;
+		const char *why = vtb_env_reason(&r.env, be);
+		g_autofree char *sum = NULL;
 
-		if (!ready)
+		if (!vtb_env_ready(&r.env, be)) {
 			printf("  %-16s no: %s\n", be->name,
 			       why ? why : "not requested");
-		else if (uml)
-			printf("  %-16s yes: %s (%s); xstate fix %s\n",
-			       be->name, r.env.uml_kernel.path,
-			       r.env.uml_kernel.release, r.env.uml_xstate_why);
-		else
-			printf("  %-16s yes: accel %s (%s), drivers direct, "
-			       "libvirt\n",
-			       be->name, r.env.accel, r.env.kvm_verdict);
+			continue;
+		}
+		sum = be->summary ? be->summary(&r.env) : g_strdup(be->help);
+		printf("  %-16s yes: %s\n", be->name, sum);
 	}
 	printf("Transports:\n");
 	for (int i = 0; vtb_transport_names[i].name; i++) {
@@ -938,8 +932,7 @@ int vtb_cmd_list(int argc, char **argv)
 			const struct vtb_backend_ops *be = vtb_backends[b];
 			struct vtb_device td = {0};
 			g_autofree char *why = NULL;
-			bool ready = be == &vtb_backend_uml ? r.env.uml_ready
-							    : r.env.kvm_ready;
+			bool ready = vtb_env_ready(&r.env, be);
 
 			vtb_transport_device(t, &td);
 			why = vtb_backend_cannot(be, &td);
@@ -1000,27 +993,20 @@ int vtb_cmd_probe(int argc, char **argv)
 	       r.host.mem_bytes / (double)(1ULL << 30));
 	printf("nesting:     %s\n", nest);
 	printf("/dev/kvm:    %s\n", r.host.dev_kvm ? "present" : "absent");
-	if (r.env.kvm_ready) {
-		printf("KVM usable:  %s: %s\n", r.env.kvm_usable ? "yes" : "no",
-		       r.env.kvm_verdict);
-		printf("kvm accel:   %s\n", r.env.accel);
-		printf("qemu:        %s (%s)\n", r.env.qemu,
-		       r.env.qemu_version);
-		printf("guest:       %s %s%s%s\n", r.env.kvm_kernel.path,
-		       r.env.kvm_kernel.release,
-		       r.env.kvm_pvh ? ", PVH vmlinux " : ", bzImage",
-		       r.env.kvm_pvh ? r.env.kvm_boot_image : "");
-	} else {
-		printf("kvm:         not usable: %s\n", r.env.kvm_reason);
+	for (int i = 0; vtb_backends[i]; i++) {
+		const struct vtb_backend_ops *be = vtb_backends[i];
+		g_autoptr(GString) lines = g_string_new(NULL);
+
+		if (vtb_env_ready(&r.env, be) && be->probe) {
+			be->probe(&r.env, lines);
+			fputs(lines->str, stdout);
+		} else if (!vtb_env_ready(&r.env, be)) {
+			g_autofree char *tag = g_strdup_printf("%s:", be->name);
+
+			printf("%-12s not usable: %s\n", tag,
+			       vtb_env_reason(&r.env, be));
+		}
 	}
-	if (r.env.uml_ready) {
-		printf("uml:         %s %s (build id %s)\n",
-		       r.env.uml_kernel.path, r.env.uml_kernel.release,
-		       r.env.uml_kernel.build_id ? r.env.uml_kernel.build_id
-						 : "none");
-		printf("uml xstate:  fix %s\n", r.env.uml_xstate_why);
-	} else
-		printf("uml:         not usable: %s\n", r.env.uml_reason);
 	printf("libvirt:     %s\n",
 	       r.libvirt_version ? r.libvirt_version : "unknown");
 out:

@@ -22,8 +22,8 @@ struct vtb_matrix {
 /* Empty cells/skipped arrays, env->opts wired; no probing. */
 void vtb_matrix_init(struct vtb_matrix *r);
 /*
- * Expand the options into cells for every prepared backend (env.uml_ready,
- * env.kvm_ready), recording each combination that cannot run, with why,
+ * Expand the options into cells for every prepared backend (vtb_env_ready),
+ * recording each combination that cannot run, with why,
  * in r->skipped.
  */
 void vtb_matrix_build(struct vtb_matrix *r);

@@ -62,15 +62,21 @@ struct vtb_opts {
 	bool msg_sizes_given;
 };
 
+/* Room for the entries of vtb_backends[]. */
+#define VTB_MAX_BACKENDS 8
+
 /* What vtbench found out about the host and the kernels it will boot. */
 struct vtb_env {
 	struct vtb_opts *opts;
 	char *cache_dir;
 	char *agent; /* path of the static guest agent */
 
+	/* Per backend (index in vtb_backends): prepared and verified, or
+	 * why not (vtb_env_ready(), vtb_env_set_ready()). */
+	bool ready[VTB_MAX_BACKENDS];
+	char *reason[VTB_MAX_BACKENDS];
+
 	/* uml */
-	bool uml_ready;
-	char *uml_reason; /* why not, when !uml_ready */
 	struct vtb_kernel_info uml_kernel;
 	char *uml_modules;
 	/* The ptrace xstate fix (uml/xstate.h), decided by a test boot. */
@@ -81,8 +87,6 @@ struct vtb_env {
 	guint64 uml_xstate_uml, uml_xstate_host; /* bytes; 0 = not seen */
 
 	/* kvm */
-	bool kvm_ready;
-	char *kvm_reason;
 	struct vtb_kernel_info kvm_kernel; /* what the user gave/was found */
 	char *kvm_boot_image; /* PVH vmlinux when possible, else bzImage */
 	bool kvm_pvh;
@@ -101,6 +105,18 @@ struct vtb_env {
 
 struct vtb_vm;
 struct vtb_cell;
+
+/* What a cell ran on, as its backend describes it for the results. */
+struct vtb_cell_env {
+	const struct vtb_kernel_info *kernel;
+	const char *boot_image; /* the file booted */
+	const char *boot_kind;	/* "uml", "pvh-vmlinux", "bzImage" */
+	const char *modules;
+	const char *vmm, *vmm_version;
+	const char *cpu;	     /* -cpu model, NULL: the VMM's default */
+	int cpus;		     /* guest CPUs */
+	const char *accel_requested; /* --accel where it applies, or NULL */
+};
 
 /* A disk's counters as the VMM itself keeps them (QMP query-blockstats). */
 struct vtb_disk_stats {
@@ -242,6 +258,27 @@ struct vtb_backend_ops {
 	const char *default_disk;
 	/* Seconds a boot of @c may take (--timeout overrides). */
 	double (*boot_timeout)(const struct vtb_cell *c);
+	/* Its drivers (--driver picks among them), or NULL: one, "direct".
+	 * A backend with drivers shows driver and accel in cell labels. */
+	const char *const *drivers;
+	/* The accelerator its cells use once verified, or NULL ("-"). */
+	const char *(*accel)(const struct vtb_env *env);
+	/* `list`: what it runs with, after "yes: " (newly allocated). */
+	char *(*summary)(const struct vtb_env *env);
+	/* `probe`: its lines when ready, each "name:        value\n". */
+	void (*probe)(const struct vtb_env *env, GString *out);
+	/* A note for stderr once the run starts (e.g. "using TCG: ..."),
+	 * newly allocated, or NULL. */
+	char *(*notice)(const struct vtb_env *env);
+	/* What cell @c ran on. */
+	void (*cell_env)(const struct vtb_cell *c, struct vtb_cell_env *out);
+	/*
+	 * Its facts for the results: the member named after the backend in
+	 * "host" (@cell NULL), or extra members of a cell's "env" object.
+	 * @b is a JsonBuilder (void * keeps json-glib out of this header).
+	 */
+	void (*record)(const struct vtb_env *env, const struct vtb_cell *cell,
+		       void *b);
 	/* Modules the guest needs for the control channel (NULL-ended). */
 	const char *const *base_modules;
 	/* Modules dir and release used for the appliance. */

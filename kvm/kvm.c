@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/channel.h"
+#include "core/json.h"
 #include "core/kernels.h"
 #include "core/registry.h"
 #include "core/vm.h"
@@ -468,6 +469,77 @@ static double kvm_boot_timeout(const struct vtb_cell *c)
 	return strcmp(c->accel, "kvm") == 0 ? 20 : 60;
 }
 
+static const char *kvm_accel(const struct vtb_env *env)
+{
+	return env->accel;
+}
+
+static char *kvm_summary(const struct vtb_env *env)
+{
+	return g_strdup_printf("accel %s (%s), drivers direct, libvirt",
+			       env->accel, env->kvm_verdict);
+}
+
+static void kvm_probe(const struct vtb_env *env, GString *out)
+{
+	g_string_append_printf(out, "KVM usable:  %s: %s\n",
+			       env->kvm_usable ? "yes" : "no",
+			       env->kvm_verdict);
+	g_string_append_printf(out, "kvm accel:   %s\n", env->accel);
+	g_string_append_printf(out, "qemu:        %s (%s)\n", env->qemu,
+			       env->qemu_version);
+	g_string_append_printf(out, "guest:       %s %s%s%s\n",
+			       env->kvm_kernel.path, env->kvm_kernel.release,
+			       env->kvm_pvh ? ", PVH vmlinux " : ", bzImage",
+			       env->kvm_pvh ? env->kvm_boot_image : "");
+}
+
+static char *kvm_notice(const struct vtb_env *env)
+{
+	if (env->kvm_usable || strcmp(env->opts->accel, "auto") != 0)
+		return NULL;
+	return g_strdup_printf("using TCG: %s", env->kvm_verdict);
+}
+
+static void kvm_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
+{
+	const struct vtb_env *env = c->env;
+
+	*out = (struct vtb_cell_env){
+		.kernel = &env->kvm_kernel,
+		.boot_image = env->kvm_boot_image,
+		.boot_kind = env->kvm_pvh ? "pvh-vmlinux" : "bzImage",
+		.modules = env->kvm_modules,
+		.vmm = env->qemu,
+		.vmm_version = env->qemu_version,
+		/* TCG: QEMU's default model */
+		.cpu = strcmp(c->accel, "kvm") == 0 ? env->kvm_cpu : NULL,
+		.cpus = env->opts->cpus,
+		.accel_requested = env->opts->accel,
+	};
+}
+
+static void kvm_record(const struct vtb_env *env, const struct vtb_cell *cell,
+		       void *builder)
+{
+	JsonBuilder *b = builder;
+
+	if (cell) {
+		/* How the libvirt host got the files and channels (README). */
+		if (strcmp(cell->driver, "libvirt") == 0)
+			vtb_json_str(b, "libvirt_files", env->libvirt_files);
+		return;
+	}
+	json_builder_set_member_name(b, "usable");
+	if (env->kvm_verdict && !g_str_has_prefix(env->kvm_verdict, "not "))
+		json_builder_add_boolean_value(b, env->kvm_usable);
+	else
+		json_builder_add_null_value(b);
+	vtb_json_str(b, "reason", env->kvm_verdict);
+	vtb_json_str(b, "accel", env->accel);
+	vtb_json_str(b, "cpu", env->kvm_cpu);
+}
+
 const struct vtb_backend_ops vtb_backend_kvm = {
 	.name = "kvm",
 	.help = "QEMU with KVM, or TCG where KVM is missing or unusable",
@@ -489,4 +561,11 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 		},
 	.default_disk = "virtio-blk",
 	.boot_timeout = kvm_boot_timeout,
+	.drivers = vtb_drivers,
+	.accel = kvm_accel,
+	.summary = kvm_summary,
+	.probe = kvm_probe,
+	.notice = kvm_notice,
+	.cell_env = kvm_cell_env,
+	.record = kvm_record,
 };

@@ -10,7 +10,7 @@ ok() { TESTS=$((TESTS + 1)); echo "ok $TESTS - $*"; }
 not_ok() { TESTS=$((TESTS + 1)); FAILS=$((FAILS + 1)); echo "not ok $TESTS - $*"; }
 
 # folder: the headers it may include (shell patterns).
-BASE='core/vtbench.h core/proc.h core/channel.h core/vm.h core/registry.h core/kernels.h core/disk.h core/progress.h core/console.h appliance/appliance.h proto/proto.h'
+BASE='core/vtbench.h core/proc.h core/channel.h core/vm.h core/registry.h core/kernels.h core/disk.h core/progress.h core/console.h core/json.h appliance/appliance.h proto/proto.h'
 declare -A ALLOW=(
 	[proto]='proto/*'
 	[agent]='proto/*'

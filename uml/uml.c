@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/channel.h"
+#include "core/json.h"
 #include "core/kernels.h"
 #include "core/registry.h"
 #include "core/vm.h"
@@ -318,6 +319,63 @@ static double uml_boot_timeout(const struct vtb_cell *c)
 	return 30;
 }
 
+static char *uml_summary(const struct vtb_env *env)
+{
+	return g_strdup_printf("%s (%s); xstate fix %s", env->uml_kernel.path,
+			       env->uml_kernel.release, env->uml_xstate_why);
+}
+
+static void uml_probe(const struct vtb_env *env, GString *out)
+{
+	g_string_append_printf(
+		out, "uml:         %s %s (build id %s)\n", env->uml_kernel.path,
+		env->uml_kernel.release,
+		env->uml_kernel.build_id ? env->uml_kernel.build_id : "none");
+	g_string_append_printf(out, "uml xstate:  fix %s\n",
+			       env->uml_xstate_why);
+}
+
+static void uml_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
+{
+	const struct vtb_env *env = c->env;
+
+	*out = (struct vtb_cell_env){
+		.kernel = &env->uml_kernel,
+		.boot_image = env->uml_kernel.path,
+		.boot_kind = "uml",
+		.modules = env->uml_modules,
+		.vmm = env->uml_kernel.path,
+		.vmm_version = env->uml_kernel.release,
+		.cpus = 1, /* UML is uniprocessor */
+	};
+}
+
+static void uml_record(const struct vtb_env *env, const struct vtb_cell *cell,
+		       void *builder)
+{
+	JsonBuilder *b = builder;
+	bool ready = vtb_env_ready(env, &vtb_backend_uml);
+	const char *why = vtb_env_reason(env, &vtb_backend_uml);
+
+	/* UML's xstate fix (uml/xstate.h): applied or not, and why. */
+	if (cell) {
+		vtb_json_bool(b, "xstate_fix", env->uml_xstate_fix);
+		vtb_json_str(b, "xstate_why", env->uml_xstate_why);
+		return;
+	}
+	json_builder_set_member_name(b, "usable");
+	if (ready || why)
+		json_builder_add_boolean_value(b, ready);
+	else
+		json_builder_add_null_value(b);
+	vtb_json_str(b, "reason", ready ? NULL : why);
+	vtb_json_str(b, "xstate_mode", env->uml_xstate_mode);
+	vtb_json_bool(b, "xstate_fix", env->uml_xstate_fix);
+	vtb_json_str(b, "xstate_why", env->uml_xstate_why);
+	vtb_json_int(b, "xstate_uml_bytes", (gint64)env->uml_xstate_uml);
+	vtb_json_int(b, "xstate_host_bytes", (gint64)env->uml_xstate_host);
+}
+
 const struct vtb_backend_ops vtb_backend_uml = {
 	.name = "uml",
 	.help = "User-Mode Linux (linux.uml) as a host process",
@@ -336,4 +394,8 @@ const struct vtb_backend_ops vtb_backend_uml = {
 		},
 	.default_disk = "ubd",
 	.boot_timeout = uml_boot_timeout,
+	.summary = uml_summary,
+	.probe = uml_probe,
+	.cell_env = uml_cell_env,
+	.record = uml_record,
 };

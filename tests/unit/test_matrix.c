@@ -112,10 +112,16 @@ static void test_expand(void **state)
 				       &help, &e))
 			fail_msg("'%s': %s", c->args, e->message);
 		vtb_matrix_init(&r);
-		r.env.uml_ready = g_strv_contains(
-			(const char *const *)r.opts.backends, "uml");
-		r.env.kvm_ready = g_strv_contains(
-			(const char *const *)r.opts.backends, "kvm");
+		vtb_env_set_ready(
+			&r.env, &vtb_backend_uml,
+			g_strv_contains((const char *const *)r.opts.backends,
+					"uml"),
+			NULL);
+		vtb_env_set_ready(
+			&r.env, &vtb_backend_kvm,
+			g_strv_contains((const char *const *)r.opts.backends,
+					"kvm"),
+			NULL);
 		r.env.accel = g_strdup("tcg");
 		vtb_matrix_build(&r);
 		if ((int)r.cells->len != c->cells ||
@@ -147,7 +153,7 @@ static void test_sizes(void **state)
 
 	assert_true(vtb_cli_parse_run(6, a1, &r.opts, &help, NULL));
 	vtb_matrix_init(&r);
-	r.env.uml_ready = true;
+	vtb_env_set_ready(&r.env, &vtb_backend_uml, true, NULL);
 	vtb_matrix_build(&r);
 	assert_int_equal(r.cells->len, 1);
 	c = r.cells->pdata[0];
@@ -160,7 +166,7 @@ static void test_sizes(void **state)
 	memset(&r, 0, sizeof(r));
 	assert_true(vtb_cli_parse_run(8, a3, &r.opts, &help, NULL));
 	vtb_matrix_init(&r);
-	r.env.uml_ready = true;
+	vtb_env_set_ready(&r.env, &vtb_backend_uml, true, NULL);
 	vtb_matrix_build(&r);
 	c = r.cells->pdata[0];
 	assert_true(c->size_auto);
@@ -170,7 +176,7 @@ static void test_sizes(void **state)
 	memset(&r, 0, sizeof(r));
 	assert_true(vtb_cli_parse_run(8, a2, &r.opts, &help, NULL));
 	vtb_matrix_init(&r);
-	r.env.uml_ready = true;
+	vtb_env_set_ready(&r.env, &vtb_backend_uml, true, NULL);
 	vtb_matrix_build(&r);
 	c = r.cells->pdata[0];
 	assert_false(c->size_auto);
