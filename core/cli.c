@@ -25,15 +25,6 @@ static gboolean usage_error(GError **err, const char *fmt, ...)
 	return FALSE;
 }
 
-static char *join_names(const struct vtb_name *tab)
-{
-	GString *s = g_string_new(NULL);
-
-	for (int i = 0; tab[i].name; i++)
-		g_string_append_printf(s, "%s%s", i ? ", " : "", tab[i].name);
-	return g_string_free(s, FALSE);
-}
-
 static gboolean check_backend(const char *opt, const char *v, GError **err)
 {
 	if (vtb_backend_find(v))
@@ -42,30 +33,36 @@ static gboolean check_backend(const char *opt, const char *v, GError **err)
 			   opt, v);
 }
 
-static gboolean check_named(const struct vtb_name *tab, const char *what,
+/* A plug-in this build has (@found), a reserved name it lacks, or
+ * neither. */
+static gboolean check_named(bool found, const struct vtb_name *reserved,
+			    char *(*known)(void), const char *what,
 			    const char *opt, const char *v, GError **err)
 {
-	const struct vtb_name *n = vtb_name_find(tab, v);
-	g_autofree char *known = NULL;
+	const struct vtb_name *n = vtb_name_find(reserved, v);
+	g_autofree char *all = NULL;
 
-	if (n && !n->missing)
+	if (found)
 		return TRUE;
 	if (n)
 		return usage_error(err, "--%s: %s '%s' is %s", opt, what, v,
 				   n->missing);
-	known = join_names(tab);
+	all = known();
 	return usage_error(err, "--%s: unknown %s '%s' (known: %s)", opt, what,
-			   v, known);
+			   v, all);
 }
 
 static gboolean check_workload(const char *opt, const char *v, GError **err)
 {
-	return check_named(vtb_workload_names, "workload", opt, v, err);
+	return check_named(vtb_workload_find(v) != NULL, vtb_workloads_reserved,
+			   vtb_known_workloads, "workload", opt, v, err);
 }
 
 static gboolean check_transport(const char *opt, const char *v, GError **err)
 {
-	return check_named(vtb_transport_names, "transport", opt, v, err);
+	return check_named(vtb_transport_find(v) != NULL,
+			   vtb_transports_reserved, vtb_known_transports,
+			   "transport", opt, v, err);
 }
 
 static gboolean check_choice(const char *const *tab, const char *opt,

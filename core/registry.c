@@ -19,6 +19,10 @@ const struct vtb_workload_ops *const vtb_workloads[] = {
 	&vtb_workload_roundtrip,       NULL,
 };
 
+/* A transport: its file in transports/ and a line here. */
+extern const struct vtb_transport_ops vtb_transport_virtio_serial,
+	vtb_transport_serial, vtb_transport_virtio_blk, vtb_transport_ubd;
+
 const struct vtb_transport_ops *const vtb_transports[] = {
 	&vtb_transport_virtio_serial,
 	&vtb_transport_serial,
@@ -28,22 +32,17 @@ const struct vtb_transport_ops *const vtb_transports[] = {
 };
 
 #define NOT_YET "not implemented in this version"
-const struct vtb_name vtb_transport_names[] = {
-	{"serial", "uml,kvm", NULL}, {"virtio-serial", "kvm", NULL},
-	{"virtio-blk", "kvm", NULL}, {"ubd", "uml", NULL},
-	{"9p", "uml,kvm", NOT_YET},  {"virtiofs", "kvm", NOT_YET},
-	{"hostfs", "uml", NOT_YET},  {NULL, NULL, NULL},
+const struct vtb_name vtb_transports_reserved[] = {
+	{"9p", NOT_YET},
+	{"virtiofs", NOT_YET},
+	{"hostfs", NOT_YET},
+	{NULL, NULL},
 };
 
-const struct vtb_name vtb_workload_names[] = {
-	{"startup", "uml,kvm", NULL},
-	{"upload", "uml,kvm", NULL},
-	{"upload-no-write", "uml,kvm", NULL},
-	{"write-no-upload", "uml,kvm", NULL},
-	{"roundtrip", "uml,kvm", NULL},
-	{"randio", "uml,kvm", NOT_YET},
-	{"untar", "uml,kvm", NOT_YET},
-	{NULL, NULL, NULL},
+const struct vtb_name vtb_workloads_reserved[] = {
+	{"randio", NOT_YET},
+	{"untar", NOT_YET},
+	{NULL, NULL},
 };
 
 const char *const vtb_drivers[] = {"direct", "libvirt", NULL};
@@ -174,6 +173,32 @@ guint64 vtb_transport_default_size(const struct vtb_cell *c)
 		return c->tops->default_size;
 	row = vtb_backend_row(c->backend, c->tops->device);
 	return row && row->default_size ? row->default_size(c) : 500ULL << 20;
+}
+
+char *vtb_known_transports(void)
+{
+	GString *s = g_string_new(NULL);
+
+	for (int i = 0; vtb_transports[i]; i++)
+		g_string_append_printf(s, "%s%s", s->len ? ", " : "",
+				       vtb_transports[i]->name);
+	for (int i = 0; vtb_transports_reserved[i].name; i++)
+		g_string_append_printf(s, ", %s",
+				       vtb_transports_reserved[i].name);
+	return g_string_free(s, FALSE);
+}
+
+char *vtb_known_workloads(void)
+{
+	GString *s = g_string_new(NULL);
+
+	for (int i = 0; vtb_workloads[i]; i++)
+		g_string_append_printf(s, "%s%s", s->len ? ", " : "",
+				       vtb_workloads[i]->name);
+	for (int i = 0; vtb_workloads_reserved[i].name; i++)
+		g_string_append_printf(s, ", %s",
+				       vtb_workloads_reserved[i].name);
+	return g_string_free(s, FALSE);
 }
 
 bool vtb_str_in(const char *const *tab, const char *s)

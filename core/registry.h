@@ -11,10 +11,6 @@ extern const struct vtb_workload_ops vtb_workload_upload;
 extern const struct vtb_workload_ops vtb_workload_upload_no_write;
 extern const struct vtb_workload_ops vtb_workload_write_no_upload;
 extern const struct vtb_workload_ops vtb_workload_roundtrip;
-extern const struct vtb_transport_ops vtb_transport_virtio_serial;
-extern const struct vtb_transport_ops vtb_transport_serial;
-extern const struct vtb_transport_ops vtb_transport_virtio_blk;
-extern const struct vtb_transport_ops vtb_transport_ubd;
 
 /*
  * n_tty throttles its line below 128 free bytes of its 4 KiB buffer, so an
@@ -59,17 +55,16 @@ extern const struct vtb_workload_ops *const vtb_workloads[];
 extern const struct vtb_transport_ops *const vtb_transports[];
 
 /*
- * Every name DESIGN.md reserves, with what this build can do with it, so
- * that `list` tells the truth and a reserved-but-missing name says so
- * instead of "unknown".
+ * The names DESIGN.md reserves that this build has no plug-in for, with
+ * why, so that `list` tells the truth and such a name says so instead of
+ * "unknown".  A plug-in's own name comes from its ops table.
  */
 struct vtb_name {
 	const char *name;
-	const char *backends; /* "uml,kvm", "kvm", ... */
-	const char *missing;  /* NULL when implemented, else why not */
+	const char *missing; /* why not */
 };
-extern const struct vtb_name vtb_transport_names[];
-extern const struct vtb_name vtb_workload_names[];
+extern const struct vtb_name vtb_transports_reserved[];
+extern const struct vtb_name vtb_workloads_reserved[];
 extern const char *const vtb_drivers[];
 extern const char *const vtb_accels[];
 extern const char *const vtb_caches[];
@@ -82,6 +77,10 @@ const struct vtb_workload_ops *vtb_workload_find(const char *name);
 const struct vtb_transport_ops *vtb_transport_find(const char *name);
 const struct vtb_name *vtb_name_find(const struct vtb_name *tab,
 				     const char *name);
+/* "a, b, c": the names of this build's plug-ins, then the reserved ones
+ * (newly allocated). */
+char *vtb_known_transports(void);
+char *vtb_known_workloads(void);
 bool vtb_str_in(const char *const *tab, const char *s);
 
 #endif

@@ -920,14 +920,9 @@ int vtb_cmd_list(int argc, char **argv)
 		printf("  %-16s yes: %s\n", be->name, sum);
 	}
 	printf("Transports:\n");
-	for (int i = 0; vtb_transport_names[i].name; i++) {
-		const struct vtb_name *n = &vtb_transport_names[i];
-		const struct vtb_transport_ops *t = vtb_transport_find(n->name);
+	for (int i = 0; vtb_transports[i]; i++) {
+		const struct vtb_transport_ops *t = vtb_transports[i];
 
-		if (!t) {
-			printf("  %-16s no: %s\n", n->name, n->missing);
-			continue;
-		}
 		for (int b = 0; vtb_backends[b]; b++) {
 			const struct vtb_backend_ops *be = vtb_backends[b];
 			struct vtb_device td = {0};
@@ -936,7 +931,7 @@ int vtb_cmd_list(int argc, char **argv)
 
 			vtb_transport_device(t, &td);
 			why = vtb_backend_cannot(be, &td);
-			printf("  %-16s %-4s %s%s\n", b ? "" : n->name,
+			printf("  %-16s %-4s %s%s\n", b ? "" : t->name,
 			       be->name,
 			       why     ? "no: "
 			       : ready ? "yes: "
@@ -946,6 +941,9 @@ int vtb_cmd_list(int argc, char **argv)
 				       : "backend not usable here");
 		}
 	}
+	for (int i = 0; vtb_transports_reserved[i].name; i++)
+		printf("  %-16s no: %s\n", vtb_transports_reserved[i].name,
+		       vtb_transports_reserved[i].missing);
 	printf("Devices (each backend's rows):\n");
 	for (int b = 0; vtb_backends[b]; b++)
 		for (int k = 0; k < VTB_DEV__N; k++) {
@@ -959,15 +957,12 @@ int vtb_cmd_list(int argc, char **argv)
 	printf("  %-16s      ext2, ext3, ext4, made on the host by mke2fs\n",
 	       "filesystems");
 	printf("Workloads:\n");
-	for (int i = 0; vtb_workload_names[i].name; i++) {
-		const struct vtb_name *n = &vtb_workload_names[i];
-		const struct vtb_workload_ops *w = vtb_workload_find(n->name);
-
-		if (w)
-			printf("  %-16s yes: %s\n", n->name, w->help);
-		else
-			printf("  %-16s no: %s\n", n->name, n->missing);
-	}
+	for (int i = 0; vtb_workloads[i]; i++)
+		printf("  %-16s yes: %s\n", vtb_workloads[i]->name,
+		       vtb_workloads[i]->help);
+	for (int i = 0; vtb_workloads_reserved[i].name; i++)
+		printf("  %-16s no: %s\n", vtb_workloads_reserved[i].name,
+		       vtb_workloads_reserved[i].missing);
 out:
 	vtb_cleanup_all();
 	vtb_matrix_clear(&r);

@@ -279,13 +279,14 @@ static void test_rows(void **state)
 				 t[i].why ? t[i].why : "(can)");
 	}
 	/* The deaf line is a quirk of UML's row, not of the transport. */
-	assert_true(
-		vtb_transport_quirks(&vtb_backend_uml, &vtb_transport_serial) &
-		VTB_QUIRK_DEAF_AFTER_THROTTLE);
-	assert_false(
-		vtb_transport_quirks(&vtb_backend_kvm, &vtb_transport_serial) &
-		VTB_QUIRK_DEAF_AFTER_THROTTLE);
-	assert_int_equal(vtb_transport_quirks(&toy, &vtb_transport_ubd), 0);
+	assert_true(vtb_transport_quirks(&vtb_backend_uml,
+					 vtb_transport_find("serial")) &
+		    VTB_QUIRK_DEAF_AFTER_THROTTLE);
+	assert_false(vtb_transport_quirks(&vtb_backend_kvm,
+					  vtb_transport_find("serial")) &
+		     VTB_QUIRK_DEAF_AFTER_THROTTLE);
+	assert_int_equal(vtb_transport_quirks(&toy, vtb_transport_find("ubd")),
+			 0);
 }
 
 int main(void)
