@@ -373,9 +373,34 @@ static void add_sample(JsonBuilder *b, const struct vtb_sample *s)
 	json_builder_end_object(b);
 }
 
-static const char *const phase_names[] = {
-	"vmm_to_kernel", "kernel_to_init", "modules", "agent_ready",
-	"poweroff",	 "guest_transfer", NULL};
+/* Add the phase names of @c's samples not yet in @names, in the order
+ * they first appear: whatever a workload or driver measures. */
+static void add_phase_names(GPtrArray *names, const struct vtb_cell *c)
+{
+	for (guint k = 0; k < c->samples->len; k++) {
+		const struct vtb_sample *x = c->samples->pdata[k];
+
+		for (guint j = 0; x->phases && j < x->phases->len; j++) {
+			const char *n =
+				g_array_index(x->phases, struct vtb_phase, j)
+					.name;
+			bool seen = false;
+
+			for (guint i = 0; i < names->len && !seen; i++)
+				seen = strcmp(names->pdata[i], n) == 0;
+			if (!seen)
+				g_ptr_array_add(names, (char *)n);
+		}
+	}
+}
+
+static GPtrArray *cell_phase_names(const struct vtb_cell *c)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	add_phase_names(names, c);
+	return names;
+}
 
 static const char *cell_status(const struct vtb_cell *c,
 			       const struct vtb_summary *s)
@@ -523,6 +548,7 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 	struct vtb_summary s;
 	const char *first_error = c->error;
 	g_autoptr(GPtrArray) series = vtb_cell_series(c);
+	g_autoptr(GPtrArray) phases = cell_phase_names(c);
 	const struct vtb_series *secs = series->pdata[0];
 	struct vtb_stats st;
 
@@ -593,11 +619,11 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 	add_warnings(b, series);
 	json_builder_set_member_name(b, "phases");
 	json_builder_begin_object(b);
-	for (int i = 0; phase_names[i]; i++) {
+	for (guint i = 0; i < phases->len; i++) {
 		double v;
 
-		if (vtb_cell_phase_median(c, phase_names[i], &v))
-			add_num(b, phase_names[i], v);
+		if (vtb_cell_phase_median(c, phases->pdata[i], &v))
+			add_num(b, phases->pdata[i], v);
 	}
 	json_builder_end_object(b);
 	json_builder_end_object(b);
@@ -724,7 +750,8 @@ static const struct vtb_metric *sample_metric(const struct vtb_sample *x,
 }
 
 static void csv_row(GString *s, const struct vtb_matrix *r,
-		    const struct vtb_cell *c, guint k, GPtrArray *metrics)
+		    const struct vtb_cell *c, guint k, GPtrArray *phases,
+		    GPtrArray *metrics)
 {
 	const struct vtb_sample *x = c->samples->pdata[k];
 	struct vtb_cell_env ce = cell_env(c);
@@ -768,13 +795,13 @@ static void csv_row(GString *s, const struct vtb_matrix *r,
 	vtb_csv_field(s, x->guest_release);
 	g_string_append_c(s, ',');
 	vtb_csv_field(s, x->error);
-	for (int p = 0; phase_names[p]; p++) {
+	for (guint p = 0; p < phases->len; p++) {
 		g_string_append_c(s, ',');
 		for (guint j = 0; x->phases && j < x->phases->len; j++) {
 			struct vtb_phase *ph =
 				&g_array_index(x->phases, struct vtb_phase, j);
 
-			if (strcmp(ph->name, phase_names[p]) == 0)
+			if (strcmp(ph->name, phases->pdata[p]) == 0)
 				g_string_append_printf(s, "%.6f", ph->s);
 		}
 	}
@@ -800,9 +827,13 @@ gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
 		"ok,seconds,bytes," VTB_METRIC_THROUGHPUT
 		",exit_s,guest_release,error");
 	g_autoptr(GPtrArray) metrics = csv_metric_names(r);
+	g_autoptr(GPtrArray) phases = g_ptr_array_new();
 
-	for (int i = 0; phase_names[i]; i++)
-		g_string_append_printf(s, ",phase_%s", phase_names[i]);
+	for (guint i = 0; i < r->cells->len; i++)
+		add_phase_names(phases, r->cells->pdata[i]);
+	for (guint i = 0; i < phases->len; i++)
+		g_string_append_printf(s, ",phase_%s",
+				       (char *)phases->pdata[i]);
 	for (guint i = 0; i < metrics->len; i++) {
 		g_string_append_c(s, ',');
 		vtb_csv_field(s, metrics->pdata[i]);
@@ -812,7 +843,7 @@ gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
 		const struct vtb_cell *c = r->cells->pdata[i];
 
 		for (guint k = 0; k < c->samples->len; k++)
-			csv_row(s, r, c, k, metrics);
+			csv_row(s, r, c, k, phases, metrics);
 	}
 	if (!g_file_set_contents(path, s->str, s->len, err)) {
 		g_prefix_error(err, "write CSV: ");
@@ -866,6 +897,7 @@ void vtb_results_print_table(const struct vtb_matrix *r, FILE *f)
 		g_autofree char *label = vtb_cell_label(c);
 		g_autofree char *runs = NULL, *note = NULL;
 		g_autoptr(GString) ph = g_string_new(NULL);
+		g_autoptr(GPtrArray) names = NULL;
 		g_autoptr(GPtrArray) series = vtb_cell_series(c);
 		const struct vtb_series *secs = series->pdata[0];
 		struct vtb_summary s;
@@ -892,14 +924,15 @@ void vtb_results_print_table(const struct vtb_matrix *r, FILE *f)
 		note = vtb_noise_note(&st);
 		if (note)
 			g_string_append_printf(ph, "%s; ", note);
-		for (int p = 0, first = 1; phase_names[p]; p++) {
+		names = cell_phase_names(c);
+		for (guint p = 0, first = 1; p < names->len; p++) {
 			double v;
 
-			if (!vtb_cell_phase_median(c, phase_names[p], &v))
+			if (!vtb_cell_phase_median(c, names->pdata[p], &v))
 				continue;
 			g_string_append_printf(ph, "%s%s %.3f",
 					       first ? "" : ", ",
-					       phase_names[p], v);
+					       (char *)names->pdata[p], v);
 			first = 0;
 		}
 		fprintf(f, "%-34s %8.3fs %8.3fs %8.3fs %5.1f%% %6s  %s\n",

@@ -85,6 +85,9 @@ static void make_matrix(struct vtb_matrix *r)
 	g_ptr_array_add(c->samples, sample(true, true, 9, 0));
 	s = sample(false, true, 1.25, 2000000);
 	vtb_sample_add_metric(s, "msgs_per_s", "1/s", true, 4321.5);
+	/* A phase no list names (a driver's own): it must reach the
+	 * summaries and the CSV all the same. */
+	vtb_sample_add_phase(s, "driver_own_phase", 0.5);
 	g_ptr_array_add(c->samples, s);
 	s = sample(false, false, 0, 0);
 	s->error = g_strdup(NASTY);
@@ -173,7 +176,8 @@ static void test_csv_file(void **state)
 		"backend", "driver", "accel", "transport", "workload", "cache",
 		"size", "payload", "mem_mib", "boot_image", "kernel_release",
 		"run", "warmup", "ok", "seconds", "bytes", "throughput_MBps",
-		"error", "phase_vmm_to_kernel", "msgs_per_s",
+		"error", "phase_vmm_to_kernel", "phase_driver_own_phase",
+		"msgs_per_s",
 	};
 	/* clang-format on */
 
@@ -272,6 +276,11 @@ static void test_json_roundtrip(void **state)
 	assert_string_equal(json_object_get_string_member(
 				    obj_at(cell, "params", NULL), "payload"),
 			    "zero");
+	/* Phases from the samples, a driver's own among them. */
+	assert_true(json_object_get_double_member(obj_at(cell, "phases", NULL),
+						  "driver_own_phase") == 0.5);
+	assert_true(json_object_has_member(obj_at(cell, "phases", NULL),
+					   "kernel_to_init"));
 
 	d = vtb_rdoc_load(path, &e);
 	if (!d)
