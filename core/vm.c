@@ -1,6 +1,8 @@
 /* One guest's lifetime: private dir, boot with a deadline, power-off. */
 #include "core/vm.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/channel.h"
@@ -27,6 +29,10 @@ void vtb_vm_free(struct vtb_vm *vm)
 	if (!vm)
 		return;
 	vtb_child_kill(&vm->child);
+	for (guint i = 0; vm->helpers && i < vm->helpers->len; i++)
+		vtb_child_kill(vm->helpers->pdata[i]);
+	if (vm->helpers)
+		g_ptr_array_unref(vm->helpers);
 	if (vm->cell && vm->cell->backend->cleanup)
 		vm->cell->backend->cleanup(vm);
 	if (vm->ctl_fd >= 0)
@@ -39,6 +45,35 @@ void vtb_vm_free(struct vtb_vm *vm)
 	g_free(vm->dir);
 	g_free(vm->console_log);
 	g_free(vm);
+}
+
+struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
+				      const char *const *argv,
+				      const char *log_name,
+				      const char *const *env_set, GError **err)
+{
+	g_autofree char *log = g_build_filename(vm->dir, log_name, NULL);
+	struct vtb_child *c = g_new0(struct vtb_child, 1);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	gboolean ok;
+
+	c->pidfd = -1;
+	if (fd < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "open %s: %s", log,
+			    g_strerror(errno));
+		g_free(c);
+		return NULL;
+	}
+	ok = vtb_child_spawn(c, argv, fd, NULL, 0, env_set, err);
+	close(fd);
+	if (!ok) {
+		g_free(c);
+		return NULL;
+	}
+	if (!vm->helpers)
+		vm->helpers = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(vm->helpers, c);
+	return c;
 }
 
 struct vtb_device *vtb_vm_add_device(struct vtb_vm *vm)

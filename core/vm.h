@@ -30,7 +30,20 @@ void vtb_vm_add_boot_phase(struct vtb_vm *vm, const char *name, double s);
 /* Kernel parameters for the agent's mount of vm->mount, or "". */
 char *vtb_vm_mount_args(const struct vtb_vm *vm);
 
-/* Kill what is left, close the channel, remove the private dir. */
+/*
+ * Start a helper daemon of @vm from @argv (an argv array, never a shell
+ * string), its output in @log_name in the vm's private dir, @env_set added
+ * to its environment (or NULL).  It has the VMM's lifetime rules: own
+ * process group, SIGKILL on vtbench's death, killed by the signal handler,
+ * killed and reaped by vtb_vm_free().  Returns it (owned by @vm), or NULL.
+ */
+struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
+				      const char *const *argv,
+				      const char *log_name,
+				      const char *const *env_set, GError **err);
+
+/* Kill what is left (helpers after the VMM), close the channel, remove
+ * the private dir. */
 void vtb_vm_free(struct vtb_vm *vm);
 typedef struct vtb_vm vtb_vm;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vtb_vm, vtb_vm_free)

@@ -388,6 +388,11 @@ struct vtb_vm {
 	char *dir; /* private 0700 temp dir: sockets, logs */
 	char *console_log;
 	struct vtb_child child;
+	/* Helper daemons of this guest (vhost-user back-ends, storage
+	 * daemons, ...): struct vtb_child *, each in its own process group,
+	 * killed and reaped with the VMM on every path (vtb_vm_spawn_helper).
+	 */
+	GPtrArray *helpers;
 	int ctl_fd; /* the control channel, -1 when closed */
 	guint8 rbuf[VTB_MSG_MAX * 2];
 	size_t rlen;
