@@ -35,6 +35,11 @@ no_leftovers() {
 
 jqf() { jq -r "$@"; }
 
+# Every wait has a deadline, the tests' own too: a libvirt daemon that
+# deadlocked (libvirt 9.0 can, closing a console stream while its domain
+# shuts down) fails the check instead of hanging the suite.
+virsh() { timeout -s KILL 60 env virsh "$@"; }
+
 finish() {
 	echo "1..$TESTS"
 	[ "$FAILS" -eq 0 ] || { echo "$FAILS of $TESTS checks failed"; exit 1; }
