@@ -175,30 +175,37 @@ guint64 vtb_transport_default_size(const struct vtb_cell *c)
 	return row && row->default_size ? row->default_size(c) : 500ULL << 20;
 }
 
-char *vtb_known_transports(void)
+/* "a, b, c": @names (@n of them), then the reserved ones. */
+static char *known(const char *const *names, size_t n,
+		   const struct vtb_name *reserved)
 {
 	GString *s = g_string_new(NULL);
 
-	for (int i = 0; vtb_transports[i]; i++)
-		g_string_append_printf(s, "%s%s", s->len ? ", " : "",
-				       vtb_transports[i]->name);
-	for (int i = 0; vtb_transports_reserved[i].name; i++)
-		g_string_append_printf(s, ", %s",
-				       vtb_transports_reserved[i].name);
+	for (size_t i = 0; i < n; i++)
+		g_string_append_printf(s, "%s%s", s->len ? ", " : "", names[i]);
+	for (int i = 0; reserved[i].name; i++)
+		g_string_append_printf(s, ", %s", reserved[i].name);
 	return g_string_free(s, FALSE);
+}
+
+char *vtb_known_transports(void)
+{
+	const char *names[32];
+	size_t n = 0;
+
+	for (int i = 0; vtb_transports[i] && n < G_N_ELEMENTS(names); i++)
+		names[n++] = vtb_transports[i]->name;
+	return known(names, n, vtb_transports_reserved);
 }
 
 char *vtb_known_workloads(void)
 {
-	GString *s = g_string_new(NULL);
+	const char *names[32];
+	size_t n = 0;
 
-	for (int i = 0; vtb_workloads[i]; i++)
-		g_string_append_printf(s, "%s%s", s->len ? ", " : "",
-				       vtb_workloads[i]->name);
-	for (int i = 0; vtb_workloads_reserved[i].name; i++)
-		g_string_append_printf(s, ", %s",
-				       vtb_workloads_reserved[i].name);
-	return g_string_free(s, FALSE);
+	for (int i = 0; vtb_workloads[i] && n < G_N_ELEMENTS(names); i++)
+		names[n++] = vtb_workloads[i]->name;
+	return known(names, n, vtb_workloads_reserved);
 }
 
 bool vtb_str_in(const char *const *tab, const char *s)
