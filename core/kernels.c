@@ -22,8 +22,9 @@ char *vtb_find_helper(const char *env_var, const char *subdir, const char *name,
 		cands[n++] = env;
 	if (dir) {
 		c1 = g_build_filename(dir, subdir, name, NULL);
-		/* Unit tests run from tests/unit/. */
-		c2 = g_build_filename(dir, "..", "..", subdir, name, NULL);
+		/* Unit tests run from tests/unit/<folder>/. */
+		c2 = g_build_filename(dir, "..", "..", "..", subdir, name,
+				      NULL);
 		cands[n++] = c1;
 		cands[n++] = c2;
 	}

@@ -7,44 +7,6 @@
 G_DEFINE_QUARK(vtb-error-quark, vtb_error)
 /* clang-format on */
 
-const struct vtb_backend_ops *const vtb_backends[] = {
-	&vtb_backend_uml,
-	&vtb_backend_kvm,
-	NULL,
-};
-
-const struct vtb_workload_ops *const vtb_workloads[] = {
-	&vtb_workload_startup,	       &vtb_workload_upload,
-	&vtb_workload_upload_no_write, &vtb_workload_write_no_upload,
-	&vtb_workload_roundtrip,       NULL,
-};
-
-/* A transport: its file in transports/ and a line here. */
-extern const struct vtb_transport_ops vtb_transport_virtio_serial,
-	vtb_transport_serial, vtb_transport_virtio_blk, vtb_transport_ubd;
-
-const struct vtb_transport_ops *const vtb_transports[] = {
-	&vtb_transport_virtio_serial,
-	&vtb_transport_serial,
-	&vtb_transport_virtio_blk,
-	&vtb_transport_ubd,
-	NULL,
-};
-
-#define NOT_YET "not implemented in this version"
-const struct vtb_name vtb_transports_reserved[] = {
-	{"9p", NOT_YET},
-	{"virtiofs", NOT_YET},
-	{"hostfs", NOT_YET},
-	{NULL, NULL},
-};
-
-const struct vtb_name vtb_workloads_reserved[] = {
-	{"randio", NOT_YET},
-	{"untar", NOT_YET},
-	{NULL, NULL},
-};
-
 const char *const vtb_drivers[] = {"direct", "libvirt", NULL};
 const char *const vtb_accels[] = {"auto", "kvm", "tcg", NULL};
 const char *const vtb_caches[] = {"none",	"writeback",	"unsafe",
@@ -214,4 +176,16 @@ bool vtb_str_in(const char *const *tab, const char *s)
 		if (strcmp(tab[i], s) == 0)
 			return true;
 	return false;
+}
+
+const char *vtb_cell_boot_mode(const struct vtb_cell *cell)
+{
+	if (!cell->tops || cell->workload->writes)
+		return NULL;
+	/* A line the tty throttled stays deaf, even when the run that
+	 * throttled it got all its bytes. */
+	if (vtb_transport_quirks(cell->backend, cell->tops) &
+	    VTB_QUIRK_DEAF_AFTER_THROTTLE)
+		return "per-run";
+	return cell->env->opts->boot;
 }

@@ -83,4 +83,11 @@ char *vtb_known_transports(void);
 char *vtb_known_workloads(void);
 bool vtb_str_in(const char *const *tab, const char *s);
 
+/*
+ * How the runs of a transfer or roundtrip cell boot: "per-cell" (one kept
+ * guest) or "per-run"; NULL for cells that boot every run by nature
+ * (startup, and workloads that write to a fresh image).
+ */
+const char *vtb_cell_boot_mode(const struct vtb_cell *cell);
+
 #endif

@@ -1,6 +1,6 @@
 /* Workload `roundtrip`: small messages echoed by the guest, latency. */
 #include "core/registry.h"
-#include "workloads/common.h"
+#include "engine/engine.h"
 
 static gboolean roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 			      GError **err)

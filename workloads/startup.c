@@ -1,7 +1,7 @@
 /* Workload `startup`: spawn -> HELLO, and -> VMM exit after power-off. */
 #include "core/registry.h"
 #include "core/vm.h"
-#include "workloads/common.h"
+#include "engine/engine.h"
 
 static gboolean startup_run(struct vtb_cell *cell, struct vtb_sample *s,
 			    GError **err)

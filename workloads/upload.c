@@ -1,7 +1,7 @@
 /* Workload `upload`: host -> transport -> a file on the guest's disk, fsync'ed.
  */
 #include "core/registry.h"
-#include "workloads/common.h"
+#include "engine/engine.h"
 
 static gboolean upload_run(struct vtb_cell *cell, struct vtb_sample *s,
 			   GError **err)

@@ -1,7 +1,7 @@
 /* Workload `upload-no-write`: host -> transport -> hashed and discarded in the
  * guest: the channel alone. */
 #include "core/registry.h"
-#include "workloads/common.h"
+#include "engine/engine.h"
 
 static gboolean upload_no_write_run(struct vtb_cell *cell, struct vtb_sample *s,
 				    GError **err)

@@ -1,7 +1,7 @@
 /* Workload `write-no-upload`: the guest makes the same bytes and writes them:
  * the disk alone. */
 #include "core/registry.h"
-#include "workloads/common.h"
+#include "engine/engine.h"
 
 static gboolean write_no_upload_run(struct vtb_cell *cell, struct vtb_sample *s,
 				    GError **err)

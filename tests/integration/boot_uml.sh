@@ -36,7 +36,7 @@ no_leftovers "uml timeout"
 # A host that refuses UML's FPU state, as one with AMX does: emulated here
 # by cutting what UML passes to ptrace to a prefix this host refuses (on an
 # AMX host the refusal is real).
-XLEN=$("${VTB_BUILDDIR:-.}/tests/unit/xstatelen")
+XLEN=$("${VTB_BUILDDIR:-.}/tests/unit/uml/xstatelen")
 if [ -z "$XLEN" ]; then
 	skip "UML on a host that refuses its FPU state" "this CPU's last xstate component is one guests use"
 	finish

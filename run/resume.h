@@ -2,7 +2,7 @@
 #ifndef VTB_RESUME_H
 #define VTB_RESUME_H
 
-#include "core/runner.h"
+#include "run/runner.h"
 
 /*
  * Mark every cell of @r that @path holds complete, with the same

@@ -1,11 +1,14 @@
-/* Command-line options as tables: parsing, validation and --help. */
-#ifndef VTB_CLI_H
-#define VTB_CLI_H
+/*
+ * An option of a command, as a table row: what the option engine
+ * (run/cli.c) parses and checks, what --help prints and what the results
+ * record under "cli_options".
+ */
+#ifndef VTB_OPTIONS_H
+#define VTB_OPTIONS_H
 
-#include <stdio.h>
+#include <glib.h>
+#include <stdbool.h>
 #include <sys/types.h>
-
-#include "core/vtbench.h"
 
 enum vtb_opt_type {
 	VTB_OPT_STR,	 /* free text (a path, a URI) */
@@ -30,23 +33,5 @@ struct vtb_option {
 	/* The values allowed (each list item), NULL-terminated; NULL: any. */
 	const char *const *choices;
 };
-
-extern const struct vtb_option vtb_run_options[];
-
-/*
- * Parse the arguments after "run" into @o (defaults applied first).
- * Sets *help when --help was given.  Errors are VTB_ERR_USAGE with one
- * line naming the problem ("unknown option --foo", "--runs: must be at
- * least 1, got 0").
- */
-gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
-			   bool *help, GError **err);
-void vtb_opts_clear(struct vtb_opts *o);
-
-/* "500M" -> 524288000; FALSE for garbage, zero-length or overflow. */
-gboolean vtb_parse_size(const char *s, guint64 *out);
-
-/* --help text of `vtbench run`, generated from vtb_run_options. */
-void vtb_cli_print_run_help(FILE *f);
 
 #endif

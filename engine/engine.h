@@ -24,13 +24,6 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
 			   GError **err);
 
-/*
- * How the runs of a transfer or roundtrip cell boot: "per-cell" (one kept
- * guest) or "per-run"; NULL for cells that boot every run by nature
- * (startup, and workloads that write to a fresh image).
- */
-const char *vtb_cell_boot_mode(const struct vtb_cell *cell);
-
 /* Power off the guest the cell kept between its runs, if any. */
 gboolean vtb_cell_release_guest(struct vtb_cell *cell, GError **err);
 

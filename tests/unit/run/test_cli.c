@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "core/cli.h"
+#include "run/cli.h"
 
 struct cli_case {
 	const char *args; /* space-separated */

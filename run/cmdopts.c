@@ -1,5 +1,5 @@
 /* Option tables of `compare` and `report`, in the style of core/cli.c. */
-#include "core/cmdopts.h"
+#include "run/cmdopts.h"
 
 #include <math.h>
 #include <string.h>

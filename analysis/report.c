@@ -1,5 +1,5 @@
 /* `vtbench report`: one self-contained HTML page with SVG charts. */
-#include "core/report.h"
+#include "analysis/report.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include "config.h"
-#include "core/cmdopts.h"
-#include "core/compare.h"
+#include "analysis/compare.h"
 #include "core/gitrev.h"
-#include "core/results.h"
+#include "results/results.h"
 #include "core/vtbench.h"
 
 /* Chart geometry (SVG user units = CSS pixels). */
@@ -62,16 +61,40 @@ static void esc_printf(GString *h, const char *fmt, ...)
 	vtb_html_escape(h, s);
 }
 
-/* Fill colours: UML blue, KVM orange; the first file lighter. */
-static const char *bar_colour(const char *backend, int file, int nfiles)
-{
-	bool light = nfiles > 1 && file == 0;
+/*
+ * Fill colours per backend, in the order the files first name them (a
+ * default run: uml blue, kvm orange); the first of two files lighter.
+ */
+static const char *const backend_colours[][2] = {
+	{"#4e79a7", "#a0cbe8"}, {"#f28e2b", "#ffbe7d"}, {"#59a14f", "#8cd17d"},
+	{"#b07aa1", "#d4a6c8"}, {"#888888", "#cccccc"},
+};
 
-	if (strcmp(backend, "uml") == 0)
-		return light ? "#a0cbe8" : "#4e79a7";
-	if (strcmp(backend, "kvm") == 0)
-		return light ? "#ffbe7d" : "#f28e2b";
-	return light ? "#cccccc" : "#888888";
+/* The backends the documents name, in first-seen order (borrowed). */
+static GPtrArray *doc_backends(struct vtb_rdoc **docs, int n)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	for (int f = 0; f < n; f++)
+		for (guint i = 0; i < docs[f]->cells->len; i++) {
+			const struct vtb_rcell *c = docs[f]->cells->pdata[i];
+
+			if (!g_ptr_array_find_with_equal_func(
+				    names, c->backend, g_str_equal, NULL))
+				g_ptr_array_add(names, (gpointer)c->backend);
+		}
+	return names;
+}
+
+static const char *bar_colour(const GPtrArray *backends, const char *backend,
+			      int file, int nfiles)
+{
+	guint i = G_N_ELEMENTS(backend_colours) - 1;
+
+	g_ptr_array_find_with_equal_func((GPtrArray *)backends, backend,
+					 g_str_equal, &i);
+	i = MIN(i, G_N_ELEMENTS(backend_colours) - 1);
+	return backend_colours[i][nfiles > 1 && file == 0];
 }
 
 static const char *const phase_colours[] = {"#4e79a7", "#f28e2b", "#59a14f",
@@ -219,7 +242,7 @@ static void chart_rows(struct vtb_rdoc **docs, int n, const char *metric,
 }
 
 static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
-		      const char *metric)
+		      const GPtrArray *backends, const char *metric)
 {
 	g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) rows =
@@ -316,7 +339,7 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 			"<rect x='%d' y='%.1f' width='%.1f' height='14' "
 			"fill='%s'><title>",
 			lw, cy - 7, scale(st.median, max, bw),
-			bar_colour(r->cell->backend, r->file, n));
+			bar_colour(backends, r->cell->backend, r->file, n));
 		esc_printf(h,
 			   "%s (%s): median %s, min %s, max %s, 95 %% CI "
 			   "of the median %g..%g, CV %.1f %%, n=%d",
@@ -526,8 +549,8 @@ static void files_table(GString *h, struct vtb_rdoc **docs, int n)
 		 "versions.uml_kernel.build_id"},
 		{"guest kernel", "versions.guest_kernel.release",
 		 "versions.guest_kernel.build_id"},
-		{"QEMU", "versions.qemu", NULL},
-		{"libvirt", "versions.libvirt", NULL},
+		{"QEMU version", "versions.qemu", NULL},
+		{"libvirt version", "versions.libvirt", NULL},
 		{"vtbench", "versions.vtbench", "versions.git"},
 	};
 
@@ -746,19 +769,17 @@ static const char style[] =
 	".key span{display:inline-block;width:12px;height:12px;"
 	"margin:0 4px 0 12px;vertical-align:-1px}";
 
-static void colour_key(GString *h, int n)
+static void colour_key(GString *h, const GPtrArray *backends, int n)
 {
 	g_string_append(h, "<p class='key note'>");
-	for (int f = 0; f < MIN(n, 2); f++) {
-		g_string_append_printf(h, "<span style='background:%s'></span>",
-				       bar_colour("uml", f, n));
-		g_string_append_printf(h, "UML%s",
-				       n > 1 && !f ? " (first file)" : "");
-		g_string_append_printf(h, "<span style='background:%s'></span>",
-				       bar_colour("kvm", f, n));
-		g_string_append_printf(h, "KVM/QEMU%s",
-				       n > 1 && !f ? " (first file)" : "");
-	}
+	for (int f = 0; f < MIN(n, 2); f++)
+		for (guint b = 0; b < backends->len; b++) {
+			g_string_append_printf(
+				h, "<span style='background:%s'></span>",
+				bar_colour(backends, backends->pdata[b], f, n));
+			vtb_html_escape(h, backends->pdata[b]);
+			g_string_append(h, n > 1 && !f ? " (first file)" : "");
+		}
 	g_string_append(h, "; bars are medians of the measured runs, whiskers "
 			   "span min to max.</p>\n");
 }
@@ -768,6 +789,7 @@ char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
 {
 	GString *h = g_string_new(NULL);
 	g_autoptr(GPtrArray) metrics = metric_names(docs, n);
+	g_autoptr(GPtrArray) backends = doc_backends(docs, n);
 
 	g_string_append(h, "<!DOCTYPE html>\n<html lang='en'><head>"
 			   "<meta charset='utf-8'>"
@@ -789,96 +811,11 @@ char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
 		vtb_comparison_free(c);
 	}
 	g_string_append(h, "<h2>Metrics</h2>\n");
-	colour_key(h, n);
+	colour_key(h, backends, n);
 	for (guint m = 0; m < metrics->len; m++)
-		bar_chart(h, docs, n, metrics->pdata[m]);
+		bar_chart(h, docs, n, backends, metrics->pdata[m]);
 	phase_timelines(h, docs, n);
 	cells_table(h, docs, n);
 	g_string_append(h, "</body></html>\n");
 	return g_string_free(h, FALSE);
-}
-
-struct report_opts {
-	char *output;
-	double threshold; /* percent */
-	double alpha;
-};
-
-#define OFF(f) offsetof(struct report_opts, f)
-/* clang-format off */
-static const struct vtb_cmdopt report_options[] = {
-	{ "output", 'o', VTB_CMDOPT_STR, OFF(output), NULL, "FILE",
-	  "the HTML file to write (required)", NULL },
-	{ "threshold", 0, VTB_CMDOPT_NUM, OFF(threshold), "5", "PCT",
-	  "compare table (two files): smallest change that counts, in %",
-	  vtb_check_percent },
-	{ "alpha", 0, VTB_CMDOPT_NUM, OFF(alpha), "0.01", "P",
-	  "compare table (two files): significance level",
-	  vtb_check_probability },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
-};
-/* clang-format on */
-
-static void print_help(FILE *f)
-{
-	fprintf(f, "Usage: vtbench report FILE.json... -o report.html\n\n"
-		   "Write one self-contained HTML page (inline SVG, no "
-		   "network) with a chart\nper metric, the start-up phases "
-		   "and, for two files, the compare table.\n\nOptions:\n");
-	vtb_cmdopts_print_help(report_options, f);
-	fprintf(f, "\nExit codes: 0 written, 2 bad input or usage.\n");
-}
-
-int vtb_cmd_report(int argc, char **argv)
-{
-	struct report_opts o = {0};
-	g_autoptr(GPtrArray) files = g_ptr_array_new();
-	g_autoptr(GPtrArray) docs =
-		g_ptr_array_new_with_free_func((GDestroyNotify)vtb_rdoc_free);
-	g_autoptr(GError) e = NULL;
-	g_autofree char *html = NULL;
-	bool help;
-	int rc = 2;
-
-	if (!vtb_cmdopts_parse(report_options, &o, argc - 1, argv + 1, files,
-			       &help, &e))
-		goto bad;
-	if (help) {
-		print_help(stdout);
-		rc = 0;
-		goto out;
-	}
-	if (!files->len) {
-		g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,
-			    "needs at least one results file");
-		goto bad;
-	}
-	if (!o.output) {
-		g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,
-			    "needs -o FILE (the HTML to write)");
-		goto bad;
-	}
-	for (guint i = 0; i < files->len; i++) {
-		struct vtb_rdoc *d = vtb_rdoc_load(files->pdata[i], &e);
-
-		if (!d)
-			goto bad;
-		g_ptr_array_add(docs, d);
-	}
-	html = vtb_report_html((struct vtb_rdoc **)docs->pdata, docs->len,
-			       o.alpha, o.threshold / 100);
-	/* temp file + rename, like the results */
-	if (!g_file_set_contents(o.output, html, -1, &e)) {
-		g_prefix_error(&e, "write %s: ", o.output);
-		g_printerr("vtbench: report: %s\n", e->message);
-		rc = 2;
-		goto out;
-	}
-	rc = 0;
-	goto out;
-bad:
-	g_printerr("vtbench: report: %s\n", e->message);
-out:
-	vtb_cmdopts_clear(report_options, &o);
-	return rc;
 }

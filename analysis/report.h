@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "core/resfile.h"
+#include "results/resfile.h"
 
 /*
  * The page for @n documents (in the order given): files and hosts, one
@@ -18,8 +18,5 @@ char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
 
 /* Append @s (NULL = "") to @h with & < > " ' escaped. */
 void vtb_html_escape(GString *h, const char *s);
-
-/* `vtbench report FILE.json... -o report.html` */
-int vtb_cmd_report(int argc, char **argv);
 
 #endif

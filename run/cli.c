@@ -1,5 +1,5 @@
 /* Command-line options as tables: parsing, validation and --help. */
-#include "core/cli.h"
+#include "run/cli.h"
 
 #include <errno.h>
 #include <stddef.h>

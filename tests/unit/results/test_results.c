@@ -8,10 +8,10 @@
 
 #include <cmocka.h>
 
-#include "core/cli.h"
+#include "run/cli.h"
 #include "core/registry.h"
-#include "core/resfile.h"
-#include "core/results.h"
+#include "results/resfile.h"
+#include "results/results.h"
 #include "tests/unit/testutil.h"
 
 /* A nasty error message: comma, quotes, newline, carriage return. */

@@ -1,5 +1,5 @@
 /* `vtbench run`, `list` and `probe`: the matrix and its environment. */
-#include "core/runner.h"
+#include "run/runner.h"
 
 #include <libvirt/libvirt.h>
 #include <math.h>
@@ -7,41 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cli.h"
+#include "run/cli.h"
 #include "core/kernels.h"
 #include "core/registry.h"
 #include "core/progress.h"
-#include "core/results.h"
-#include "core/resume.h"
-#include "kvm/kvm.h"
-#include "workloads/common.h"
-
-void vtb_sample_clear(struct vtb_sample *s)
-{
-	g_clear_pointer(&s->error, g_free);
-	g_clear_pointer(&s->guest_release, g_free);
-	g_clear_pointer(&s->phases, g_array_unref);
-	g_clear_pointer(&s->metrics, g_array_unref);
-}
-
-void vtb_sample_add_phase(struct vtb_sample *s, const char *name, double v)
-{
-	struct vtb_phase p = {name, v};
-
-	if (!s->phases)
-		s->phases = g_array_new(FALSE, FALSE, sizeof(p));
-	g_array_append_val(s->phases, p);
-}
-
-void vtb_sample_add_metric(struct vtb_sample *s, const char *name,
-			   const char *unit, bool higher_better, double v)
-{
-	struct vtb_metric m = {name, unit, higher_better, v};
-
-	if (!s->metrics)
-		s->metrics = g_array_new(FALSE, FALSE, sizeof(m));
-	g_array_append_val(s->metrics, m);
-}
+#include "results/results.h"
+#include "results/cell.h"
+#include "run/resume.h"
+#include "engine/engine.h"
 
 static void sample_free(gpointer p)
 {
@@ -57,32 +30,6 @@ static void cell_free(gpointer p)
 	g_ptr_array_unref(c->samples);
 	g_free(c->error);
 	g_free(c);
-}
-
-char *vtb_cell_label(const struct vtb_cell *c)
-{
-	GString *s = g_string_new(c->backend->name);
-
-	if (c->backend->drivers)
-		g_string_append_printf(s, "/%s/%s", c->driver, c->accel);
-	if (strcmp(c->transport, "-") != 0)
-		g_string_append_printf(s, " %s", c->transport);
-	g_string_append_printf(s, " %s", c->workload->name);
-	if (c->msg_size)
-		g_string_append_printf(s, " %uB", c->msg_size);
-	if (strcmp(c->target, "-") != 0)
-		g_string_append_printf(s, " ->%s", c->target);
-	if (strcmp(c->cache, "-") != 0)
-		g_string_append_printf(s, " cache=%s", c->cache);
-	if (strcmp(c->image, "-") != 0 && !g_str_equal(c->image, "raw-sparse"))
-		g_string_append_printf(s, " %s", c->image);
-	if (strcmp(c->fs, "-") != 0 && !g_str_equal(c->fs, "ext2"))
-		g_string_append_printf(s, " %s", c->fs);
-	if (strcmp(c->aio, "-") != 0)
-		g_string_append_printf(s, " aio=%s", c->aio);
-	if (strcmp(c->payload, "-") != 0 && !g_str_equal(c->payload, "zero"))
-		g_string_append_printf(s, " %s", c->payload);
-	return g_string_free(s, FALSE);
 }
 
 static void env_clear(struct vtb_env *env)
@@ -234,6 +181,7 @@ static int prepare_backends(struct vtb_matrix *r, bool test_accel)
 void vtb_matrix_init(struct vtb_matrix *r)
 {
 	r->env.opts = &r->opts;
+	r->options = vtb_run_options;
 	r->cells = g_ptr_array_new_with_free_func(cell_free);
 	r->skipped = g_ptr_array_new_with_free_func(g_free);
 }

@@ -1,13 +1,10 @@
 /* `run --resume FILE`: take the cells FILE already measured, run the rest. */
-#include "core/resume.h"
+#include "run/resume.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "core/proc.h"
-#include "core/resfile.h"
-#include "core/results.h"
+#include "results/resfile.h"
+#include "results/results.h"
 
 static bool same_text(JsonObject *a, JsonObject *b, const char *dotted)
 {
@@ -109,24 +106,19 @@ static bool complete(const struct vtb_matrix *r, JsonObject *row)
 
 int vtb_resume(struct vtb_matrix *r, const char *path, GError **err)
 {
-	g_autofree char *dir = vtb_tmpdir_new("vtbench-resume", err);
 	g_autofree char *mine = NULL;
 	struct vtb_rdoc *old = NULL, *now = NULL;
 	int resumed = 0;
 
-	if (!dir)
-		return -1;
 	old = vtb_rdoc_load(path, err);
 	if (!old) {
 		g_prefix_error(err, "--resume: ");
-		vtb_tmpdir_remove(dir);
 		return -1;
 	}
-	/* This run's cells as a results file, to match them the same way
-	 * compare does. */
-	mine = g_build_filename(dir, "now.json", NULL);
-	if (!vtb_results_write_json(r, mine, err) ||
-	    !(now = vtb_rdoc_load(mine, err)))
+	/* This run's cells as a results document, in memory, to match them
+	 * the same way compare does. */
+	mine = vtb_results_json(r);
+	if (!(now = vtb_rdoc_parse("this run", mine, -1, err)))
 		goto out;
 	if (!same_text(old->root, now->root, "host.cpu") ||
 	    !same_text(old->root, now->root, "host.cores") ||
@@ -178,6 +170,5 @@ out:
 		vtb_rdoc_free(old);
 	if (now)
 		vtb_rdoc_free(now);
-	vtb_tmpdir_remove(dir);
 	return err && *err ? -1 : resumed;
 }

@@ -1,5 +1,5 @@
 /* Results: the JSON document (schema 1), the CSV rows and the table. */
-#include "core/results.h"
+#include "results/results.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include "config.h"
-#include "core/cli.h"
 #include "core/gitrev.h"
 #include "core/registry.h"
-#include "workloads/common.h"
+#include "results/cell.h"
 
 double vtb_sample_throughput(const struct vtb_sample *s)
 {
@@ -260,11 +259,13 @@ static void add_options(JsonBuilder *b, const struct vtb_opts *o)
  * straight from the option table: an option added there is recorded
  * without touching this file.
  */
-static void add_cli_options(JsonBuilder *b, const struct vtb_opts *o)
+static void add_cli_options(JsonBuilder *b, const struct vtb_matrix *r)
 {
+	const struct vtb_opts *o = &r->opts;
+
 	json_builder_set_member_name(b, "cli_options");
 	json_builder_begin_object(b);
-	for (const struct vtb_option *op = vtb_run_options; op->name; op++) {
+	for (const struct vtb_option *op = r->options; op && op->name; op++) {
 		const void *field = (const char *)o + op->offset;
 
 		json_builder_set_member_name(b, op->name);
@@ -629,13 +630,11 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 	json_builder_end_object(b);
 }
 
-gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
-				GError **err)
+char *vtb_results_json(const struct vtb_matrix *r)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *text = NULL;
 
 	json_builder_begin_object(b);
 	add_int(b, "schema", VTB_SCHEMA);
@@ -651,7 +650,7 @@ gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
 	add_host(b, r);
 	add_versions(b, r);
 	add_options(b, &r->opts);
-	add_cli_options(b, &r->opts);
+	add_cli_options(b, r);
 	add_statistics(b);
 	json_builder_set_member_name(b, "results");
 	json_builder_begin_array(b);
@@ -668,7 +667,14 @@ gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
 	root = json_builder_get_root(b);
 	json_generator_set_root(gen, root);
 	json_generator_set_pretty(gen, TRUE);
-	text = json_generator_to_data(gen, NULL);
+	return json_generator_to_data(gen, NULL);
+}
+
+gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
+				GError **err)
+{
+	g_autofree char *text = vtb_results_json(r);
+
 	/* g_file_set_contents writes a temp file and renames it. */
 	if (!g_file_set_contents(path, text, -1, err)) {
 		g_prefix_error(err, "write results: ");

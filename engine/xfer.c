@@ -1,5 +1,5 @@
 /* What the transfer workloads share: set-up, streaming, verification. */
-#include "workloads/common.h"
+#include "engine/engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,17 +107,6 @@ static struct vtb_device *add_target(struct vtb_vm *vm, GError **err)
  * long-lived guest would.  Writing workloads get a fresh image and a
  * fresh boot every run.
  */
-const char *vtb_cell_boot_mode(const struct vtb_cell *cell)
-{
-	if (!cell->tops || cell->workload->writes)
-		return NULL;
-	/* A line the tty throttled stays deaf, even when the run that
-	 * throttled it got all its bytes. */
-	if (vtb_transport_quirks(cell->backend, cell->tops) &
-	    VTB_QUIRK_DEAF_AFTER_THROTTLE)
-		return "per-run";
-	return cell->env->opts->boot;
-}
 
 static bool keeps_guest(const struct vtb_cell *cell)
 {

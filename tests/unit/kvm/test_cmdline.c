@@ -8,7 +8,7 @@
 
 #include "core/registry.h"
 #include "kvm/kvm.h"
-#include "workloads/common.h"
+#include "engine/engine.h"
 #include "uml/uml.h"
 
 static int index_of(char **argv, const char *s)

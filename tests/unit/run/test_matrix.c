@@ -6,9 +6,10 @@
 
 #include <cmocka.h>
 
-#include "core/cli.h"
+#include "run/cli.h"
 #include "core/registry.h"
-#include "core/runner.h"
+#include "results/cell.h"
+#include "run/runner.h"
 
 struct mcase {
 	const char *args;

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "core/resfile.h"
+#include "results/resfile.h"
 #include "core/stats.h"
 
 /* One metric of one cell present in both files. */
@@ -54,8 +54,5 @@ void vtb_comparison_print(const struct vtb_comparison *c, FILE *f);
 char *vtb_format_change(double change);
 /* "0.0079", "<0.0001", "-" */
 char *vtb_format_p(double p);
-
-/* `vtbench compare BASE.json NEW.json [--threshold PCT] [--alpha P]` */
-int vtb_cmd_compare(int argc, char **argv);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "core/compare.h"
+#include "analysis/compare.h"
 #include "core/vtbench.h"
 #include "tests/unit/testutil.h"
 

@@ -1,29 +1,12 @@
 /* `vtbench compare`: match two results files' cells, judge every metric. */
-#include "core/compare.h"
+#include "analysis/compare.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "core/cmdopts.h"
-#include "core/results.h"
+#include "results/results.h"
 #include "core/vtbench.h"
-
-struct compare_opts {
-	double threshold; /* percent */
-	double alpha;
-};
-
-#define OFF(f) offsetof(struct compare_opts, f)
-/* clang-format off */
-static const struct vtb_cmdopt compare_options[] = {
-	{ "threshold", 0, VTB_CMDOPT_NUM, OFF(threshold), "5", "PCT",
-	  "smallest change of a median that counts, in %", vtb_check_percent },
-	{ "alpha", 0, VTB_CMDOPT_NUM, OFF(alpha), "0.01", "P",
-	  "significance level of the permutation test", vtb_check_probability },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
-};
-/* clang-format on */
 
 static void row_clear(gpointer p)
 {
@@ -214,8 +197,8 @@ static void diff_env(struct vtb_comparison *cmp)
 		{"host machine", "host.machine"},
 		{"nesting", "host.nesting"},
 		{"KVM usable", "host.kvm.usable"},
-		{"QEMU", "versions.qemu"},
-		{"libvirt", "versions.libvirt"},
+		{"QEMU version", "versions.qemu"},
+		{"libvirt version", "versions.libvirt"},
 		{"vtbench", "versions.vtbench"},
 		{"vtbench git", "versions.git"},
 	};
@@ -484,65 +467,4 @@ void vtb_comparison_print(const struct vtb_comparison *c, FILE *f)
 		: any_random		? ", from random permutations"
 		: any_exact		? ", exact"
 					: "");
-}
-
-static void print_help(FILE *f)
-{
-	fprintf(f,
-		"Usage: vtbench compare BASE.json NEW.json [OPTION...]\n\n"
-		"Match the cells of two results files by their parameters and "
-		"say, for\neach metric, whether NEW is significantly worse "
-		"than BASE.\n\nOptions:\n");
-	vtb_cmdopts_print_help(compare_options, f);
-	fprintf(f, "\nExit codes: 0 no significant regression, 1 at least "
-		   "one, 2 bad input or usage.\n");
-}
-
-int vtb_cmd_compare(int argc, char **argv)
-{
-	struct compare_opts o = {0};
-	g_autoptr(GPtrArray) files = g_ptr_array_new();
-	g_autoptr(GError) e = NULL;
-	struct vtb_rdoc *base = NULL, *new_ = NULL;
-	struct vtb_comparison *cmp = NULL;
-	bool help;
-	int rc = 2;
-
-	if (!vtb_cmdopts_parse(compare_options, &o, argc - 1, argv + 1, files,
-			       &help, &e))
-		goto bad;
-	if (help) {
-		print_help(stdout);
-		return 0;
-	}
-	if (files->len != 2) {
-		g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,
-			    "needs two files, BASE.json and NEW.json "
-			    "(got %u)",
-			    files->len);
-		goto bad;
-	}
-	base = vtb_rdoc_load(files->pdata[0], &e);
-	if (!base)
-		goto bad;
-	new_ = vtb_rdoc_load(files->pdata[1], &e);
-	if (!new_)
-		goto bad;
-	cmp = vtb_compare(base, new_, o.alpha, o.threshold / 100);
-	if (!cmp->rows->len) {
-		g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,
-			    "nothing to compare: no cell of %s is in %s",
-			    base->path, new_->path);
-		goto bad;
-	}
-	vtb_comparison_print(cmp, stdout);
-	rc = cmp->regressions ? 1 : 0;
-	goto out;
-bad:
-	g_printerr("vtbench: compare: %s\n", e->message);
-out:
-	vtb_comparison_free(cmp);
-	vtb_rdoc_free(new_);
-	vtb_rdoc_free(base);
-	return rc;
 }

@@ -4,11 +4,10 @@
 #include <string.h>
 
 #include "config.h"
-#include "core/compare.h"
 #include "core/gitrev.h"
 #include "core/proc.h"
-#include "core/report.h"
-#include "core/runner.h"
+#include "run/commands.h"
+#include "run/runner.h"
 
 static const struct {
 	const char *name;

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "core/runner.h"
+#include "core/matrix.h"
 #include "core/stats.h"
 
 #define VTB_SCHEMA 1
@@ -13,6 +13,8 @@
 #define VTB_METRIC_SECONDS "seconds" /* host clock, lower is better */
 #define VTB_METRIC_THROUGHPUT "throughput_MBps" /* 10^6 B/s, higher better */
 
+/* The whole document as text (newly allocated). */
+char *vtb_results_json(const struct vtb_matrix *r);
 /* Write the whole document to @path atomically (temp file + rename). */
 gboolean vtb_results_write_json(const struct vtb_matrix *r, const char *path,
 				GError **err);
@@ -42,5 +44,16 @@ char *vtb_format_value(double v, const char *unit);
 
 /* Append @v (NULL = empty) to @s as one CSV field, quoted per RFC 4180. */
 void vtb_csv_field(GString *s, const char *v);
+
+/* Summary of a cell's measured (non-warm-up, ok) samples. */
+struct vtb_summary {
+	int n;	    /* ok measured samples */
+	int failed; /* failed measured samples */
+	double median, min, max, mean, stddev;
+};
+void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s);
+/* Median of phase @name over ok measured samples; FALSE when none. */
+gboolean vtb_cell_phase_median(const struct vtb_cell *c, const char *name,
+			       double *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* Reading a results file back: validation, cells and their metrics. */
-#include "core/resfile.h"
+#include "results/resfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "core/registry.h"
-#include "core/results.h"
+#include "results/cell.h"
+#include "results/results.h"
 
 /* Parameters that say how a cell was measured, not what it measured. */
 static const char *const not_identity[] = {
@@ -236,36 +237,37 @@ static gboolean read_sample(struct vtb_rcell *c, JsonObject *metrics,
 	return TRUE;
 }
 
+static const char *member_str(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	return n && JSON_NODE_HOLDS_VALUE(n) &&
+			       json_node_get_value_type(n) == G_TYPE_STRING
+		       ? json_node_get_string(n)
+		       : NULL;
+}
+
+/* The label `run` printed for this row (results/cell.c). */
 static char *make_label(const struct vtb_rcell *c)
 {
-	static const char *const extra[] = {"target", "image",	 "fs",
-					    "aio",    "payload", NULL};
-	GString *s = g_string_new(c->backend);
+	struct vtb_cell_key k = {
+		.backend = c->backend,
+		.driver = c->driver,
+		.accel = c->accel,
+		.transport = c->transport,
+		.workload = c->workload,
+		.cache = c->cache,
+		/* Files written before a field existed lack it. */
+		.target = member_str(c->obj, "target"),
+		.image = member_str(c->obj, "image"),
+		.fs = member_str(c->obj, "fs"),
+		.aio = member_str(c->obj, "aio"),
+		.payload = member_str(c->obj, "payload"),
+	};
 
-	if (strcmp(c->backend, "kvm") == 0)
-		g_string_append_printf(s, "/%s/%s", c->driver, c->accel);
-	if (strcmp(c->transport, "-") != 0)
-		g_string_append_printf(s, " %s", c->transport);
-	g_string_append_printf(s, " %s", c->workload);
-	if (strcmp(c->cache, "-") != 0)
-		g_string_append_printf(s, " cache=%s", c->cache);
-	/* The rest of what tells cells apart, where the file has it. */
-	if (json_object_has_member(c->obj, "msg_size") &&
-	    json_object_get_int_member(c->obj, "msg_size"))
-		g_string_append_printf(
-			s, " %" G_GINT64_FORMAT "B",
-			json_object_get_int_member(c->obj, "msg_size"));
-	for (int i = 0; extra[i]; i++) {
-		const char *v = json_object_has_member(c->obj, extra[i])
-					? json_object_get_string_member(
-						  c->obj, extra[i])
-					: NULL;
-
-		if (v && strcmp(v, "-") != 0 && strcmp(v, "zero") != 0 &&
-		    strcmp(v, "raw-sparse") != 0 && strcmp(v, "ext2") != 0)
-			g_string_append_printf(s, " %s=%s", extra[i], v);
-	}
-	return g_string_free(s, FALSE);
+	if (json_object_has_member(c->obj, "msg_size"))
+		k.msg_size = json_object_get_int_member(c->obj, "msg_size");
+	return vtb_cell_key_label(&k);
 }
 
 bool vtb_rcell_match(const struct vtb_rcell *a, const struct vtb_rcell *b)
