@@ -17,12 +17,13 @@ enum vtb_opt_type {
 	VTB_OPT_SIZE,	 /* bytes, with K/M/G/T suffixes (powers of 1024) */
 	VTB_OPT_SECONDS, /* positive number of seconds */
 	VTB_OPT_FLAG,	 /* no argument */
+	VTB_OPT_NUM,	 /* a finite number (double), checked by check_num */
 };
 
 struct vtb_option {
 	const char *name; /* long name without "--" */
 	enum vtb_opt_type type;
-	size_t offset;	 /* of the field in struct vtb_opts */
+	size_t offset;	 /* of the field in the set's struct */
 	const char *def; /* default, as the user would type it; NULL none */
 	const char *metavar;
 	const char *help;
@@ -32,6 +33,23 @@ struct vtb_option {
 	ssize_t given; /* offset of a bool set when given, or -1 */
 	/* The values allowed (each list item), NULL-terminated; NULL: any. */
 	const char *const *choices;
+	char short_name; /* -x as well as --name; 0: none */
+	/* VTB_OPT_NUM: check the number; NULL = anything finite. */
+	gboolean (*check_num)(const char *opt, double v, GError **err);
 };
+
+/*
+ * One table and the struct its offsets point into; a command parses a
+ * NULL-tab-terminated array of them (run: its own, then each workload's
+ * under the workload's name).
+ */
+struct vtb_optset {
+	const char *title; /* heading in --help, or NULL */
+	const struct vtb_option *tab;
+	void *base;
+};
+
+/* "500M" -> 524288000; FALSE for garbage, zero-length or overflow. */
+gboolean vtb_parse_size(const char *s, guint64 *out);
 
 #endif

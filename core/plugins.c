@@ -12,6 +12,11 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	NULL,
 };
 
+/* A workload: its file in workloads/ and a line here. */
+extern const struct vtb_workload_ops vtb_workload_startup, vtb_workload_upload,
+	vtb_workload_upload_no_write, vtb_workload_write_no_upload,
+	vtb_workload_roundtrip;
+
 const struct vtb_workload_ops *const vtb_workloads[] = {
 	&vtb_workload_startup,	       &vtb_workload_upload,
 	&vtb_workload_upload_no_write, &vtb_workload_write_no_upload,

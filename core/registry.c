@@ -180,7 +180,7 @@ bool vtb_str_in(const char *const *tab, const char *s)
 
 const char *vtb_cell_boot_mode(const struct vtb_cell *cell)
 {
-	if (!cell->tops || cell->workload->writes)
+	if (!cell->tops || !(cell->workload->flags & VTB_WL_STATELESS))
 		return NULL;
 	/* A line the tty throttled stays deaf, even when the run that
 	 * throttled it got all its bytes. */
@@ -188,4 +188,13 @@ const char *vtb_cell_boot_mode(const struct vtb_cell *cell)
 	    VTB_QUIRK_DEAF_AFTER_THROTTLE)
 		return "per-run";
 	return cell->env->opts->boot;
+}
+
+void *vtb_workload_opts(const struct vtb_opts *o,
+			const struct vtb_workload_ops *w)
+{
+	for (int i = 0; vtb_workloads[i] && i < VTB_MAX_WORKLOADS; i++)
+		if (vtb_workloads[i] == w)
+			return o->workload_opts[i];
+	return NULL;
 }

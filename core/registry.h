@@ -6,11 +6,6 @@
 
 extern const struct vtb_backend_ops vtb_backend_uml;
 extern const struct vtb_backend_ops vtb_backend_kvm;
-extern const struct vtb_workload_ops vtb_workload_startup;
-extern const struct vtb_workload_ops vtb_workload_upload;
-extern const struct vtb_workload_ops vtb_workload_upload_no_write;
-extern const struct vtb_workload_ops vtb_workload_write_no_upload;
-extern const struct vtb_workload_ops vtb_workload_roundtrip;
 
 /*
  * n_tty throttles its line below 128 free bytes of its 4 KiB buffer, so an
@@ -35,6 +30,9 @@ unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
 			      const struct vtb_transport_ops *t);
 /* Bytes of a transfer over @c's transport when --size is not given. */
 guint64 vtb_transport_default_size(const struct vtb_cell *c);
+/* The options @w declared, as parsed into @o (NULL: it has none). */
+void *vtb_workload_opts(const struct vtb_opts *o,
+			const struct vtb_workload_ops *w);
 /* @be's place in vtb_backends[]. */
 int vtb_backend_index(const struct vtb_backend_ops *be);
 /* Whether @be was prepared and verified here. */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "appliance/appliance.h"
+#include "core/options.h"
 #include "core/proc.h"
 #include "proto/proto.h"
 
@@ -19,7 +20,11 @@ enum vtb_err {
 	VTB_ERR_INTERRUPTED, /* SIGINT/SIGTERM */
 };
 
-/* Options of `vtbench run`; filled from the table in core/cli.c. */
+/* Room for the entries of vtb_workloads[]. */
+#define VTB_MAX_WORKLOADS 16
+
+/* Options of `vtbench run`; filled from the table in run/cli.c and the
+ * workloads' own tables. */
 struct vtb_opts {
 	char **backends;
 	char **drivers;
@@ -28,11 +33,10 @@ struct vtb_opts {
 	char **transports;
 	char **workloads;
 	char **caches;
-	char **images;	  /* raw-sparse, raw-prealloc, qcow2, qcow2-prealloc */
-	char **fss;	  /* ext2, ext3, ext4 */
-	char **targets;	  /* virtio-blk, ubd: the disk written to */
-	char **aios;	  /* threads, native, io_uring */
-	char **msg_sizes; /* roundtrip message sizes */
+	char **images;	/* raw-sparse, raw-prealloc, qcow2, qcow2-prealloc */
+	char **fss;	/* ext2, ext3, ext4 */
+	char **targets; /* virtio-blk, ubd: the disk written to */
+	char **aios;	/* threads, native, io_uring */
 	char *mount_opts;
 	char *verify; /* on, off */
 	char *boot;   /* per-cell, per-run */
@@ -59,7 +63,9 @@ struct vtb_opts {
 	/* Which list options the user gave (vs. defaults). */
 	bool backends_given;
 	bool workloads_given;
-	bool msg_sizes_given;
+	/* Each workload's own options (its options table fills them), by
+	 * index in vtb_workloads[]; NULL for one without. */
+	void *workload_opts[VTB_MAX_WORKLOADS];
 };
 
 /* Room for the entries of vtb_backends[]. */
@@ -369,17 +375,59 @@ struct vtb_cell {
 	unsigned boots, reused;
 };
 
-/* A workload measures one sample of a cell. */
+struct vtb_xfer; /* engine/engine.h */
+
+/* What a workload is, for the matrix and the engine (flags). */
+#define VTB_WL_WRITES                                                          \
+	0x1u /* writes a file on a fresh target disk with a                    \
+		filesystem, under the flush audit */
+/* Leaves nothing behind in the guest, so a guest may be kept between the
+ * runs of a cell (--boot per-cell). */
+#define VTB_WL_STATELESS 0x2u
+/* One cell per --msg-size; messages of that size, no payload file. */
+#define VTB_WL_PER_MSG_SIZE 0x4u
+
+/*
+ * A workload is data for the transfer engine (engine/engine.h): what the
+ * agent runs, its flags, the split it joins; plus optional hooks.  One
+ * file in workloads/ and a line in core/plugins.c.
+ */
 struct vtb_workload_ops {
 	const char *name;
 	const char *help;
 	/* Transport kinds it runs over; 0 = none (startup, write-no-upload). */
 	unsigned needs;
-	bool writes;	/* needs a target disk with a filesystem */
-	bool roundtrip; /* one cell per message size */
-	/* Measure one sample into @s.  FALSE + @err fails the sample. */
+	unsigned flags; /* VTB_WL_* */
+	/* What RUN asks of the agent; VTB_WORK_NONE: nothing is moved, and
+	 * run() measures the sample. */
+	enum vtb_work work;
+	/*
+	 * The workload whose time this one takes apart (upload = the channel
+	 * alone + the disk alone), and this one's column in that table.
+	 */
+	const char *split_of, *split_col;
+	/*
+	 * The timed host part, called after READY with the clock running;
+	 * NULL: the engine's (stream the payload over a stream transport,
+	 * nothing for a disk).  It may set what the RESULT must say
+	 * (x->expect_*), the end of the timed part and the bytes moved.
+	 */
+	gboolean (*feed)(struct vtb_xfer *x, GError **err);
+	/* The whole sample, for a workload that moves nothing (startup);
+	 * NULL: the engine runs it. */
 	gboolean (*run)(struct vtb_cell *cell, struct vtb_sample *s,
 			GError **err);
+	/* Its own options (core/options.h), merged into `run --help`, and
+	 * the size of the struct their offsets point into. */
+	const struct vtb_option *options;
+	size_t options_size;
+};
+
+/* The options of a VTB_WL_PER_MSG_SIZE workload begin with this: the
+ * matrix makes one cell per size. */
+struct vtb_msg_axis {
+	char **sizes;
+	bool given; /* by the user, not the default */
 };
 
 /* A booted (or booting) guest. */

@@ -559,95 +559,145 @@ static void add_guest_figures(struct vtb_sample *s, const struct vtb_result *r)
 			      r->cpu_busy_permille / 10.0);
 }
 
-gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
-		      enum vtb_xfer_mode mode, GError **err)
+/* The engine's feed: a stream transport gets the payload written into it
+ * and drained; a disk transport is read by the guest, nothing to do. */
+static gboolean stream_feed(struct vtb_xfer *x, GError **err)
 {
-	struct vtb_vm *vm = NULL;
+	struct vtb_cell *cell = x->cell;
+	double cpu0 = cpu_seconds();
+
+	if (!x->data || x->data->kind == VTB_DEV_DISK)
+		return TRUE;
+	if (!send_stream(x->vm, x->data, x->payload, cell->size, err) ||
+	    !wait_drained(x->vm, x->data, cell->size, err))
+		return FALSE;
+	vtb_sample_add_metric(
+		x->s, "sender_cpu_pct", "%", false,
+		100 * (cpu_seconds() - cpu0) /
+			MAX((g_get_monotonic_time() - x->t0_us) / 1e6, 1e-6));
+	return TRUE;
+}
+
+guint32 vtb_xfer_msgs(const struct vtb_cell *cell)
+{
+	/* ~10 s of the slowest channels, 2000 messages otherwise. */
+	if (cell->env->opts->size_given)
+		return (guint32)MAX(1, cell->size / cell->msg_size);
+	if (cell->tops->run_flags & VTB_RUN_F_RAW_TTY) {
+		const struct vtb_device_ops *row =
+			vtb_backend_row(cell->backend, cell->tops->device);
+
+		if (row && row->roundtrip_msgs)
+			return row->roundtrip_msgs;
+	}
+	return 2000;
+}
+
+void vtb_xfer_fill(guint8 *buf, size_t n, guint64 offset)
+{
+	vtb_payload_fill(buf, n, offset, PAYLOAD_SEED);
+}
+
+gint64 vtb_xfer_stall_deadline(void)
+{
+	return g_get_monotonic_time() + (gint64)(stall_s() * 1e6);
+}
+
+gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
+{
+	const struct vtb_workload_ops *w = cell->workload;
+	bool writes = w->flags & VTB_WL_WRITES;
+	bool per_msg = w->flags & VTB_WL_PER_MSG_SIZE;
+	gboolean (*feed)(struct vtb_xfer *, GError **) =
+		w->feed ? w->feed : stream_feed;
+	struct vtb_xfer x = {.cell = cell, .s = s};
 	struct payload pay = {0};
-	struct vtb_device *data = NULL, *target = NULL;
 	struct vtb_msg m = {.type = VTB_MSG_RUN};
 	struct vtb_run *run = &m.u.run;
 	bool stream = cell->tops && cell->tops->kind == VTB_KIND_STREAM;
-	bool sink;
+	bool sink = stream && w->work == VTB_WORK_SINK && !w->feed;
 	gboolean ok = FALSE;
-	gint64 t0, t1, dl;
-	double cpu0 = 0;
+	gint64 t1, dl;
 	g_autoptr(vtb_flush) audit = NULL;
 	struct vtb_flush_counts flush0 = {0};
 	struct blk_snap tg0 = {.names = target_stat_names};
 	struct blk_snap pl0 = {.names = payload_stat_names};
 	struct blk_snap tg1, pl1;
 
-	if (!payload_open(cell, stream, &pay, err))
+	x.run = run;
+	/* The payload the transport carries or the guest makes (its hash is
+	 * what the guest must report), unless the workload sends messages of
+	 * its own. */
+	if (!per_msg && !payload_open(cell, stream, &pay, err))
 		goto out;
-	if (mode == VTB_XFER_UPLOAD_NO_WRITE) {
+	if (w->flags & VTB_WL_STATELESS) {
 		/* Nothing is written: no target, nothing to audit. */
-		vm = stream_guest(cell, pay.path, &data, err);
-		if (!vm)
+		x.vm = stream_guest(cell, pay.path, &x.data, err);
+		if (!x.vm)
 			goto out;
 	} else {
-		vm = vtb_vm_new(cell, err);
-		if (!vm)
+		x.vm = vtb_vm_new(cell, err);
+		if (!x.vm)
 			goto out;
-		if (mode == VTB_XFER_UPLOAD)
-			data = add_data_device(vm, pay.path);
-		target = add_target(vm, err);
-		if (!target)
-			goto out;
-		audit = audit_attach(vm);
-		if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err))
+		if (cell->tops)
+			x.data = add_data_device(x.vm, pay.path);
+		if (writes) {
+			x.target = add_target(x.vm, err);
+			if (!x.target)
+				goto out;
+			audit = audit_attach(x.vm);
+		}
+		if (!vtb_vm_start(x.vm, vtb_cell_boot_timeout(cell), err))
 			goto out;
 	}
+	x.payload = pay.map;
+	x.payload_hash = pay.hash;
 
-	run->work = mode == VTB_XFER_UPLOAD	       ? VTB_WORK_COPY
-		    : mode == VTB_XFER_UPLOAD_NO_WRITE ? VTB_WORK_SINK
-						       : VTB_WORK_GEN;
+	run->work = w->work;
 	run->flags = run_flags(cell);
-	run->size = cell->size;
 	run->seed = PAYLOAD_SEED;
-	run->block = 1u << 20;
-	if (data)
-		g_strlcpy(run->path, data->guest, sizeof(run->path));
-	if (target)
+	if (per_msg) {
+		run->block = cell->msg_size;
+		run->size = (guint64)vtb_xfer_msgs(cell) * cell->msg_size;
+	} else {
+		run->block = 1u << 20;
+		run->size = cell->size;
+	}
+	if (x.data)
+		g_strlcpy(run->path, x.data->guest, sizeof(run->path));
+	if (x.target)
 		g_strlcpy(run->path2, "/mnt/payload", sizeof(run->path2));
 
 	/* As the article did: flush the host before each timed run. */
-	sync();
+	if (pay.path || x.target)
+		sync();
 	if (cell->env->opts->drop_caches) {
-		vtb_drop_cache(pay.path);
-		if (target)
-			vtb_drop_cache(target->image);
+		if (pay.path)
+			vtb_drop_cache(pay.path);
+		if (x.target)
+			vtb_drop_cache(x.target->image);
 	}
 	if (audit)
 		vtb_flush_read(audit, &flush0);
-	tg0.d = target;
-	pl0.d = data;
-	blk_snap(vm, &tg0);
-	blk_snap(vm, &pl0);
-	if (!vtb_chan_send(vm, &m, g_get_monotonic_time() + 10000000, err))
+	tg0.d = x.target;
+	pl0.d = pay.path ? x.data : NULL;
+	blk_snap(x.vm, &tg0);
+	blk_snap(x.vm, &pl0);
+	if (!vtb_chan_send(x.vm, &m, g_get_monotonic_time() + 10000000, err))
 		goto out;
 	if (run->work != VTB_WORK_GEN &&
-	    !wait_ready(vm, g_get_monotonic_time() + 30000000, err))
+	    !wait_ready(x.vm, g_get_monotonic_time() + 30000000, err))
 		goto out;
-	t0 = g_get_monotonic_time();
-	if (stream) {
-		cpu0 = cpu_seconds();
-		if (!send_stream(vm, data, pay.map, cell->size, err) ||
-		    !wait_drained(vm, data, cell->size, err))
-			goto out;
-		vtb_sample_add_metric(
-			s, "sender_cpu_pct", "%", false,
-			100 * (cpu_seconds() - cpu0) /
-				MAX((g_get_monotonic_time() - t0) / 1e6, 1e-6));
-	}
+	x.t0_us = g_get_monotonic_time();
+	if (!feed(&x, err))
+		goto out;
 	/*
 	 * A sink has nothing left to do once the VMM took every byte but
 	 * read what it buffered: that is quick, or the guest stopped.
 	 */
-	sink = stream && run->work == VTB_WORK_SINK;
 	dl = sink ? g_get_monotonic_time() + (gint64)(stall_s() * 1e6)
 		  : result_deadline(cell);
-	if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m, dl, err)) {
+	if (!vtb_chan_expect(x.vm, VTB_MSG_RESULT, &m, dl, err)) {
 		if (sink && (*err)->code == VTB_ERR_RUN &&
 		    g_get_monotonic_time() >= dl) {
 			g_clear_error(err);
@@ -660,34 +710,46 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		}
 		goto out;
 	}
-	t1 = g_get_monotonic_time();
+	t1 = x.t_end_us ? x.t_end_us : g_get_monotonic_time();
 	if (audit)
 		audit_record(cell, audit, &flush0, s);
 	tg1 = tg0;
 	pl1 = pl0;
-	blk_snap(vm, &tg1);
-	blk_snap(vm, &pl1);
+	blk_snap(x.vm, &tg1);
+	blk_snap(x.vm, &pl1);
 	blk_record(s, &tg0, &tg1);
 	blk_record(s, &pl0, &pl1);
-	s->bytes = m.u.result.bytes;
-	if (!check_result(cell, &m.u.result, cell->size, pay.hash, err))
+	s->bytes = x.bytes ? x.bytes : m.u.result.bytes;
+	if (!check_result(cell, &m.u.result,
+			  x.expect_bytes ? x.expect_bytes : run->size,
+			  x.expect_hash_set ? x.expect_hash : pay.hash, err))
 		goto out;
-	s->seconds = (t1 - t0) / 1e6;
+	s->seconds = (t1 - x.t0_us) / 1e6;
 	add_guest_figures(s, &m.u.result);
-	ok = release_guest(cell, g_steal_pointer(&vm), err);
+	ok = release_guest(cell, g_steal_pointer(&x.vm), err);
 out:
-	if (vm)
-		vtb_vm_free(vm);
+	if (x.vm)
+		vtb_vm_free(x.vm);
 	payload_clear(&pay);
 	if (!ok)
 		explain_stall(cell, err);
 	return ok;
 }
 
-/* Read exactly @n bytes from the stream by @deadline. */
-static gboolean read_exact(struct vtb_vm *vm, int fd, guint8 *buf, size_t n,
-			   gint64 deadline, GError **err)
+gboolean vtb_workload_sample(struct vtb_cell *cell, struct vtb_sample *s,
+			     GError **err)
 {
+	if (cell->workload->run)
+		return cell->workload->run(cell, s, err);
+	return vtb_xfer_run(cell, s, err);
+}
+
+/* Read exactly @n bytes from the stream by @deadline. */
+gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
+		       gint64 deadline, GError **err)
+{
+	struct vtb_vm *vm = x->vm;
+	int fd = x->data->fd;
 	size_t got = 0;
 
 	while (got < n) {
@@ -725,9 +787,10 @@ static gboolean read_exact(struct vtb_vm *vm, int fd, guint8 *buf, size_t n,
 	return TRUE;
 }
 
-static gboolean write_exact(struct vtb_vm *vm, int fd, const guint8 *buf,
-			    size_t n, gint64 deadline, GError **err)
+gboolean vtb_xfer_write(struct vtb_xfer *x, const guint8 *buf, size_t n,
+			gint64 deadline, GError **err)
 {
+	int fd = x->data->fd;
 	size_t done = 0;
 
 	while (done < n) {
@@ -756,97 +819,4 @@ static gboolean write_exact(struct vtb_vm *vm, int fd, const guint8 *buf,
 		poll(&pf, 1, (int)MIN(left, 500));
 	}
 	return TRUE;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Messages per sample: ~10 s of the slowest channels, 2000 otherwise. */
-static guint32 roundtrip_count(const struct vtb_cell *cell)
-{
-	if (cell->env->opts->size_given)
-		return (guint32)MAX(1, cell->size / cell->msg_size);
-	if (cell->tops->run_flags & VTB_RUN_F_RAW_TTY) {
-		const struct vtb_device_ops *row =
-			vtb_backend_row(cell->backend, cell->tops->device);
-
-		if (row && row->roundtrip_msgs)
-			return row->roundtrip_msgs;
-	}
-	return 2000;
-}
-
-gboolean vtb_roundtrip_run(struct vtb_cell *cell, struct vtb_sample *s,
-			   GError **err)
-{
-	struct vtb_vm *vm = NULL;
-	struct vtb_msg m = {.type = VTB_MSG_RUN};
-	struct vtb_run *run = &m.u.run;
-	guint32 n = roundtrip_count(cell), msz = cell->msg_size;
-	g_autofree double *lat = g_new(double, n);
-	g_autofree guint8 *out = g_malloc(msz), *in = g_malloc(msz);
-	struct vtb_device *data;
-	XXH3_state_t *st = XXH3_createState();
-	guint64 hash;
-	gint64 t0;
-
-	vm = stream_guest(cell, NULL, &data, err);
-	if (!vm)
-		goto fail;
-	run->work = VTB_WORK_ECHO;
-	run->flags = run_flags(cell) & ~VTB_RUN_F_RANDOM;
-	run->size = (guint64)n * msz;
-	run->block = msz;
-	g_strlcpy(run->path, data->guest, sizeof(run->path));
-	if (!vtb_chan_send(vm, &m, g_get_monotonic_time() + 10000000, err) ||
-	    !wait_ready(vm, g_get_monotonic_time() + 30000000, err))
-		goto fail;
-	XXH3_64bits_reset(st);
-	t0 = g_get_monotonic_time();
-	for (guint32 i = 0; i < n; i++) {
-		gint64 a = g_get_monotonic_time();
-		gint64 dl = a + (gint64)(stall_s() * 1e6);
-
-		/* Different bytes each time, so a stale echo cannot pass. */
-		vtb_payload_fill(out, msz, (guint64)i * msz, PAYLOAD_SEED);
-		XXH3_64bits_update(st, out, msz);
-		if (!write_exact(vm, data->fd, out, msz, dl, err) ||
-		    !read_exact(vm, data->fd, in, msz, dl, err)) {
-			g_prefix_error(err, "message %u of %u: ", i + 1, n);
-			goto fail;
-		}
-		lat[i] = (double)(g_get_monotonic_time() - a); /* us */
-		if (memcmp(in, out, msz) != 0) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "message %u of %u came back altered", i + 1,
-				    n);
-			goto fail;
-		}
-	}
-	s->seconds = (g_get_monotonic_time() - t0) / 1e6;
-	hash = XXH3_64bits_digest(st);
-	if (!vtb_chan_expect(vm, VTB_MSG_RESULT, &m,
-			     g_get_monotonic_time() + 30000000, err) ||
-	    !check_result(cell, &m.u.result, run->size, hash, err))
-		goto fail;
-	s->bytes = 2 * run->size;
-	qsort(lat, n, sizeof(*lat), cmp_double);
-	vtb_sample_add_metric(s, "latency_median_us", "us", false,
-			      vtb_median(lat, (int)n));
-	vtb_sample_add_metric(s, "latency_p99_us", "us", false,
-			      lat[MIN(n - 1, (guint32)(0.99 * n))]);
-	vtb_sample_add_metric(s, "msgs_per_s", "1/s", true, n / s->seconds);
-	add_guest_figures(s, &m.u.result);
-	XXH3_freeState(st);
-	return release_guest(cell, vm, err);
-fail:
-	if (vm)
-		vtb_vm_free(vm);
-	XXH3_freeState(st);
-	explain_stall(cell, err);
-	return FALSE;
 }

@@ -254,19 +254,12 @@ static void add_options(JsonBuilder *b, const struct vtb_opts *o)
 	json_builder_end_object(b);
 }
 
-/*
- * Every option of `run` under its command-line name, defaults applied,
- * straight from the option table: an option added there is recorded
- * without touching this file.
- */
-static void add_cli_options(JsonBuilder *b, const struct vtb_matrix *r)
+/* The values of one option table, under their names (NULL: not set). */
+static void add_option_values(JsonBuilder *b, const struct vtb_option *tab,
+			      const void *base)
 {
-	const struct vtb_opts *o = &r->opts;
-
-	json_builder_set_member_name(b, "cli_options");
-	json_builder_begin_object(b);
-	for (const struct vtb_option *op = r->options; op && op->name; op++) {
-		const void *field = (const char *)o + op->offset;
+	for (const struct vtb_option *op = tab; op && op->name; op++) {
+		const void *field = (const char *)base + op->offset;
 
 		json_builder_set_member_name(b, op->name);
 		switch (op->type) {
@@ -306,8 +299,29 @@ static void add_cli_options(JsonBuilder *b, const struct vtb_matrix *r)
 		case VTB_OPT_FLAG:
 			json_builder_add_boolean_value(b, *(const bool *)field);
 			break;
+		case VTB_OPT_NUM:
+			json_builder_add_double_value(b,
+						      *(const double *)field);
+			break;
 		}
 	}
+}
+
+/*
+ * Every option of `run` under its command-line name, defaults applied,
+ * straight from the option tables (run's own, then each workload's): an
+ * option added there is recorded without touching this file.
+ */
+static void add_cli_options(JsonBuilder *b, const struct vtb_matrix *r)
+{
+	json_builder_set_member_name(b, "cli_options");
+	json_builder_begin_object(b);
+	add_option_values(b, r->options, &r->opts);
+	for (int i = 0; vtb_workloads[i]; i++)
+		if (vtb_workloads[i]->options)
+			add_option_values(
+				b, vtb_workloads[i]->options,
+				vtb_workload_opts(&r->opts, vtb_workloads[i]));
 	json_builder_end_object(b);
 }
 

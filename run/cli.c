@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/registry.h"
+#include "run/options.h"
 
 #define OFF(f) offsetof(struct vtb_opts, f)
 #define GIVEN(f) ((ssize_t)offsetof(struct vtb_opts, f))
@@ -27,10 +28,17 @@ static gboolean usage_error(GError **err, const char *fmt, ...)
 
 static gboolean check_backend(const char *opt, const char *v, GError **err)
 {
+	GString *known = g_string_new(NULL);
+
 	if (vtb_backend_find(v))
 		return TRUE;
-	return usage_error(err, "--%s: unknown backend '%s' (known: uml, kvm)",
-			   opt, v);
+	for (int i = 0; vtb_backends[i]; i++)
+		g_string_append_printf(known, "%s%s", i ? ", " : "",
+				       vtb_backends[i]->name);
+	usage_error(err, "--%s: unknown backend '%s' (known: %s)", opt, v,
+		    known->str);
+	g_string_free(known, TRUE);
+	return FALSE;
 }
 
 /* A plug-in this build has (@found), a reserved name it lacks, or
@@ -65,35 +73,11 @@ static gboolean check_transport(const char *opt, const char *v, GError **err)
 			   "transport", opt, v, err);
 }
 
-static gboolean check_choice(const char *const *tab, const char *opt,
-			     const char *v, GError **err)
-{
-	g_autofree char *known = NULL;
-
-	if (vtb_str_in(tab, v))
-		return TRUE;
-	known = g_strjoinv(", ", (char **)tab);
-	return usage_error(err, "--%s: unknown value '%s' (known: %s)", opt, v,
-			   known);
-}
-
 static const char *const payloads[] = {"zero", "random", NULL};
 static const char *const targets[] = {"virtio-blk", "ubd", NULL};
 static const char *const onoff[] = {"on", "off", NULL};
 static const char *const boots[] = {"per-cell", "per-run", NULL};
 static const char *const autoonoff[] = {"auto", "on", "off", NULL};
-
-static gboolean check_msg_size(const char *opt, const char *v, GError **err)
-{
-	guint64 n;
-
-	if (!vtb_parse_size(v, &n) || n == 0 || n > (1u << 20))
-		return usage_error(err,
-				   "--%s: not a message size from 1 to 1M: "
-				   "'%s'",
-				   opt, v);
-	return TRUE;
-}
 
 /* clang-format off */
 const struct vtb_option vtb_run_options[] = {
@@ -134,9 +118,6 @@ const struct vtb_option vtb_run_options[] = {
 	{ "size", VTB_OPT_SIZE, OFF(size), "500M", "BYTES",
 	  "bytes per transfer (default: 500M, serial lines ~10 s)", NULL, 0,
 	  GIVEN(size_given) },
-	{ "msg-size", VTB_OPT_LIST, OFF(msg_sizes), "64,512,4K", "LIST",
-	  "roundtrip message sizes", check_msg_size, 0,
-	  GIVEN(msg_sizes_given) },
 	{ "payload", VTB_OPT_LIST, OFF(payloads), "zero", "zero|random",
 	  "payload bytes", NULL, 0, -1, payloads },
 	{ "verify", VTB_OPT_STR, OFF(verify), "on", "on|off",
@@ -188,234 +169,60 @@ const struct vtb_option vtb_run_options[] = {
 };
 /* clang-format on */
 
-gboolean vtb_parse_size(const char *s, guint64 *out)
+/* The run table, then each workload's own options, into @o. */
+static void run_sets(struct vtb_opts *o, struct vtb_optset *sets)
 {
-	char *end = NULL;
-	guint64 v, mul = 1;
+	int n = 0;
 
-	if (!s || !g_ascii_isdigit(*s))
-		return FALSE;
-	errno = 0;
-	v = g_ascii_strtoull(s, &end, 10);
-	if (errno)
-		return FALSE;
-	switch (g_ascii_toupper(*end)) {
-	case 0:
-		break;
-	case 'K':
-		mul = 1ULL << 10;
-		break;
-	case 'M':
-		mul = 1ULL << 20;
-		break;
-	case 'G':
-		mul = 1ULL << 30;
-		break;
-	case 'T':
-		mul = 1ULL << 40;
-		break;
-	default:
-		return FALSE;
+	sets[n++] = (struct vtb_optset){NULL, vtb_run_options, o};
+	for (int i = 0; vtb_workloads[i] && i < VTB_MAX_WORKLOADS; i++) {
+		const struct vtb_workload_ops *w = vtb_workloads[i];
+		g_autofree char *title =
+			g_strdup_printf("Options of workload %s", w->name);
+
+		if (!w->options)
+			continue;
+		if (!o->workload_opts[i])
+			o->workload_opts[i] = g_malloc0(w->options_size);
+		sets[n++] =
+			(struct vtb_optset){g_intern_string(title), w->options,
+					    o->workload_opts[i]};
 	}
-	if (*end) {
-		end++;
-		if (g_ascii_toupper(*end) == 'I' && end[1] == 'B')
-			end += 2;
-		else if (g_ascii_toupper(*end) == 'B')
-			end++;
-		if (*end)
-			return FALSE;
-	}
-	if (v > G_MAXUINT64 / mul)
-		return FALSE;
-	*out = v * mul;
-	return TRUE;
-}
-
-static gboolean check_value(const struct vtb_option *op, const char *v,
-			    GError **err)
-{
-	if (op->choices && !check_choice(op->choices, op->name, v, err))
-		return FALSE;
-	return !op->check || op->check(op->name, v, err);
-}
-
-/* @append: the user gave this list option before: add to it instead of
- * replacing the default. */
-static gboolean set_value(const struct vtb_option *op, struct vtb_opts *o,
-			  const char *v, bool append, GError **err)
-{
-	void *field = (char *)o + op->offset;
-
-	switch (op->type) {
-	case VTB_OPT_STR:
-		if (!*v)
-			return usage_error(err, "--%s: empty value", op->name);
-		if (!check_value(op, v, err))
-			return FALSE;
-		g_free(*(char **)field);
-		*(char **)field = g_strdup(v);
-		return TRUE;
-	case VTB_OPT_LIST: {
-		g_auto(GStrv) items = g_strsplit(v, ",", -1);
-		GStrvBuilder *b = g_strv_builder_new();
-		char **old = *(char ***)field;
-
-		if (old && append)
-			g_strv_builder_addv(b, (const char **)old);
-		for (char **it = items; *it; it++) {
-			g_strstrip(*it);
-			if (!**it) {
-				g_strv_builder_unref(b);
-				return usage_error(err,
-						   "--%s: empty item in '%s'",
-						   op->name, v);
-			}
-			if (!check_value(op, *it, err)) {
-				g_strv_builder_unref(b);
-				return FALSE;
-			}
-			if (!append ||
-			    !g_strv_contains((const char **)old, *it))
-				g_strv_builder_add(b, *it);
-		}
-		g_strfreev(old);
-		*(char ***)field = g_strv_builder_end(b);
-		g_strv_builder_unref(b);
-		return TRUE;
-	}
-	case VTB_OPT_INT: {
-		char *end = NULL;
-		gint64 n;
-
-		errno = 0;
-		n = g_ascii_strtoll(v, &end, 10);
-		if (!*v || *end || errno || n > G_MAXINT)
-			return usage_error(err, "--%s: not a number: '%s'",
-					   op->name, v);
-		if (n < op->min)
-			return usage_error(err,
-					   "--%s: must be at least %ld, got %s",
-					   op->name, op->min, v);
-		*(int *)field = (int)n;
-		return TRUE;
-	}
-	case VTB_OPT_SIZE: {
-		guint64 n;
-
-		if (!vtb_parse_size(v, &n))
-			return usage_error(err,
-					   "--%s: not a size: '%s' (e.g. 4096, "
-					   "64K, 500M, 2G)",
-					   op->name, v);
-		if (n == 0)
-			return usage_error(err, "--%s: must be more than 0",
-					   op->name);
-		*(guint64 *)field = n;
-		return TRUE;
-	}
-	case VTB_OPT_SECONDS: {
-		char *end = NULL;
-		double d = g_ascii_strtod(v, &end);
-
-		if (!*v || *end || !(d > 0) || d > 86400)
-			return usage_error(err,
-					   "--%s: not a number of seconds "
-					   "(0 < SEC <= 86400): '%s'",
-					   op->name, v);
-		*(double *)field = d;
-		return TRUE;
-	}
-	case VTB_OPT_FLAG:
-		*(bool *)field = true;
-		return TRUE;
-	}
-	return FALSE;
+	sets[n] = (struct vtb_optset){0};
 }
 
 gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
 			   bool *help, GError **err)
 {
-	g_autofree bool *seen = NULL;
-	size_t nopts = 0;
+	struct vtb_optset sets[VTB_MAX_WORKLOADS + 2];
 
-	*help = false;
 	memset(o, 0, sizeof(*o));
-	while (vtb_run_options[nopts].name)
-		nopts++;
-	seen = g_new0(bool, nopts);
-	for (const struct vtb_option *op = vtb_run_options; op->name; op++)
-		if (op->def && !set_value(op, o, op->def, false, err))
-			return FALSE;
-
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const struct vtb_option *op;
-		g_autofree char *name = NULL;
-		const char *val = NULL, *eq;
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			*help = true;
-			return TRUE;
-		}
-		if (strncmp(a, "--", 2) != 0)
-			return usage_error(err, "unexpected argument '%s'", a);
-		eq = strchr(a, '=');
-		name = eq ? g_strndup(a + 2, eq - a - 2) : g_strdup(a + 2);
-		for (op = vtb_run_options; op->name; op++)
-			if (strcmp(op->name, name) == 0)
-				break;
-		if (!op->name)
-			return usage_error(err, "unknown option --%s", name);
-		if (op->type == VTB_OPT_FLAG) {
-			if (eq)
-				return usage_error(err, "--%s takes no value",
-						   name);
-		} else if (eq) {
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			return usage_error(err, "--%s needs a value (%s)", name,
-					   op->metavar);
-		}
-		if (!set_value(op, o, val, seen[op - vtb_run_options], err))
-			return FALSE;
-		seen[op - vtb_run_options] = true;
-		if (op->given >= 0)
-			*(bool *)((char *)o + op->given) = true;
-	}
-	return TRUE;
+	run_sets(o, sets);
+	return vtb_options_parse(sets, argc, argv, NULL, help, err);
 }
 
 void vtb_opts_clear(struct vtb_opts *o)
 {
-	for (const struct vtb_option *op = vtb_run_options; op->name; op++) {
-		void *field = (char *)o + op->offset;
-
-		if (op->type == VTB_OPT_STR)
-			g_clear_pointer((char **)field, g_free);
-		else if (op->type == VTB_OPT_LIST)
-			g_clear_pointer((char ***)field, g_strfreev);
-	}
+	vtb_options_clear(vtb_run_options, o);
+	for (int i = 0; vtb_workloads[i] && i < VTB_MAX_WORKLOADS; i++)
+		if (o->workload_opts[i]) {
+			vtb_options_clear(vtb_workloads[i]->options,
+					  o->workload_opts[i]);
+			g_clear_pointer(&o->workload_opts[i], g_free);
+		}
 }
 
 void vtb_cli_print_run_help(FILE *f)
 {
+	struct vtb_opts o = {0};
+	struct vtb_optset sets[VTB_MAX_WORKLOADS + 2];
+
+	run_sets(&o, sets);
 	fprintf(f, "Usage: vtbench run [OPTION...]\n\n"
 		   "Boot the appliance under each backend and measure each "
 		   "workload.\n\nOptions:\n");
-	for (const struct vtb_option *op = vtb_run_options; op->name; op++) {
-		g_autofree char *lhs = g_strdup_printf(
-			"--%s%s%s", op->name, op->metavar ? " " : "",
-			op->metavar ? op->metavar : "");
-
-		fprintf(f, "  %-28s %s", lhs, op->help);
-		if (op->def)
-			fprintf(f, " [%s]", op->def);
-		fputc('\n', f);
-	}
-	fprintf(f, "  %-28s %s\n", "--help", "this text");
+	vtb_options_print_help(sets, f);
 	fprintf(f, "\nExit codes: 0 success, 2 bad input or usage, 3 some "
 		   "cells failed.\n");
+	vtb_opts_clear(&o);
 }

@@ -20,9 +20,6 @@ gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
 			   bool *help, GError **err);
 void vtb_opts_clear(struct vtb_opts *o);
 
-/* "500M" -> 524288000; FALSE for garbage, zero-length or overflow. */
-gboolean vtb_parse_size(const char *s, guint64 *out);
-
 /* --help text of `vtbench run`, generated from vtb_run_options. */
 void vtb_cli_print_run_help(FILE *f);
 

@@ -7,7 +7,7 @@
 #include "analysis/compare.h"
 #include "analysis/report.h"
 #include "core/vtbench.h"
-#include "run/cmdopts.h"
+#include "run/options.h"
 
 struct compare_opts {
 	double threshold; /* percent */
@@ -16,12 +16,16 @@ struct compare_opts {
 
 #define COFF(f) offsetof(struct compare_opts, f)
 /* clang-format off */
-static const struct vtb_cmdopt compare_options[] = {
-	{ "threshold", 0, VTB_CMDOPT_NUM, COFF(threshold), "5", "PCT",
-	  "smallest change of a median that counts, in %", vtb_check_percent },
-	{ "alpha", 0, VTB_CMDOPT_NUM, COFF(alpha), "0.01", "P",
-	  "significance level of the permutation test", vtb_check_probability },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+static const struct vtb_option compare_options[] = {
+	{ .name = "threshold", .type = VTB_OPT_NUM, .offset = COFF(threshold),
+	  .def = "5", .metavar = "PCT",
+	  .help = "smallest change of a median that counts, in %",
+	  .given = -1, .check_num = vtb_check_percent },
+	{ .name = "alpha", .type = VTB_OPT_NUM, .offset = COFF(alpha),
+	  .def = "0.01", .metavar = "P",
+	  .help = "significance level of the permutation test",
+	  .given = -1, .check_num = vtb_check_probability },
+	{ .name = NULL },
 };
 /* clang-format on */
 
@@ -32,7 +36,9 @@ static void compare_help(FILE *f)
 		"Match the cells of two results files by their parameters and "
 		"say, for\neach metric, whether NEW is significantly worse "
 		"than BASE.\n\nOptions:\n");
-	vtb_cmdopts_print_help(compare_options, f);
+	vtb_options_print_help(
+		(const struct vtb_optset[]){{NULL, compare_options, NULL}, {0}},
+		f);
 	fprintf(f, "\nExit codes: 0 no significant regression, 1 at least "
 		   "one, 2 bad input or usage.\n");
 }
@@ -47,8 +53,10 @@ int vtb_cmd_compare(int argc, char **argv)
 	bool help;
 	int rc = 2;
 
-	if (!vtb_cmdopts_parse(compare_options, &o, argc - 1, argv + 1, files,
-			       &help, &e))
+	if (!vtb_options_parse(
+		    (const struct vtb_optset[]){{NULL, compare_options, &o},
+						{0}},
+		    argc - 1, argv + 1, files, &help, &e))
 		goto bad;
 	if (help) {
 		compare_help(stdout);
@@ -94,16 +102,19 @@ struct report_opts {
 
 #define ROFF(f) offsetof(struct report_opts, f)
 /* clang-format off */
-static const struct vtb_cmdopt report_options[] = {
-	{ "output", 'o', VTB_CMDOPT_STR, ROFF(output), NULL, "FILE",
-	  "the HTML file to write (required)", NULL },
-	{ "threshold", 0, VTB_CMDOPT_NUM, ROFF(threshold), "5", "PCT",
-	  "compare table (two files): smallest change that counts, in %",
-	  vtb_check_percent },
-	{ "alpha", 0, VTB_CMDOPT_NUM, ROFF(alpha), "0.01", "P",
-	  "compare table (two files): significance level",
-	  vtb_check_probability },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+static const struct vtb_option report_options[] = {
+	{ .name = "output", .short_name = 'o', .type = VTB_OPT_STR,
+	  .offset = ROFF(output), .metavar = "FILE",
+	  .help = "the HTML file to write (required)", .given = -1 },
+	{ .name = "threshold", .type = VTB_OPT_NUM, .offset = ROFF(threshold),
+	  .def = "5", .metavar = "PCT",
+	  .help = "compare table (two files): smallest change that counts, "
+		  "in %", .given = -1, .check_num = vtb_check_percent },
+	{ .name = "alpha", .type = VTB_OPT_NUM, .offset = ROFF(alpha),
+	  .def = "0.01", .metavar = "P",
+	  .help = "compare table (two files): significance level",
+	  .given = -1, .check_num = vtb_check_probability },
+	{ .name = NULL },
 };
 /* clang-format on */
 
@@ -113,7 +124,9 @@ static void report_help(FILE *f)
 		   "Write one self-contained HTML page (inline SVG, no "
 		   "network) with a chart\nper metric, the start-up phases "
 		   "and, for two files, the compare table.\n\nOptions:\n");
-	vtb_cmdopts_print_help(report_options, f);
+	vtb_options_print_help(
+		(const struct vtb_optset[]){{NULL, report_options, NULL}, {0}},
+		f);
 	fprintf(f, "\nExit codes: 0 written, 2 bad input or usage.\n");
 }
 
@@ -128,8 +141,10 @@ int vtb_cmd_report(int argc, char **argv)
 	bool help;
 	int rc = 2;
 
-	if (!vtb_cmdopts_parse(report_options, &o, argc - 1, argv + 1, files,
-			       &help, &e))
+	if (!vtb_options_parse(
+		    (const struct vtb_optset[]){{NULL, report_options, &o},
+						{0}},
+		    argc - 1, argv + 1, files, &help, &e))
 		goto bad;
 	if (help) {
 		report_help(stdout);
@@ -167,6 +182,6 @@ int vtb_cmd_report(int argc, char **argv)
 bad:
 	g_printerr("vtbench: report: %s\n", e->message);
 out:
-	vtb_cmdopts_clear(report_options, &o);
+	vtb_options_clear(report_options, &o);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include "core/registry.h"
 #include "core/progress.h"
 #include "results/results.h"
+#include "analysis/tables.h"
 #include "results/cell.h"
 #include "run/resume.h"
 #include "engine/engine.h"
@@ -101,7 +102,8 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 		for (const char *const *m = c->tops->guest_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	/* The target disk and its filesystem, as the backend's guest needs. */
-	if (c->workload && c->workload->writes && disk && disk->fs_modules)
+	if (c->workload && (c->workload->flags & VTB_WL_WRITES) && disk &&
+	    disk->fs_modules)
 		for (const char *const *m = disk->fs_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	g_ptr_array_add(names, NULL);
@@ -132,9 +134,11 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 static gboolean verify_backend(struct vtb_matrix *r,
 			       const struct vtb_backend_ops *be, GError **err)
 {
-	struct vtb_cell probe = {.env = &r->env,
-				 .backend = be,
-				 .workload = &vtb_workload_startup};
+	/* A boot that moves nothing, of the startup appliance. */
+	static const struct vtb_workload_ops verify_boot = {
+		.name = "verify", .help = "the backend's test boot"};
+	struct vtb_cell probe = {
+		.env = &r->env, .backend = be, .workload = &verify_boot};
 	gboolean ok;
 
 	if (!be->verify)
@@ -239,7 +243,7 @@ struct cell_key {
 static bool rate_sized(const struct vtb_cell *c)
 {
 	return c->size_auto && c->tops && c->tops->rate_sized &&
-	       !c->workload->roundtrip;
+	       !(c->workload->flags & VTB_WL_PER_MSG_SIZE);
 }
 
 guint64 vtb_size_for_rate(double bytes_per_s, double seconds, guint64 max)
@@ -287,7 +291,8 @@ static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
 	c->aio = g_intern_string(k->aio ? k->aio : "-");
 	c->payload = g_intern_string(k->payload ? k->payload : "-");
 	c->msg_size = k->msg;
-	if (k->w != &vtb_workload_startup) {
+	/* A workload that moves bytes has a size. */
+	if (k->w->work != VTB_WORK_NONE) {
 		c->size_auto = !r->opts.size_given;
 		c->size = r->opts.size_given || !k->t
 				  ? r->opts.size
@@ -330,7 +335,7 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 	char *no_aio[] = {"-", NULL};
 	char **targets = o->targets ? o->targets : def_target;
 	char **aios = o->aios ? o->aios : no_aio;
-	bool writes = k->w->writes;
+	bool writes = k->w->flags & VTB_WL_WRITES;
 	bool block = k->t && k->t->kind == VTB_KIND_BLOCK;
 
 	if (!writes && !block) {
@@ -402,14 +407,14 @@ static bool line_throttles(const struct cell_key *k)
 /* A roundtrip cell per message size. */
 static void add_roundtrips(struct vtb_matrix *r, struct cell_key *k)
 {
-	const struct vtb_opts *o = &r->opts;
+	const struct vtb_msg_axis *axis = vtb_workload_opts(&r->opts, k->w);
 
-	for (char **m = o->msg_sizes; *m; m++) {
+	for (char **m = axis->sizes; *m; m++) {
 		guint64 n = 0;
 
 		vtb_parse_size(*m, &n);
 		k->msg = (guint32)n;
-		if (!o->msg_sizes_given && line_throttles(k)) {
+		if (!axis->given && line_throttles(k)) {
 			g_autofree char *why = throttle_why(k);
 
 			skip_cell(r, k, why);
@@ -463,13 +468,14 @@ void vtb_matrix_build(struct vtb_matrix *r)
 						skip_cell(r, &k, why);
 						continue;
 					}
-					if (wl == &vtb_workload_startup) {
+					if (wl->work == VTB_WORK_NONE) {
 						add_cell(r, &k);
 						continue;
 					}
 					for (char **p = o->payloads; *p; p++) {
 						k.payload = *p;
-						if (!wl->roundtrip) {
+						if (!(wl->flags &
+						      VTB_WL_PER_MSG_SIZE)) {
 							expand_disks(r, &k);
 							continue;
 						}
@@ -482,132 +488,6 @@ void vtb_matrix_build(struct vtb_matrix *r)
 				}
 			}
 		}
-	}
-}
-
-static bool same(const char *a, const char *b)
-{
-	return strcmp(a, b) == 0;
-}
-
-static const struct vtb_cell *find_cell(const struct vtb_matrix *r,
-					const struct vtb_cell *u,
-					const struct vtb_workload_ops *w)
-{
-	for (guint i = 0; i < r->cells->len; i++) {
-		const struct vtb_cell *c = r->cells->pdata[i];
-
-		if (c->workload != w || c->backend != u->backend ||
-		    !same(c->driver, u->driver) ||
-		    !same(c->payload, u->payload) || c->size != u->size)
-			continue;
-		if (w == &vtb_workload_upload_no_write &&
-		    same(c->transport, u->transport) &&
-		    (same(c->cache, "-") ||
-		     (same(c->cache, u->cache) && same(c->aio, u->aio))))
-			return c;
-		if (w == &vtb_workload_write_no_upload &&
-		    same(c->target, u->target) && same(c->cache, u->cache) &&
-		    same(c->image, u->image) && same(c->fs, u->fs) &&
-		    same(c->aio, u->aio))
-			return c;
-	}
-	return NULL;
-}
-
-/*
- * The article's split: is upload bound by the channel or by the disk?
- * upload beside upload-no-write and write-no-upload of the same bytes.
- */
-static void print_split(const struct vtb_matrix *r, FILE *f)
-{
-	bool header = false;
-
-	for (guint i = 0; i < r->cells->len; i++) {
-		const struct vtb_cell *u = r->cells->pdata[i], *a, *b;
-		struct vtb_summary su, sa, sb;
-		g_autofree char *label = NULL;
-		double mb = u->size / 1e6;
-
-		if (u->workload != &vtb_workload_upload)
-			continue;
-		a = find_cell(r, u, &vtb_workload_upload_no_write);
-		b = find_cell(r, u, &vtb_workload_write_no_upload);
-		if (!a || !b)
-			continue;
-		vtb_cell_summary(u, &su);
-		vtb_cell_summary(a, &sa);
-		vtb_cell_summary(b, &sb);
-		if (!su.n || !sa.n || !sb.n)
-			continue;
-		if (!header) {
-			fprintf(f, "\n%-44s %16s %16s %16s %6s\n",
-				"upload split (medians)", "upload", "no-write",
-				"no-upload", "ratio");
-			header = true;
-		}
-		label = vtb_cell_label(u);
-		fprintf(f,
-			"%-44s %6.2fs %5.0fMB/s %6.2fs %5.0fMB/s %6.2fs "
-			"%5.0fMB/s %5.2fx\n",
-			label, su.median, mb / su.median, sa.median,
-			mb / sa.median, sb.median, mb / sb.median,
-			su.median / MAX(sa.median, sb.median));
-	}
-	if (header)
-		fprintf(f, "(ratio: upload / the slower of the two; 1.00x "
-			   "means the channel hides behind the disk)\n");
-}
-
-/* Median of a workload metric over the cell's ok measured samples. */
-static bool metric_median(const struct vtb_cell *c, const char *name,
-			  double *out)
-{
-	g_autoptr(GPtrArray) series = vtb_cell_series(c);
-	struct vtb_series *s = vtb_series_find(series, name);
-
-	if (!s || !s->v->len)
-		return false;
-	*out = vtb_median((double *)s->v->data, s->v->len);
-	return true;
-}
-
-/*
- * The flush audit: the guest fsyncs its file once at the end of each run;
- * what did the VMM do to the image file meanwhile?
- */
-static void print_flush_audit(const struct vtb_matrix *r, FILE *f)
-{
-	static const char *const names[] = {
-		"host_fsync", "host_fdatasync", "host_sync_file_range",
-		"host_sync_opens", "host_direct_opens"};
-	bool header = false;
-
-	for (guint i = 0; i < r->cells->len; i++) {
-		const struct vtb_cell *c = r->cells->pdata[i];
-		g_autofree char *label = NULL;
-		double v[G_N_ELEMENTS(names)];
-		bool any = false;
-
-		if (!c->workload->writes)
-			continue;
-		for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
-			v[k] = -1;
-			if (metric_median(c, names[k], &v[k]))
-				any = true;
-		}
-		if (!any)
-			continue;
-		if (!header) {
-			fprintf(f, "\n%-60s %6s %9s %5s %7s %8s\n",
-				"flush audit: guest fsync -> host (median/run)",
-				"fsync", "fdatasync", "sfr", "O_SYNC",
-				"O_DIRECT");
-			header = true;
-		}
-		label = vtb_cell_label(c);
-		fprintf(f, "%-60s %6.0f %9.0f %5.0f %7.0f %8.0f\n", label, v[0],
-			v[1], v[2], v[3], v[4]);
 	}
 }
 
@@ -648,7 +528,7 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 				 warm ? k + 1 : k - r->opts.warmup + 1,
 				 warm ? r->opts.warmup : r->opts.runs, warm);
 		s->warmup = warm;
-		s->ok = c->workload->run(c, s, &e);
+		s->ok = vtb_workload_sample(c, s, &e);
 		if (!s->ok) {
 			s->error = g_strdup(e ? e->message : "failed");
 			failures++;
@@ -667,7 +547,8 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 				s->ok ? vtb_size_for_rate(
 						vtb_sample_throughput(s) * 1e6,
 						VTB_RATE_SIZED_S,
-						c->workload->writes
+						(c->workload->flags &
+						 VTB_WL_WRITES)
 							? r->opts.disk_size /
 								  10 * 9
 							: G_MAXUINT64)
@@ -729,7 +610,7 @@ int vtb_cmd_run(int argc, char **argv)
 		struct vtb_cell *c = r.cells->pdata[i];
 
 		/* Leave room for the filesystem's own metadata. */
-		if (c->workload->writes &&
+		if ((c->workload->flags & VTB_WL_WRITES) &&
 		    c->size > r.opts.disk_size / 10 * 9) {
 			g_autofree char *msg = g_strdup_printf(
 				"--size %" G_GUINT64_FORMAT
@@ -801,8 +682,8 @@ int vtb_cmd_run(int argc, char **argv)
 	r.finished = now_iso();
 	save(&r);
 	vtb_results_print_table(&r, stdout);
-	print_split(&r, stdout);
-	print_flush_audit(&r, stdout);
+	vtb_print_split(&r, stdout);
+	vtb_print_flush_audit(&r, stdout);
 	for (guint i = 0; i < r.cells->len; i++) {
 		struct vtb_summary s;
 

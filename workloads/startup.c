@@ -1,5 +1,4 @@
 /* Workload `startup`: spawn -> HELLO, and -> VMM exit after power-off. */
-#include "core/registry.h"
 #include "core/vm.h"
 #include "engine/engine.h"
 
@@ -52,5 +51,6 @@ static gboolean startup_run(struct vtb_cell *cell, struct vtb_sample *s,
 const struct vtb_workload_ops vtb_workload_startup = {
 	.name = "startup",
 	.help = "host clock from VMM spawn to the agent's HELLO (and to exit)",
+	.work = VTB_WORK_NONE,
 	.run = startup_run,
 };

@@ -71,7 +71,7 @@ static void make_matrix(struct vtb_matrix *r)
 	r->started = g_strdup("2025-01-01T00:00:00Z");
 	c->env = &r->env;
 	c->backend = &vtb_backend_uml;
-	c->workload = &vtb_workload_startup;
+	c->workload = vtb_workload_find("startup");
 	c->driver = "direct";
 	c->accel = "-";
 	c->transport = "-";
