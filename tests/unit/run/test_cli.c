@@ -7,7 +7,9 @@
 
 #include <cmocka.h>
 
+#include "core/registry.h"
 #include "run/cli.h"
+#include "run/options.h"
 
 struct cli_case {
 	const char *args; /* space-separated */
@@ -136,12 +138,145 @@ static void test_help(void **state)
 	free(buf);
 }
 
+/* A workload's own option: parsed into its struct, in --help under it. */
+static void test_workload_options(void **state)
+{
+	const struct vtb_workload_ops *rt = vtb_workload_find("roundtrip");
+	char *a[] = {"--msg-size", "1K", "--msg-size=64"};
+	const struct vtb_msg_axis *axis;
+	struct vtb_opts o;
+	bool help;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_non_null(rt->options);
+	assert_true(vtb_cli_parse_run(0, NULL, &o, &help, NULL));
+	axis = vtb_workload_opts(&o, rt);
+	assert_non_null(axis);
+	assert_false(axis->given);
+	assert_int_equal(g_strv_length(axis->sizes), 3);
+	assert_string_equal(axis->sizes[2], "4K");
+	vtb_opts_clear(&o);
+	/* Given twice: the user's two, not the default's three. */
+	assert_true(vtb_cli_parse_run(3, a, &o, &help, NULL));
+	axis = vtb_workload_opts(&o, rt);
+	assert_true(axis->given);
+	assert_int_equal(g_strv_length(axis->sizes), 2);
+	assert_string_equal(axis->sizes[0], "1K");
+	assert_string_equal(axis->sizes[1], "64");
+	vtb_opts_clear(&o);
+	for (int i = 0; i < VTB_MAX_WORKLOADS; i++)
+		assert_null(o.workload_opts[i]);
+	f = open_memstream(&buf, &len);
+	vtb_cli_print_run_help(f);
+	fclose(f);
+	assert_non_null(strstr(buf, "Options of workload roundtrip:\n"
+				    "  --msg-size LIST"));
+	free(buf);
+}
+
+struct cmd_opts {
+	char *out;
+	double pct;
+	bool flag;
+};
+
+#define COFF(f) offsetof(struct cmd_opts, f)
+static const struct vtb_option cmd_table[] = {
+	{.name = "output",
+	 .short_name = 'o',
+	 .type = VTB_OPT_STR,
+	 .offset = COFF(out),
+	 .metavar = "FILE",
+	 .help = "out",
+	 .given = -1},
+	{.name = "pct",
+	 .type = VTB_OPT_NUM,
+	 .offset = COFF(pct),
+	 .def = "5",
+	 .metavar = "PCT",
+	 .help = "pct",
+	 .given = -1,
+	 .check_num = vtb_check_percent},
+	{.name = "flag",
+	 .type = VTB_OPT_FLAG,
+	 .offset = COFF(flag),
+	 .help = "flag",
+	 .given = -1},
+	{.name = NULL},
+};
+
+struct cmd_case {
+	const char *args;
+	bool ok;
+	const char *msg;   /* substring of the error, when !ok */
+	const char *out;   /* expected when ok */
+	double pct;	   /* expected when ok */
+	const char *files; /* positionals, joined with ',' */
+};
+
+/* The engine as compare and report use it: positionals, -o, numbers. */
+static void test_engine(void **state)
+{
+	static const struct cmd_case cases[] = {
+		{"a b", true, NULL, NULL, 5, "a,b"},
+		{"-o x.html a", true, NULL, "x.html", 5, "a"},
+		{"a --output=y --pct 12.5 b", true, NULL, "y", 12.5, "a,b"},
+		{"--flag -", true, NULL, NULL, 5, "-"},
+		{"--pct 2000", false, "--pct: a percentage from 0 to 1000"},
+		{"--pct nan", false, "--pct: not a number: 'nan'"},
+		{"--pct 1x", false, "--pct: not a number"},
+		{"-x", false, "unknown option -x"},
+		{"-oo", false, "unknown option -oo"},
+		{"--nope", false, "unknown option --nope"},
+		{"-o", false, "--output needs a value (FILE)"},
+		{"--output=", false, "--output: empty value"},
+		{"--flag=1", false, "--flag takes no value"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_auto(GStrv) argv = g_strsplit(cases[i].args, " ", -1);
+		g_autoptr(GPtrArray) pos = g_ptr_array_new();
+		g_autoptr(GError) e = NULL;
+		struct cmd_opts o = {0};
+		struct vtb_optset sets[] = {{NULL, cmd_table, &o}, {0}};
+		bool help;
+		gboolean ok = vtb_options_parse(sets, (int)g_strv_length(argv),
+						argv, pos, &help, &e);
+
+		if (ok != cases[i].ok)
+			fail_msg("'%s': %s", cases[i].args,
+				 e ? e->message : "accepted");
+		if (!ok) {
+			assert_int_equal(e->code, VTB_ERR_USAGE);
+			if (!strstr(e->message, cases[i].msg))
+				fail_msg("'%s': '%s' lacks '%s'", cases[i].args,
+					 e->message, cases[i].msg);
+		} else {
+			g_autofree char *files = NULL;
+
+			g_ptr_array_add(pos, NULL);
+			files = g_strjoinv(",", (char **)pos->pdata);
+			assert_string_equal(files, cases[i].files);
+			assert_true(o.pct == cases[i].pct);
+			if (cases[i].out)
+				assert_string_equal(o.out, cases[i].out);
+			else
+				assert_null(o.out);
+		}
+		vtb_options_clear(cmd_table, &o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_given_flags),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_workload_options),
+		cmocka_unit_test(test_engine),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
