@@ -12,28 +12,39 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	NULL,
 };
 
-/* A workload: its file in workloads/ and a line here. */
-extern const struct vtb_workload_ops vtb_workload_startup, vtb_workload_upload,
-	vtb_workload_upload_no_write, vtb_workload_write_no_upload,
-	vtb_workload_roundtrip;
+/*
+ * One line per workload and per transport, in the order `list`, the
+ * default matrix and the split table use: NAME is the file's
+ * vtb_workload_NAME / vtb_transport_NAME.
+ */
+/* clang-format off */
+#define WORKLOADS(X)                                                           \
+	X(startup)                                                             \
+	X(upload)                                                              \
+	X(upload_no_write)                                                     \
+	X(write_no_upload)                                                     \
+	X(roundtrip)
 
+#define TRANSPORTS(X)                                                          \
+	X(virtio_serial)                                                       \
+	X(serial)                                                              \
+	X(virtio_blk)                                                          \
+	X(ubd)
+/* clang-format on */
+
+#define DECLARE_WORKLOAD(n)                                                    \
+	extern const struct vtb_workload_ops vtb_workload_##n;
+#define DECLARE_TRANSPORT(n)                                                   \
+	extern const struct vtb_transport_ops vtb_transport_##n;
+WORKLOADS(DECLARE_WORKLOAD)
+TRANSPORTS(DECLARE_TRANSPORT)
+
+#define ENTRY_WORKLOAD(n) &vtb_workload_##n,
+#define ENTRY_TRANSPORT(n) &vtb_transport_##n,
 const struct vtb_workload_ops *const vtb_workloads[] = {
-	&vtb_workload_startup,	       &vtb_workload_upload,
-	&vtb_workload_upload_no_write, &vtb_workload_write_no_upload,
-	&vtb_workload_roundtrip,       NULL,
-};
-
-/* A transport: its file in transports/ and a line here. */
-extern const struct vtb_transport_ops vtb_transport_virtio_serial,
-	vtb_transport_serial, vtb_transport_virtio_blk, vtb_transport_ubd;
-
+	WORKLOADS(ENTRY_WORKLOAD) NULL};
 const struct vtb_transport_ops *const vtb_transports[] = {
-	&vtb_transport_virtio_serial,
-	&vtb_transport_serial,
-	&vtb_transport_virtio_blk,
-	&vtb_transport_ubd,
-	NULL,
-};
+	TRANSPORTS(ENTRY_TRANSPORT) NULL};
 
 #define NOT_YET "not implemented in this version"
 const struct vtb_name vtb_transports_reserved[] = {
