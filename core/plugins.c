@@ -23,13 +23,15 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(upload)                                                              \
 	X(upload_no_write)                                                     \
 	X(write_no_upload)                                                     \
-	X(roundtrip)
+	X(roundtrip)                                                           \
+	/* a new workload: one line above */
 
 #define TRANSPORTS(X)                                                          \
 	X(virtio_serial)                                                       \
 	X(serial)                                                              \
 	X(virtio_blk)                                                          \
-	X(ubd)
+	X(ubd)                                                                 \
+	/* a new transport: one line above */
 /* clang-format on */
 
 #define DECLARE_WORKLOAD(n)                                                    \
