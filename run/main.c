@@ -6,6 +6,7 @@
 #include "config.h"
 #include "core/gitrev.h"
 #include "core/proc.h"
+#include "run/check.h"
 #include "run/commands.h"
 #include "run/runner.h"
 
@@ -23,6 +24,9 @@ static const struct {
 	 "BASE.json NEW.json: significant regressions (exit 1)"},
 	{"report", vtb_cmd_report,
 	 "FILE.json... -o report.html: charts in one HTML file"},
+	{"check", vtb_cmd_check,
+	 "BASE.json [run options]: BASE's matrix again, exit 0/1/125 for git "
+	 "bisect run"},
 };
 
 static void usage(FILE *f)
@@ -54,7 +58,7 @@ int main(int argc, char **argv)
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr,
 		"vtbench: unknown command '%s' (run, list, probe, compare, "
-		"report)\n",
+		"report, check)\n",
 		argv[1]);
 	return 2;
 }
