@@ -696,7 +696,10 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	 * read what it buffered: that is quick, or the guest stopped.
 	 */
 	dl = sink ? g_get_monotonic_time() + (gint64)(stall_s() * 1e6)
-		  : result_deadline(cell);
+	     /* A feed that ended the timed part did the whole exchange: the
+	      * guest only has to answer. */
+	     : x.t_end_us ? g_get_monotonic_time() + 30000000
+			  : result_deadline(cell);
 	if (!vtb_chan_expect(x.vm, VTB_MSG_RESULT, &m, dl, err)) {
 		if (sink && (*err)->code == VTB_ERR_RUN &&
 		    g_get_monotonic_time() >= dl) {
