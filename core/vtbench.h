@@ -116,6 +116,7 @@ struct vtb_cell_env {
 	const char *cpu;	     /* -cpu model, NULL: the VMM's default */
 	int cpus;		     /* guest CPUs */
 	const char *accel_requested; /* --accel where it applies, or NULL */
+	const char *connect; /* the host the driver connects to, or NULL */
 };
 
 /* A disk's counters as the VMM itself keeps them (QMP query-blockstats). */
@@ -247,9 +248,11 @@ struct vtb_backend_ops {
 	 * and one line (the console's reason) when the backend cannot run,
 	 * VTB_ERR_USAGE for an option that cannot be met (--accel kvm
 	 * without KVM), VTB_ERR_INTERRUPTED on a signal.  NULL: nothing to
-	 * test.
+	 * test.  @be is this table, for the test boot's cell (so the
+	 * backend's files need not name their own table).
 	 */
-	gboolean (*verify)(struct vtb_env *env, const char *initrd,
+	gboolean (*verify)(const struct vtb_backend_ops *be,
+			   struct vtb_env *env, const char *initrd,
 			   GError **err);
 	/* One row per device kind this backend can attach; NULL: it has no
 	 * such device (core/registry.h, vtb_backend_cannot). */
@@ -258,8 +261,8 @@ struct vtb_backend_ops {
 	const char *default_disk;
 	/* Seconds a boot of @c may take (--timeout overrides). */
 	double (*boot_timeout)(const struct vtb_cell *c);
-	/* Its drivers (--driver picks among them), or NULL: one, "direct".
-	 * A backend with drivers shows driver and accel in cell labels. */
+	/* Its drivers (NULL-terminated, at least one), the first the
+	 * default; --driver picks among them when it has more than one. */
 	const char *const *drivers;
 	/* The accelerator its cells use once verified, or NULL ("-"). */
 	const char *(*accel)(const struct vtb_env *env);
@@ -279,6 +282,12 @@ struct vtb_backend_ops {
 	 */
 	void (*record)(const struct vtb_env *env, const struct vtb_cell *cell,
 		       void *b);
+	/*
+	 * Its members of the results' "versions" object (its kernels, its
+	 * VMM and libraries), null where not found; called whether or not
+	 * it is ready.  @b as in record().
+	 */
+	void (*versions)(const struct vtb_env *env, void *b);
 	/* Modules the guest needs for the control channel (NULL-ended). */
 	const char *const *base_modules;
 	/* Modules dir and release used for the appliance. */

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/registry.h"
 #include "core/vm.h"
 #include "kvm/kvm.h"
 
@@ -46,12 +45,13 @@ static void set_verdict(struct vtb_env *env, bool usable, const char *why)
 	env->kvm_verdict = g_strdup(why);
 }
 
-gboolean vtb_kvm_test(struct vtb_env *env, const char *initrd, GError **err)
+gboolean vtb_kvm_test(const struct vtb_backend_ops *be, struct vtb_env *env,
+		      const char *initrd, GError **err)
 {
 	g_autofree char *vpath = NULL, *cached = NULL;
 	struct vtb_cell cell = {
 		.env = env,
-		.backend = &vtb_backend_kvm,
+		.backend = be,
 		.accel = "kvm",
 		.driver = "direct",
 	};
@@ -145,7 +145,8 @@ retest:
 	return TRUE;
 }
 
-gboolean vtb_kvm_verify(struct vtb_env *env, const char *initrd, GError **err)
+gboolean vtb_kvm_verify(const struct vtb_backend_ops *be, struct vtb_env *env,
+			const char *initrd, GError **err)
 {
 	const char *want = env->opts->accel;
 
@@ -154,7 +155,7 @@ gboolean vtb_kvm_verify(struct vtb_env *env, const char *initrd, GError **err)
 		env->kvm_verdict = g_strdup("not tested: --accel tcg");
 		return TRUE;
 	}
-	if (!vtb_kvm_test(env, initrd, err))
+	if (!vtb_kvm_test(be, env, initrd, err))
 		return FALSE;
 	if (env->kvm_usable) {
 		env->accel = g_strdup("kvm");

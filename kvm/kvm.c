@@ -177,7 +177,8 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 		}
 	}
 	/* A bad --connect is bad input, before any run. */
-	if (g_strv_contains((const char *const *)o->drivers, "libvirt") &&
+	if (o->drivers &&
+	    g_strv_contains((const char *const *)o->drivers, "libvirt") &&
 	    !vtb_libvirt_check(o->connect, err))
 		return FALSE;
 	return pick_boot_image(env, err);
@@ -191,71 +192,6 @@ static const char *kvm_modules_dir(const struct vtb_env *env)
 static const char *kvm_release(const struct vtb_env *env)
 {
 	return env->kvm_kernel.release;
-}
-
-int vtb_kvm_listen_unix(const char *path, GError **err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "socket path too long: %s", path);
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 1) < 0) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "listen on %s: %s",
-			    path, g_strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Accept QEMU's connection, or notice that QEMU died, by the deadline. */
-int vtb_kvm_accept(struct vtb_vm *vm, int lfd, GError **err)
-{
-	for (;;) {
-		struct pollfd p[2] = {
-			{.fd = lfd, .events = POLLIN},
-			{.fd = vm->child.pidfd, .events = POLLIN}};
-		gint64 left = vm->deadline_us - g_get_monotonic_time();
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-		if (fd >= 0)
-			return fd;
-		if (vtb_interrupted()) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_INTERRUPTED,
-				    "interrupted by signal %d",
-				    vtb_interrupt_signal());
-			return -1;
-		}
-		if (left <= 0) {
-			g_autofree char *ctx = vtb_vm_console_context(vm);
-
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "qemu did not connect its control socket "
-				    "in time%s",
-				    ctx);
-			return -1;
-		}
-		poll(p, p[1].fd >= 0 ? 2 : 1, (int)MIN(left / 1000 + 1, 500));
-		if (p[1].revents && !p[0].revents) {
-			g_autofree char *how = NULL;
-			g_autofree char *ctx = NULL;
-
-			vtb_child_wait(&vm->child, 2000);
-			how = vtb_child_describe_status(&vm->child);
-			ctx = vtb_vm_console_context(vm);
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "qemu %s before connecting%s", how, ctx);
-			return -1;
-		}
-	}
 }
 
 /* QEMU's first line of complaint on stderr, or NULL. */
@@ -482,6 +418,8 @@ static char *kvm_summary(const struct vtb_env *env)
 
 static void kvm_probe(const struct vtb_env *env, GString *out)
 {
+	g_autofree char *libvirt = vtb_libvirt_version();
+
 	g_string_append_printf(out, "KVM usable:  %s: %s\n",
 			       env->kvm_usable ? "yes" : "no",
 			       env->kvm_verdict);
@@ -492,6 +430,8 @@ static void kvm_probe(const struct vtb_env *env, GString *out)
 			       env->kvm_kernel.path, env->kvm_kernel.release,
 			       env->kvm_pvh ? ", PVH vmlinux " : ", bzImage",
 			       env->kvm_pvh ? env->kvm_boot_image : "");
+	g_string_append_printf(out, "libvirt:     %s\n",
+			       libvirt ? libvirt : "unknown");
 }
 
 static char *kvm_notice(const struct vtb_env *env)
@@ -516,6 +456,9 @@ static void kvm_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 		.cpu = strcmp(c->accel, "kvm") == 0 ? env->kvm_cpu : NULL,
 		.cpus = env->opts->cpus,
 		.accel_requested = env->opts->accel,
+		.connect = strcmp(c->driver, "libvirt") == 0
+				   ? env->opts->connect
+				   : NULL,
 	};
 }
 
@@ -538,6 +481,22 @@ static void kvm_record(const struct vtb_env *env, const struct vtb_cell *cell,
 	vtb_json_str(b, "reason", env->kvm_verdict);
 	vtb_json_str(b, "accel", env->accel);
 	vtb_json_str(b, "cpu", env->kvm_cpu);
+}
+
+static void kvm_versions(const struct vtb_env *env, void *builder)
+{
+	JsonBuilder *b = builder;
+	g_autofree char *libvirt = vtb_libvirt_version();
+
+	vtb_json_str(b, "qemu", env->qemu_version);
+	vtb_json_str(b, "qemu_path", env->qemu);
+	vtb_json_str(b, "libvirt", libvirt);
+	vtb_json_kernel(b, "guest_kernel", &env->kvm_kernel);
+	vtb_json_str(b, "guest_modules", env->kvm_modules);
+	vtb_json_str(b, "guest_boot_image", env->kvm_boot_image);
+	vtb_json_bool(b, "guest_pvh", env->kvm_pvh);
+	/* vmlinux extraction, or its cache lookup */
+	vtb_json_num(b, "guest_prepare_s", env->kvm_prepare_s);
 }
 
 const struct vtb_backend_ops vtb_backend_kvm = {
@@ -568,4 +527,5 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.notice = kvm_notice,
 	.cell_env = kvm_cell_env,
 	.record = kvm_record,
+	.versions = kvm_versions,
 };

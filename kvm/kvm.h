@@ -39,9 +39,11 @@ char *vtb_kvm_append(const char *accel, const char *extra);
  * guest kernel is cached.  Sets env->kvm_usable and env->kvm_verdict.
  * @initrd is the appliance used for the test.
  */
-gboolean vtb_kvm_test(struct vtb_env *env, const char *initrd, GError **err);
+gboolean vtb_kvm_test(const struct vtb_backend_ops *be, struct vtb_env *env,
+		      const char *initrd, GError **err);
 /* The backend's verify(): the accelerator from --accel and the test. */
-gboolean vtb_kvm_verify(struct vtb_env *env, const char *initrd, GError **err);
+gboolean vtb_kvm_verify(const struct vtb_backend_ops *be, struct vtb_env *env,
+			const char *initrd, GError **err);
 
 /* `qemu-system-x86_64 --version`'s first line, cached per binary. */
 char *vtb_qemu_version(const char *qemu);
@@ -93,6 +95,8 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err);
 gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 			    const char *cpu, GError **err);
 
+/* kvm/sock.c. */
+
 /*
  * A listening unix socket at @path (non-blocking, backlog 1), or -1 with
  * @err.  QEMU connects to it at start-up.
@@ -106,6 +110,9 @@ int vtb_kvm_listen_unix(const char *path, GError **err);
 int vtb_kvm_accept(struct vtb_vm *vm, int lfd, GError **err);
 
 /* The libvirt driver (kvm/libvirt.c). */
+
+/* The libvirt library's version, "10.10.0" (newly allocated), or NULL. */
+char *vtb_libvirt_version(void);
 
 /* Can @uri be opened?  FALSE with libvirt's own message (VTB_ERR_USAGE). */
 gboolean vtb_libvirt_check(const char *uri, GError **err);

@@ -102,6 +102,16 @@ static virConnectPtr lv_open(const char *uri)
 	return c;
 }
 
+char *vtb_libvirt_version(void)
+{
+	unsigned long v = 0;
+
+	if (virGetVersion(&v, NULL, NULL) != 0)
+		return NULL;
+	return g_strdup_printf("%lu.%lu.%lu", v / 1000000, v / 1000 % 1000,
+			       v % 1000);
+}
+
 gboolean vtb_libvirt_check(const char *uri, GError **err)
 {
 	virConnectPtr c = lv_open(uri);

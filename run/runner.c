@@ -1,7 +1,6 @@
 /* `vtbench run`, `list` and `probe`: the matrix and its environment. */
 #include "run/runner.h"
 
-#include <libvirt/libvirt.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +62,6 @@ void vtb_matrix_clear(struct vtb_matrix *r)
 	vtb_hostinfo_clear(&r->host);
 	g_free(r->started);
 	g_free(r->finished);
-	g_free(r->libvirt_version);
 }
 
 /* One line naming the problem, exit code 2. */
@@ -141,7 +139,7 @@ static gboolean verify_backend(struct vtb_matrix *r,
 		return TRUE;
 	if (!cell_appliance(&probe, err))
 		return FALSE;
-	ok = be->verify(&r->env, probe.appliance.initrd, err);
+	ok = be->verify(be, &r->env, probe.appliance.initrd, err);
 	vtb_appliance_clear(&probe.appliance);
 	return ok;
 }
@@ -189,15 +187,10 @@ void vtb_matrix_init(struct vtb_matrix *r)
 static int env_init(struct vtb_matrix *r)
 {
 	g_autoptr(GError) e = NULL;
-	unsigned long lv = 0;
 
 	vtb_matrix_init(r);
 	r->started = now_iso();
 	vtb_hostinfo_get(&r->host);
-	if (virGetVersion(&lv, NULL, NULL) == 0)
-		r->libvirt_version =
-			g_strdup_printf("%lu.%lu.%lu", lv / 1000000,
-					lv / 1000 % 1000, lv % 1000);
 	r->env.cache_dir = vtb_cache_dir(&e);
 	if (!r->env.cache_dir)
 		return bad_input(e->message);
@@ -424,14 +417,18 @@ void vtb_matrix_build(struct vtb_matrix *r)
 
 	for (char **b = o->backends; *b; b++) {
 		const struct vtb_backend_ops *be = backend_of(*b);
-		char *direct[] = {"direct", NULL};
+		/* --driver picks among a backend's drivers (none given: its
+		 * first); one with a single driver always runs that. */
+		char *only[] = {(char *)be->drivers[0], NULL};
 
 		if (!vtb_env_ready(&r->env, be))
 			continue;
 		for (char **w = o->workloads; *w; w++) {
 			const struct vtb_workload_ops *wl =
 				vtb_workload_find(*w);
-			char **drivers = be->drivers ? o->drivers : direct;
+			char **drivers = be->drivers[1] && o->drivers
+						 ? o->drivers
+						 : only;
 
 			for (char **d = drivers; *d; d++) {
 				for (int ti = 0;
@@ -950,8 +947,6 @@ int vtb_cmd_probe(int argc, char **argv)
 			       vtb_env_reason(&r.env, be));
 		}
 	}
-	printf("libvirt:     %s\n",
-	       r.libvirt_version ? r.libvirt_version : "unknown");
 out:
 	vtb_cleanup_all();
 	vtb_matrix_clear(&r);

@@ -376,6 +376,17 @@ static void uml_record(const struct vtb_env *env, const struct vtb_cell *cell,
 	vtb_json_int(b, "xstate_host_bytes", (gint64)env->uml_xstate_host);
 }
 
+static void uml_versions(const struct vtb_env *env, void *builder)
+{
+	JsonBuilder *b = builder;
+
+	vtb_json_kernel(b, "uml_kernel", &env->uml_kernel);
+	vtb_json_str(b, "uml_modules", env->uml_modules);
+}
+
+/* One driver: vtbench spawns linux.uml itself. */
+static const char *const uml_drivers[] = {"direct", NULL};
+
 const struct vtb_backend_ops vtb_backend_uml = {
 	.name = "uml",
 	.help = "User-Mode Linux (linux.uml) as a host process",
@@ -398,4 +409,6 @@ const struct vtb_backend_ops vtb_backend_uml = {
 	.probe = uml_probe,
 	.cell_env = uml_cell_env,
 	.record = uml_record,
+	.versions = uml_versions,
+	.drivers = uml_drivers,
 };

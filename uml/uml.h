@@ -35,7 +35,8 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err);
  * (cached per host boot, kernel build, fix library and appliance), or
  * fails with VTB_ERR_UNAVAILABLE and the console's reason.
  */
-gboolean vtb_uml_xstate_test(struct vtb_env *env, const char *initrd,
+gboolean vtb_uml_xstate_test(const struct vtb_backend_ops *be,
+			     struct vtb_env *env, const char *initrd,
 			     GError **err);
 /* Find libvtbxstate.so into env->uml_xstate_lib. */
 gboolean vtb_uml_xstate_find(struct vtb_env *env, GError **err);

@@ -148,12 +148,13 @@ static void trial_clear(struct trial *t)
  * Boot the appliance @initrd with the preload in @mode ("observe", "fix")
  * or without it (@mode NULL), to the agent's HELLO and a clean power-off.
  */
-static gboolean trial_boot(struct vtb_env *env, const char *initrd,
+static gboolean trial_boot(const struct vtb_backend_ops *be,
+			   struct vtb_env *env, const char *initrd,
 			   const char *mode, struct trial *t, GError **err)
 {
 	struct vtb_cell cell = {
 		.env = env,
-		.backend = &vtb_backend_uml,
+		.backend = be,
 		.driver = "direct",
 		.accel = "-",
 	};
@@ -318,7 +319,8 @@ static gboolean unusable(struct vtb_env *env, const struct trial *plain,
 	return FALSE;
 }
 
-gboolean vtb_uml_xstate_test(struct vtb_env *env, const char *initrd,
+gboolean vtb_uml_xstate_test(const struct vtb_backend_ops *be,
+			     struct vtb_env *env, const char *initrd,
 			     GError **err)
 {
 	const char *mode = env->uml_xstate_mode;
@@ -335,7 +337,7 @@ gboolean vtb_uml_xstate_test(struct vtb_env *env, const char *initrd,
 	/* "on" boots with the fix only; "off" and "auto" first without it
 	 * (through the pass-through when the sizes can be seen). */
 	if (g_str_equal(mode, "on")) {
-		if (!trial_boot(env, initrd, "fix", &fixed, err))
+		if (!trial_boot(be, env, initrd, "fix", &fixed, err))
 			return FALSE;
 		take_sizes(env, &fixed);
 		if (!fixed.booted) {
@@ -347,7 +349,7 @@ gboolean vtb_uml_xstate_test(struct vtb_env *env, const char *initrd,
 		why = g_strdup_printf("applied (--uml-xstate on): %s", sizes);
 		goto good;
 	}
-	if (!trial_boot(env, initrd, "observe", &plain, err))
+	if (!trial_boot(be, env, initrd, "observe", &plain, err))
 		return FALSE;
 	take_sizes(env, &plain);
 	if (plain.booted) {
@@ -363,7 +365,7 @@ gboolean vtb_uml_xstate_test(struct vtb_env *env, const char *initrd,
 		ok = unusable(env, &plain, NULL, err);
 		goto out;
 	}
-	if (!trial_boot(env, initrd, "fix", &fixed, err)) {
+	if (!trial_boot(be, env, initrd, "fix", &fixed, err)) {
 		ok = FALSE;
 		goto out;
 	}
