@@ -46,6 +46,14 @@ const char *vtb_env_reason(const struct vtb_env *env,
 void vtb_env_set_ready(struct vtb_env *env, const struct vtb_backend_ops *be,
 		       bool ready, const char *why);
 
+/* Allocate every backend's state in @env (zeroed; see priv_size). */
+void vtb_env_init(struct vtb_env *env);
+/* Free @env's members: the backends' states (priv_clear), the reasons,
+ * the cache dir and agent paths. */
+void vtb_env_clear(struct vtb_env *env);
+/* @be's state in @env (vtb_env_init). */
+void *vtb_env_priv(const struct vtb_env *env, const struct vtb_backend_ops *be);
+
 /* "serial", "virtio-serial", "disk". */
 const char *vtb_dev_kind_name(enum vtb_dev_kind k);
 

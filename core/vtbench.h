@@ -76,31 +76,10 @@ struct vtb_env {
 	bool ready[VTB_MAX_BACKENDS];
 	char *reason[VTB_MAX_BACKENDS];
 
-	/* uml */
-	struct vtb_kernel_info uml_kernel;
-	char *uml_modules;
-	/* The ptrace xstate fix (uml/xstate.h), decided by a test boot. */
-	const char *uml_xstate_mode; /* --uml-xstate: auto, on, off */
-	bool uml_xstate_fix;  /* every UML process gets libvtbxstate.so */
-	char *uml_xstate_why; /* applied or not, and why */
-	char *uml_xstate_lib; /* absolute path of libvtbxstate.so */
-	guint64 uml_xstate_uml, uml_xstate_host; /* bytes; 0 = not seen */
-
-	/* kvm */
-	struct vtb_kernel_info kvm_kernel; /* what the user gave/was found */
-	char *kvm_boot_image; /* PVH vmlinux when possible, else bzImage */
-	bool kvm_pvh;
-	char *kvm_modules;
-	char *qemu; /* path of qemu-system-x86_64 */
-	char *qemu_version;
-	bool kvm_usable;      /* the KVM boot test passed */
-	char *kvm_verdict;    /* its one-line reason */
-	char *accel;	      /* "kvm" or "tcg": what the kvm backend uses */
-	char *kvm_cpu;	      /* -cpu model that passed the KVM test, or NULL */
-	double kvm_prepare_s; /* vmlinux extraction/cache lookup */
-	/* libvirt driver: "shared" or "upload" (share-nothing), static;
-	 * NULL until a libvirt guest booted. */
-	const char *libvirt_files;
+	/* Each backend's own state (uml/uml.h, kvm/kvm.h), priv_size
+	 * bytes the core allocates zeroed for every backend of the build;
+	 * vtb_env_priv() finds it. */
+	void *priv[VTB_MAX_BACKENDS];
 };
 
 struct vtb_vm;
@@ -233,6 +212,10 @@ struct vtb_device_ops {
 struct vtb_backend_ops {
 	const char *name;
 	const char *help;
+	/* Bytes of its state in struct vtb_env (vtb_env_priv), and what
+	 * frees the members it allocated there (the core frees the rest). */
+	size_t priv_size;
+	void (*priv_clear)(void *priv);
 	/*
 	 * Find kernels, modules and helpers for this backend and decide
 	 * whether it can run here; fills @env.  Returns FALSE with

@@ -18,6 +18,12 @@
 #include "core/registry.h"
 #include "core/vm.h"
 
+/* This backend's state in @env. */
+static struct vtb_kvm_env *K(const struct vtb_env *env)
+{
+	return vtb_env_priv(env, &vtb_backend_kvm);
+}
+
 char *vtb_qemu_version(const char *qemu)
 {
 	const char *argv[] = {qemu, "--version", NULL};
@@ -39,7 +45,8 @@ char *vtb_qemu_version(const char *qemu)
 /* Find or extract the PVH vmlinux for a bzImage, cached by content. */
 static gboolean pick_boot_image(struct vtb_env *env, GError **err)
 {
-	struct vtb_kernel_info *k = &env->kvm_kernel;
+	struct vtb_kvm_env *kv = K(env);
+	struct vtb_kernel_info *k = &kv->kernel;
 	g_autofree char *data = NULL;
 	g_autofree char *dir = NULL, *dest = NULL, *pvhmark = NULL;
 	gsize len;
@@ -55,8 +62,8 @@ static gboolean pick_boot_image(struct vtb_env *env, GError **err)
 				    k->path);
 			return FALSE;
 		}
-		env->kvm_boot_image = g_strdup(k->path);
-		env->kvm_pvh = true;
+		kv->boot_image = g_strdup(k->path);
+		kv->pvh = true;
 		return TRUE;
 	}
 	if (!g_file_get_contents(k->path, &data, &len, err))
@@ -87,8 +94,8 @@ static gboolean pick_boot_image(struct vtb_env *env, GError **err)
 			g_file_set_contents(pvhmark, "", 0, NULL);
 		}
 	}
-	env->kvm_pvh = pvh;
-	env->kvm_boot_image = g_strdup(pvh ? dest : k->path);
+	kv->pvh = pvh;
+	kv->boot_image = g_strdup(pvh ? dest : k->path);
 	if (pvh) {
 		/* The bzImage has no build id; the vmlinux inside does. */
 		struct vtb_kernel_info vi = {0};
@@ -101,19 +108,20 @@ static gboolean pick_boot_image(struct vtb_env *env, GError **err)
 		}
 		vtb_kernel_info_clear(&vi);
 	}
-	env->kvm_prepare_s = (g_get_monotonic_time() - t0) / 1e6;
+	kv->prepare_s = (g_get_monotonic_time() - t0) / 1e6;
 	return TRUE;
 }
 
 static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 {
+	struct vtb_kvm_env *kv = K(env);
 	struct vtb_opts *o = env->opts;
 	g_autofree char *found = NULL, *found_mods = NULL;
 	g_autoptr(GError) e = NULL;
 	const char *path = o->kvm_kernel;
 
-	env->qemu = vtb_find_program(o->qemu);
-	if (!env->qemu) {
+	kv->qemu = vtb_find_program(o->qemu);
+	if (!kv->qemu) {
 		g_set_error(err, VTB_ERROR,
 			    strcmp(o->qemu, "qemu-system-x86_64") == 0
 				    ? VTB_ERR_UNAVAILABLE
@@ -123,11 +131,11 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 			    o->qemu);
 		return FALSE;
 	}
-	env->qemu_version = vtb_qemu_version(env->qemu);
-	if (!env->qemu_version) {
+	kv->qemu_version = vtb_qemu_version(kv->qemu);
+	if (!kv->qemu_version) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 			    "--qemu %s: `--version` failed: not a working QEMU",
-			    env->qemu);
+			    kv->qemu);
 		return FALSE;
 	}
 	if (!path) {
@@ -142,13 +150,13 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 		}
 		path = found;
 	}
-	if (!vtb_kernel_identify(path, &env->kvm_kernel, &e)) {
+	if (!vtb_kernel_identify(path, &kv->kernel, &e)) {
 		g_set_error(err, VTB_ERROR,
 			    o->kvm_kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
 			    "--kvm-kernel: %s", e->message);
 		return FALSE;
 	}
-	if (env->kvm_kernel.kind == VTB_KERNEL_UML) {
+	if (kv->kernel.kind == VTB_KERNEL_UML) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 			    "--kvm-kernel %s: a UML kernel, not a guest kernel "
 			    "for QEMU (give it as --uml-kernel)",
@@ -162,17 +170,17 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 				    o->kvm_modules);
 			return FALSE;
 		}
-		env->kvm_modules = g_strdup(o->kvm_modules);
+		kv->modules = g_strdup(o->kvm_modules);
 	} else if (found_mods) {
-		env->kvm_modules = g_steal_pointer(&found_mods);
+		kv->modules = g_steal_pointer(&found_mods);
 	} else {
-		env->kvm_modules = vtb_kvm_modules_for(env->kvm_kernel.path,
-						       env->kvm_kernel.release);
-		if (!env->kvm_modules) {
+		kv->modules = vtb_kvm_modules_for(kv->kernel.path,
+						  kv->kernel.release);
+		if (!kv->modules) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 				    "--kvm-kernel %s: no modules for %s found "
 				    "(give --kvm-modules)",
-				    path, env->kvm_kernel.release);
+				    path, kv->kernel.release);
 			return FALSE;
 		}
 	}
@@ -186,12 +194,14 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 
 static const char *kvm_modules_dir(const struct vtb_env *env)
 {
-	return env->kvm_modules;
+	struct vtb_kvm_env *kv = K(env);
+	return kv->modules;
 }
 
 static const char *kvm_release(const struct vtb_env *env)
 {
-	return env->kvm_kernel.release;
+	struct vtb_kvm_env *kv = K(env);
+	return kv->kernel.release;
 }
 
 /* QEMU's first line of complaint on stderr, or NULL. */
@@ -212,6 +222,7 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 			    const char *cpu, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
+	struct vtb_kvm_env *kv = K(env);
 	g_autofree char *sock = g_build_filename(vm->dir, "ctl.sock", NULL);
 	g_autofree char *append = NULL, *mount = NULL;
 	g_autofree char *qlog = g_build_filename(vm->dir, "qemu.log", NULL);
@@ -233,10 +244,10 @@ gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
 			return FALSE;
 	}
 	cfg = (struct vtb_qemu_cfg){
-		.qemu = env->qemu,
+		.qemu = kv->qemu,
 		.accel = accel,
 		.cpu = cpu,
-		.kernel = env->kvm_boot_image,
+		.kernel = kv->boot_image,
 		.initrd = vm->cell->appliance.initrd,
 		.mem_mb = env->opts->mem_mb,
 		.console_log = vm->console_log,
@@ -311,13 +322,14 @@ static bool is_libvirt(const struct vtb_vm *vm)
 static gboolean kvm_boot(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
+	struct vtb_kvm_env *kv = K(env);
 
 	if (is_libvirt(vm))
 		return vtb_libvirt_boot(vm, err);
 
 	return vtb_kvm_boot_accel(
 		vm, vm->cell->accel,
-		g_str_equal(vm->cell->accel, "kvm") ? env->kvm_cpu : NULL, err);
+		g_str_equal(vm->cell->accel, "kvm") ? kv->cpu : NULL, err);
 }
 
 static void kvm_cleanup(struct vtb_vm *vm)
@@ -344,6 +356,20 @@ static gboolean kvm_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
 			       struct vtb_disk_stats *out, GError **err)
 {
 	return is_libvirt(vm) && vtb_libvirt_disk_stats(vm, d, out, err);
+}
+
+static void kvm_priv_clear(void *priv)
+{
+	struct vtb_kvm_env *kv = priv;
+
+	vtb_kernel_info_clear(&kv->kernel);
+	g_free(kv->boot_image);
+	g_free(kv->modules);
+	g_free(kv->qemu);
+	g_free(kv->qemu_version);
+	g_free(kv->verdict);
+	g_free(kv->accel);
+	g_free(kv->cpu);
 }
 
 static const char *const kvm_base_modules[] = {"virtio_pci", "virtio_console",
@@ -407,53 +433,57 @@ static double kvm_boot_timeout(const struct vtb_cell *c)
 
 static const char *kvm_accel(const struct vtb_env *env)
 {
-	return env->accel;
+	struct vtb_kvm_env *kv = K(env);
+	return kv->accel;
 }
 
 static char *kvm_summary(const struct vtb_env *env)
 {
+	struct vtb_kvm_env *kv = K(env);
 	return g_strdup_printf("accel %s (%s), drivers direct, libvirt",
-			       env->accel, env->kvm_verdict);
+			       kv->accel, kv->verdict);
 }
 
 static void kvm_probe(const struct vtb_env *env, GString *out)
 {
+	struct vtb_kvm_env *kv = K(env);
 	g_autofree char *libvirt = vtb_libvirt_version();
 
 	g_string_append_printf(out, "KVM usable:  %s: %s\n",
-			       env->kvm_usable ? "yes" : "no",
-			       env->kvm_verdict);
-	g_string_append_printf(out, "kvm accel:   %s\n", env->accel);
-	g_string_append_printf(out, "qemu:        %s (%s)\n", env->qemu,
-			       env->qemu_version);
-	g_string_append_printf(out, "guest:       %s %s%s%s\n",
-			       env->kvm_kernel.path, env->kvm_kernel.release,
-			       env->kvm_pvh ? ", PVH vmlinux " : ", bzImage",
-			       env->kvm_pvh ? env->kvm_boot_image : "");
+			       kv->usable ? "yes" : "no", kv->verdict);
+	g_string_append_printf(out, "kvm accel:   %s\n", kv->accel);
+	g_string_append_printf(out, "qemu:        %s (%s)\n", kv->qemu,
+			       kv->qemu_version);
+	g_string_append_printf(out, "guest:       %s %s%s%s\n", kv->kernel.path,
+			       kv->kernel.release,
+			       kv->pvh ? ", PVH vmlinux " : ", bzImage",
+			       kv->pvh ? kv->boot_image : "");
 	g_string_append_printf(out, "libvirt:     %s\n",
 			       libvirt ? libvirt : "unknown");
 }
 
 static char *kvm_notice(const struct vtb_env *env)
 {
-	if (env->kvm_usable || strcmp(env->opts->accel, "auto") != 0)
+	struct vtb_kvm_env *kv = K(env);
+	if (kv->usable || strcmp(env->opts->accel, "auto") != 0)
 		return NULL;
-	return g_strdup_printf("using TCG: %s", env->kvm_verdict);
+	return g_strdup_printf("using TCG: %s", kv->verdict);
 }
 
 static void kvm_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 {
 	const struct vtb_env *env = c->env;
+	struct vtb_kvm_env *kv = K(env);
 
 	*out = (struct vtb_cell_env){
-		.kernel = &env->kvm_kernel,
-		.boot_image = env->kvm_boot_image,
-		.boot_kind = env->kvm_pvh ? "pvh-vmlinux" : "bzImage",
-		.modules = env->kvm_modules,
-		.vmm = env->qemu,
-		.vmm_version = env->qemu_version,
+		.kernel = &kv->kernel,
+		.boot_image = kv->boot_image,
+		.boot_kind = kv->pvh ? "pvh-vmlinux" : "bzImage",
+		.modules = kv->modules,
+		.vmm = kv->qemu,
+		.vmm_version = kv->qemu_version,
 		/* TCG: QEMU's default model */
-		.cpu = strcmp(c->accel, "kvm") == 0 ? env->kvm_cpu : NULL,
+		.cpu = strcmp(c->accel, "kvm") == 0 ? kv->cpu : NULL,
 		.cpus = env->opts->cpus,
 		.accel_requested = env->opts->accel,
 		.connect = strcmp(c->driver, "libvirt") == 0
@@ -465,43 +495,47 @@ static void kvm_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 static void kvm_record(const struct vtb_env *env, const struct vtb_cell *cell,
 		       void *builder)
 {
+	struct vtb_kvm_env *kv = K(env);
 	JsonBuilder *b = builder;
 
 	if (cell) {
 		/* How the libvirt host got the files and channels (README). */
 		if (strcmp(cell->driver, "libvirt") == 0)
-			vtb_json_str(b, "libvirt_files", env->libvirt_files);
+			vtb_json_str(b, "libvirt_files", kv->libvirt_files);
 		return;
 	}
 	json_builder_set_member_name(b, "usable");
-	if (env->kvm_verdict && !g_str_has_prefix(env->kvm_verdict, "not "))
-		json_builder_add_boolean_value(b, env->kvm_usable);
+	if (kv->verdict && !g_str_has_prefix(kv->verdict, "not "))
+		json_builder_add_boolean_value(b, kv->usable);
 	else
 		json_builder_add_null_value(b);
-	vtb_json_str(b, "reason", env->kvm_verdict);
-	vtb_json_str(b, "accel", env->accel);
-	vtb_json_str(b, "cpu", env->kvm_cpu);
+	vtb_json_str(b, "reason", kv->verdict);
+	vtb_json_str(b, "accel", kv->accel);
+	vtb_json_str(b, "cpu", kv->cpu);
 }
 
 static void kvm_versions(const struct vtb_env *env, void *builder)
 {
+	struct vtb_kvm_env *kv = K(env);
 	JsonBuilder *b = builder;
 	g_autofree char *libvirt = vtb_libvirt_version();
 
-	vtb_json_str(b, "qemu", env->qemu_version);
-	vtb_json_str(b, "qemu_path", env->qemu);
+	vtb_json_str(b, "qemu", kv->qemu_version);
+	vtb_json_str(b, "qemu_path", kv->qemu);
 	vtb_json_str(b, "libvirt", libvirt);
-	vtb_json_kernel(b, "guest_kernel", &env->kvm_kernel);
-	vtb_json_str(b, "guest_modules", env->kvm_modules);
-	vtb_json_str(b, "guest_boot_image", env->kvm_boot_image);
-	vtb_json_bool(b, "guest_pvh", env->kvm_pvh);
+	vtb_json_kernel(b, "guest_kernel", &kv->kernel);
+	vtb_json_str(b, "guest_modules", kv->modules);
+	vtb_json_str(b, "guest_boot_image", kv->boot_image);
+	vtb_json_bool(b, "guest_pvh", kv->pvh);
 	/* vmlinux extraction, or its cache lookup */
-	vtb_json_num(b, "guest_prepare_s", env->kvm_prepare_s);
+	vtb_json_num(b, "guest_prepare_s", kv->prepare_s);
 }
 
 const struct vtb_backend_ops vtb_backend_kvm = {
 	.name = "kvm",
 	.help = "QEMU with KVM, or TCG where KVM is missing or unusable",
+	.priv_size = sizeof(struct vtb_kvm_env),
+	.priv_clear = kvm_priv_clear,
 	.prepare = kvm_prepare,
 	.verify = vtb_kvm_verify,
 	.base_modules = kvm_base_modules,

@@ -6,6 +6,24 @@
 
 #include "core/vtbench.h"
 
+/* The kvm backend's state in struct vtb_env (vtb_env_priv). */
+struct vtb_kvm_env {
+	struct vtb_kernel_info kernel; /* what the user gave/was found */
+	char *boot_image; /* PVH vmlinux when possible, else bzImage */
+	bool pvh;
+	char *modules;
+	char *qemu; /* path of qemu-system-x86_64 */
+	char *qemu_version;
+	bool usable;	  /* the KVM boot test passed */
+	char *verdict;	  /* its one-line reason */
+	char *accel;	  /* "kvm" or "tcg": what its cells use */
+	char *cpu;	  /* -cpu model that passed the KVM test, or NULL */
+	double prepare_s; /* vmlinux extraction/cache lookup */
+	/* libvirt driver: "shared" or "upload" (share-nothing), static;
+	 * NULL until a libvirt guest booted. */
+	const char *libvirt_files;
+};
+
 struct vtb_qemu_cfg {
 	const char *qemu;
 	const char *accel;  /* "kvm" or "tcg" */
@@ -36,7 +54,7 @@ char *vtb_kvm_append(const char *accel, const char *extra);
  * Is KVM usable for a real guest here?  Boots the appliance under
  * -enable-kvm with a 2 s deadline (a working KVM reaches HELLO in well
  * under a second) unless a verdict for this host boot, QEMU version and
- * guest kernel is cached.  Sets env->kvm_usable and env->kvm_verdict.
+ * guest kernel is cached.  Sets @be's usable and verdict in @env.
  * @initrd is the appliance used for the test.
  */
 gboolean vtb_kvm_test(const struct vtb_backend_ops *be, struct vtb_env *env,

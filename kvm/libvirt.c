@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/channel.h"
+#include "core/registry.h"
 #include "core/vm.h"
 #include "kvm/kvm.h"
 
@@ -295,8 +296,8 @@ static bool daemon_sees_our_files(virConnectPtr conn, char **why)
 }
 
 /* The run's store for @uri, its mode decided on first use. */
-static struct store *store_get(struct vtb_env *env, const char *uri,
-			       GError **err)
+static struct store *store_get(struct vtb_env *env, struct vtb_kvm_env *kv,
+			       const char *uri, GError **err)
 {
 	g_autofree char *why = NULL;
 	struct store *s;
@@ -317,7 +318,7 @@ static struct store *store_get(struct vtb_env *env, const char *uri,
 	s->ro = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 				      (GDestroyNotify)vol_delete);
 	s->upload = !daemon_sees_our_files(s->conn, &why);
-	env->libvirt_files = s->upload ? "upload" : "shared";
+	kv->libvirt_files = s->upload ? "upload" : "shared";
 	if (s->upload && !env->opts->quiet)
 		g_printerr("vtbench: libvirt %s: share-nothing mode (%s): "
 			   "files go through the storage API, channels "
@@ -862,9 +863,10 @@ static gboolean upload_files(struct vtb_vm *vm, struct store *s, char **kernel,
 			     char **initrd, char **disk_paths, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
+	struct vtb_kvm_env *kv = vtb_env_priv(env, vm->cell->backend);
 	struct lv *lv = vm->priv;
 
-	*kernel = ro_path(s, env->kvm_boot_image, err);
+	*kernel = ro_path(s, kv->boot_image, err);
 	if (!*kernel)
 		return FALSE;
 	*initrd = ro_path(s, vm->cell->appliance.initrd, err);
@@ -1017,6 +1019,7 @@ char *vtb_libvirt_describe_exit(struct vtb_vm *vm, int timeout_ms)
 gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
+	struct vtb_kvm_env *kv = vtb_env_priv(env, vm->cell->backend);
 	const char *uri = env->opts->connect;
 	g_autofree char *sock = NULL;
 	g_autofree char *append = NULL, *mount = NULL, *xml = NULL;
@@ -1040,7 +1043,7 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 	disk_paths = g_new0(char *, vm->devices->len + 1);
 	g_strlcpy(vm->child.name, "qemu (libvirt)", sizeof(vm->child.name));
 	/* Decided once per run; the connection stays for the uploads. */
-	s = store_get(env, uri, err);
+	s = store_get(env, kv, uri, err);
 	if (!s)
 		goto out;
 	lv->upload = s->upload;
@@ -1102,9 +1105,8 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 	cfg = (struct vtb_domxml_cfg){
 		.name = lv->name,
 		.accel = vm->cell->accel,
-		.cpu = g_str_equal(vm->cell->accel, "kvm") ? env->kvm_cpu
-							   : NULL,
-		.kernel = lv->upload ? kernel : env->kvm_boot_image,
+		.cpu = g_str_equal(vm->cell->accel, "kvm") ? kv->cpu : NULL,
+		.kernel = lv->upload ? kernel : kv->boot_image,
 		.initrd = lv->upload ? initrd : vm->cell->appliance.initrd,
 		.mem_mb = env->opts->mem_mb,
 		.smp = env->opts->cpus,

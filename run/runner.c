@@ -31,33 +31,13 @@ static void cell_free(gpointer p)
 	g_free(c);
 }
 
-static void env_clear(struct vtb_env *env)
-{
-	g_free(env->cache_dir);
-	g_free(env->agent);
-	for (int i = 0; i < VTB_MAX_BACKENDS; i++)
-		g_free(env->reason[i]);
-	vtb_kernel_info_clear(&env->uml_kernel);
-	g_free(env->uml_modules);
-	g_free(env->uml_xstate_why);
-	g_free(env->uml_xstate_lib);
-	vtb_kernel_info_clear(&env->kvm_kernel);
-	g_free(env->kvm_boot_image);
-	g_free(env->kvm_modules);
-	g_free(env->qemu);
-	g_free(env->qemu_version);
-	g_free(env->kvm_verdict);
-	g_free(env->accel);
-	g_free(env->kvm_cpu);
-}
-
 void vtb_matrix_clear(struct vtb_matrix *r)
 {
 	if (r->cells)
 		g_ptr_array_unref(r->cells);
 	if (r->skipped)
 		g_ptr_array_unref(r->skipped);
-	env_clear(&r->env);
+	vtb_env_clear(&r->env);
 	vtb_opts_clear(&r->opts);
 	vtb_hostinfo_clear(&r->host);
 	g_free(r->started);
@@ -179,6 +159,7 @@ static int prepare_backends(struct vtb_matrix *r, bool test_accel)
 void vtb_matrix_init(struct vtb_matrix *r)
 {
 	r->env.opts = &r->opts;
+	vtb_env_init(&r->env);
 	r->options = vtb_run_options;
 	r->cells = g_ptr_array_new_with_free_func(cell_free);
 	r->skipped = g_ptr_array_new_with_free_func(g_free);

@@ -16,6 +16,12 @@
 #include "core/vtbench.h"
 #include "uml/xstate.h"
 
+/* This backend's state in @env. */
+static struct vtb_uml_env *U(const struct vtb_env *env)
+{
+	return vtb_env_priv(env, &vtb_backend_uml);
+}
+
 GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 {
 	GStrvBuilder *b = g_strv_builder_new();
@@ -83,12 +89,13 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 
 static gboolean uml_prepare(struct vtb_env *env, GError **err)
 {
+	struct vtb_uml_env *u = U(env);
 	struct vtb_opts *o = env->opts;
 	const char *path =
 		o->uml_kernel ? o->uml_kernel : vtb_default_uml_kernel();
 	g_autoptr(GError) e = NULL;
 
-	if (!vtb_kernel_identify(path, &env->uml_kernel, &e)) {
+	if (!vtb_kernel_identify(path, &u->kernel, &e)) {
 		/* A kernel the user named is bad input; a default one
 		 * missing means UML is not installed here. */
 		g_set_error(err, VTB_ERROR,
@@ -96,10 +103,10 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 			    "--uml-kernel: %s", e->message);
 		return FALSE;
 	}
-	if (env->uml_kernel.kind != VTB_KERNEL_UML) {
+	if (u->kernel.kind != VTB_KERNEL_UML) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 			    "--uml-kernel %s: a %s, not a UML kernel", path,
-			    vtb_kernel_kind_name(env->uml_kernel.kind));
+			    vtb_kernel_kind_name(u->kernel.kind));
 		return FALSE;
 	}
 	if (o->uml_modules) {
@@ -109,28 +116,30 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 				    o->uml_modules);
 			return FALSE;
 		}
-		env->uml_modules = g_strdup(o->uml_modules);
+		u->modules = g_strdup(o->uml_modules);
 	} else {
-		env->uml_modules =
-			vtb_default_uml_modules(env->uml_kernel.release);
+		u->modules = vtb_default_uml_modules(u->kernel.release);
 	}
-	env->uml_xstate_mode = o->uml_xstate ? o->uml_xstate : "auto";
-	return vtb_uml_xstate_find(env, err);
+	u->xstate_mode = o->uml_xstate ? o->uml_xstate : "auto";
+	return vtb_uml_xstate_find(u, err);
 }
 
 static const char *uml_modules_dir(const struct vtb_env *env)
 {
-	return env->uml_modules;
+	struct vtb_uml_env *u = U(env);
+	return u->modules;
 }
 
 static const char *uml_release(const struct vtb_env *env)
 {
-	return env->uml_kernel.release;
+	struct vtb_uml_env *u = U(env);
+	return u->kernel.release;
 }
 
 static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
+	struct vtb_uml_env *u = U(env);
 	g_autofree char *uml_dir = g_build_filename(vm->dir, "uml", NULL);
 	g_autofree char *hostfs = g_build_filename(vm->dir, "hostfs", NULL);
 	g_autofree char *umid = NULL;
@@ -153,9 +162,8 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		if (g_str_has_prefix(*e, VTB_XSTATE_ENV_MODE "="))
 			xstate_set = true; /* the test boot chose */
 	}
-	if (!xstate_set && vtb_uml_xstate_loaded(env))
-		vtb_uml_xstate_env(env, envset,
-				   env->uml_xstate_fix ? "fix" : "observe",
+	if (!xstate_set && vtb_uml_xstate_loaded(u))
+		vtb_uml_xstate_env(u, envset, u->xstate_fix ? "fix" : "observe",
 				   NULL);
 	g_ptr_array_add(envset, NULL);
 	/* The host ends of the data serial lines: socketpairs, like control. */
@@ -200,7 +208,7 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 	}
 	umid = g_strdup_printf("vtb-%d-%u", (int)getpid(), seq++);
 	cfg = (struct vtb_uml_cfg){
-		.kernel = env->uml_kernel.path,
+		.kernel = u->kernel.path,
 		.initrd = vm->cell->appliance.initrd,
 		.mem_mb = env->opts->mem_mb,
 		.umid = umid,
@@ -254,6 +262,16 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 static void uml_cleanup(struct vtb_vm *vm)
 {
 	/* The runner kills the process group and removes vm->dir. */
+}
+
+static void uml_priv_clear(void *priv)
+{
+	struct vtb_uml_env *u = priv;
+
+	vtb_kernel_info_clear(&u->kernel);
+	g_free(u->modules);
+	g_free(u->xstate_why);
+	g_free(u->xstate_lib);
 }
 
 static const char *const uml_base_modules[] = {NULL};
@@ -321,31 +339,33 @@ static double uml_boot_timeout(const struct vtb_cell *c)
 
 static char *uml_summary(const struct vtb_env *env)
 {
-	return g_strdup_printf("%s (%s); xstate fix %s", env->uml_kernel.path,
-			       env->uml_kernel.release, env->uml_xstate_why);
+	struct vtb_uml_env *u = U(env);
+	return g_strdup_printf("%s (%s); xstate fix %s", u->kernel.path,
+			       u->kernel.release, u->xstate_why);
 }
 
 static void uml_probe(const struct vtb_env *env, GString *out)
 {
-	g_string_append_printf(
-		out, "uml:         %s %s (build id %s)\n", env->uml_kernel.path,
-		env->uml_kernel.release,
-		env->uml_kernel.build_id ? env->uml_kernel.build_id : "none");
-	g_string_append_printf(out, "uml xstate:  fix %s\n",
-			       env->uml_xstate_why);
+	struct vtb_uml_env *u = U(env);
+	g_string_append_printf(out, "uml:         %s %s (build id %s)\n",
+			       u->kernel.path, u->kernel.release,
+			       u->kernel.build_id ? u->kernel.build_id
+						  : "none");
+	g_string_append_printf(out, "uml xstate:  fix %s\n", u->xstate_why);
 }
 
 static void uml_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 {
 	const struct vtb_env *env = c->env;
+	struct vtb_uml_env *u = U(env);
 
 	*out = (struct vtb_cell_env){
-		.kernel = &env->uml_kernel,
-		.boot_image = env->uml_kernel.path,
+		.kernel = &u->kernel,
+		.boot_image = u->kernel.path,
 		.boot_kind = "uml",
-		.modules = env->uml_modules,
-		.vmm = env->uml_kernel.path,
-		.vmm_version = env->uml_kernel.release,
+		.modules = u->modules,
+		.vmm = u->kernel.path,
+		.vmm_version = u->kernel.release,
 		.cpus = 1, /* UML is uniprocessor */
 	};
 }
@@ -353,14 +373,15 @@ static void uml_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 static void uml_record(const struct vtb_env *env, const struct vtb_cell *cell,
 		       void *builder)
 {
+	struct vtb_uml_env *u = U(env);
 	JsonBuilder *b = builder;
 	bool ready = vtb_env_ready(env, &vtb_backend_uml);
 	const char *why = vtb_env_reason(env, &vtb_backend_uml);
 
 	/* UML's xstate fix (uml/xstate.h): applied or not, and why. */
 	if (cell) {
-		vtb_json_bool(b, "xstate_fix", env->uml_xstate_fix);
-		vtb_json_str(b, "xstate_why", env->uml_xstate_why);
+		vtb_json_bool(b, "xstate_fix", u->xstate_fix);
+		vtb_json_str(b, "xstate_why", u->xstate_why);
 		return;
 	}
 	json_builder_set_member_name(b, "usable");
@@ -369,19 +390,20 @@ static void uml_record(const struct vtb_env *env, const struct vtb_cell *cell,
 	else
 		json_builder_add_null_value(b);
 	vtb_json_str(b, "reason", ready ? NULL : why);
-	vtb_json_str(b, "xstate_mode", env->uml_xstate_mode);
-	vtb_json_bool(b, "xstate_fix", env->uml_xstate_fix);
-	vtb_json_str(b, "xstate_why", env->uml_xstate_why);
-	vtb_json_int(b, "xstate_uml_bytes", (gint64)env->uml_xstate_uml);
-	vtb_json_int(b, "xstate_host_bytes", (gint64)env->uml_xstate_host);
+	vtb_json_str(b, "xstate_mode", u->xstate_mode);
+	vtb_json_bool(b, "xstate_fix", u->xstate_fix);
+	vtb_json_str(b, "xstate_why", u->xstate_why);
+	vtb_json_int(b, "xstate_uml_bytes", (gint64)u->xstate_uml);
+	vtb_json_int(b, "xstate_host_bytes", (gint64)u->xstate_host);
 }
 
 static void uml_versions(const struct vtb_env *env, void *builder)
 {
+	struct vtb_uml_env *u = U(env);
 	JsonBuilder *b = builder;
 
-	vtb_json_kernel(b, "uml_kernel", &env->uml_kernel);
-	vtb_json_str(b, "uml_modules", env->uml_modules);
+	vtb_json_kernel(b, "uml_kernel", &u->kernel);
+	vtb_json_str(b, "uml_modules", u->modules);
 }
 
 /* One driver: vtbench spawns linux.uml itself. */
@@ -390,6 +412,8 @@ static const char *const uml_drivers[] = {"direct", NULL};
 const struct vtb_backend_ops vtb_backend_uml = {
 	.name = "uml",
 	.help = "User-Mode Linux (linux.uml) as a host process",
+	.priv_size = sizeof(struct vtb_uml_env),
+	.priv_clear = uml_priv_clear,
 	.prepare = uml_prepare,
 	.verify = vtb_uml_xstate_test,
 	.base_modules = uml_base_modules,

@@ -6,6 +6,18 @@
 
 #include "core/vtbench.h"
 
+/* The uml backend's state in struct vtb_env (vtb_env_priv). */
+struct vtb_uml_env {
+	struct vtb_kernel_info kernel;
+	char *modules;
+	/* The ptrace xstate fix (uml/xstate.h), decided by a test boot. */
+	const char *xstate_mode; /* --uml-xstate: auto, on, off */
+	bool xstate_fix;	 /* every UML process gets libvtbxstate.so */
+	char *xstate_why;	 /* applied or not, and why */
+	char *xstate_lib;	 /* absolute path of libvtbxstate.so */
+	guint64 xstate_uml, xstate_host; /* bytes; 0 = not seen */
+};
+
 struct vtb_uml_cfg {
 	const char *kernel;
 	const char *initrd;
@@ -31,25 +43,26 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err);
 
 /*
  * The xstate fix (uml/xsfix.c).  vtb_uml_xstate_test() is the backend's
- * verify(): a test boot of @initrd decides env->uml_xstate_fix and _why
- * (cached per host boot, kernel build, fix library and appliance), or
- * fails with VTB_ERR_UNAVAILABLE and the console's reason.
+ * verify(): a test boot of @initrd with @be decides the state's
+ * xstate_fix and _why (cached per host boot, kernel build, fix library
+ * and appliance), or fails with VTB_ERR_UNAVAILABLE and the console's
+ * reason.
  */
 gboolean vtb_uml_xstate_test(const struct vtb_backend_ops *be,
 			     struct vtb_env *env, const char *initrd,
 			     GError **err);
-/* Find libvtbxstate.so into env->uml_xstate_lib. */
-gboolean vtb_uml_xstate_find(struct vtb_env *env, GError **err);
+/* Find libvtbxstate.so into u->xstate_lib. */
+gboolean vtb_uml_xstate_find(struct vtb_uml_env *u, GError **err);
 /*
  * Add to @envset ("NAME=value" strings, g_free'd by the caller) what
  * loads the fix in @mode ("fix" or "observe") with counters in @report
  * (or none): LD_PRELOAD extended (after an LD_PRELOAD= already in
  * @envset, else before the inherited one), the mode, the emulation.
  */
-void vtb_uml_xstate_env(const struct vtb_env *env, GPtrArray *envset,
+void vtb_uml_xstate_env(const struct vtb_uml_env *u, GPtrArray *envset,
 			const char *mode, const char *report);
 /* Whether this run's UML processes get the library (the fix, or the
  * test-only $VTBENCH_XSTATE_EMULATE). */
-bool vtb_uml_xstate_loaded(const struct vtb_env *env);
+bool vtb_uml_xstate_loaded(const struct vtb_uml_env *u);
 
 #endif

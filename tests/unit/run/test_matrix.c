@@ -8,6 +8,7 @@
 
 #include "run/cli.h"
 #include "core/registry.h"
+#include "kvm/kvm.h"
 #include "results/cell.h"
 #include "run/runner.h"
 
@@ -123,7 +124,8 @@ static void test_expand(void **state)
 			g_strv_contains((const char *const *)r.opts.backends,
 					"kvm"),
 			NULL);
-		r.env.accel = g_strdup("tcg");
+		((struct vtb_kvm_env *)vtb_env_priv(&r.env, &vtb_backend_kvm))
+			->accel = g_strdup("tcg");
 		vtb_matrix_build(&r);
 		if ((int)r.cells->len != c->cells ||
 		    (c->has_cell && !has_label(&r, c->has_cell)) ||
