@@ -123,10 +123,25 @@ const char *vtb_dev_kind_name(enum vtb_dev_kind k)
 	return (unsigned)k < VTB_DEV__N ? names[k] : "?";
 }
 
+const struct vtb_device_ops *vtb_driver_row(const struct vtb_driver_ops *drv,
+					    enum vtb_dev_kind k)
+{
+	return (unsigned)k < VTB_DEV__N ? drv->devices[k] : NULL;
+}
+
 const struct vtb_device_ops *vtb_backend_row(const struct vtb_backend_ops *be,
 					     enum vtb_dev_kind k)
 {
-	return (unsigned)k < VTB_DEV__N ? be->devices[k] : NULL;
+	return vtb_driver_row(be->drivers[0], k);
+}
+
+const struct vtb_driver_ops *
+vtb_backend_driver(const struct vtb_backend_ops *be, const char *name)
+{
+	for (int i = 0; name && be->drivers[i]; i++)
+		if (strcmp(be->drivers[i]->name, name) == 0)
+			return be->drivers[i];
+	return name ? NULL : be->drivers[0];
 }
 
 char *vtb_backend_cannot(const struct vtb_backend_ops *be,

@@ -18,7 +18,14 @@ extern const struct vtb_workload_ops vtb_workload_roundtrip;
  */
 #define VTB_LINE_THROTTLE_AT (4096 - 128)
 
-/* The row of @be for device kind @k, or NULL when it has none. */
+/* The row of @drv for device kind @k, or NULL when it has none. */
+const struct vtb_device_ops *vtb_driver_row(const struct vtb_driver_ops *drv,
+					    enum vtb_dev_kind k);
+/* @be's driver @name, its first for NULL, or NULL when it has none such. */
+const struct vtb_driver_ops *
+vtb_backend_driver(const struct vtb_backend_ops *be, const char *name);
+/* The row of @be (its first driver) for device kind @k, or NULL when it
+ * has none. */
 const struct vtb_device_ops *vtb_backend_row(const struct vtb_backend_ops *be,
 					     enum vtb_dev_kind k);
 /*

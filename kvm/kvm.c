@@ -3,16 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib-unix.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "core/channel.h"
 #include "core/json.h"
 #include "core/kernels.h"
 #include "core/registry.h"
@@ -204,160 +199,6 @@ static const char *kvm_release(const struct vtb_env *env)
 	return kv->kernel.release;
 }
 
-/* QEMU's first line of complaint on stderr, or NULL. */
-static char *qemu_complaint(const char *qlog)
-{
-	g_autofree char *data = NULL;
-	char *nl;
-
-	if (!g_file_get_contents(qlog, &data, NULL, NULL) || !*data)
-		return NULL;
-	nl = strchr(data, '\n');
-	if (nl)
-		*nl = 0;
-	return g_strdup(g_strstrip(data));
-}
-
-gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
-			    const char *cpu, GError **err)
-{
-	struct vtb_env *env = vm->cell->env;
-	struct vtb_kvm_env *kv = K(env);
-	g_autofree char *sock = g_build_filename(vm->dir, "ctl.sock", NULL);
-	g_autofree char *append = NULL, *mount = NULL;
-	g_autofree char *qlog = g_build_filename(vm->dir, "qemu.log", NULL);
-	g_auto(GStrv) argv = NULL;
-	struct vtb_qemu_cfg cfg;
-	struct vtb_msg m;
-	int lfd, log_fd;
-	gboolean ok;
-
-	/* QEMU connects to every socket at start-up: listen first. */
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-
-		if (d->kind == VTB_DEV_DISK)
-			continue;
-		d->sock = g_strdup_printf("%s/data%u.sock", vm->dir, i);
-		d->listen_fd = vtb_kvm_listen_unix(d->sock, err);
-		if (d->listen_fd < 0)
-			return FALSE;
-	}
-	cfg = (struct vtb_qemu_cfg){
-		.qemu = kv->qemu,
-		.accel = accel,
-		.cpu = cpu,
-		.kernel = kv->boot_image,
-		.initrd = vm->cell->appliance.initrd,
-		.mem_mb = env->opts->mem_mb,
-		.console_log = vm->console_log,
-		.ctl_sock = sock,
-		.smp = env->opts->cpus,
-		.devs = (struct vtb_device **)vm->devices->pdata,
-		.ndevs = vm->devices->len,
-	};
-	/* Once to name the devices, then with the mount that uses a name. */
-	cfg.append = "";
-	argv = vtb_qemu_argv(&cfg, err);
-	if (!argv)
-		return FALSE;
-	g_strfreev(argv);
-	mount = vtb_vm_mount_args(vm);
-	append = vtb_kvm_append(accel, mount);
-	cfg.append = append;
-	argv = vtb_qemu_argv(&cfg, err);
-	if (!argv)
-		return FALSE;
-	lfd = vtb_kvm_listen_unix(sock, err);
-	if (lfd < 0)
-		return FALSE;
-	log_fd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd,
-			     NULL, 0, (const char *const *)vm->vmm_env, err);
-	if (log_fd >= 0)
-		close(log_fd);
-	if (!ok) {
-		close(lfd);
-		return FALSE;
-	}
-	vm->t_spawn_us = vm->child.t_spawn_us;
-	vm->ctl_fd = vtb_kvm_accept(vm, lfd, err);
-	close(lfd);
-	if (vm->ctl_fd < 0) {
-		/* QEMU's own complaint is the best reason there is. */
-		g_autofree char *qerr = qemu_complaint(qlog);
-
-		if (qerr)
-			g_prefix_error(err, "%s: ", qerr);
-		return FALSE;
-	}
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-
-		if (d->listen_fd < 0)
-			continue;
-		d->fd = vtb_kvm_accept(vm, d->listen_fd, err);
-		close(d->listen_fd);
-		d->listen_fd = -1;
-		if (d->fd < 0)
-			return FALSE;
-	}
-	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err)) {
-		g_autofree char *qerr = qemu_complaint(qlog);
-
-		if (qerr)
-			g_prefix_error(err, "%s: ", qerr);
-		return FALSE;
-	}
-	vm->t_hello_us = g_get_monotonic_time();
-	vm->hello = m.u.hello;
-	return TRUE;
-}
-
-static bool is_libvirt(const struct vtb_vm *vm)
-{
-	return vm->cell->driver && g_str_equal(vm->cell->driver, "libvirt");
-}
-
-static gboolean kvm_boot(struct vtb_vm *vm, GError **err)
-{
-	struct vtb_env *env = vm->cell->env;
-	struct vtb_kvm_env *kv = K(env);
-
-	if (is_libvirt(vm))
-		return vtb_libvirt_boot(vm, err);
-
-	return vtb_kvm_boot_accel(
-		vm, vm->cell->accel,
-		g_str_equal(vm->cell->accel, "kvm") ? kv->cpu : NULL, err);
-}
-
-static void kvm_cleanup(struct vtb_vm *vm)
-{
-	if (is_libvirt(vm))
-		vtb_libvirt_cleanup(vm);
-}
-
-static gboolean kvm_wait_exit(struct vtb_vm *vm, int timeout_ms,
-			      gboolean *handled)
-{
-	*handled = is_libvirt(vm);
-	return *handled && vtb_libvirt_wait_exit(vm, timeout_ms);
-}
-
-static char *kvm_describe_exit(struct vtb_vm *vm, int timeout_ms)
-{
-	return is_libvirt(vm) ? vtb_libvirt_describe_exit(vm, timeout_ms)
-			      : NULL;
-}
-
-/* Only libvirt gives us QMP (the direct driver has no monitor). */
-static gboolean kvm_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
-			       struct vtb_disk_stats *out, GError **err)
-{
-	return is_libvirt(vm) && vtb_libvirt_disk_stats(vm, d, out, err);
-}
-
 static void kvm_priv_clear(void *priv)
 {
 	struct vtb_kvm_env *kv = priv;
@@ -374,57 +215,6 @@ static void kvm_priv_clear(void *priv)
 
 static const char *const kvm_base_modules[] = {"virtio_pci", "virtio_console",
 					       NULL};
-
-/*
- * About 10 s per run at the rates measured here (QEMU's 8250 under TCG
- * ~0.16 MB/s): the start from which the warm-up measures this host's rate.
- */
-static guint64 kvm_serial_size(const struct vtb_cell *c)
-{
-	return strcmp(c->accel, "kvm") == 0 ? 8ULL << 20 : 1ULL << 20;
-}
-
-static const struct vtb_device_ops kvm_serial = {
-	.help = "QEMU's second 8250 UART (ttyS1..) on a unix socket",
-	.default_size = kvm_serial_size,
-	/* ~10 s of a 512-byte echo on the 8250 under TCG */
-	.roundtrip_msgs = 100,
-};
-
-static const struct vtb_device_ops kvm_virtio_serial = {
-	.help = "a virtserialport on a unix socket",
-};
-
-static const char *const qemu_caches[] = {
-	"none", "writeback", "unsafe", "directsync", "writethrough", NULL};
-
-static char *kvm_disk_cannot(const struct vtb_device *d)
-{
-	if (strcmp(d->bus, "virtio-blk") != 0)
-		return g_strdup_printf("%s is UML's own block driver", d->bus);
-	if (d->cache && !vtb_str_in(qemu_caches, d->cache))
-		return g_strdup_printf("QEMU has no cache mode %s (ubd's)",
-				       d->cache);
-	if (d->aio && strcmp(d->aio, "native") == 0 && d->cache &&
-	    strcmp(d->cache, "none") != 0 &&
-	    strcmp(d->cache, "directsync") != 0)
-		return g_strdup("aio=native needs O_DIRECT: cache none or "
-				"directsync");
-	return NULL;
-}
-
-/* Debian's kernel has ext2/3/4 in the ext4 module, whose crc32c is a soft
- * dependency (not in depends=). */
-static const char *const kvm_fs_modules[] = {"virtio_blk", "ext4",
-					     "crc32c_generic", NULL};
-
-static const struct vtb_device_ops kvm_disk = {
-	.cannot = kvm_disk_cannot,
-	.help = "virtio-blk: images raw-sparse, raw-prealloc, qcow2, "
-		"qcow2-prealloc; cache none, writeback, unsafe, directsync, "
-		"writethrough; aio threads, native, io_uring",
-	.fs_modules = kvm_fs_modules,
-};
 
 static double kvm_boot_timeout(const struct vtb_cell *c)
 {
@@ -531,6 +321,9 @@ static void kvm_versions(const struct vtb_env *env, void *builder)
 	vtb_json_num(b, "guest_prepare_s", kv->prepare_s);
 }
 
+static const struct vtb_driver_ops *const kvm_drivers[] = {
+	&vtb_kvm_direct, &vtb_kvm_libvirt, NULL};
+
 const struct vtb_backend_ops vtb_backend_kvm = {
 	.name = "kvm",
 	.help = "QEMU with KVM, or TCG where KVM is missing or unusable",
@@ -541,20 +334,11 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.base_modules = kvm_base_modules,
 	.modules_dir = kvm_modules_dir,
 	.release = kvm_release,
-	.boot = kvm_boot,
-	.cleanup = kvm_cleanup,
-	.wait_exit = kvm_wait_exit,
-	.describe_exit = kvm_describe_exit,
-	.disk_stats = kvm_disk_stats,
-	.devices =
-		{
-			[VTB_DEV_SERIAL] = &kvm_serial,
-			[VTB_DEV_VIRTIO_SERIAL] = &kvm_virtio_serial,
-			[VTB_DEV_DISK] = &kvm_disk,
-		},
+	/* The engine's entry point; only libvirt has QMP to ask. */
+	.disk_stats = vtb_vm_disk_stats,
 	.default_disk = "virtio-blk",
 	.boot_timeout = kvm_boot_timeout,
-	.drivers = vtb_drivers,
+	.drivers = kvm_drivers,
 	.accel = kvm_accel,
 	.summary = kvm_summary,
 	.probe = kvm_probe,

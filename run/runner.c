@@ -400,7 +400,7 @@ void vtb_matrix_build(struct vtb_matrix *r)
 		const struct vtb_backend_ops *be = backend_of(*b);
 		/* --driver picks among a backend's drivers (none given: its
 		 * first); one with a single driver always runs that. */
-		char *only[] = {(char *)be->drivers[0], NULL};
+		char *only[] = {(char *)be->drivers[0]->name, NULL};
 
 		if (!vtb_env_ready(&r->env, be))
 			continue;

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/channel.h"
 #include "core/json.h"
 #include "core/kernels.h"
 #include "core/registry.h"
@@ -22,11 +21,56 @@ static struct vtb_uml_env *U(const struct vtb_env *env)
 	return vtb_env_priv(env, &vtb_backend_uml);
 }
 
-GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
+void vtb_uml_devs_init(struct vtb_uml_devs *u)
+{
+	*u = (struct vtb_uml_devs){
+		.args = g_ptr_array_new_with_free_func(g_free)};
+}
+
+void vtb_uml_devs_clear(struct vtb_uml_devs *u)
+{
+	if (u->args)
+		g_ptr_array_unref(u->args);
+	u->args = NULL;
+}
+
+int vtb_uml_add_serial(struct vtb_uml_devs *u, struct vtb_device *d)
+{
+	int n = u->nserial++;
+
+	/* ttyS0/1: console and control. */
+	g_ptr_array_add(u->args, g_strdup_printf("ssl%d=fd:%d", 2 + n,
+						 VTB_UML_SERIAL_FD(n)));
+	g_free(d->guest);
+	d->guest = g_strdup_printf("/dev/ttyS%d", 2 + n);
+	return n;
+}
+
+gboolean vtb_uml_add_disk(struct vtb_uml_devs *u, struct vtb_device *d,
+			  GError **err)
+{
+	bool sync = d->cache && g_str_equal(d->cache, "sync");
+
+	g_clear_pointer(&d->guest, g_free);
+	if (d->kind != VTB_DEV_DISK || !g_str_equal(d->bus, "ubd") ||
+	    !g_str_equal(d->format, "raw")) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "uml: cannot attach device %s (%s)", d->name,
+			    d->kind == VTB_DEV_DISK ? d->bus : "stream");
+		return FALSE;
+	}
+	g_ptr_array_add(u->args, g_strdup_printf("ubd%d%s%s=%s", u->ndisk,
+						 d->readonly ? "r" : "",
+						 sync ? "s" : "", d->image));
+	d->guest = g_strdup_printf("/dev/ubd%c", 'a' + u->ndisk);
+	u->ndisk++;
+	return TRUE;
+}
+
+GStrv vtb_uml_argv(const struct vtb_uml_cfg *c)
 {
 	GStrvBuilder *b = g_strv_builder_new();
 	GStrv argv;
-	int nserial = 0, ndisk = 0;
 
 	g_strv_builder_add(b, c->kernel);
 	vtb_strv_take(b, g_strdup_printf("mem=%dM", c->mem_mb));
@@ -43,38 +87,8 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 	g_strv_builder_add(b, "quiet");
 	g_strv_builder_add(b, "vtb.ctl=tty:/dev/ttyS1");
 	g_strv_builder_add(b, "vtb.off=poweroff");
-	for (size_t i = 0; i < c->ndevs; i++) {
-		struct vtb_device *d = c->devs[i];
-
-		g_free(d->guest);
-		d->guest = NULL;
-		if (d->kind == VTB_DEV_SERIAL) {
-			/* ttyS0/1: console and control. */
-			vtb_strv_take(
-				b, g_strdup_printf("ssl%d=fd:%d", 2 + nserial,
-						   VTB_UML_SERIAL_FD(nserial)));
-			d->guest = g_strdup_printf("/dev/ttyS%d", 2 + nserial);
-			nserial++;
-		} else if (d->kind == VTB_DEV_DISK &&
-			   g_str_equal(d->bus, "ubd") &&
-			   g_str_equal(d->format, "raw")) {
-			bool sync = d->cache && g_str_equal(d->cache, "sync");
-
-			vtb_strv_take(b, g_strdup_printf("ubd%d%s%s=%s", ndisk,
-							 d->readonly ? "r" : "",
-							 sync ? "s" : "",
-							 d->image));
-			d->guest = g_strdup_printf("/dev/ubd%c", 'a' + ndisk);
-			ndisk++;
-		} else {
-			g_set_error(
-				err, VTB_ERROR, VTB_ERR_RUN,
-				"uml: cannot attach device %s (%s)", d->name,
-				d->kind == VTB_DEV_DISK ? d->bus : "stream");
-			g_strv_builder_unref(b);
-			return NULL;
-		}
-	}
+	for (guint i = 0; c->devs && i < c->devs->args->len; i++)
+		g_strv_builder_add(b, c->devs->args->pdata[i]);
 	if (c->append && *c->append) {
 		g_auto(GStrv) extra = g_strsplit(c->append, " ", -1);
 
@@ -136,10 +150,70 @@ static const char *uml_release(const struct vtb_env *env)
 	return u->kernel.release;
 }
 
-static gboolean uml_boot(struct vtb_vm *vm, GError **err)
+/* The driver's state while a guest boots (vm->priv). */
+struct uml_boot {
+	struct vtb_uml_devs devs;
+	/* The VMM's fds: [0] the control line, then the serial lines. */
+	struct vtb_fdmap map[16];
+	size_t nmap;
+};
+
+static gboolean uml_boot_prepare(struct vtb_vm *vm, GError **err)
+{
+	struct uml_boot *ub = g_new0(struct uml_boot, 1);
+
+	vtb_uml_devs_init(&ub->devs);
+	ub->nmap = 1;
+	vm->priv = ub;
+	return TRUE;
+}
+
+/* A serial line: a socketpair, like control; the VMM gets one end. */
+static gboolean uml_attach_serial(struct vtb_vm *vm, struct vtb_device *d,
+				  GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+	int p[2], n;
+
+	if (ub->nmap >= G_N_ELEMENTS(ub->map) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "socketpair for %s: %s", d->name,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	d->fd = p[0];
+	d->child_fd = p[1];
+	g_unix_set_fd_nonblocking(d->fd, TRUE, NULL);
+	n = vtb_uml_add_serial(&ub->devs, d);
+	ub->map[ub->nmap++] =
+		(struct vtb_fdmap){.src = p[1], .dst = VTB_UML_SERIAL_FD(n)};
+	return TRUE;
+}
+
+/* The VMM holds its end now. */
+static gboolean uml_connect_serial(struct vtb_vm *vm, struct vtb_device *d,
+				   GError **err)
+{
+	if (d->child_fd >= 0)
+		close(d->child_fd);
+	d->child_fd = -1;
+	return TRUE;
+}
+
+static gboolean uml_attach_disk(struct vtb_vm *vm, struct vtb_device *d,
+				GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+
+	return vtb_uml_add_disk(&ub->devs, d, err);
+}
+
+static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
 	struct vtb_uml_env *u = U(env);
+	struct uml_boot *ub = vm->priv;
 	g_autofree char *uml_dir = g_build_filename(vm->dir, "uml", NULL);
 	g_autofree char *hostfs = g_build_filename(vm->dir, "hostfs", NULL);
 	g_autofree char *umid = NULL;
@@ -148,10 +222,7 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 	g_autoptr(GPtrArray) envset = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *mount = NULL;
 	static unsigned seq;
-	struct vtb_fdmap map[16];
-	size_t nmap = 1;
-	struct vtb_msg m;
-	int sv[2], log_fd, nserial = 0;
+	int sv[2], log_fd;
 	bool xstate_set = false;
 	gboolean ok;
 	struct vtb_uml_cfg cfg;
@@ -166,26 +237,6 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		vtb_uml_xstate_env(u, envset, u->xstate_fix ? "fix" : "observe",
 				   NULL);
 	g_ptr_array_add(envset, NULL);
-	/* The host ends of the data serial lines: socketpairs, like control. */
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-		int p[2];
-
-		if (d->kind != VTB_DEV_SERIAL)
-			continue;
-		if (nmap >= G_N_ELEMENTS(map) ||
-		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "socketpair for %s: %s", d->name,
-				    g_strerror(errno));
-			return FALSE;
-		}
-		d->fd = p[0];
-		d->child_fd = p[1];
-		g_unix_set_fd_nonblocking(d->fd, TRUE, NULL);
-		map[nmap++] = (struct vtb_fdmap){
-			.src = p[1], .dst = VTB_UML_SERIAL_FD(nserial++)};
-	}
 
 	if (g_mkdir(uml_dir, 0700) < 0 || g_mkdir(hostfs, 0700) < 0) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "mkdir in %s: %s",
@@ -207,6 +258,8 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		return FALSE;
 	}
 	umid = g_strdup_printf("vtb-%d-%u", (int)getpid(), seq++);
+	/* The devices are named (attach): the mount can use a name. */
+	mount = vtb_vm_mount_args(vm);
 	cfg = (struct vtb_uml_cfg){
 		.kernel = u->kernel.path,
 		.initrd = vm->cell->appliance.initrd,
@@ -215,35 +268,16 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		.uml_dir = uml_dir,
 		.hostfs_dir = hostfs,
 		.ctl_fd = 3,
-		.devs = (struct vtb_device **)vm->devices->pdata,
-		.ndevs = vm->devices->len,
+		.append = mount,
+		.devs = &ub->devs,
 	};
-	/* Once to name the devices, then with the mount that uses a name. */
-	argv = vtb_uml_argv(&cfg, err);
-	if (argv) {
-		g_strfreev(argv);
-		mount = vtb_vm_mount_args(vm);
-		cfg.append = mount;
-		argv = vtb_uml_argv(&cfg, err);
-	}
-	if (!argv) {
-		close(log_fd);
-		close(sv[0]);
-		close(sv[1]);
-		return FALSE;
-	}
-	map[0] = (struct vtb_fdmap){.src = sv[1], .dst = 3};
-	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd, map,
-			     nmap, (const char *const *)envset->pdata, err);
+	argv = vtb_uml_argv(&cfg);
+	ub->map[0] = (struct vtb_fdmap){.src = sv[1], .dst = 3};
+	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd,
+			     ub->map, ub->nmap,
+			     (const char *const *)envset->pdata, err);
 	close(log_fd);
 	close(sv[1]);
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-
-		if (d->child_fd >= 0)
-			close(d->child_fd);
-		d->child_fd = -1;
-	}
 	if (!ok) {
 		close(sv[0]);
 		return FALSE;
@@ -251,17 +285,20 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 	vm->t_spawn_us = vm->child.t_spawn_us;
 	g_unix_set_fd_nonblocking(sv[0], TRUE, NULL);
 	vm->ctl_fd = sv[0];
-	/* The guest speaks first: we only listen until HELLO. */
-	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err))
-		return FALSE;
-	vm->t_hello_us = g_get_monotonic_time();
-	vm->hello = m.u.hello;
 	return TRUE;
 }
 
 static void uml_cleanup(struct vtb_vm *vm)
 {
-	/* The runner kills the process group and removes vm->dir. */
+	struct uml_boot *ub = vm->priv;
+
+	/* vtb_vm_free() kills the VMM, closes the devices' fds (the
+	 * socketpairs' ends) and removes vm->dir. */
+	if (!ub)
+		return;
+	vtb_uml_devs_clear(&ub->devs);
+	g_free(ub);
+	vm->priv = NULL;
 }
 
 static void uml_priv_clear(void *priv)
@@ -285,6 +322,8 @@ static guint64 uml_serial_size(const struct vtb_cell *c)
 
 static const struct vtb_device_ops uml_serial = {
 	.help = "a UML serial line on a socketpair (ttyS2..)",
+	.attach = uml_attach_serial,
+	.connect = uml_connect_serial,
 	.quirks = VTB_QUIRK_DEAF_AFTER_THROTTLE,
 	.quirk_why = "known UML bug: once the guest tty throttles the line, "
 		     "line_unthrottle() does not re-enable its read IRQ",
@@ -330,6 +369,7 @@ static const struct vtb_device_ops uml_disk = {
 	.cannot = uml_disk_cannot,
 	.help = "ubd: raw images only; cache writeback or sync (O_SYNC); no "
 		"aio setting",
+	.attach = uml_attach_disk,
 };
 
 static double uml_boot_timeout(const struct vtb_cell *c)
@@ -407,7 +447,20 @@ static void uml_versions(const struct vtb_env *env, void *builder)
 }
 
 /* One driver: vtbench spawns linux.uml itself. */
-static const char *const uml_drivers[] = {"direct", NULL};
+static const struct vtb_driver_ops uml_direct = {
+	.name = "direct",
+	.devices =
+		{
+			[VTB_DEV_SERIAL] = &uml_serial,
+			[VTB_DEV_VIRTIO_SERIAL] = &uml_virtio_serial,
+			[VTB_DEV_DISK] = &uml_disk,
+		},
+	.prepare = uml_boot_prepare,
+	.spawn = uml_spawn,
+	.cleanup = uml_cleanup,
+};
+
+static const struct vtb_driver_ops *const uml_drivers[] = {&uml_direct, NULL};
 
 const struct vtb_backend_ops vtb_backend_uml = {
 	.name = "uml",
@@ -419,14 +472,6 @@ const struct vtb_backend_ops vtb_backend_uml = {
 	.base_modules = uml_base_modules,
 	.modules_dir = uml_modules_dir,
 	.release = uml_release,
-	.boot = uml_boot,
-	.cleanup = uml_cleanup,
-	.devices =
-		{
-			[VTB_DEV_SERIAL] = &uml_serial,
-			[VTB_DEV_VIRTIO_SERIAL] = &uml_virtio_serial,
-			[VTB_DEV_DISK] = &uml_disk,
-		},
 	.default_disk = "ubd",
 	.boot_timeout = uml_boot_timeout,
 	.summary = uml_summary,

@@ -18,6 +18,29 @@ struct vtb_uml_env {
 	guint64 xstate_uml, xstate_host; /* bytes; 0 = not seen */
 };
 
+/* The devices' arguments and their numbering so far (vtb_uml_add_*). */
+struct vtb_uml_devs {
+	GPtrArray *args; /* char *, owned */
+	int nserial, ndisk;
+};
+
+void vtb_uml_devs_init(struct vtb_uml_devs *u);
+void vtb_uml_devs_clear(struct vtb_uml_devs *u);
+
+/* The host fd number the VMM gets for its @k-th data serial line. */
+#define VTB_UML_SERIAL_FD(k) (4 + (k))
+
+/*
+ * Serial line @d as the next data line (ttyS2..): its argument, its guest
+ * name.  Returns its number k, whose host end the VMM must get as fd
+ * VTB_UML_SERIAL_FD(k).
+ */
+int vtb_uml_add_serial(struct vtb_uml_devs *u, struct vtb_device *d);
+/* Disk @d as the next ubd (/dev/ubda..); FALSE with @err for a disk UML
+ * cannot take (not ubd, not raw). */
+gboolean vtb_uml_add_disk(struct vtb_uml_devs *u, struct vtb_device *d,
+			  GError **err);
+
 struct vtb_uml_cfg {
 	const char *kernel;
 	const char *initrd;
@@ -27,19 +50,11 @@ struct vtb_uml_cfg {
 	const char *hostfs_dir; /* private empty dir: hostfs confined here */
 	int ctl_fd;	    /* the guest's ttyS1, as numbered in the child */
 	const char *append; /* extra kernel parameters, or NULL */
-	struct vtb_device **devs; /* serial lines and ubd disks */
-	size_t ndevs;
+	const struct vtb_uml_devs *devs; /* serial lines and disks, or NULL */
 };
 
-/* The host fd number the VMM gets for its @k-th data serial line. */
-#define VTB_UML_SERIAL_FD(k) (4 + (k))
-
-/*
- * The argv of linux.uml for @c (newly allocated, NULL-terminated).  Sets
- * each device's guest name (/dev/ttyS2.., /dev/ubda..).  Returns NULL
- * with @err for a device UML cannot take.
- */
-GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err);
+/* The argv of linux.uml for @c (newly allocated, NULL-terminated). */
+GStrv vtb_uml_argv(const struct vtb_uml_cfg *c);
 
 /*
  * The xstate fix (uml/xsfix.c).  vtb_uml_xstate_test() is the backend's
