@@ -43,8 +43,8 @@ static void fail_vmm_gone(struct vtb_vm *vm, GError **err, const char *what)
 {
 	g_autofree char *how = NULL;
 
-	if (vm->cell->backend->describe_exit)
-		how = vm->cell->backend->describe_exit(vm, 2000);
+	if (vm->driver->describe_exit)
+		how = vm->driver->describe_exit(vm, 2000);
 	if (!how) {
 		vtb_child_wait(&vm->child, 2000);
 		how = vtb_child_describe_status(&vm->child);

@@ -4,6 +4,9 @@
 #define VTB_JSON_H
 
 #include <json-glib/json-glib.h>
+#include <math.h>
+
+#include "appliance/appliance.h"
 
 static inline void vtb_json_str(JsonBuilder *b, const char *k, const char *v)
 {
@@ -20,10 +23,37 @@ static inline void vtb_json_int(JsonBuilder *b, const char *k, gint64 v)
 	json_builder_add_int_value(b, v);
 }
 
+static inline void vtb_json_num(JsonBuilder *b, const char *k, double v)
+{
+	json_builder_set_member_name(b, k);
+	if (isfinite(v))
+		json_builder_add_double_value(b, v);
+	else
+		json_builder_add_null_value(b); /* JSON has no NaN */
+}
+
 static inline void vtb_json_bool(JsonBuilder *b, const char *k, gboolean v)
 {
 	json_builder_set_member_name(b, k);
 	json_builder_add_boolean_value(b, v);
+}
+
+/* A kernel as the results describe it, or null when none was found. */
+static inline void vtb_json_kernel(JsonBuilder *b, const char *k,
+				   const struct vtb_kernel_info *ki)
+{
+	json_builder_set_member_name(b, k);
+	if (!ki->path) {
+		json_builder_add_null_value(b);
+		return;
+	}
+	json_builder_begin_object(b);
+	vtb_json_str(b, "path", ki->path);
+	vtb_json_str(b, "kind", vtb_kernel_kind_name(ki->kind));
+	vtb_json_str(b, "release", ki->release);
+	vtb_json_str(b, "banner", ki->banner);
+	vtb_json_str(b, "build_id", ki->build_id);
+	json_builder_end_object(b);
 }
 
 #endif

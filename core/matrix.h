@@ -17,7 +17,6 @@ struct vtb_matrix {
 	char *started;	    /* ISO 8601 */
 	char *finished;	    /* NULL while running */
 	bool interrupted;
-	char *libvirt_version;
 	/* The option table of `run`, for the record. */
 	const struct vtb_option *options;
 };

@@ -81,6 +81,37 @@ void vtb_env_set_ready(struct vtb_env *env, const struct vtb_backend_ops *be,
 	env->reason[i] = ready ? NULL : g_strdup(why);
 }
 
+void vtb_env_init(struct vtb_env *env)
+{
+	for (int i = 0; vtb_backends[i]; i++) {
+		g_assert(i < VTB_MAX_BACKENDS);
+		if (!env->priv[i])
+			env->priv[i] =
+				g_malloc0(MAX(vtb_backends[i]->priv_size, 1));
+	}
+}
+
+void vtb_env_clear(struct vtb_env *env)
+{
+	for (int i = 0; vtb_backends[i]; i++) {
+		if (env->priv[i] && vtb_backends[i]->priv_clear)
+			vtb_backends[i]->priv_clear(env->priv[i]);
+		g_clear_pointer(&env->priv[i], g_free);
+	}
+	for (int i = 0; i < VTB_MAX_BACKENDS; i++)
+		g_clear_pointer(&env->reason[i], g_free);
+	g_clear_pointer(&env->cache_dir, g_free);
+	g_clear_pointer(&env->agent, g_free);
+}
+
+void *vtb_env_priv(const struct vtb_env *env, const struct vtb_backend_ops *be)
+{
+	void *p = env->priv[vtb_backend_index(be)];
+
+	g_assert(p); /* vtb_env_init() was called */
+	return p;
+}
+
 const char *vtb_dev_kind_name(enum vtb_dev_kind k)
 {
 	static const char *const names[VTB_DEV__N] = {
@@ -92,10 +123,25 @@ const char *vtb_dev_kind_name(enum vtb_dev_kind k)
 	return (unsigned)k < VTB_DEV__N ? names[k] : "?";
 }
 
+const struct vtb_device_ops *vtb_driver_row(const struct vtb_driver_ops *drv,
+					    enum vtb_dev_kind k)
+{
+	return (unsigned)k < VTB_DEV__N ? drv->devices[k] : NULL;
+}
+
 const struct vtb_device_ops *vtb_backend_row(const struct vtb_backend_ops *be,
 					     enum vtb_dev_kind k)
 {
-	return (unsigned)k < VTB_DEV__N ? be->devices[k] : NULL;
+	return vtb_driver_row(be->drivers[0], k);
+}
+
+const struct vtb_driver_ops *
+vtb_backend_driver(const struct vtb_backend_ops *be, const char *name)
+{
+	for (int i = 0; name && be->drivers[i]; i++)
+		if (strcmp(be->drivers[i]->name, name) == 0)
+			return be->drivers[i];
+	return name ? NULL : be->drivers[0];
 }
 
 char *vtb_backend_cannot(const struct vtb_backend_ops *be,

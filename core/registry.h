@@ -13,7 +13,14 @@ extern const struct vtb_backend_ops vtb_backend_kvm;
  */
 #define VTB_LINE_THROTTLE_AT (4096 - 128)
 
-/* The row of @be for device kind @k, or NULL when it has none. */
+/* The row of @drv for device kind @k, or NULL when it has none. */
+const struct vtb_device_ops *vtb_driver_row(const struct vtb_driver_ops *drv,
+					    enum vtb_dev_kind k);
+/* @be's driver @name, its first for NULL, or NULL when it has none such. */
+const struct vtb_driver_ops *
+vtb_backend_driver(const struct vtb_backend_ops *be, const char *name);
+/* The row of @be (its first driver) for device kind @k, or NULL when it
+ * has none. */
 const struct vtb_device_ops *vtb_backend_row(const struct vtb_backend_ops *be,
 					     enum vtb_dev_kind k);
 /*
@@ -43,6 +50,14 @@ const char *vtb_env_reason(const struct vtb_env *env,
 /* Mark @be ready, or not with @why (copied; NULL when ready). */
 void vtb_env_set_ready(struct vtb_env *env, const struct vtb_backend_ops *be,
 		       bool ready, const char *why);
+
+/* Allocate every backend's state in @env (zeroed; see priv_size). */
+void vtb_env_init(struct vtb_env *env);
+/* Free @env's members: the backends' states (priv_clear), the reasons,
+ * the cache dir and agent paths. */
+void vtb_env_clear(struct vtb_env *env);
+/* @be's state in @env (vtb_env_init). */
+void *vtb_env_priv(const struct vtb_env *env, const struct vtb_backend_ops *be);
 
 /* "serial", "virtio-serial", "disk". */
 const char *vtb_dev_kind_name(enum vtb_dev_kind k);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/channel.h"
+#include "core/registry.h"
 
 static void device_free(gpointer p)
 {
@@ -33,8 +34,8 @@ void vtb_vm_free(struct vtb_vm *vm)
 		vtb_child_kill(vm->helpers->pdata[i]);
 	if (vm->helpers)
 		g_ptr_array_unref(vm->helpers);
-	if (vm->cell && vm->cell->backend->cleanup)
-		vm->cell->backend->cleanup(vm);
+	if (vm->driver && vm->driver->cleanup)
+		vm->driver->cleanup(vm);
 	if (vm->ctl_fd >= 0)
 		close(vm->ctl_fd);
 	g_ptr_array_unref(vm->devices);
@@ -92,6 +93,8 @@ struct vtb_vm *vtb_vm_new(struct vtb_cell *cell, GError **err)
 		g_strdup_printf("vtbench-%s", cell->backend->name);
 
 	vm->cell = cell;
+	vm->driver = vtb_backend_driver(cell->backend, cell->driver);
+	g_assert(vm->driver);
 	vm->ctl_fd = -1;
 	vm->child.pidfd = -1;
 	vm->devices = g_ptr_array_new_with_free_func(device_free);
@@ -113,10 +116,53 @@ char *vtb_vm_mount_args(const struct vtb_vm *vm)
 		vm->mount_opts && *vm->mount_opts ? vm->mount_opts : "");
 }
 
+/* Every device through its row: attach() before the spawn, connect()
+ * after it. */
+static gboolean each_device(struct vtb_vm *vm, bool attach, GError **err)
+{
+	for (guint i = 0; i < vm->devices->len; i++) {
+		struct vtb_device *d = vm->devices->pdata[i];
+		const struct vtb_device_ops *row =
+			vtb_driver_row(vm->driver, d->kind);
+
+		if (attach && (!row || !row->attach)) {
+			/* The matrix asked vtb_backend_cannot() first. */
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "%s/%s: cannot attach device %s (%s)",
+				    vm->cell->backend->name, vm->driver->name,
+				    d->name, vtb_dev_kind_name(d->kind));
+			return FALSE;
+		}
+		if (attach && !row->attach(vm, d, err))
+			return FALSE;
+		if (!attach && row->connect && !row->connect(vm, d, err))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean vtb_vm_start(struct vtb_vm *vm, double timeout_s, GError **err)
 {
+	const struct vtb_driver_ops *drv = vm->driver;
+	struct vtb_msg m;
+
 	vm->deadline_us = g_get_monotonic_time() + (gint64)(timeout_s * 1e6);
-	if (!vm->cell->backend->boot(vm, err))
+	if (drv->prepare && !drv->prepare(vm, err))
+		return FALSE;
+	if (!each_device(vm, true, err) || !drv->spawn(vm, err) ||
+	    !each_device(vm, false, err))
+		return FALSE;
+	if (drv->resume && !drv->resume(vm, err))
+		return FALSE;
+	/* The guest speaks first: we only listen until HELLO. */
+	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err)) {
+		if (drv->explain)
+			drv->explain(vm, err);
+		return FALSE;
+	}
+	vm->t_hello_us = g_get_monotonic_time();
+	vm->hello = m.u.hello;
+	if (drv->booted && !drv->booted(vm, err))
 		return FALSE;
 	if (vm->hello.version != VTB_PROTO_VERSION) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
@@ -147,23 +193,30 @@ struct vtb_vm *vtb_vm_boot(struct vtb_cell *cell, double timeout_s,
 	return g_steal_pointer(&vm);
 }
 
+gboolean vtb_vm_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
+			   struct vtb_disk_stats *out, GError **err)
+{
+	return vm->driver->disk_stats &&
+	       vm->driver->disk_stats(vm, d, out, err);
+}
+
 gboolean vtb_vm_poweroff(struct vtb_vm *vm, double timeout_s, GError **err)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * 1e6);
 	struct vtb_msg m = {.type = VTB_MSG_POWEROFF};
-	gboolean handled = FALSE;
 	gint64 left;
 
 	if (!vtb_chan_send(vm, &m, deadline, err) ||
 	    !vtb_chan_expect(vm, VTB_MSG_BYE, &m, deadline, err))
 		return FALSE;
 	left = (deadline - g_get_monotonic_time()) / 1000;
-	if (vm->cell->backend->wait_exit &&
-	    vm->cell->backend->wait_exit(vm, (int)MAX(left, 0), &handled)) {
+	/* A VMM that is not vm->child (a libvirt domain): its driver waits. */
+	if (vm->driver->wait_exit &&
+	    vm->driver->wait_exit(vm, (int)MAX(left, 0))) {
 		vm->t_exit_us = g_get_monotonic_time();
 		return TRUE;
 	}
-	if (handled) {
+	if (vm->driver->wait_exit) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "%s did not exit within %.0f s of power-off",
 			    vm->cell->backend->name, timeout_s);

@@ -23,8 +23,17 @@ gboolean vtb_vm_poweroff(struct vtb_vm *vm, double timeout_s, GError **err);
 struct vtb_vm *vtb_vm_new(struct vtb_cell *cell, GError **err);
 /* A device owned by the vm from now on (fds -1, strings allocated). */
 struct vtb_device *vtb_vm_add_device(struct vtb_vm *vm);
-/* Boot: returns once the guest said HELLO; FALSE with the reason. */
+/*
+ * Boot, by the one sequence of every driver (vtb_driver_ops): prepare,
+ * attach every device, spawn, connect every endpoint, resume, HELLO by
+ * the deadline @timeout_s from now, booted.  Returns once the guest said
+ * HELLO; FALSE with the reason (vtb_vm_free() cleans up).
+ */
 gboolean vtb_vm_start(struct vtb_vm *vm, double timeout_s, GError **err);
+/* The VMM's own counters of disk @d, when the vm's driver can ask them
+ * (vtb_driver_ops.disk_stats); FALSE when it cannot (@err may stay NULL). */
+gboolean vtb_vm_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
+			   struct vtb_disk_stats *out, GError **err);
 /* A start-up phase the backend measured (@name static), for the sample. */
 void vtb_vm_add_boot_phase(struct vtb_vm *vm, const char *name, double s);
 /* Kernel parameters for the agent's mount of vm->mount, or "". */

@@ -82,31 +82,10 @@ struct vtb_env {
 	bool ready[VTB_MAX_BACKENDS];
 	char *reason[VTB_MAX_BACKENDS];
 
-	/* uml */
-	struct vtb_kernel_info uml_kernel;
-	char *uml_modules;
-	/* The ptrace xstate fix (uml/xstate.h), decided by a test boot. */
-	const char *uml_xstate_mode; /* --uml-xstate: auto, on, off */
-	bool uml_xstate_fix;  /* every UML process gets libvtbxstate.so */
-	char *uml_xstate_why; /* applied or not, and why */
-	char *uml_xstate_lib; /* absolute path of libvtbxstate.so */
-	guint64 uml_xstate_uml, uml_xstate_host; /* bytes; 0 = not seen */
-
-	/* kvm */
-	struct vtb_kernel_info kvm_kernel; /* what the user gave/was found */
-	char *kvm_boot_image; /* PVH vmlinux when possible, else bzImage */
-	bool kvm_pvh;
-	char *kvm_modules;
-	char *qemu; /* path of qemu-system-x86_64 */
-	char *qemu_version;
-	bool kvm_usable;      /* the KVM boot test passed */
-	char *kvm_verdict;    /* its one-line reason */
-	char *accel;	      /* "kvm" or "tcg": what the kvm backend uses */
-	char *kvm_cpu;	      /* -cpu model that passed the KVM test, or NULL */
-	double kvm_prepare_s; /* vmlinux extraction/cache lookup */
-	/* libvirt driver: "shared" or "upload" (share-nothing), static;
-	 * NULL until a libvirt guest booted. */
-	const char *libvirt_files;
+	/* Each backend's own state (uml/uml.h, kvm/kvm.h), priv_size
+	 * bytes the core allocates zeroed for every backend of the build;
+	 * vtb_env_priv() finds it. */
+	void *priv[VTB_MAX_BACKENDS];
 };
 
 struct vtb_vm;
@@ -122,6 +101,7 @@ struct vtb_cell_env {
 	const char *cpu;	     /* -cpu model, NULL: the VMM's default */
 	int cpus;		     /* guest CPUs */
 	const char *accel_requested; /* --accel where it applies, or NULL */
+	const char *connect; /* the host the driver connects to, or NULL */
 };
 
 /* A disk's counters as the VMM itself keeps them (QMP query-blockstats). */
@@ -151,7 +131,7 @@ struct vtb_device {
 	const char *cache;  /* QEMU cache mode, or "writeback"/"sync" (ubd) */
 	const char *aio;    /* QEMU aio=, NULL for the default */
 	bool readonly;
-	/* Set by the backend at boot. */
+	/* Set by the driver's row at boot (attach, connect). */
 	char *guest;   /* what the agent opens: /dev/ttyS2, vport:N, blk:S */
 	int fd;	       /* streams: connected host endpoint, -1 until booted */
 	int listen_fd; /* kvm streams: vtbench's listening socket */
@@ -202,9 +182,10 @@ struct vtb_transport_ops {
 #define VTB_QUIRK_DEAF_AFTER_THROTTLE 1u
 
 /*
- * A backend's row for one device kind.  A backend without a row for a kind
- * cannot carry it ("uml has no virtio-serial device"); a row may still
- * refuse some combinations (a bus, a cache mode) through cannot().
+ * A driver's row for one device kind.  A backend without a row for a kind
+ * (in its first driver) cannot carry it ("uml has no virtio-serial
+ * device"); a row may still refuse some combinations (a bus, a cache
+ * mode) through cannot().
  */
 struct vtb_device_ops {
 	/*
@@ -225,6 +206,72 @@ struct vtb_device_ops {
 	guint32 roundtrip_msgs;
 	/* Guest modules a disk written through a filesystem needs. */
 	const char *const *fs_modules;
+	/*
+	 * Boot, in guest order, before spawn(): add @d to the VMM's
+	 * configuration the driver builds in vm->priv (arguments, domain
+	 * XML), set d->guest, and prepare the host endpoint (listen, a
+	 * socketpair).  FALSE with @err (the step and the device named);
+	 * the driver's cleanup() and vtb_vm_free() release what it made.
+	 * NULL: the driver cannot attach the kind (the row only explains
+	 * why not, for `list` and the matrix).
+	 */
+	gboolean (*attach)(struct vtb_vm *vm, struct vtb_device *d,
+			   GError **err);
+	/*
+	 * After spawn(), in guest order: the host endpoint d->fd connected
+	 * (accepted, opened) by vm->deadline_us, or FALSE with @err.  NULL:
+	 * nothing to connect (a disk) or connected by attach().
+	 */
+	gboolean (*connect)(struct vtb_vm *vm, struct vtb_device *d,
+			    GError **err);
+};
+
+/*
+ * How a backend starts its VMM: one table per driver (uml; kvm's direct
+ * and libvirt).  vtb_vm_start() (core/vm.c) runs the one boot sequence
+ * for all of them:
+ *
+ *   prepare()  (optional) the driver's state in vm->priv, what every
+ *              device needs (a connection, the files a remote host gets)
+ *   attach()   every device, in guest order, through the driver's row
+ *   spawn()    the VMM with the configuration the rows built; returns
+ *              with the control channel vm->ctl_fd connected and
+ *              vm->t_spawn_us set
+ *   connect()  every device's host endpoint, through its row
+ *   resume()   (optional) once every endpoint is there (a domain created
+ *              paused)
+ *   HELLO      read by the core by vm->deadline_us; on failure
+ *              explain() (optional) may prefix what the VMM said
+ *   booted()   (optional) after HELLO: checks and phases of its own
+ *
+ * Any step may fail; vtb_vm_free() then kills the VMM and the helpers
+ * and calls cleanup(), which must be safe after a partial boot.
+ */
+struct vtb_driver_ops {
+	const char *name; /* as --driver takes it: "direct", "libvirt" */
+	/* One row per device kind it attaches (see vtb_device_ops). */
+	const struct vtb_device_ops *devices[VTB_DEV__N];
+	gboolean (*prepare)(struct vtb_vm *vm, GError **err);
+	gboolean (*spawn)(struct vtb_vm *vm, GError **err);
+	gboolean (*resume)(struct vtb_vm *vm, GError **err);
+	void (*explain)(struct vtb_vm *vm, GError **err);
+	gboolean (*booted)(struct vtb_vm *vm, GError **err);
+	/* Release everything the steps made; safe after a partial boot. */
+	void (*cleanup)(struct vtb_vm *vm);
+	/*
+	 * After the guest's BYE: wait up to @timeout_ms for a VMM that is
+	 * not vm->child (a libvirt domain) to be gone.  TRUE when gone.
+	 * NULL: vm->child is waited for instead.
+	 */
+	gboolean (*wait_exit)(struct vtb_vm *vm, int timeout_ms);
+	/*
+	 * How a VMM that is not vm->child ended (waiting up to @timeout_ms
+	 * to hear it), or NULL: vm->child's status says it.
+	 */
+	char *(*describe_exit)(struct vtb_vm *vm, int timeout_ms);
+	/* The VMM's own counters of disk @d (libvirt: QMP), or NULL. */
+	gboolean (*disk_stats)(struct vtb_vm *vm, const struct vtb_device *d,
+			       struct vtb_disk_stats *out, GError **err);
 };
 
 /* Seconds a rate-sized transfer aims at. */
@@ -232,12 +279,16 @@ struct vtb_device_ops {
 
 /*
  * A backend boots the appliance and owns the VMM process.  Names are those
- * users type (DESIGN.md).  The runner calls prepare() once per `run`, then
- * boot()/shutdown()/cleanup() per sample.
+ * users type (DESIGN.md).  The runner calls prepare() and verify() once
+ * per `run`; each boot runs the cell's driver (vtb_driver_ops).
  */
 struct vtb_backend_ops {
 	const char *name;
 	const char *help;
+	/* Bytes of its state in struct vtb_env (vtb_env_priv), and what
+	 * frees the members it allocated there (the core frees the rest). */
+	size_t priv_size;
+	void (*priv_clear)(void *priv);
 	/*
 	 * Find kernels, modules and helpers for this backend and decide
 	 * whether it can run here; fills @env.  Returns FALSE with
@@ -253,20 +304,23 @@ struct vtb_backend_ops {
 	 * and one line (the console's reason) when the backend cannot run,
 	 * VTB_ERR_USAGE for an option that cannot be met (--accel kvm
 	 * without KVM), VTB_ERR_INTERRUPTED on a signal.  NULL: nothing to
-	 * test.
+	 * test.  @be is this table, for the test boot's cell (so the
+	 * backend's files need not name their own table).
 	 */
-	gboolean (*verify)(struct vtb_env *env, const char *initrd,
+	gboolean (*verify)(const struct vtb_backend_ops *be,
+			   struct vtb_env *env, const char *initrd,
 			   GError **err);
-	/* One row per device kind this backend can attach; NULL: it has no
-	 * such device (core/registry.h, vtb_backend_cannot). */
-	const struct vtb_device_ops *devices[VTB_DEV__N];
 	/* The bus of the disk a writing workload writes to by default. */
 	const char *default_disk;
 	/* Seconds a boot of @c may take (--timeout overrides). */
 	double (*boot_timeout)(const struct vtb_cell *c);
-	/* Its drivers (--driver picks among them), or NULL: one, "direct".
-	 * A backend with drivers shows driver and accel in cell labels. */
-	const char *const *drivers;
+	/*
+	 * Its drivers (NULL-terminated, at least one), the first the
+	 * default; --driver picks among them when it has more than one.
+	 * The first driver's rows are the backend's (`list`, the matrix,
+	 * vtb_backend_cannot); the others' must refuse alike.
+	 */
+	const struct vtb_driver_ops *const *drivers;
 	/* The accelerator its cells use once verified, or NULL ("-"). */
 	const char *(*accel)(const struct vtb_env *env);
 	/* `list`: what it runs with, after "yes: " (newly allocated). */
@@ -285,34 +339,21 @@ struct vtb_backend_ops {
 	 */
 	void (*record)(const struct vtb_env *env, const struct vtb_cell *cell,
 		       void *b);
+	/*
+	 * Its members of the results' "versions" object (its kernels, its
+	 * VMM and libraries), null where not found; called whether or not
+	 * it is ready.  @b as in record().
+	 */
+	void (*versions)(const struct vtb_env *env, void *b);
 	/* Modules the guest needs for the control channel (NULL-ended). */
 	const char *const *base_modules;
 	/* Modules dir and release used for the appliance. */
 	const char *(*modules_dir)(const struct vtb_env *env);
 	const char *(*release)(const struct vtb_env *env);
 	/*
-	 * Spawn the VMM and return once the guest said HELLO (vm->hello
-	 * filled, vm->t_hello_us set), or fail by vm->deadline_us.  On
-	 * failure the caller still calls cleanup().
-	 */
-	gboolean (*boot)(struct vtb_vm *vm, GError **err);
-	/* Release everything boot() made; safe after a partial boot. */
-	void (*cleanup)(struct vtb_vm *vm);
-	/*
-	 * After the guest's BYE: wait up to @timeout_ms for a VMM that is
-	 * not vm->child (a libvirt domain) to be gone.  TRUE when gone.
-	 * NULL, or FALSE from @handled: vm->child is waited for instead.
-	 */
-	gboolean (*wait_exit)(struct vtb_vm *vm, int timeout_ms,
-			      gboolean *handled);
-	/*
-	 * How a VMM that is not vm->child ended (waiting up to @timeout_ms
-	 * to hear it), or NULL: vm->child's status says it.
-	 */
-	char *(*describe_exit)(struct vtb_vm *vm, int timeout_ms);
-	/*
-	 * The VMM's own counters of disk @d, when the driver can ask the
-	 * VMM (libvirt: QMP).  FALSE when it cannot (@err may stay NULL).
+	 * The VMM's own counters of disk @d, when the cell's driver can ask
+	 * the VMM (libvirt: QMP).  FALSE when it cannot (@err may stay
+	 * NULL).  The engine's entry point; the driver's disk_stats does it.
 	 */
 	gboolean (*disk_stats)(struct vtb_vm *vm, const struct vtb_device *d,
 			       struct vtb_disk_stats *out, GError **err);
@@ -433,6 +474,7 @@ struct vtb_msg_axis {
 /* A booted (or booting) guest. */
 struct vtb_vm {
 	struct vtb_cell *cell;
+	const struct vtb_driver_ops *driver; /* the cell's */
 	char *dir; /* private 0700 temp dir: sockets, logs */
 	char *console_log;
 	struct vtb_child child;
@@ -456,7 +498,7 @@ struct vtb_vm {
 	char **vmm_env;	     /* extra environment for the VMM, or NULL */
 	GArray *boot_phases; /* struct vtb_phase the backend measured, or NULL
 			      */
-	void *priv;	     /* backend state */
+	void *priv;	     /* the driver's state for this boot */
 };
 
 void vtb_sample_clear(struct vtb_sample *s);

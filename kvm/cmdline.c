@@ -4,11 +4,76 @@
 #include "core/proc.h"
 #include "kvm/kvm.h"
 
-/* -drive/-device for a disk: cache and aio as described, never mapped. */
-static void add_disk(GStrvBuilder *b, struct vtb_device *d, int n)
+void vtb_qemu_devs_init(struct vtb_qemu_devs *q)
 {
-	GString *drive = g_string_new(NULL);
+	*q = (struct vtb_qemu_devs){
+		.args = g_ptr_array_new_with_free_func(g_free)};
+}
 
+void vtb_qemu_devs_clear(struct vtb_qemu_devs *q)
+{
+	if (q->args)
+		g_ptr_array_unref(q->args);
+	q->args = NULL;
+}
+
+static void add(struct vtb_qemu_devs *q, const char *a)
+{
+	g_ptr_array_add(q->args, g_strdup(a));
+}
+
+static void take(struct vtb_qemu_devs *q, char *a)
+{
+	g_ptr_array_add(q->args, a);
+}
+
+/* The chardev every stream device sits on: vtbench's socket. */
+static int add_chardev(struct vtb_qemu_devs *q, const struct vtb_device *d)
+{
+	add(q, "-chardev");
+	take(q,
+	     g_strdup_printf("socket,id=vtbchr%d,path=%s", q->nchr, d->sock));
+	return q->nchr++;
+}
+
+void vtb_qemu_add_serial(struct vtb_qemu_devs *q, struct vtb_device *d)
+{
+	int chr = add_chardev(q, d);
+
+	/* ttyS0 is the console; each -serial adds one. */
+	add(q, "-serial");
+	take(q, g_strdup_printf("chardev:vtbchr%d", chr));
+	g_free(d->guest);
+	d->guest = g_strdup_printf("/dev/ttyS%d", 1 + q->nserial++);
+}
+
+void vtb_qemu_add_port(struct vtb_qemu_devs *q, struct vtb_device *d)
+{
+	int chr = add_chardev(q, d);
+
+	add(q, "-device");
+	take(q, g_strdup_printf("virtserialport,bus=vtbser.0,"
+				"chardev=vtbchr%d,name=%s",
+				chr, d->name));
+	g_free(d->guest);
+	d->guest = g_strdup_printf("vport:%s", d->name);
+}
+
+/* -drive/-device for a disk: cache and aio as described, never mapped. */
+gboolean vtb_qemu_add_disk(struct vtb_qemu_devs *q, struct vtb_device *d,
+			   GError **err)
+{
+	GString *drive;
+	int n = q->ndisk;
+
+	if (d->kind != VTB_DEV_DISK || !g_str_equal(d->bus, "virtio-blk")) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "kvm: cannot attach a %s disk (%s)", d->bus,
+			    d->name);
+		return FALSE;
+	}
+	q->ndisk++;
+	drive = g_string_new(NULL);
 	g_string_append_printf(drive, "file=%s,if=none,id=vtbdisk%d,format=%s",
 			       d->image, n, d->format);
 	if (d->cache)
@@ -17,30 +82,30 @@ static void add_disk(GStrvBuilder *b, struct vtb_device *d, int n)
 		g_string_append_printf(drive, ",aio=%s", d->aio);
 	if (d->readonly)
 		g_string_append(drive, ",readonly=on");
-	g_strv_builder_add(b, "-drive");
-	vtb_strv_take(b, g_string_free(drive, FALSE));
+	add(q, "-drive");
+	take(q, g_string_free(drive, FALSE));
 	/*
 	 * An I/O thread per disk: its requests and completions leave the
 	 * main loop, where the virtio-serial channel and TCG's device exits
 	 * contend for the big lock.  Here that let the channel hide behind
 	 * a sync-mounted disk (upload 1.20x -> 1.05x of write-no-upload).
 	 */
-	g_strv_builder_add(b, "-object");
-	vtb_strv_take(b, g_strdup_printf("iothread,id=vtbio%d", n));
-	g_strv_builder_add(b, "-device");
-	vtb_strv_take(b, g_strdup_printf("virtio-blk-pci,drive=vtbdisk%d,"
-					 "serial=%s,iothread=vtbio%d",
-					 n, d->name, n));
+	add(q, "-object");
+	take(q, g_strdup_printf("iothread,id=vtbio%d", n));
+	add(q, "-device");
+	take(q, g_strdup_printf("virtio-blk-pci,drive=vtbdisk%d,"
+				"serial=%s,iothread=vtbio%d",
+				n, d->name, n));
 	g_free(d->guest);
 	d->guest = g_strdup_printf("blk:%s", d->name);
+	return TRUE;
 }
 
-GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err)
+GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 {
 	GStrvBuilder *b = g_strv_builder_new();
 	bool kvm = strcmp(c->accel, "kvm") == 0;
 	GStrv argv;
-	int nserial = 0, ndisk = 0, nchr = 0;
 	g_autofree char *smp = g_strdup_printf("%d", MAX(c->smp, 1));
 
 	g_strv_builder_add(b, c->qemu);
@@ -73,42 +138,8 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err)
 						"virtserialport,bus=vtbser.0,"
 						"chardev=vtbctl,name=vtb.ctl",
 						NULL});
-	for (size_t i = 0; i < c->ndevs; i++) {
-		struct vtb_device *d = c->devs[i];
-
-		if (d->kind == VTB_DEV_DISK &&
-		    g_str_equal(d->bus, "virtio-blk")) {
-			add_disk(b, d, ndisk++);
-			continue;
-		}
-		if (d->kind == VTB_DEV_DISK) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "kvm: cannot attach a %s disk (%s)", d->bus,
-				    d->name);
-			g_strv_builder_unref(b);
-			return NULL;
-		}
-		g_strv_builder_add(b, "-chardev");
-		vtb_strv_take(b, g_strdup_printf("socket,id=vtbchr%d,path=%s",
-						 nchr, d->sock));
-		g_free(d->guest);
-		if (d->kind == VTB_DEV_SERIAL) {
-			/* ttyS0 is the console; each -serial adds one. */
-			g_strv_builder_add(b, "-serial");
-			vtb_strv_take(
-				b, g_strdup_printf("chardev:vtbchr%d", nchr));
-			d->guest =
-				g_strdup_printf("/dev/ttyS%d", 1 + nserial++);
-		} else {
-			g_strv_builder_add(b, "-device");
-			vtb_strv_take(b, g_strdup_printf(
-						 "virtserialport,bus=vtbser.0,"
-						 "chardev=vtbchr%d,name=%s",
-						 nchr, d->name));
-			d->guest = g_strdup_printf("vport:%s", d->name);
-		}
-		nchr++;
-	}
+	for (guint i = 0; c->devs && i < c->devs->args->len; i++)
+		g_strv_builder_add(b, c->devs->args->pdata[i]);
 	argv = g_strv_builder_end(b);
 	g_strv_builder_unref(b);
 	return argv;

@@ -37,10 +37,33 @@ static char *disk_target(int n)
 	return g_strdup_printf("vd%c%c", 'a' + n / 26 - 1, 'a' + n % 26);
 }
 
-static void add_disk(GString *s, struct vtb_device *d, const char *path, int n)
+void vtb_domxml_devs_init(struct vtb_domxml_devs *x)
 {
-	g_autofree char *dev = disk_target(n), *alias = NULL;
+	*x = (struct vtb_domxml_devs){.xml = g_string_new(NULL)};
+}
 
+void vtb_domxml_devs_clear(struct vtb_domxml_devs *x)
+{
+	if (x->xml)
+		g_string_free(x->xml, TRUE);
+	x->xml = NULL;
+}
+
+gboolean vtb_domxml_add_disk(struct vtb_domxml_devs *x, struct vtb_device *d,
+			     const char *path, GError **err)
+{
+	GString *s = x->xml;
+	g_autofree char *dev = NULL, *alias = NULL;
+	int n = x->ndisk;
+
+	if (d->kind != VTB_DEV_DISK || !g_str_equal(d->bus, "virtio-blk")) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: cannot attach a %s disk (%s)", d->bus,
+			    d->name);
+		return FALSE;
+	}
+	x->ndisk++;
+	dev = disk_target(n);
 	g_string_append(s, "    <disk type='file' device='disk'>\n");
 	xml_add(s, "      <driver name='qemu' type='%s'", d->format);
 	/* The description's cache and aio, never mapped to others; an
@@ -62,6 +85,7 @@ static void add_disk(GString *s, struct vtb_device *d, const char *path, int n)
 	g_string_append(s, "    </disk>\n");
 	g_free(d->guest);
 	d->guest = g_strdup_printf("blk:%s", d->name);
+	return TRUE;
 }
 
 /*
@@ -79,11 +103,50 @@ static void add_channel(GString *s, const char *sock, const char *name)
 	g_string_append(s, "    </channel>\n");
 }
 
-char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
+void vtb_domxml_add_port(struct vtb_domxml_devs *x, struct vtb_device *d)
+{
+	add_channel(x->xml, d->sock, d->name);
+	g_free(d->guest);
+	d->guest = g_strdup_printf("vport:%s", d->name);
+}
+
+void vtb_domxml_add_serial(struct vtb_domxml_devs *x, struct vtb_device *d)
+{
+	GString *s = x->xml;
+	/* Port 0 is the console. */
+	int port = 1 + x->nserial++;
+
+	g_free(d->guest);
+	d->guest = g_strdup_printf("/dev/ttyS%d", port);
+	if (d->sock) {
+		xml_add(s,
+			"    <serial type='unix'>\n"
+			"      <source mode='connect' path='%s'/>\n",
+			d->sock);
+		g_string_append_printf(s,
+				       "      <target port='%d'/>\n"
+				       "    </serial>\n",
+				       port);
+	} else {
+		/* A pty, opened raw by virDomainOpenConsole(). */
+		g_autofree char *alias = vtb_domxml_alias(d->name);
+
+		g_string_append_printf(s,
+				       "    <serial type='pty'>\n"
+				       "      <target port='%d'/>\n",
+				       port);
+		xml_add(s,
+			"      <alias name='%s'/>\n"
+			"    </serial>\n",
+			alias);
+	}
+}
+
+char *vtb_domain_xml(const struct vtb_domxml_cfg *c)
 {
 	g_autoptr(GString) s = g_string_new(NULL);
 	bool kvm = g_str_equal(c->accel, "kvm");
-	int nserial = 0, ndisk = 0;
+	int ndisk = c->devs ? c->devs->ndisk : 0;
 
 	xml_add(s, "<domain type='%s'", kvm ? "kvm" : "qemu");
 	if (c->qemu_env)
@@ -94,12 +157,9 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 	g_string_append_printf(s, "  <memory unit='MiB'>%d</memory>\n",
 			       c->mem_mb);
 	g_string_append_printf(s, "  <vcpu>%d</vcpu>\n", MAX(c->smp, 1));
-	for (size_t i = 0; i < c->ndevs; i++)
-		ndisk += c->devs[i]->kind == VTB_DEV_DISK;
 	if (ndisk)
 		g_string_append_printf(s, "  <iothreads>%d</iothreads>\n",
 				       ndisk);
-	ndisk = 0;
 	g_string_append(s, "  <os>\n"
 			   "    <type arch='x86_64' machine='pc'>hvm</type>\n");
 	xml_add(s, "    <kernel>%s</kernel>\n", c->kernel);
@@ -135,54 +195,11 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err)
 				   "      <target port='0'/>\n"
 				   "      <alias name='ua-vtbcon'/>\n"
 				   "    </serial>\n");
-	nserial = 1;
 	/* The control channel: its own port, never the transport under
 	 * test. */
 	add_channel(s, c->ctl_sock, "vtb.ctl");
-	for (size_t i = 0; i < c->ndevs; i++) {
-		struct vtb_device *d = c->devs[i];
-
-		if (d->kind == VTB_DEV_DISK &&
-		    g_str_equal(d->bus, "virtio-blk")) {
-			add_disk(s, d, c->disk_paths ? c->disk_paths[i] : NULL,
-				 ndisk++);
-			continue;
-		}
-		if (d->kind == VTB_DEV_DISK) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "libvirt: cannot attach a %s disk (%s)",
-				    d->bus, d->name);
-			return NULL;
-		}
-		g_free(d->guest);
-		if (d->kind == VTB_DEV_SERIAL && d->sock) {
-			xml_add(s,
-				"    <serial type='unix'>\n"
-				"      <source mode='connect' path='%s'/>\n",
-				d->sock);
-			g_string_append_printf(s,
-					       "      <target port='%d'/>\n"
-					       "    </serial>\n",
-					       nserial);
-			d->guest = g_strdup_printf("/dev/ttyS%d", nserial++);
-		} else if (d->kind == VTB_DEV_SERIAL) {
-			/* A pty, opened raw by virDomainOpenConsole(). */
-			g_autofree char *alias = vtb_domxml_alias(d->name);
-
-			g_string_append_printf(s,
-					       "    <serial type='pty'>\n"
-					       "      <target port='%d'/>\n",
-					       nserial);
-			xml_add(s,
-				"      <alias name='%s'/>\n"
-				"    </serial>\n",
-				alias);
-			d->guest = g_strdup_printf("/dev/ttyS%d", nserial++);
-		} else {
-			add_channel(s, d->sock, d->name);
-			d->guest = g_strdup_printf("vport:%s", d->name);
-		}
-	}
+	if (c->devs)
+		g_string_append(s, c->devs->xml->str);
 	g_string_append(s, "    <controller type='usb' model='none'/>\n"
 			   "    <memballoon model='none'/>\n"
 			   "  </devices>\n");

@@ -6,6 +6,47 @@
 
 #include "core/vtbench.h"
 
+/* The kvm backend's state in struct vtb_env (vtb_env_priv). */
+struct vtb_kvm_env {
+	struct vtb_kernel_info kernel; /* what the user gave/was found */
+	char *boot_image; /* PVH vmlinux when possible, else bzImage */
+	bool pvh;
+	char *modules;
+	char *qemu; /* path of qemu-system-x86_64 */
+	char *qemu_version;
+	bool usable;	  /* the KVM boot test passed */
+	char *verdict;	  /* its one-line reason */
+	char *accel;	  /* "kvm" or "tcg": what its cells use */
+	char *cpu;	  /* -cpu model that passed the KVM test, or NULL */
+	double prepare_s; /* vmlinux extraction/cache lookup */
+	/* libvirt driver: "shared" or "upload" (share-nothing), static;
+	 * NULL until a libvirt guest booted. */
+	const char *libvirt_files;
+};
+
+/*
+ * QEMU's arguments for the devices (-chardev, -serial, -drive, -device,
+ * ...), added one by one as the direct driver's rows attach them, with
+ * their numbering so far.
+ */
+struct vtb_qemu_devs {
+	GPtrArray *args; /* char *, owned */
+	int nserial, ndisk, nchr;
+};
+
+void vtb_qemu_devs_init(struct vtb_qemu_devs *q);
+void vtb_qemu_devs_clear(struct vtb_qemu_devs *q);
+/*
+ * Stream device @d (its ->sock vtbench listens on) as the next 8250 UART
+ * (/dev/ttyS1..) or virtserialport (vport:NAME); sets its guest name.
+ */
+void vtb_qemu_add_serial(struct vtb_qemu_devs *q, struct vtb_device *d);
+void vtb_qemu_add_port(struct vtb_qemu_devs *q, struct vtb_device *d);
+/* Disk @d as the next virtio-blk (blk:SERIAL), or FALSE with @err for a
+ * disk QEMU cannot take (ubd). */
+gboolean vtb_qemu_add_disk(struct vtb_qemu_devs *q, struct vtb_device *d,
+			   GError **err);
+
 struct vtb_qemu_cfg {
 	const char *qemu;
 	const char *accel;  /* "kvm" or "tcg" */
@@ -15,19 +56,13 @@ struct vtb_qemu_cfg {
 	const char *append; /* whole kernel command line */
 	int mem_mb;
 	const char *console_log;
-	const char *ctl_sock;	  /* unix socket vtbench listens on */
-	int smp;		  /* guest vCPUs */
-	struct vtb_device **devs; /* streams (with ->sock) and disks */
-	size_t ndevs;
+	const char *ctl_sock;		  /* unix socket vtbench listens on */
+	int smp;			  /* guest vCPUs */
+	const struct vtb_qemu_devs *devs; /* or NULL: none */
 };
 
-/*
- * argv of qemu-system-x86_64 for @c (newly allocated).  Sets each device's
- * guest name (/dev/ttyS1.., vport:NAME, blk:SERIAL); NULL with @err for a
- * device QEMU cannot take.  Call it before vtb_kvm_append() so the mount
- * can name its disk.
- */
-GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c, GError **err);
+/* argv of qemu-system-x86_64 for @c (newly allocated). */
+GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c);
 
 /* The guest kernel command line for @accel; @extra appended if set. */
 char *vtb_kvm_append(const char *accel, const char *extra);
@@ -36,15 +71,41 @@ char *vtb_kvm_append(const char *accel, const char *extra);
  * Is KVM usable for a real guest here?  Boots the appliance under
  * -enable-kvm with a 2 s deadline (a working KVM reaches HELLO in well
  * under a second) unless a verdict for this host boot, QEMU version and
- * guest kernel is cached.  Sets env->kvm_usable and env->kvm_verdict.
+ * guest kernel is cached.  Sets @be's usable and verdict in @env.
  * @initrd is the appliance used for the test.
  */
-gboolean vtb_kvm_test(struct vtb_env *env, const char *initrd, GError **err);
+gboolean vtb_kvm_test(const struct vtb_backend_ops *be, struct vtb_env *env,
+		      const char *initrd, GError **err);
 /* The backend's verify(): the accelerator from --accel and the test. */
-gboolean vtb_kvm_verify(struct vtb_env *env, const char *initrd, GError **err);
+gboolean vtb_kvm_verify(const struct vtb_backend_ops *be, struct vtb_env *env,
+			const char *initrd, GError **err);
 
 /* `qemu-system-x86_64 --version`'s first line, cached per binary. */
 char *vtb_qemu_version(const char *qemu);
+
+/*
+ * The domain's <devices> the libvirt driver's rows attach, one by one,
+ * with their numbering so far.  A stream device's ->sock NULL gives a
+ * port or serial line libvirt and QEMU open themselves (share-nothing),
+ * for virDomainOpenChannel() (port name) and virDomainOpenConsole()
+ * (alias ua-NAME).
+ */
+struct vtb_domxml_devs {
+	GString *xml;
+	int nserial, ndisk;
+};
+
+void vtb_domxml_devs_init(struct vtb_domxml_devs *x);
+void vtb_domxml_devs_clear(struct vtb_domxml_devs *x);
+/* Stream device @d as the next serial line (/dev/ttyS1..) or virtio port
+ * (vport:NAME); sets its guest name. */
+void vtb_domxml_add_serial(struct vtb_domxml_devs *x, struct vtb_device *d);
+void vtb_domxml_add_port(struct vtb_domxml_devs *x, struct vtb_device *d);
+/* Disk @d as the next virtio disk (blk:SERIAL), found by the VMM at @path
+ * (a volume's path) or, NULL, at its ->image; FALSE with @err for a disk
+ * libvirt's QEMU cannot take (ubd). */
+gboolean vtb_domxml_add_disk(struct vtb_domxml_devs *x, struct vtb_device *d,
+			     const char *path, GError **err);
 
 /* The libvirt driver's domain, described like vtb_qemu_cfg. */
 struct vtb_domxml_cfg {
@@ -58,18 +119,12 @@ struct vtb_domxml_cfg {
 	int smp;
 	/*
 	 * Share-nothing (remote) form: console_log NULL gives a pty console
-	 * (alias ua-vtbcon), ctl_sock NULL and a stream device's ->sock NULL
-	 * give ports and serial lines libvirt and QEMU open themselves, for
-	 * virDomainOpenChannel() (port name) and virDomainOpenConsole()
-	 * (alias ua-NAME).
+	 * (alias ua-vtbcon), ctl_sock NULL a control port libvirt and QEMU
+	 * open themselves, for virDomainOpenChannel().
 	 */
 	const char *console_log;
-	const char *ctl_sock;	  /* unix socket vtbench listens on, or NULL */
-	struct vtb_device **devs; /* streams (with ->sock) and disks */
-	size_t ndevs;
-	/* NULL, or per device where the VMM finds a disk (a volume's path);
-	 * a NULL entry: the device's ->image. */
-	const char *const *disk_paths;
+	const char *ctl_sock; /* unix socket vtbench listens on, or NULL */
+	const struct vtb_domxml_devs *devs; /* or NULL: none */
 	/*
 	 * "+UID:+GID" QEMU runs as for this domain (relabel='no'), so it
 	 * opens what vtbench's user can and nothing is chowned or opened to
@@ -83,15 +138,32 @@ struct vtb_domxml_cfg {
 /* The user alias ("ua-NAME", made valid) of stream device @name. */
 char *vtb_domxml_alias(const char *name);
 
-/*
- * The domain XML for @c (newly allocated).  Sets each device's guest name
- * as vtb_qemu_argv() does; NULL with @err for a device libvirt cannot take.
- */
-char *vtb_domain_xml(const struct vtb_domxml_cfg *c, GError **err);
+/* The domain XML for @c (newly allocated). */
+char *vtb_domain_xml(const struct vtb_domxml_cfg *c);
 
-/* Boot helpers shared with the accel test. */
-gboolean vtb_kvm_boot_accel(struct vtb_vm *vm, const char *accel,
-			    const char *cpu, GError **err);
+/* The device rows' facts both drivers share (kvm/devices.c). */
+extern const char *const vtb_kvm_fs_modules[];
+guint64 vtb_kvm_serial_size(const struct vtb_cell *c);
+char *vtb_kvm_disk_cannot(const struct vtb_device *d);
+#define VTB_KVM_SERIAL_ROW                                                     \
+	.help = "QEMU's second 8250 UART (ttyS1..) on a unix socket",          \
+	.default_size = vtb_kvm_serial_size, /* ~10 s of a 512-byte echo on    \
+						the 8250 under TCG */          \
+		.roundtrip_msgs = 100
+#define VTB_KVM_PORT_ROW .help = "a virtserialport on a unix socket"
+#define VTB_KVM_DISK_ROW                                                       \
+	.cannot = vtb_kvm_disk_cannot,                                         \
+	.help = "virtio-blk: images raw-sparse, raw-prealloc, qcow2, "         \
+		"qcow2-prealloc; cache none, writeback, unsafe, directsync, "  \
+		"writethrough; aio threads, native, io_uring",                 \
+	.fs_modules = vtb_kvm_fs_modules
+
+/* The drivers: QEMU spawned by vtbench (kvm/direct.c), a transient
+ * libvirt domain (kvm/libvirt.c). */
+extern const struct vtb_driver_ops vtb_kvm_direct;
+extern const struct vtb_driver_ops vtb_kvm_libvirt;
+
+/* kvm/sock.c. */
 
 /*
  * A listening unix socket at @path (non-blocking, backlog 1), or -1 with
@@ -105,27 +177,22 @@ int vtb_kvm_listen_unix(const char *path, GError **err);
  */
 int vtb_kvm_accept(struct vtb_vm *vm, int lfd, GError **err);
 
+/*
+ * A stream device's host end before the VMM starts: d->sock in the vm's
+ * dir, listened on (d->listen_fd); QEMU connects to it at start-up.
+ */
+gboolean vtb_kvm_listen_device(struct vtb_vm *vm, struct vtb_device *d,
+			       GError **err);
+/* After the spawn: d->fd accepted on d->listen_fd (then closed). */
+gboolean vtb_kvm_accept_device(struct vtb_vm *vm, struct vtb_device *d,
+			       GError **err);
+
 /* The libvirt driver (kvm/libvirt.c). */
+
+/* The libvirt library's version, "10.10.0" (newly allocated), or NULL. */
+char *vtb_libvirt_version(void);
 
 /* Can @uri be opened?  FALSE with libvirt's own message (VTB_ERR_USAGE). */
 gboolean vtb_libvirt_check(const char *uri, GError **err);
-
-/* Boot @vm as a transient domain; returns after HELLO. */
-gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err);
-
-/* Destroy the domain if it still runs, close the connection. */
-void vtb_libvirt_cleanup(struct vtb_vm *vm);
-
-/* Wait for the domain to be gone (see vtb_backend_ops.wait_exit). */
-gboolean vtb_libvirt_wait_exit(struct vtb_vm *vm, int timeout_ms);
-/*
- * How the domain ended, as libvirt's lifecycle event said, waiting up to
- * @timeout_ms for it; NULL when the vm has no libvirt domain.
- */
-char *vtb_libvirt_describe_exit(struct vtb_vm *vm, int timeout_ms);
-
-/* query-blockstats of disk @d through libvirt-qemu. */
-gboolean vtb_libvirt_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
-				struct vtb_disk_stats *out, GError **err);
 
 #endif

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/channel.h"
+#include "core/registry.h"
 #include "core/vm.h"
 #include "kvm/kvm.h"
 
@@ -23,15 +23,22 @@ struct lv_fate {
 	gint stopped; /* VIR_DOMAIN_EVENT_STOPPED_* + 1, 0 while running */
 };
 
+/* The driver's state for one guest (vm->priv), from prepare() on. */
 struct lv {
 	virConnectPtr conn;
 	virDomainPtr dom;
 	int fate_cb; /* lifecycle callback id, -1 when none */
 	struct lv_fate *fate;
 	char *name;
-	bool upload;	    /* share-nothing: volumes and stream bridges */
-	GPtrArray *vols;    /* virStorageVolPtr made for this guest only */
-	GPtrArray *bridges; /* struct bridge * */
+	struct store *store; /* the run's (see store_get) */
+	bool upload;	     /* share-nothing: volumes and stream bridges */
+	GPtrArray *vols;     /* virStorageVolPtr made for this guest only */
+	GPtrArray *bridges;  /* struct bridge * */
+	struct vtb_domxml_devs devs; /* what the rows attached */
+	char *kernel, *initrd;	     /* share-nothing: their volumes' paths */
+	char *ctl_sock;		     /* shared files: the control socket, */
+	int ctl_lfd;		     /* listened on until QEMU connects */
+	gint64 t;		     /* end of the last phase measured */
 };
 
 /* libvirt prints every error to stderr by default; we report our own. */
@@ -100,6 +107,16 @@ static virConnectPtr lv_open(const char *uri)
 	if (c)
 		virConnectSetKeepAlive(c, 5, 3);
 	return c;
+}
+
+char *vtb_libvirt_version(void)
+{
+	unsigned long v = 0;
+
+	if (virGetVersion(&v, NULL, NULL) != 0)
+		return NULL;
+	return g_strdup_printf("%lu.%lu.%lu", v / 1000000, v / 1000 % 1000,
+			       v % 1000);
 }
 
 gboolean vtb_libvirt_check(const char *uri, GError **err)
@@ -285,8 +302,8 @@ static bool daemon_sees_our_files(virConnectPtr conn, char **why)
 }
 
 /* The run's store for @uri, its mode decided on first use. */
-static struct store *store_get(struct vtb_env *env, const char *uri,
-			       GError **err)
+static struct store *store_get(struct vtb_env *env, struct vtb_kvm_env *kv,
+			       const char *uri, GError **err)
 {
 	g_autofree char *why = NULL;
 	struct store *s;
@@ -307,7 +324,7 @@ static struct store *store_get(struct vtb_env *env, const char *uri,
 	s->ro = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 				      (GDestroyNotify)vol_delete);
 	s->upload = !daemon_sees_our_files(s->conn, &why);
-	env->libvirt_files = s->upload ? "upload" : "shared";
+	kv->libvirt_files = s->upload ? "upload" : "shared";
 	if (s->upload && !env->opts->quiet)
 		g_printerr("vtbench: libvirt %s: share-nothing mode (%s): "
 			   "files go through the storage API, channels "
@@ -843,96 +860,6 @@ static int open_stream(struct lv *lv, const char *name, bool console, int log,
 	return bridge_new(lv, st, log, name, err);
 }
 
-/*
- * Share-nothing: the files the guest needs as volumes (phase
- * libvirt_upload); @kernel, @initrd and @disk_paths get their paths on
- * the libvirt host.
- */
-static gboolean upload_files(struct vtb_vm *vm, struct store *s, char **kernel,
-			     char **initrd, char **disk_paths, GError **err)
-{
-	struct vtb_env *env = vm->cell->env;
-	struct lv *lv = vm->priv;
-
-	*kernel = ro_path(s, env->kvm_boot_image, err);
-	if (!*kernel)
-		return FALSE;
-	*initrd = ro_path(s, vm->cell->appliance.initrd, err);
-	if (!*initrd)
-		return FALSE;
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-		g_autofree char *base = NULL, *name = NULL;
-		virStorageVolPtr v;
-
-		if (d->kind != VTB_DEV_DISK)
-			continue;
-		if (d->readonly) {
-			disk_paths[i] = ro_path(s, d->image, err);
-			if (!disk_paths[i])
-				return FALSE;
-			continue;
-		}
-		/* Written by the guest: this guest's own copy. */
-		base = g_path_get_basename(d->image);
-		name = g_strdup_printf("%s-%s", lv->name, base);
-		v = upload(s, d->image, name, err);
-		if (!v)
-			return FALSE;
-		g_ptr_array_add(lv->vols, v);
-		disk_paths[i] = vol_path(v, err);
-		if (!disk_paths[i])
-			return FALSE;
-	}
-	return TRUE;
-}
-
-/*
- * Share-nothing: the domain was created paused; open the console, the
- * control port and each stream device through streams, then let it run,
- * so no byte the guest writes is lost.
- */
-static gboolean open_streams(struct vtb_vm *vm, GError **err)
-{
-	struct lv *lv = vm->priv;
-	int log =
-		open(vm->console_log,
-		     O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-
-	if (log < 0) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "open %s: %s",
-			    vm->console_log, g_strerror(errno));
-		return FALSE;
-	}
-	if (open_stream(lv, "ua-vtbcon", true, log, err) < 0)
-		return FALSE;
-	vm->ctl_fd = open_stream(lv, "vtb.ctl", false, -1, err);
-	if (vm->ctl_fd < 0)
-		return FALSE;
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-		g_autofree char *alias = NULL;
-
-		if (d->kind == VTB_DEV_DISK)
-			continue;
-		if (d->kind == VTB_DEV_SERIAL) {
-			alias = vtb_domxml_alias(d->name);
-			d->fd = open_stream(lv, alias, true, -1, err);
-		} else {
-			d->fd = open_stream(lv, d->name, false, -1, err);
-		}
-		if (d->fd < 0)
-			return FALSE;
-	}
-	if (virDomainResume(lv->dom) < 0) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "libvirt: resume domain %s: %s", lv->name,
-			    lv_msg());
-		return FALSE;
-	}
-	return TRUE;
-}
-
 static void fate_free(void *p)
 {
 	struct lv_fate *f = p;
@@ -988,7 +915,7 @@ static const char *stopped_how(int detail)
 	}
 }
 
-char *vtb_libvirt_describe_exit(struct vtb_vm *vm, int timeout_ms)
+static char *lv_describe_exit(struct vtb_vm *vm, int timeout_ms)
 {
 	struct lv *lv = vm->priv;
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
@@ -1004,83 +931,186 @@ char *vtb_libvirt_describe_exit(struct vtb_vm *vm, int timeout_ms)
 	return g_strdup_printf("stopped (libvirt: %s)", stopped_how(st - 1));
 }
 
-gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
+/*
+ * The boot sequence (core/vm.c), step by step: connect and, share-nothing,
+ * upload the kernel and initramfs (prepare); each device's XML, its socket
+ * or its volume (the rows' attach); the domain (spawn); its sockets
+ * accepted or streams opened (the rows' connect); a paused domain resumed
+ * (resume); phases and the accelerator checked after HELLO (booted).
+ */
+static gboolean lv_prepare(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
+	struct vtb_kvm_env *kv = vtb_env_priv(env, vm->cell->backend);
 	const char *uri = env->opts->connect;
-	g_autofree char *sock = NULL;
-	g_autofree char *append = NULL, *mount = NULL, *xml = NULL;
-	g_autofree char *label = NULL, *xmlpath = NULL;
-	g_autofree char *kernel = NULL, *initrd = NULL;
-	g_autofree char **disk_paths = NULL;
-	struct vtb_domxml_cfg cfg;
-	struct store *s;
-	struct lv *lv;
-	struct vtb_msg m;
-	gboolean ok = FALSE;
-	gint64 t;
-	int lfd = -1;
+	struct lv *lv = g_new0(struct lv, 1);
 
-	lv = g_new0(struct lv, 1);
 	vm->priv = lv;
 	lv->fate_cb = -1;
+	lv->ctl_lfd = -1;
 	lv->name = g_path_get_basename(vm->dir);
 	lv->vols = g_ptr_array_new_with_free_func((GDestroyNotify)vol_delete);
 	lv->bridges = g_ptr_array_new_with_free_func(bridge_free);
-	disk_paths = g_new0(char *, vm->devices->len + 1);
+	vtb_domxml_devs_init(&lv->devs);
 	g_strlcpy(vm->child.name, "qemu (libvirt)", sizeof(vm->child.name));
 	/* Decided once per run; the connection stays for the uploads. */
-	s = store_get(env, uri, err);
-	if (!s)
-		goto out;
-	lv->upload = s->upload;
-	if (!lv->upload) {
-		/* QEMU connects to every socket at start-up: listen first. */
-		sock = g_build_filename(vm->dir, "ctl.sock", NULL);
-		for (guint i = 0; i < vm->devices->len; i++) {
-			struct vtb_device *d = vm->devices->pdata[i];
-
-			if (d->kind == VTB_DEV_DISK)
-				continue;
-			d->sock = g_strdup_printf("%s/data%u.sock", vm->dir, i);
-			d->listen_fd = vtb_kvm_listen_unix(d->sock, err);
-			if (d->listen_fd < 0)
-				goto out;
-		}
-		lfd = vtb_kvm_listen_unix(sock, err);
-		if (lfd < 0)
-			goto out;
-	}
-
-	t = vm->t_spawn_us = g_get_monotonic_time();
+	lv->store = store_get(env, kv, uri, err);
+	if (!lv->store)
+		return FALSE;
+	lv->upload = lv->store->upload;
+	lv->t = vm->t_spawn_us = g_get_monotonic_time();
 	lv->conn = lv_open(uri);
 	if (!lv->conn) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "libvirt: connect to %s: %s", uri, lv_msg());
-		goto out;
+		return FALSE;
 	}
-	vtb_vm_add_boot_phase(vm, "libvirt_connect", since(&t));
-	if (lv->upload) {
-		double up;
+	vtb_vm_add_boot_phase(vm, "libvirt_connect", since(&lv->t));
+	if (!lv->upload)
+		return TRUE;
+	/* Share-nothing: the files the guest needs as volumes (phase
+	 * libvirt_upload, with the disks the rows upload). */
+	lv->kernel = ro_path(lv->store, kv->boot_image, err);
+	if (!lv->kernel)
+		return FALSE;
+	lv->initrd = ro_path(lv->store, vm->cell->appliance.initrd, err);
+	return lv->initrd != NULL;
+}
 
-		if (!upload_files(vm, s, &kernel, &initrd, disk_paths, err))
-			goto out;
+/* QEMU connects to every socket at start-up: listen first (shared files);
+ * share-nothing, libvirt and QEMU open them themselves. */
+static gboolean lv_attach_serial(struct vtb_vm *vm, struct vtb_device *d,
+				 GError **err)
+{
+	struct lv *lv = vm->priv;
+
+	if (!lv->upload && !vtb_kvm_listen_device(vm, d, err))
+		return FALSE;
+	vtb_domxml_add_serial(&lv->devs, d);
+	return TRUE;
+}
+
+static gboolean lv_attach_port(struct vtb_vm *vm, struct vtb_device *d,
+			       GError **err)
+{
+	struct lv *lv = vm->priv;
+
+	if (!lv->upload && !vtb_kvm_listen_device(vm, d, err))
+		return FALSE;
+	vtb_domxml_add_port(&lv->devs, d);
+	return TRUE;
+}
+
+/* Share-nothing: a read-only disk is uploaded once per run, a written one
+ * is this guest's own copy. */
+static gboolean lv_attach_disk(struct vtb_vm *vm, struct vtb_device *d,
+			       GError **err)
+{
+	struct lv *lv = vm->priv;
+	char *path = NULL;
+	gboolean ok;
+
+	if (lv->upload && d->readonly) {
+		path = ro_path(lv->store, d->image, err);
+		if (!path)
+			return FALSE;
+	} else if (lv->upload) {
+		g_autofree char *base = g_path_get_basename(d->image);
+		g_autofree char *name =
+			g_strdup_printf("%s-%s", lv->name, base);
+		virStorageVolPtr v = upload(lv->store, d->image, name, err);
+
+		if (!v)
+			return FALSE;
+		g_ptr_array_add(lv->vols, v);
+		path = vol_path(v, err);
+		if (!path)
+			return FALSE;
+	}
+	ok = vtb_domxml_add_disk(&lv->devs, d, path, err);
+	free(path);
+	return ok;
+}
+
+static gboolean lv_connect_serial(struct vtb_vm *vm, struct vtb_device *d,
+				  GError **err)
+{
+	struct lv *lv = vm->priv;
+	g_autofree char *alias = NULL;
+
+	if (!lv->upload)
+		return vtb_kvm_accept_device(vm, d, err);
+	alias = vtb_domxml_alias(d->name);
+	d->fd = open_stream(lv, alias, true, -1, err);
+	return d->fd >= 0;
+}
+
+static gboolean lv_connect_port(struct vtb_vm *vm, struct vtb_device *d,
+				GError **err)
+{
+	struct lv *lv = vm->priv;
+
+	if (!lv->upload)
+		return vtb_kvm_accept_device(vm, d, err);
+	d->fd = open_stream(lv, d->name, false, -1, err);
+	return d->fd >= 0;
+}
+
+/*
+ * Share-nothing: the domain is created paused; the console and the
+ * control port are opened here, the devices' streams by the rows, and
+ * resume() lets it run, so no byte the guest writes is lost.
+ */
+static gboolean open_control(struct vtb_vm *vm, GError **err)
+{
+	struct lv *lv = vm->priv;
+	int log =
+		open(vm->console_log,
+		     O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+
+	if (log < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "open %s: %s",
+			    vm->console_log, g_strerror(errno));
+		return FALSE;
+	}
+	if (open_stream(lv, "ua-vtbcon", true, log, err) < 0)
+		return FALSE;
+	vm->ctl_fd = open_stream(lv, "vtb.ctl", false, -1, err);
+	return vm->ctl_fd >= 0;
+}
+
+static gboolean lv_spawn(struct vtb_vm *vm, GError **err)
+{
+	struct vtb_env *env = vm->cell->env;
+	struct vtb_kvm_env *kv = vtb_env_priv(env, vm->cell->backend);
+	struct lv *lv = vm->priv;
+	const char *uri = env->opts->connect;
+	g_autofree char *append = NULL, *mount = NULL, *xml = NULL;
+	g_autofree char *label = NULL, *xmlpath = NULL;
+	struct vtb_domxml_cfg cfg;
+
+	if (lv->upload) {
 		/* A phase of its own, not part of the sample's seconds. */
-		up = since(&t);
+		double up = since(&lv->t);
+
 		vtb_vm_add_boot_phase(vm, "libvirt_upload", up);
 		vm->t_spawn_us += (gint64)(up * 1e6);
 		/* Nor of the boot's deadline. */
 		vm->deadline_us += (gint64)(up * 1e6);
 		/* Said once, by the first guest that has disks to audit. */
-		if (vm->vmm_env && !s->told_audit) {
+		if (vm->vmm_env && !lv->store->told_audit) {
 			if (!env->opts->quiet)
 				g_printerr("vtbench: libvirt %s: no flush "
 					   "audit: the remote QEMU cannot "
 					   "load vtbench's library\n",
 					   uri);
-			s->told_audit = true;
+			lv->store->told_audit = true;
 		}
 	} else {
+		lv->ctl_sock = g_build_filename(vm->dir, "ctl.sock", NULL);
+		lv->ctl_lfd = vtb_kvm_listen_unix(lv->ctl_sock, err);
+		if (lv->ctl_lfd < 0)
+			return FALSE;
 		/*
 		 * QEMU runs as vtbench's user, as under the direct driver:
 		 * it reaches the private dir and the cache, nobody else
@@ -1089,41 +1119,31 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 		label = g_strdup_printf("+%u:+%u", (unsigned)getuid(),
 					(unsigned)getgid());
 	}
+	/* The devices are named (attach): the mount can use a name. */
+	mount = vtb_vm_mount_args(vm);
+	append = vtb_kvm_append(vm->cell->accel, mount);
 	cfg = (struct vtb_domxml_cfg){
 		.name = lv->name,
 		.accel = vm->cell->accel,
-		.cpu = g_str_equal(vm->cell->accel, "kvm") ? env->kvm_cpu
-							   : NULL,
-		.kernel = lv->upload ? kernel : env->kvm_boot_image,
-		.initrd = lv->upload ? initrd : vm->cell->appliance.initrd,
+		.cpu = g_str_equal(vm->cell->accel, "kvm") ? kv->cpu : NULL,
+		.kernel = lv->upload ? lv->kernel : kv->boot_image,
+		.initrd = lv->upload ? lv->initrd : vm->cell->appliance.initrd,
+		.append = append,
 		.mem_mb = env->opts->mem_mb,
 		.smp = env->opts->cpus,
 		.console_log = lv->upload ? NULL : vm->console_log,
-		.ctl_sock = sock,
-		.devs = (struct vtb_device **)vm->devices->pdata,
-		.ndevs = vm->devices->len,
-		.disk_paths = (const char *const *)disk_paths,
+		.ctl_sock = lv->ctl_sock,
+		.devs = &lv->devs,
 		.dac_label = label,
 		/* The remote QEMU cannot load our library: no audit. */
 		.qemu_env =
 			lv->upload ? NULL : (const char *const *)vm->vmm_env,
 	};
-	/* Once to name the devices, then with the mount that uses a name. */
-	cfg.append = "";
-	xml = vtb_domain_xml(&cfg, err);
-	if (!xml)
-		goto out;
-	g_clear_pointer(&xml, g_free);
-	mount = vtb_vm_mount_args(vm);
-	append = vtb_kvm_append(vm->cell->accel, mount);
-	cfg.append = append;
-	xml = vtb_domain_xml(&cfg, err);
-	if (!xml)
-		goto out;
+	xml = vtb_domain_xml(&cfg);
 	/* Kept beside the console log for whoever debugs a failed boot. */
 	xmlpath = g_build_filename(vm->dir, "domain.xml", NULL);
 	g_file_set_contents(xmlpath, xml, -1, NULL);
-	vtb_vm_add_boot_phase(vm, "libvirt_xml", since(&t));
+	vtb_vm_add_boot_phase(vm, "libvirt_xml", since(&lv->t));
 
 	watch_fate(lv);
 	/* AUTODESTROY: the domain goes with our connection, even when
@@ -1136,44 +1156,43 @@ gboolean vtb_libvirt_boot(struct vtb_vm *vm, GError **err)
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "libvirt: create domain %s: %s", lv->name,
 			    lv_msg());
-		goto out;
+		return FALSE;
 	}
-	if (lv->upload) {
-		if (!open_streams(vm, err))
-			goto out;
-		vtb_vm_add_boot_phase(vm, "libvirt_create", since(&t));
-	} else {
-		vtb_vm_add_boot_phase(vm, "libvirt_create", since(&t));
-		vm->ctl_fd = vtb_kvm_accept(vm, lfd, err);
-		if (vm->ctl_fd < 0)
-			goto out;
-		for (guint i = 0; i < vm->devices->len; i++) {
-			struct vtb_device *d = vm->devices->pdata[i];
-
-			if (d->listen_fd < 0)
-				continue;
-			d->fd = vtb_kvm_accept(vm, d->listen_fd, err);
-			close(d->listen_fd);
-			d->listen_fd = -1;
-			if (d->fd < 0)
-				goto out;
-		}
-	}
-	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err))
-		goto out;
-	vm->t_hello_us = g_get_monotonic_time();
-	vm->hello = m.u.hello;
-	vtb_vm_add_boot_phase(vm, "libvirt_running_to_hello", since(&t));
-	ok = confirm_accel(vm, err);
-out:
-	if (lfd >= 0)
-		close(lfd);
-	for (guint i = 0; i <= vm->devices->len; i++)
-		free(disk_paths[i]);
-	return ok;
+	if (lv->upload)
+		return open_control(vm, err);
+	vtb_vm_add_boot_phase(vm, "libvirt_create", since(&lv->t));
+	vm->ctl_fd = vtb_kvm_accept(vm, lv->ctl_lfd, err);
+	close(lv->ctl_lfd);
+	lv->ctl_lfd = -1;
+	return vm->ctl_fd >= 0;
 }
 
-gboolean vtb_libvirt_wait_exit(struct vtb_vm *vm, int timeout_ms)
+/* Share-nothing: every stream is open, let the paused domain run. */
+static gboolean lv_resume(struct vtb_vm *vm, GError **err)
+{
+	struct lv *lv = vm->priv;
+
+	if (!lv->upload)
+		return TRUE;
+	if (virDomainResume(lv->dom) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: resume domain %s: %s", lv->name,
+			    lv_msg());
+		return FALSE;
+	}
+	vtb_vm_add_boot_phase(vm, "libvirt_create", since(&lv->t));
+	return TRUE;
+}
+
+static gboolean lv_booted(struct vtb_vm *vm, GError **err)
+{
+	struct lv *lv = vm->priv;
+
+	vtb_vm_add_boot_phase(vm, "libvirt_running_to_hello", since(&lv->t));
+	return confirm_accel(vm, err);
+}
+
+static gboolean lv_wait_exit(struct vtb_vm *vm, int timeout_ms)
 {
 	struct lv *lv = vm->priv;
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
@@ -1197,8 +1216,8 @@ gboolean vtb_libvirt_wait_exit(struct vtb_vm *vm, int timeout_ms)
 	}
 }
 
-gboolean vtb_libvirt_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
-				struct vtb_disk_stats *out, GError **err)
+static gboolean lv_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
+			      struct vtb_disk_stats *out, GError **err)
 {
 	g_autoptr(JsonNode) r = qmp(vm, "query-blockstats", err);
 	g_autofree char *alias = vtb_domxml_alias(d->name);
@@ -1233,7 +1252,7 @@ gboolean vtb_libvirt_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
 	return FALSE;
 }
 
-void vtb_libvirt_cleanup(struct vtb_vm *vm)
+static void lv_cleanup(struct vtb_vm *vm)
 {
 	struct lv *lv = vm->priv;
 
@@ -1272,7 +1291,48 @@ void vtb_libvirt_cleanup(struct vtb_vm *vm)
 		virConnectDomainEventDeregisterAny(lv->conn, lv->fate_cb);
 	if (lv->conn)
 		virConnectClose(lv->conn);
+	if (lv->ctl_lfd >= 0)
+		close(lv->ctl_lfd);
+	vtb_domxml_devs_clear(&lv->devs);
+	free(lv->kernel);
+	free(lv->initrd);
+	g_free(lv->ctl_sock);
 	g_free(lv->name);
 	g_free(lv);
 	vm->priv = NULL;
 }
+
+static const struct vtb_device_ops lv_serial = {
+	VTB_KVM_SERIAL_ROW,
+	.attach = lv_attach_serial,
+	.connect = lv_connect_serial,
+};
+
+static const struct vtb_device_ops lv_port = {
+	VTB_KVM_PORT_ROW,
+	.attach = lv_attach_port,
+	.connect = lv_connect_port,
+};
+
+static const struct vtb_device_ops lv_disk = {
+	VTB_KVM_DISK_ROW,
+	.attach = lv_attach_disk,
+};
+
+const struct vtb_driver_ops vtb_kvm_libvirt = {
+	.name = "libvirt",
+	.devices =
+		{
+			[VTB_DEV_SERIAL] = &lv_serial,
+			[VTB_DEV_VIRTIO_SERIAL] = &lv_port,
+			[VTB_DEV_DISK] = &lv_disk,
+		},
+	.prepare = lv_prepare,
+	.spawn = lv_spawn,
+	.resume = lv_resume,
+	.booted = lv_booted,
+	.cleanup = lv_cleanup,
+	.wait_exit = lv_wait_exit,
+	.describe_exit = lv_describe_exit,
+	.disk_stats = lv_disk_stats,
+};

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "core/gitrev.h"
+#include "core/json.h"
 #include "core/registry.h"
 #include "results/cell.h"
 
@@ -150,23 +151,6 @@ static void add_bool(JsonBuilder *b, const char *k, gboolean v)
 	json_builder_add_boolean_value(b, v);
 }
 
-static void add_kernel(JsonBuilder *b, const char *k,
-		       const struct vtb_kernel_info *ki)
-{
-	json_builder_set_member_name(b, k);
-	if (!ki->path) {
-		json_builder_add_null_value(b);
-		return;
-	}
-	json_builder_begin_object(b);
-	add_str(b, "path", ki->path);
-	add_str(b, "kind", vtb_kernel_kind_name(ki->kind));
-	add_str(b, "release", ki->release);
-	add_str(b, "banner", ki->banner);
-	add_str(b, "build_id", ki->build_id);
-	json_builder_end_object(b);
-}
-
 static void add_host(JsonBuilder *b, const struct vtb_matrix *r)
 {
 	const struct vtb_hostinfo *h = &r->host;
@@ -226,17 +210,10 @@ static void add_versions(JsonBuilder *b, const struct vtb_matrix *r)
 	json_builder_begin_object(b);
 	add_str(b, "vtbench", PACKAGE_VERSION);
 	add_str(b, "git", VTB_GIT_REV);
-	add_str(b, "qemu", env->qemu_version);
-	add_str(b, "qemu_path", env->qemu);
-	add_str(b, "libvirt", r->libvirt_version);
-	add_kernel(b, "uml_kernel", &env->uml_kernel);
-	add_str(b, "uml_modules", env->uml_modules);
-	add_kernel(b, "guest_kernel", &env->kvm_kernel);
-	add_str(b, "guest_modules", env->kvm_modules);
-	add_str(b, "guest_boot_image", env->kvm_boot_image);
-	add_bool(b, "guest_pvh", env->kvm_pvh);
-	/* vmlinux extraction, or its cache lookup */
-	add_num(b, "guest_prepare_s", env->kvm_prepare_s);
+	/* Each backend's kernels, VMM and libraries, ready or not. */
+	for (int i = 0; vtb_backends[i]; i++)
+		if (vtb_backends[i]->versions)
+			vtb_backends[i]->versions(env, b);
 	add_str(b, "agent", env->agent);
 	json_builder_end_object(b);
 }
@@ -504,7 +481,7 @@ static void add_cell_env(JsonBuilder *b, const struct vtb_matrix *r,
 
 	json_builder_set_member_name(b, "env");
 	json_builder_begin_object(b);
-	add_kernel(b, "kernel", ce.kernel);
+	vtb_json_kernel(b, "kernel", ce.kernel);
 	add_str(b, "boot_image", ce.boot_image);
 	add_str(b, "modules", ce.modules);
 	add_str(b, "vmm", ce.vmm);
@@ -552,8 +529,8 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 	else
 		json_builder_add_null_value(b);
 	add_str(b, "accel_requested", ce.accel_requested);
-	if (g_str_equal(c->driver, "libvirt"))
-		add_str(b, "connect", o->connect);
+	if (ce.connect)
+		add_str(b, "connect", ce.connect);
 	json_builder_end_object(b);
 }
 

@@ -83,9 +83,10 @@ static const char *const autoonoff[] = {"auto", "on", "off", NULL};
 const struct vtb_option vtb_run_options[] = {
 	{ "backend", VTB_OPT_LIST, OFF(backends), "uml,kvm", "LIST",
 	  "backends to run: uml, kvm", check_backend, 0, GIVEN(backends_given) },
-	{ "driver", VTB_OPT_LIST, OFF(drivers), "direct", "LIST",
+	{ "driver", VTB_OPT_LIST, OFF(drivers), NULL, "LIST",
 	  "how kvm starts QEMU: direct (spawned by vtbench), libvirt "
-	  "(a transient domain)", NULL, 0, -1, vtb_drivers },
+	  "(a transient domain) [default: each backend's first driver, "
+	  "direct]", NULL, 0, -1, vtb_drivers },
 	{ "connect", VTB_OPT_STR, OFF(connect), "qemu:///system", "URI",
 	  "libvirt URI (driver libvirt)", NULL, 0, -1 },
 	{ "accel", VTB_OPT_STR, OFF(accel), "auto", "auto|kvm|tcg",

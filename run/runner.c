@@ -1,7 +1,6 @@
 /* `vtbench run`, `list` and `probe`: the matrix and its environment. */
 #include "run/runner.h"
 
-#include <libvirt/libvirt.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,38 +32,17 @@ static void cell_free(gpointer p)
 	g_free(c);
 }
 
-static void env_clear(struct vtb_env *env)
-{
-	g_free(env->cache_dir);
-	g_free(env->agent);
-	for (int i = 0; i < VTB_MAX_BACKENDS; i++)
-		g_free(env->reason[i]);
-	vtb_kernel_info_clear(&env->uml_kernel);
-	g_free(env->uml_modules);
-	g_free(env->uml_xstate_why);
-	g_free(env->uml_xstate_lib);
-	vtb_kernel_info_clear(&env->kvm_kernel);
-	g_free(env->kvm_boot_image);
-	g_free(env->kvm_modules);
-	g_free(env->qemu);
-	g_free(env->qemu_version);
-	g_free(env->kvm_verdict);
-	g_free(env->accel);
-	g_free(env->kvm_cpu);
-}
-
 void vtb_matrix_clear(struct vtb_matrix *r)
 {
 	if (r->cells)
 		g_ptr_array_unref(r->cells);
 	if (r->skipped)
 		g_ptr_array_unref(r->skipped);
-	env_clear(&r->env);
+	vtb_env_clear(&r->env);
 	vtb_opts_clear(&r->opts);
 	vtb_hostinfo_clear(&r->host);
 	g_free(r->started);
 	g_free(r->finished);
-	g_free(r->libvirt_version);
 }
 
 /* One line naming the problem, exit code 2. */
@@ -145,7 +123,7 @@ static gboolean verify_backend(struct vtb_matrix *r,
 		return TRUE;
 	if (!cell_appliance(&probe, err))
 		return FALSE;
-	ok = be->verify(&r->env, probe.appliance.initrd, err);
+	ok = be->verify(be, &r->env, probe.appliance.initrd, err);
 	vtb_appliance_clear(&probe.appliance);
 	return ok;
 }
@@ -185,6 +163,7 @@ static int prepare_backends(struct vtb_matrix *r, bool test_accel)
 void vtb_matrix_init(struct vtb_matrix *r)
 {
 	r->env.opts = &r->opts;
+	vtb_env_init(&r->env);
 	r->options = vtb_run_options;
 	r->cells = g_ptr_array_new_with_free_func(cell_free);
 	r->skipped = g_ptr_array_new_with_free_func(g_free);
@@ -193,15 +172,10 @@ void vtb_matrix_init(struct vtb_matrix *r)
 static int env_init(struct vtb_matrix *r)
 {
 	g_autoptr(GError) e = NULL;
-	unsigned long lv = 0;
 
 	vtb_matrix_init(r);
 	r->started = now_iso();
 	vtb_hostinfo_get(&r->host);
-	if (virGetVersion(&lv, NULL, NULL) == 0)
-		r->libvirt_version =
-			g_strdup_printf("%lu.%lu.%lu", lv / 1000000,
-					lv / 1000 % 1000, lv % 1000);
 	r->env.cache_dir = vtb_cache_dir(&e);
 	if (!r->env.cache_dir)
 		return bad_input(e->message);
@@ -429,14 +403,18 @@ void vtb_matrix_build(struct vtb_matrix *r)
 
 	for (char **b = o->backends; *b; b++) {
 		const struct vtb_backend_ops *be = backend_of(*b);
-		char *direct[] = {"direct", NULL};
+		/* --driver picks among a backend's drivers (none given: its
+		 * first); one with a single driver always runs that. */
+		char *only[] = {(char *)be->drivers[0]->name, NULL};
 
 		if (!vtb_env_ready(&r->env, be))
 			continue;
 		for (char **w = o->workloads; *w; w++) {
 			const struct vtb_workload_ops *wl =
 				vtb_workload_find(*w);
-			char **drivers = be->drivers ? o->drivers : direct;
+			char **drivers = be->drivers[1] && o->drivers
+						 ? o->drivers
+						 : only;
 
 			for (char **d = drivers; *d; d++) {
 				for (int ti = 0;
@@ -831,8 +809,6 @@ int vtb_cmd_probe(int argc, char **argv)
 			       vtb_env_reason(&r.env, be));
 		}
 	}
-	printf("libvirt:     %s\n",
-	       r.libvirt_version ? r.libvirt_version : "unknown");
 out:
 	vtb_cleanup_all();
 	vtb_matrix_clear(&r);

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/channel.h"
 #include "core/json.h"
 #include "core/kernels.h"
 #include "core/registry.h"
@@ -16,11 +15,62 @@
 #include "core/vtbench.h"
 #include "uml/xstate.h"
 
-GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
+/* This backend's state in @env. */
+static struct vtb_uml_env *U(const struct vtb_env *env)
+{
+	return vtb_env_priv(env, &vtb_backend_uml);
+}
+
+void vtb_uml_devs_init(struct vtb_uml_devs *u)
+{
+	*u = (struct vtb_uml_devs){
+		.args = g_ptr_array_new_with_free_func(g_free)};
+}
+
+void vtb_uml_devs_clear(struct vtb_uml_devs *u)
+{
+	if (u->args)
+		g_ptr_array_unref(u->args);
+	u->args = NULL;
+}
+
+int vtb_uml_add_serial(struct vtb_uml_devs *u, struct vtb_device *d)
+{
+	int n = u->nserial++;
+
+	/* ttyS0/1: console and control. */
+	g_ptr_array_add(u->args, g_strdup_printf("ssl%d=fd:%d", 2 + n,
+						 VTB_UML_SERIAL_FD(n)));
+	g_free(d->guest);
+	d->guest = g_strdup_printf("/dev/ttyS%d", 2 + n);
+	return n;
+}
+
+gboolean vtb_uml_add_disk(struct vtb_uml_devs *u, struct vtb_device *d,
+			  GError **err)
+{
+	bool sync = d->cache && g_str_equal(d->cache, "sync");
+
+	g_clear_pointer(&d->guest, g_free);
+	if (d->kind != VTB_DEV_DISK || !g_str_equal(d->bus, "ubd") ||
+	    !g_str_equal(d->format, "raw")) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "uml: cannot attach device %s (%s)", d->name,
+			    d->kind == VTB_DEV_DISK ? d->bus : "stream");
+		return FALSE;
+	}
+	g_ptr_array_add(u->args, g_strdup_printf("ubd%d%s%s=%s", u->ndisk,
+						 d->readonly ? "r" : "",
+						 sync ? "s" : "", d->image));
+	d->guest = g_strdup_printf("/dev/ubd%c", 'a' + u->ndisk);
+	u->ndisk++;
+	return TRUE;
+}
+
+GStrv vtb_uml_argv(const struct vtb_uml_cfg *c)
 {
 	GStrvBuilder *b = g_strv_builder_new();
 	GStrv argv;
-	int nserial = 0, ndisk = 0;
 
 	g_strv_builder_add(b, c->kernel);
 	vtb_strv_take(b, g_strdup_printf("mem=%dM", c->mem_mb));
@@ -37,38 +87,8 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 	g_strv_builder_add(b, "quiet");
 	g_strv_builder_add(b, "vtb.ctl=tty:/dev/ttyS1");
 	g_strv_builder_add(b, "vtb.off=poweroff");
-	for (size_t i = 0; i < c->ndevs; i++) {
-		struct vtb_device *d = c->devs[i];
-
-		g_free(d->guest);
-		d->guest = NULL;
-		if (d->kind == VTB_DEV_SERIAL) {
-			/* ttyS0/1: console and control. */
-			vtb_strv_take(
-				b, g_strdup_printf("ssl%d=fd:%d", 2 + nserial,
-						   VTB_UML_SERIAL_FD(nserial)));
-			d->guest = g_strdup_printf("/dev/ttyS%d", 2 + nserial);
-			nserial++;
-		} else if (d->kind == VTB_DEV_DISK &&
-			   g_str_equal(d->bus, "ubd") &&
-			   g_str_equal(d->format, "raw")) {
-			bool sync = d->cache && g_str_equal(d->cache, "sync");
-
-			vtb_strv_take(b, g_strdup_printf("ubd%d%s%s=%s", ndisk,
-							 d->readonly ? "r" : "",
-							 sync ? "s" : "",
-							 d->image));
-			d->guest = g_strdup_printf("/dev/ubd%c", 'a' + ndisk);
-			ndisk++;
-		} else {
-			g_set_error(
-				err, VTB_ERROR, VTB_ERR_RUN,
-				"uml: cannot attach device %s (%s)", d->name,
-				d->kind == VTB_DEV_DISK ? d->bus : "stream");
-			g_strv_builder_unref(b);
-			return NULL;
-		}
-	}
+	for (guint i = 0; c->devs && i < c->devs->args->len; i++)
+		g_strv_builder_add(b, c->devs->args->pdata[i]);
 	if (c->append && *c->append) {
 		g_auto(GStrv) extra = g_strsplit(c->append, " ", -1);
 
@@ -83,12 +103,13 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c, GError **err)
 
 static gboolean uml_prepare(struct vtb_env *env, GError **err)
 {
+	struct vtb_uml_env *u = U(env);
 	struct vtb_opts *o = env->opts;
 	const char *path =
 		o->uml_kernel ? o->uml_kernel : vtb_default_uml_kernel();
 	g_autoptr(GError) e = NULL;
 
-	if (!vtb_kernel_identify(path, &env->uml_kernel, &e)) {
+	if (!vtb_kernel_identify(path, &u->kernel, &e)) {
 		/* A kernel the user named is bad input; a default one
 		 * missing means UML is not installed here. */
 		g_set_error(err, VTB_ERROR,
@@ -96,10 +117,10 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 			    "--uml-kernel: %s", e->message);
 		return FALSE;
 	}
-	if (env->uml_kernel.kind != VTB_KERNEL_UML) {
+	if (u->kernel.kind != VTB_KERNEL_UML) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 			    "--uml-kernel %s: a %s, not a UML kernel", path,
-			    vtb_kernel_kind_name(env->uml_kernel.kind));
+			    vtb_kernel_kind_name(u->kernel.kind));
 		return FALSE;
 	}
 	if (o->uml_modules) {
@@ -109,28 +130,90 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 				    o->uml_modules);
 			return FALSE;
 		}
-		env->uml_modules = g_strdup(o->uml_modules);
+		u->modules = g_strdup(o->uml_modules);
 	} else {
-		env->uml_modules =
-			vtb_default_uml_modules(env->uml_kernel.release);
+		u->modules = vtb_default_uml_modules(u->kernel.release);
 	}
-	env->uml_xstate_mode = o->uml_xstate ? o->uml_xstate : "auto";
-	return vtb_uml_xstate_find(env, err);
+	u->xstate_mode = o->uml_xstate ? o->uml_xstate : "auto";
+	return vtb_uml_xstate_find(u, err);
 }
 
 static const char *uml_modules_dir(const struct vtb_env *env)
 {
-	return env->uml_modules;
+	struct vtb_uml_env *u = U(env);
+	return u->modules;
 }
 
 static const char *uml_release(const struct vtb_env *env)
 {
-	return env->uml_kernel.release;
+	struct vtb_uml_env *u = U(env);
+	return u->kernel.release;
 }
 
-static gboolean uml_boot(struct vtb_vm *vm, GError **err)
+/* The driver's state while a guest boots (vm->priv). */
+struct uml_boot {
+	struct vtb_uml_devs devs;
+	/* The VMM's fds: [0] the control line, then the serial lines. */
+	struct vtb_fdmap map[16];
+	size_t nmap;
+};
+
+static gboolean uml_boot_prepare(struct vtb_vm *vm, GError **err)
+{
+	struct uml_boot *ub = g_new0(struct uml_boot, 1);
+
+	vtb_uml_devs_init(&ub->devs);
+	ub->nmap = 1;
+	vm->priv = ub;
+	return TRUE;
+}
+
+/* A serial line: a socketpair, like control; the VMM gets one end. */
+static gboolean uml_attach_serial(struct vtb_vm *vm, struct vtb_device *d,
+				  GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+	int p[2], n;
+
+	if (ub->nmap >= G_N_ELEMENTS(ub->map) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "socketpair for %s: %s", d->name,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	d->fd = p[0];
+	d->child_fd = p[1];
+	g_unix_set_fd_nonblocking(d->fd, TRUE, NULL);
+	n = vtb_uml_add_serial(&ub->devs, d);
+	ub->map[ub->nmap++] =
+		(struct vtb_fdmap){.src = p[1], .dst = VTB_UML_SERIAL_FD(n)};
+	return TRUE;
+}
+
+/* The VMM holds its end now. */
+static gboolean uml_connect_serial(struct vtb_vm *vm, struct vtb_device *d,
+				   GError **err)
+{
+	if (d->child_fd >= 0)
+		close(d->child_fd);
+	d->child_fd = -1;
+	return TRUE;
+}
+
+static gboolean uml_attach_disk(struct vtb_vm *vm, struct vtb_device *d,
+				GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+
+	return vtb_uml_add_disk(&ub->devs, d, err);
+}
+
+static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
+	struct vtb_uml_env *u = U(env);
+	struct uml_boot *ub = vm->priv;
 	g_autofree char *uml_dir = g_build_filename(vm->dir, "uml", NULL);
 	g_autofree char *hostfs = g_build_filename(vm->dir, "hostfs", NULL);
 	g_autofree char *umid = NULL;
@@ -139,10 +222,7 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 	g_autoptr(GPtrArray) envset = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *mount = NULL;
 	static unsigned seq;
-	struct vtb_fdmap map[16];
-	size_t nmap = 1;
-	struct vtb_msg m;
-	int sv[2], log_fd, nserial = 0;
+	int sv[2], log_fd;
 	bool xstate_set = false;
 	gboolean ok;
 	struct vtb_uml_cfg cfg;
@@ -153,31 +233,10 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		if (g_str_has_prefix(*e, VTB_XSTATE_ENV_MODE "="))
 			xstate_set = true; /* the test boot chose */
 	}
-	if (!xstate_set && vtb_uml_xstate_loaded(env))
-		vtb_uml_xstate_env(env, envset,
-				   env->uml_xstate_fix ? "fix" : "observe",
+	if (!xstate_set && vtb_uml_xstate_loaded(u))
+		vtb_uml_xstate_env(u, envset, u->xstate_fix ? "fix" : "observe",
 				   NULL);
 	g_ptr_array_add(envset, NULL);
-	/* The host ends of the data serial lines: socketpairs, like control. */
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-		int p[2];
-
-		if (d->kind != VTB_DEV_SERIAL)
-			continue;
-		if (nmap >= G_N_ELEMENTS(map) ||
-		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "socketpair for %s: %s", d->name,
-				    g_strerror(errno));
-			return FALSE;
-		}
-		d->fd = p[0];
-		d->child_fd = p[1];
-		g_unix_set_fd_nonblocking(d->fd, TRUE, NULL);
-		map[nmap++] = (struct vtb_fdmap){
-			.src = p[1], .dst = VTB_UML_SERIAL_FD(nserial++)};
-	}
 
 	if (g_mkdir(uml_dir, 0700) < 0 || g_mkdir(hostfs, 0700) < 0) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "mkdir in %s: %s",
@@ -199,43 +258,26 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 		return FALSE;
 	}
 	umid = g_strdup_printf("vtb-%d-%u", (int)getpid(), seq++);
+	/* The devices are named (attach): the mount can use a name. */
+	mount = vtb_vm_mount_args(vm);
 	cfg = (struct vtb_uml_cfg){
-		.kernel = env->uml_kernel.path,
+		.kernel = u->kernel.path,
 		.initrd = vm->cell->appliance.initrd,
 		.mem_mb = env->opts->mem_mb,
 		.umid = umid,
 		.uml_dir = uml_dir,
 		.hostfs_dir = hostfs,
 		.ctl_fd = 3,
-		.devs = (struct vtb_device **)vm->devices->pdata,
-		.ndevs = vm->devices->len,
+		.append = mount,
+		.devs = &ub->devs,
 	};
-	/* Once to name the devices, then with the mount that uses a name. */
-	argv = vtb_uml_argv(&cfg, err);
-	if (argv) {
-		g_strfreev(argv);
-		mount = vtb_vm_mount_args(vm);
-		cfg.append = mount;
-		argv = vtb_uml_argv(&cfg, err);
-	}
-	if (!argv) {
-		close(log_fd);
-		close(sv[0]);
-		close(sv[1]);
-		return FALSE;
-	}
-	map[0] = (struct vtb_fdmap){.src = sv[1], .dst = 3};
-	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd, map,
-			     nmap, (const char *const *)envset->pdata, err);
+	argv = vtb_uml_argv(&cfg);
+	ub->map[0] = (struct vtb_fdmap){.src = sv[1], .dst = 3};
+	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd,
+			     ub->map, ub->nmap,
+			     (const char *const *)envset->pdata, err);
 	close(log_fd);
 	close(sv[1]);
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-
-		if (d->child_fd >= 0)
-			close(d->child_fd);
-		d->child_fd = -1;
-	}
 	if (!ok) {
 		close(sv[0]);
 		return FALSE;
@@ -243,17 +285,30 @@ static gboolean uml_boot(struct vtb_vm *vm, GError **err)
 	vm->t_spawn_us = vm->child.t_spawn_us;
 	g_unix_set_fd_nonblocking(sv[0], TRUE, NULL);
 	vm->ctl_fd = sv[0];
-	/* The guest speaks first: we only listen until HELLO. */
-	if (!vtb_chan_expect(vm, VTB_MSG_HELLO, &m, vm->deadline_us, err))
-		return FALSE;
-	vm->t_hello_us = g_get_monotonic_time();
-	vm->hello = m.u.hello;
 	return TRUE;
 }
 
 static void uml_cleanup(struct vtb_vm *vm)
 {
-	/* The runner kills the process group and removes vm->dir. */
+	struct uml_boot *ub = vm->priv;
+
+	/* vtb_vm_free() kills the VMM, closes the devices' fds (the
+	 * socketpairs' ends) and removes vm->dir. */
+	if (!ub)
+		return;
+	vtb_uml_devs_clear(&ub->devs);
+	g_free(ub);
+	vm->priv = NULL;
+}
+
+static void uml_priv_clear(void *priv)
+{
+	struct vtb_uml_env *u = priv;
+
+	vtb_kernel_info_clear(&u->kernel);
+	g_free(u->modules);
+	g_free(u->xstate_why);
+	g_free(u->xstate_lib);
 }
 
 static const char *const uml_base_modules[] = {NULL};
@@ -267,6 +322,8 @@ static guint64 uml_serial_size(const struct vtb_cell *c)
 
 static const struct vtb_device_ops uml_serial = {
 	.help = "a UML serial line on a socketpair (ttyS2..)",
+	.attach = uml_attach_serial,
+	.connect = uml_connect_serial,
 	.quirks = VTB_QUIRK_DEAF_AFTER_THROTTLE,
 	.quirk_why = "known UML bug: once the guest tty throttles the line, "
 		     "line_unthrottle() does not re-enable its read IRQ",
@@ -312,6 +369,7 @@ static const struct vtb_device_ops uml_disk = {
 	.cannot = uml_disk_cannot,
 	.help = "ubd: raw images only; cache writeback or sync (O_SYNC); no "
 		"aio setting",
+	.attach = uml_attach_disk,
 };
 
 static double uml_boot_timeout(const struct vtb_cell *c)
@@ -321,31 +379,33 @@ static double uml_boot_timeout(const struct vtb_cell *c)
 
 static char *uml_summary(const struct vtb_env *env)
 {
-	return g_strdup_printf("%s (%s); xstate fix %s", env->uml_kernel.path,
-			       env->uml_kernel.release, env->uml_xstate_why);
+	struct vtb_uml_env *u = U(env);
+	return g_strdup_printf("%s (%s); xstate fix %s", u->kernel.path,
+			       u->kernel.release, u->xstate_why);
 }
 
 static void uml_probe(const struct vtb_env *env, GString *out)
 {
-	g_string_append_printf(
-		out, "uml:         %s %s (build id %s)\n", env->uml_kernel.path,
-		env->uml_kernel.release,
-		env->uml_kernel.build_id ? env->uml_kernel.build_id : "none");
-	g_string_append_printf(out, "uml xstate:  fix %s\n",
-			       env->uml_xstate_why);
+	struct vtb_uml_env *u = U(env);
+	g_string_append_printf(out, "uml:         %s %s (build id %s)\n",
+			       u->kernel.path, u->kernel.release,
+			       u->kernel.build_id ? u->kernel.build_id
+						  : "none");
+	g_string_append_printf(out, "uml xstate:  fix %s\n", u->xstate_why);
 }
 
 static void uml_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 {
 	const struct vtb_env *env = c->env;
+	struct vtb_uml_env *u = U(env);
 
 	*out = (struct vtb_cell_env){
-		.kernel = &env->uml_kernel,
-		.boot_image = env->uml_kernel.path,
+		.kernel = &u->kernel,
+		.boot_image = u->kernel.path,
 		.boot_kind = "uml",
-		.modules = env->uml_modules,
-		.vmm = env->uml_kernel.path,
-		.vmm_version = env->uml_kernel.release,
+		.modules = u->modules,
+		.vmm = u->kernel.path,
+		.vmm_version = u->kernel.release,
 		.cpus = 1, /* UML is uniprocessor */
 	};
 }
@@ -353,14 +413,15 @@ static void uml_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 static void uml_record(const struct vtb_env *env, const struct vtb_cell *cell,
 		       void *builder)
 {
+	struct vtb_uml_env *u = U(env);
 	JsonBuilder *b = builder;
 	bool ready = vtb_env_ready(env, &vtb_backend_uml);
 	const char *why = vtb_env_reason(env, &vtb_backend_uml);
 
 	/* UML's xstate fix (uml/xstate.h): applied or not, and why. */
 	if (cell) {
-		vtb_json_bool(b, "xstate_fix", env->uml_xstate_fix);
-		vtb_json_str(b, "xstate_why", env->uml_xstate_why);
+		vtb_json_bool(b, "xstate_fix", u->xstate_fix);
+		vtb_json_str(b, "xstate_why", u->xstate_why);
 		return;
 	}
 	json_builder_set_member_name(b, "usable");
@@ -369,33 +430,54 @@ static void uml_record(const struct vtb_env *env, const struct vtb_cell *cell,
 	else
 		json_builder_add_null_value(b);
 	vtb_json_str(b, "reason", ready ? NULL : why);
-	vtb_json_str(b, "xstate_mode", env->uml_xstate_mode);
-	vtb_json_bool(b, "xstate_fix", env->uml_xstate_fix);
-	vtb_json_str(b, "xstate_why", env->uml_xstate_why);
-	vtb_json_int(b, "xstate_uml_bytes", (gint64)env->uml_xstate_uml);
-	vtb_json_int(b, "xstate_host_bytes", (gint64)env->uml_xstate_host);
+	vtb_json_str(b, "xstate_mode", u->xstate_mode);
+	vtb_json_bool(b, "xstate_fix", u->xstate_fix);
+	vtb_json_str(b, "xstate_why", u->xstate_why);
+	vtb_json_int(b, "xstate_uml_bytes", (gint64)u->xstate_uml);
+	vtb_json_int(b, "xstate_host_bytes", (gint64)u->xstate_host);
 }
 
-const struct vtb_backend_ops vtb_backend_uml = {
-	.name = "uml",
-	.help = "User-Mode Linux (linux.uml) as a host process",
-	.prepare = uml_prepare,
-	.verify = vtb_uml_xstate_test,
-	.base_modules = uml_base_modules,
-	.modules_dir = uml_modules_dir,
-	.release = uml_release,
-	.boot = uml_boot,
-	.cleanup = uml_cleanup,
+static void uml_versions(const struct vtb_env *env, void *builder)
+{
+	struct vtb_uml_env *u = U(env);
+	JsonBuilder *b = builder;
+
+	vtb_json_kernel(b, "uml_kernel", &u->kernel);
+	vtb_json_str(b, "uml_modules", u->modules);
+}
+
+/* One driver: vtbench spawns linux.uml itself. */
+static const struct vtb_driver_ops uml_direct = {
+	.name = "direct",
 	.devices =
 		{
 			[VTB_DEV_SERIAL] = &uml_serial,
 			[VTB_DEV_VIRTIO_SERIAL] = &uml_virtio_serial,
 			[VTB_DEV_DISK] = &uml_disk,
 		},
+	.prepare = uml_boot_prepare,
+	.spawn = uml_spawn,
+	.cleanup = uml_cleanup,
+};
+
+static const struct vtb_driver_ops *const uml_drivers[] = {&uml_direct, NULL};
+
+const struct vtb_backend_ops vtb_backend_uml = {
+	.name = "uml",
+	.help = "User-Mode Linux (linux.uml) as a host process",
+	.priv_size = sizeof(struct vtb_uml_env),
+	.priv_clear = uml_priv_clear,
+	.prepare = uml_prepare,
+	.verify = vtb_uml_xstate_test,
+	.base_modules = uml_base_modules,
+	.modules_dir = uml_modules_dir,
+	.release = uml_release,
 	.default_disk = "ubd",
 	.boot_timeout = uml_boot_timeout,
 	.summary = uml_summary,
 	.probe = uml_probe,
 	.cell_env = uml_cell_env,
 	.record = uml_record,
+	.versions = uml_versions,
+	.drivers = uml_drivers,
 };

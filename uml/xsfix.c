@@ -34,11 +34,11 @@ static const char *emulated(void)
 	return e && *e ? e : NULL;
 }
 
-gboolean vtb_uml_xstate_find(struct vtb_env *env, GError **err)
+gboolean vtb_uml_xstate_find(struct vtb_uml_env *u, GError **err)
 {
 	g_autofree char *lib = NULL;
 
-	if (env->uml_xstate_lib)
+	if (u->xstate_lib)
 		return TRUE;
 	lib = vtb_find_helper("VTBENCH_XSTATELIB", "uml", "libvtbxstate.so",
 			      "UML xstate fix", err);
@@ -53,11 +53,11 @@ gboolean vtb_uml_xstate_find(struct vtb_env *env, GError **err)
 			    lib);
 		return FALSE;
 	}
-	env->uml_xstate_lib = g_steal_pointer(&lib);
+	u->xstate_lib = g_steal_pointer(&lib);
 	return TRUE;
 }
 
-void vtb_uml_xstate_env(const struct vtb_env *env, GPtrArray *envset,
+void vtb_uml_xstate_env(const struct vtb_uml_env *u, GPtrArray *envset,
 			const char *mode, const char *report)
 {
 	const char *inherited = g_getenv("LD_PRELOAD");
@@ -69,7 +69,7 @@ void vtb_uml_xstate_env(const struct vtb_env *env, GPtrArray *envset,
 		char *e = envset->pdata[i];
 
 		if (e && g_str_has_prefix(e, "LD_PRELOAD=")) {
-			pre = g_strdup_printf("%s:%s", e, env->uml_xstate_lib);
+			pre = g_strdup_printf("%s:%s", e, u->xstate_lib);
 			g_ptr_array_remove_index(envset, i);
 			break;
 		}
@@ -77,9 +77,8 @@ void vtb_uml_xstate_env(const struct vtb_env *env, GPtrArray *envset,
 	if (!pre)
 		pre = inherited && *inherited
 			      ? g_strdup_printf("LD_PRELOAD=%s:%s",
-						env->uml_xstate_lib, inherited)
-			      : g_strdup_printf("LD_PRELOAD=%s",
-						env->uml_xstate_lib);
+						u->xstate_lib, inherited)
+			      : g_strdup_printf("LD_PRELOAD=%s", u->xstate_lib);
 	g_ptr_array_add(envset, pre);
 	g_ptr_array_add(envset,
 			g_strdup_printf("%s=%s", VTB_XSTATE_ENV_MODE, mode));
@@ -93,11 +92,11 @@ void vtb_uml_xstate_env(const struct vtb_env *env, GPtrArray *envset,
 						emulated()));
 }
 
-bool vtb_uml_xstate_loaded(const struct vtb_env *env)
+bool vtb_uml_xstate_loaded(const struct vtb_uml_env *u)
 {
 	/* Emulating a host that needs the fix means emulating it in every
 	 * UML process; observe mode is a plain pass-through. */
-	return env->uml_xstate_fix || emulated();
+	return u->xstate_fix || emulated();
 }
 
 static struct vtb_xstate_shm *report_new(const char *dir, char **path,
@@ -148,12 +147,13 @@ static void trial_clear(struct trial *t)
  * Boot the appliance @initrd with the preload in @mode ("observe", "fix")
  * or without it (@mode NULL), to the agent's HELLO and a clean power-off.
  */
-static gboolean trial_boot(struct vtb_env *env, const char *initrd,
+static gboolean trial_boot(const struct vtb_backend_ops *be,
+			   struct vtb_env *env, const char *initrd,
 			   const char *mode, struct trial *t, GError **err)
 {
 	struct vtb_cell cell = {
 		.env = env,
-		.backend = &vtb_backend_uml,
+		.backend = be,
 		.driver = "direct",
 		.accel = "-",
 	};
@@ -172,7 +172,7 @@ static gboolean trial_boot(struct vtb_env *env, const char *initrd,
 		shm = report_new(vm->dir, &report, err);
 		if (!shm)
 			return FALSE;
-		vtb_uml_xstate_env(env, envset, mode, report);
+		vtb_uml_xstate_env(vtb_env_priv(env, be), envset, mode, report);
 		g_ptr_array_add(envset, NULL);
 		vm->vmm_env = (char **)g_ptr_array_steal(envset, NULL);
 	}
@@ -202,27 +202,26 @@ static bool size_refused(const struct trial *t)
 	       t->seen.host_len && t->seen.uml_len < t->seen.host_len;
 }
 
-static char *cache_path(const struct vtb_env *env, const char *initrd)
+static char *cache_path(const struct vtb_env *env, const struct vtb_uml_env *u,
+			const char *initrd)
 {
 	g_autofree char *boot_id = NULL;
 	g_autofree char *dir =
 		g_build_filename(env->cache_dir, "uml-test", NULL);
 	g_autofree char *key = NULL;
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	const char *files[] = {env->uml_kernel.path, env->uml_xstate_lib,
-			       initrd};
+	const char *files[] = {u->kernel.path, u->xstate_lib, initrd};
 
 	g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot_id, NULL,
 			    NULL);
 	/* A reboot (another host kernel), another UML kernel, a rebuilt
 	 * fix or appliance, another mode or emulation: test again. */
 	g_checksum_update(ck, (const guchar *)(boot_id ? boot_id : "?"), -1);
-	g_checksum_update(ck, (const guchar *)env->uml_xstate_mode, -1);
+	g_checksum_update(ck, (const guchar *)u->xstate_mode, -1);
 	g_checksum_update(ck, (const guchar *)(emulated() ? emulated() : "-"),
 			  -1);
-	if (env->uml_kernel.build_id)
-		g_checksum_update(ck, (const guchar *)env->uml_kernel.build_id,
-				  -1);
+	if (u->kernel.build_id)
+		g_checksum_update(ck, (const guchar *)u->kernel.build_id, -1);
 	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
 		struct stat st = {0};
 
@@ -243,7 +242,7 @@ static char *cache_path(const struct vtb_env *env, const char *initrd)
 
 /* "1 UML HOST\nwhy": only a UML that ran is cached; a failure is tested
  * again next time (it costs a fast death, and may have been transient). */
-static bool cache_read(struct vtb_env *env, const char *path)
+static bool cache_read(struct vtb_uml_env *u, const char *path)
 {
 	g_autofree char *text = NULL;
 	guint64 uml, host;
@@ -254,51 +253,49 @@ static bool cache_read(struct vtb_env *env, const char *path)
 		   &fix, &uml, &host, &n) != 3 ||
 	    n == 0 || !text[n])
 		return false;
-	env->uml_xstate_fix = fix == 1;
-	env->uml_xstate_uml = uml;
-	env->uml_xstate_host = host;
+	u->xstate_fix = fix == 1;
+	u->xstate_uml = uml;
+	u->xstate_host = host;
 	g_strchomp(text + n);
-	env->uml_xstate_why =
-		g_strdup_printf("%s (cached for this boot)", text + n);
+	u->xstate_why = g_strdup_printf("%s (cached for this boot)", text + n);
 	return true;
 }
 
-static void cache_write(const struct vtb_env *env, const char *path,
+static void cache_write(const struct vtb_uml_env *u, const char *path,
 			const char *why)
 {
 	g_autofree char *rec = g_strdup_printf(
 		"%d %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "\n%s\n",
-		env->uml_xstate_fix ? 1 : 0, env->uml_xstate_uml,
-		env->uml_xstate_host, why);
+		u->xstate_fix ? 1 : 0, u->xstate_uml, u->xstate_host, why);
 
 	g_file_set_contents(path, rec, -1, NULL);
 }
 
-static void take_sizes(struct vtb_env *env, const struct trial *t)
+static void take_sizes(struct vtb_uml_env *u, const struct trial *t)
 {
 	if (!t->loaded)
 		return;
 	if (t->seen.uml_len)
-		env->uml_xstate_uml = t->seen.uml_len;
+		u->xstate_uml = t->seen.uml_len;
 	if (t->seen.host_len)
-		env->uml_xstate_host = t->seen.host_len;
+		u->xstate_host = t->seen.host_len;
 }
 
 /* "UML passes 2696 bytes of FPU state, the host's ptrace takes 2440". */
-static char *sizes_text(const struct vtb_env *env)
+static char *sizes_text(const struct vtb_uml_env *u)
 {
-	if (!env->uml_xstate_uml || !env->uml_xstate_host)
+	if (!u->xstate_uml || !u->xstate_host)
 		return g_strdup("sizes not seen");
 	return g_strdup_printf("this UML kernel passes %" G_GUINT64_FORMAT
 			       " bytes of FPU state to ptrace, the host's "
 			       "NT_X86_XSTATE is %" G_GUINT64_FORMAT " bytes",
-			       env->uml_xstate_uml, env->uml_xstate_host);
+			       u->xstate_uml, u->xstate_host);
 }
 
-static gboolean unusable(struct vtb_env *env, const struct trial *plain,
+static gboolean unusable(struct vtb_uml_env *u, const struct trial *plain,
 			 const struct trial *fixed, GError **err)
 {
-	g_autofree char *sizes = sizes_text(env);
+	g_autofree char *sizes = sizes_text(u);
 	g_autoptr(GString) s = g_string_new("UML does not boot here: ");
 
 	g_string_append(s, plain->error);
@@ -318,68 +315,70 @@ static gboolean unusable(struct vtb_env *env, const struct trial *plain,
 	return FALSE;
 }
 
-gboolean vtb_uml_xstate_test(struct vtb_env *env, const char *initrd,
+gboolean vtb_uml_xstate_test(const struct vtb_backend_ops *be,
+			     struct vtb_env *env, const char *initrd,
 			     GError **err)
 {
-	const char *mode = env->uml_xstate_mode;
+	struct vtb_uml_env *u = vtb_env_priv(env, be);
+	const char *mode = u->xstate_mode;
 	g_autofree char *path = NULL, *sizes = NULL, *why = NULL;
 	struct trial plain = {0}, fixed = {0};
 	gboolean ok;
 
-	if (!vtb_uml_xstate_find(env, err))
+	if (!vtb_uml_xstate_find(u, err))
 		return FALSE;
-	path = cache_path(env, initrd);
-	if (cache_read(env, path))
+	path = cache_path(env, u, initrd);
+	if (cache_read(u, path))
 		return TRUE;
 
 	/* "on" boots with the fix only; "off" and "auto" first without it
 	 * (through the pass-through when the sizes can be seen). */
 	if (g_str_equal(mode, "on")) {
-		if (!trial_boot(env, initrd, "fix", &fixed, err))
+		if (!trial_boot(be, env, initrd, "fix", &fixed, err))
 			return FALSE;
-		take_sizes(env, &fixed);
+		take_sizes(u, &fixed);
 		if (!fixed.booted) {
-			ok = unusable(env, &fixed, NULL, err);
+			ok = unusable(u, &fixed, NULL, err);
 			goto out;
 		}
-		env->uml_xstate_fix = true;
-		sizes = sizes_text(env);
+		u->xstate_fix = true;
+		sizes = sizes_text(u);
 		why = g_strdup_printf("applied (--uml-xstate on): %s", sizes);
 		goto good;
 	}
-	if (!trial_boot(env, initrd, "observe", &plain, err))
+	if (!trial_boot(be, env, initrd, "observe", &plain, err))
 		return FALSE;
-	take_sizes(env, &plain);
+	take_sizes(u, &plain);
 	if (plain.booted) {
-		sizes = sizes_text(env);
+		sizes = sizes_text(u);
 		why = g_strdup_printf(
 			"not needed: UML booted without it (%s%s)", sizes,
-			env->uml_xstate_uml >= env->uml_xstate_host
+			u->xstate_uml >= u->xstate_host
 				? "; a longer buffer is clamped by the host"
 				: "");
 		goto good;
 	}
 	if (g_str_equal(mode, "off") || !size_refused(&plain)) {
-		ok = unusable(env, &plain, NULL, err);
+		ok = unusable(u, &plain, NULL, err);
 		goto out;
 	}
-	if (!trial_boot(env, initrd, "fix", &fixed, err)) {
+	if (!trial_boot(be, env, initrd, "fix", &fixed, err)) {
 		ok = FALSE;
 		goto out;
 	}
 	if (!fixed.booted) {
-		ok = unusable(env, &plain, &fixed, err);
+		ok = unusable(u, &plain, &fixed, err);
 		goto out;
 	}
-	env->uml_xstate_fix = true;
-	sizes = sizes_text(env);
+	u->xstate_fix = true;
+	sizes = sizes_text(u);
 	why = g_strdup_printf("applied: UML died without it (ptrace "
 			      "SETREGSET NT_X86_XSTATE: %s) and booted with "
 			      "it; %s",
 			      g_strerror((int)plain.seen.last_errno), sizes);
 good:
-	env->uml_xstate_why = g_strdup(why);
-	cache_write(env, path, why);
+	u->xstate_why = g_strdup(why);
+	cache_write(u, path, why);
 	ok = TRUE;
 out:
 	trial_clear(&plain);

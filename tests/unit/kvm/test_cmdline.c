@@ -50,7 +50,7 @@ static void test_uml_argv(void **state)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(uml_cases); i++) {
 		const struct uml_case *c = &uml_cases[i];
-		g_auto(GStrv) argv = vtb_uml_argv(&c->cfg, NULL);
+		g_auto(GStrv) argv = vtb_uml_argv(&c->cfg);
 
 		assert_string_equal(argv[0], c->cfg.kernel);
 		for (int k = 0; k < 8 && c->want[k]; k++)
@@ -94,7 +94,7 @@ static void test_qemu_argv(void **state)
 			.console_log = "/t/console.log",
 			.ctl_sock = "/t/ctl.sock",
 		};
-		g_auto(GStrv) argv = vtb_qemu_argv(&cfg, NULL);
+		g_auto(GStrv) argv = vtb_qemu_argv(&cfg);
 
 		assert_string_equal(argv[0], cfg.qemu);
 		assert_true(index_of(argv, "-nodefaults") > 0);
@@ -253,12 +253,23 @@ static void test_devices(void **state)
 				expect_ok = false;
 		}
 		if (g_str_equal(c->backend, "uml")) {
-			struct vtb_uml_cfg cfg = {"/k", "/i.cpio", 64, "u",
-						  "/d", "/h",	   3,  NULL,
-						  devs, n};
+			struct vtb_uml_devs ud;
+			struct vtb_uml_cfg cfg = {"/k", "/i.cpio", 64,
+						  "u",	"/d",	   "/h",
+						  3,	NULL,	   &ud};
+			bool ok = true;
 
-			argv = vtb_uml_argv(&cfg, &e);
+			/* As the uml driver's rows attach them. */
+			vtb_uml_devs_init(&ud);
+			for (size_t k = 0; ok && k < n; k++)
+				if (devs[k]->kind == VTB_DEV_SERIAL)
+					vtb_uml_add_serial(&ud, devs[k]);
+				else
+					ok = vtb_uml_add_disk(&ud, devs[k], &e);
+			argv = ok ? vtb_uml_argv(&cfg) : NULL;
+			vtb_uml_devs_clear(&ud);
 		} else {
+			struct vtb_qemu_devs qd;
 			struct vtb_qemu_cfg cfg = {
 				.qemu = "qemu",
 				.accel = "tcg",
@@ -268,11 +279,22 @@ static void test_devices(void **state)
 				.mem_mb = 64,
 				.console_log = "/c",
 				.ctl_sock = "/s",
-				.devs = devs,
-				.ndevs = n,
+				.devs = &qd,
 			};
+			bool ok = true;
 
-			argv = vtb_qemu_argv(&cfg, &e);
+			/* As the direct driver's rows attach them. */
+			vtb_qemu_devs_init(&qd);
+			for (size_t k = 0; ok && k < n; k++)
+				if (devs[k]->kind == VTB_DEV_SERIAL)
+					vtb_qemu_add_serial(&qd, devs[k]);
+				else if (devs[k]->kind == VTB_DEV_VIRTIO_SERIAL)
+					vtb_qemu_add_port(&qd, devs[k]);
+				else
+					ok = vtb_qemu_add_disk(&qd, devs[k],
+							       &e);
+			argv = ok ? vtb_qemu_argv(&cfg) : NULL;
+			vtb_qemu_devs_clear(&qd);
 		}
 		if (!expect_ok) {
 			assert_null(argv);

@@ -126,6 +126,7 @@ static void test_domain_xml(void **state)
 		struct vtb_device devs[MAXDEV] = {0};
 		struct vtb_device *pdev[MAXDEV];
 		const char *paths[MAXDEV] = {0};
+		struct vtb_domxml_devs xd;
 		size_t n = 0;
 		g_autoptr(GError) e = NULL;
 		g_autofree char *xml = NULL;
@@ -161,16 +162,26 @@ static void test_domain_xml(void **state)
 			pdev[n] = &devs[n];
 			paths[n] = d->path;
 		}
-		cfg.devs = pdev;
-		cfg.ndevs = n;
 		if (c->remote) {
 			cfg.console_log = cfg.ctl_sock = NULL;
 			cfg.dac_label = NULL;
-			cfg.disk_paths = paths;
 		}
-		xml = vtb_domain_xml(&cfg, &e);
+		/* As the libvirt driver's rows attach them. */
+		vtb_domxml_devs_init(&xd);
+		for (size_t k = 0; k < n; k++)
+			if (pdev[k]->kind == VTB_DEV_SERIAL)
+				vtb_domxml_add_serial(&xd, pdev[k]);
+			else if (pdev[k]->kind == VTB_DEV_VIRTIO_SERIAL)
+				vtb_domxml_add_port(&xd, pdev[k]);
+			else if (!vtb_domxml_add_disk(
+					 &xd, pdev[k],
+					 c->remote ? paths[k] : NULL, &e))
+				fail_msg("case '%s': %s", c->what, e->message);
+		cfg.devs = &xd;
+		xml = vtb_domain_xml(&cfg);
+		vtb_domxml_devs_clear(&xd);
 		if (!xml)
-			fail_msg("case '%s': %s", c->what, e->message);
+			fail_msg("case '%s': no XML", c->what);
 		for (int k = 0; k < 12 && c->want[k]; k++)
 			if (!strstr(xml, c->want[k]))
 				fail_msg("case '%s': missing\n%s\nin\n%s",
@@ -196,22 +207,17 @@ static void test_ubd_refused(void **state)
 			       .bus = "ubd",
 			       .image = "/t/x",
 			       .format = "raw"};
-	struct vtb_device *pd = &d;
-	struct vtb_domxml_cfg cfg = {.name = "x",
-				     .accel = "tcg",
-				     .kernel = "/k",
-				     .initrd = "/i",
-				     .append = "",
-				     .mem_mb = 64,
-				     .console_log = "/c",
-				     .ctl_sock = "/s",
-				     .devs = &pd,
-				     .ndevs = 1};
+	struct vtb_domxml_devs xd;
 	g_autoptr(GError) e = NULL;
-	g_autofree char *xml = vtb_domain_xml(&cfg, &e);
 
-	assert_null(xml);
+	vtb_domxml_devs_init(&xd);
+	assert_false(vtb_domxml_add_disk(&xd, &d, NULL, &e));
+	assert_non_null(e);
 	assert_non_null(strstr(e->message, "ubd disk (vtbtarget)"));
+	/* Nothing of it reaches the domain. */
+	assert_int_equal(xd.ndisk, 0);
+	assert_int_equal(xd.xml->len, 0);
+	vtb_domxml_devs_clear(&xd);
 }
 
 int main(void)

@@ -66,6 +66,7 @@ static void make_matrix(struct vtb_matrix *r)
 	memset(r, 0, sizeof(*r));
 	assert_true(vtb_cli_parse_run(0, NULL, &r->opts, &help, NULL));
 	r->env.opts = &r->opts;
+	vtb_env_init(&r->env);
 	r->cells = g_ptr_array_new();
 	r->skipped = g_ptr_array_new_with_free_func(g_free);
 	r->started = g_strdup("2025-01-01T00:00:00Z");
@@ -109,6 +110,7 @@ static void free_matrix(struct vtb_matrix *r)
 	g_ptr_array_unref(r->cells);
 	g_ptr_array_unref(r->skipped);
 	g_free(r->started);
+	vtb_env_clear(&r->env);
 	vtb_opts_clear(&r->opts);
 }
 

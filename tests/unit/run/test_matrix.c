@@ -8,6 +8,7 @@
 
 #include "run/cli.h"
 #include "core/registry.h"
+#include "kvm/kvm.h"
 #include "results/cell.h"
 #include "run/runner.h"
 
@@ -123,7 +124,8 @@ static void test_expand(void **state)
 			g_strv_contains((const char *const *)r.opts.backends,
 					"kvm"),
 			NULL);
-		r.env.accel = g_strdup("tcg");
+		((struct vtb_kvm_env *)vtb_env_priv(&r.env, &vtb_backend_kvm))
+			->accel = g_strdup("tcg");
 		vtb_matrix_build(&r);
 		if ((int)r.cells->len != c->cells ||
 		    (c->has_cell && !has_label(&r, c->has_cell)) ||
@@ -220,9 +222,14 @@ static void test_size_for_rate(void **state)
 
 /* A backend with one row: everything else it cannot carry, by table. */
 static const struct vtb_device_ops toy_serial = {.help = "a toy line"};
+static const struct vtb_driver_ops toy_direct = {
+	.name = "direct",
+	.devices = {[VTB_DEV_SERIAL] = &toy_serial},
+};
+static const struct vtb_driver_ops *const toy_drivers[] = {&toy_direct, NULL};
 static const struct vtb_backend_ops toy = {
 	.name = "toy",
-	.devices = {[VTB_DEV_SERIAL] = &toy_serial},
+	.drivers = toy_drivers,
 };
 
 /* Devices as backend rows: who attaches what, and why not. */
@@ -278,6 +285,23 @@ static void test_rows(void **state)
 				 vtb_dev_kind_name(t[i].kind),
 				 t[i].bus ? t[i].bus : "", why ? why : "(can)",
 				 t[i].why ? t[i].why : "(can)");
+		/* Every driver of the backend refuses alike. */
+		for (int k = 1; t[i].be->drivers[k]; k++) {
+			const struct vtb_device_ops *row =
+				vtb_driver_row(t[i].be->drivers[k], d.kind);
+			g_autofree char *w2 = !row	    ? g_strdup("no row")
+					      : row->cannot ? row->cannot(&d)
+							    : NULL;
+
+			if (g_strcmp0(why, w2) != 0)
+				fail_msg("%s/%s %s: '%s', its first driver "
+					 "'%s'",
+					 t[i].be->name,
+					 t[i].be->drivers[k]->name,
+					 vtb_dev_kind_name(t[i].kind),
+					 w2 ? w2 : "(can)",
+					 why ? why : "(can)");
+		}
 	}
 	/* The deaf line is a quirk of UML's row, not of the transport. */
 	assert_true(vtb_transport_quirks(&vtb_backend_uml,
