@@ -189,14 +189,12 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 
 static const char *kvm_modules_dir(const struct vtb_env *env)
 {
-	struct vtb_kvm_env *kv = K(env);
-	return kv->modules;
+	return K(env)->modules;
 }
 
 static const char *kvm_release(const struct vtb_env *env)
 {
-	struct vtb_kvm_env *kv = K(env);
-	return kv->kernel.release;
+	return K(env)->kernel.release;
 }
 
 static void kvm_priv_clear(void *priv)
@@ -223,15 +221,19 @@ static double kvm_boot_timeout(const struct vtb_cell *c)
 
 static const char *kvm_accel(const struct vtb_env *env)
 {
-	struct vtb_kvm_env *kv = K(env);
-	return kv->accel;
+	return K(env)->accel;
 }
 
 static char *kvm_summary(const struct vtb_env *env)
 {
 	struct vtb_kvm_env *kv = K(env);
-	return g_strdup_printf("accel %s (%s), drivers direct, libvirt",
-			       kv->accel, kv->verdict);
+	const struct vtb_driver_ops *const *d = vtb_backend_kvm.drivers;
+	GString *s = g_string_new(NULL);
+
+	g_string_printf(s, "accel %s (%s), drivers ", kv->accel, kv->verdict);
+	for (int i = 0; d[i]; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "", d[i]->name);
+	return g_string_free(s, FALSE);
 }
 
 static void kvm_probe(const struct vtb_env *env, GString *out)
@@ -255,6 +257,7 @@ static void kvm_probe(const struct vtb_env *env, GString *out)
 static char *kvm_notice(const struct vtb_env *env)
 {
 	struct vtb_kvm_env *kv = K(env);
+
 	if (kv->usable || strcmp(env->opts->accel, "auto") != 0)
 		return NULL;
 	return g_strdup_printf("using TCG: %s", kv->verdict);

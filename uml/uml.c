@@ -140,14 +140,12 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 
 static const char *uml_modules_dir(const struct vtb_env *env)
 {
-	struct vtb_uml_env *u = U(env);
-	return u->modules;
+	return U(env)->modules;
 }
 
 static const char *uml_release(const struct vtb_env *env)
 {
-	struct vtb_uml_env *u = U(env);
-	return u->kernel.release;
+	return U(env)->kernel.release;
 }
 
 /* The driver's state while a guest boots (vm->priv). */
@@ -380,6 +378,7 @@ static double uml_boot_timeout(const struct vtb_cell *c)
 static char *uml_summary(const struct vtb_env *env)
 {
 	struct vtb_uml_env *u = U(env);
+
 	return g_strdup_printf("%s (%s); xstate fix %s", u->kernel.path,
 			       u->kernel.release, u->xstate_why);
 }
@@ -387,6 +386,7 @@ static char *uml_summary(const struct vtb_env *env)
 static void uml_probe(const struct vtb_env *env, GString *out)
 {
 	struct vtb_uml_env *u = U(env);
+
 	g_string_append_printf(out, "uml:         %s %s (build id %s)\n",
 			       u->kernel.path, u->kernel.release,
 			       u->kernel.build_id ? u->kernel.build_id
