@@ -14,14 +14,12 @@ static void device_free(gpointer p)
 
 	if (d->fd >= 0)
 		close(d->fd);
-	if (d->listen_fd >= 0)
-		close(d->listen_fd);
-	if (d->child_fd >= 0)
-		close(d->child_fd);
+	if (d->end_fd >= 0)
+		close(d->end_fd);
 	g_free(d->name);
 	g_free(d->image);
 	g_free(d->guest);
-	g_free(d->sock);
+	g_free(d->end_path);
 	g_free(d);
 }
 
@@ -81,7 +79,7 @@ struct vtb_device *vtb_vm_add_device(struct vtb_vm *vm)
 {
 	struct vtb_device *d = g_new0(struct vtb_device, 1);
 
-	d->fd = d->listen_fd = d->child_fd = -1;
+	d->fd = d->end_fd = -1;
 	g_ptr_array_add(vm->devices, d);
 	return d;
 }

@@ -132,11 +132,13 @@ struct vtb_device {
 	const char *aio;    /* QEMU aio=, NULL for the default */
 	bool readonly;
 	/* Set by the driver's row at boot (attach, connect). */
-	char *guest;   /* what the agent opens: /dev/ttyS2, vport:N, blk:S */
-	int fd;	       /* streams: connected host endpoint, -1 until booted */
-	int listen_fd; /* kvm streams: vtbench's listening socket */
-	char *sock;    /* kvm streams: its path */
-	int child_fd;  /* uml streams: the VMM's end of the socketpair */
+	char *guest; /* what the agent opens: /dev/ttyS2, vport:N, blk:S */
+	int fd;	     /* streams: connected host endpoint, -1 until booted */
+	/* The row's end before connect: a socket vtbench listens on, or
+	 * the VMM's end of a socketpair; -1 when none.  Closed (and the
+	 * path freed) with the device. */
+	int end_fd;
+	char *end_path; /* that socket's path, or NULL */
 };
 
 /* Transport kinds. */

@@ -31,8 +31,8 @@ static void take(struct vtb_qemu_devs *q, char *a)
 static int add_chardev(struct vtb_qemu_devs *q, const struct vtb_device *d)
 {
 	add(q, "-chardev");
-	take(q,
-	     g_strdup_printf("socket,id=vtbchr%d,path=%s", q->nchr, d->sock));
+	take(q, g_strdup_printf("socket,id=vtbchr%d,path=%s", q->nchr,
+				d->end_path));
 	return q->nchr++;
 }
 

@@ -105,7 +105,7 @@ static void add_channel(GString *s, const char *sock, const char *name)
 
 void vtb_domxml_add_port(struct vtb_domxml_devs *x, struct vtb_device *d)
 {
-	add_channel(x->xml, d->sock, d->name);
+	add_channel(x->xml, d->end_path, d->name);
 	g_free(d->guest);
 	d->guest = g_strdup_printf("vport:%s", d->name);
 }
@@ -118,11 +118,11 @@ void vtb_domxml_add_serial(struct vtb_domxml_devs *x, struct vtb_device *d)
 
 	g_free(d->guest);
 	d->guest = g_strdup_printf("/dev/ttyS%d", port);
-	if (d->sock) {
+	if (d->end_path) {
 		xml_add(s,
 			"    <serial type='unix'>\n"
 			"      <source mode='connect' path='%s'/>\n",
-			d->sock);
+			d->end_path);
 		g_string_append_printf(s,
 				       "      <target port='%d'/>\n"
 				       "    </serial>\n",

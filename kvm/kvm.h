@@ -37,7 +37,7 @@ struct vtb_qemu_devs {
 void vtb_qemu_devs_init(struct vtb_qemu_devs *q);
 void vtb_qemu_devs_clear(struct vtb_qemu_devs *q);
 /*
- * Stream device @d (its ->sock vtbench listens on) as the next 8250 UART
+ * Stream device @d (its ->end_path vtbench listens on) as the next 8250 UART
  * (/dev/ttyS1..) or virtserialport (vport:NAME); sets its guest name.
  */
 void vtb_qemu_add_serial(struct vtb_qemu_devs *q, struct vtb_device *d);
@@ -85,7 +85,7 @@ char *vtb_qemu_version(const char *qemu);
 
 /*
  * The domain's <devices> the libvirt driver's rows attach, one by one,
- * with their numbering so far.  A stream device's ->sock NULL gives a
+ * with their numbering so far.  A stream device's ->end_path NULL gives a
  * port or serial line libvirt and QEMU open themselves (share-nothing),
  * for virDomainOpenChannel() (port name) and virDomainOpenConsole()
  * (alias ua-NAME).
@@ -178,12 +178,12 @@ int vtb_kvm_listen_unix(const char *path, GError **err);
 int vtb_kvm_accept(struct vtb_vm *vm, int lfd, GError **err);
 
 /*
- * A stream device's host end before the VMM starts: d->sock in the vm's
- * dir, listened on (d->listen_fd); QEMU connects to it at start-up.
+ * A stream device's host end before the VMM starts: d->end_path in the vm's
+ * dir, listened on (d->end_fd); QEMU connects to it at start-up.
  */
 gboolean vtb_kvm_listen_device(struct vtb_vm *vm, struct vtb_device *d,
 			       GError **err);
-/* After the spawn: d->fd accepted on d->listen_fd (then closed). */
+/* After the spawn: d->fd accepted on d->end_fd (then closed). */
 gboolean vtb_kvm_accept_device(struct vtb_vm *vm, struct vtb_device *d,
 			       GError **err);
 

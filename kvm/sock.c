@@ -84,19 +84,19 @@ gboolean vtb_kvm_listen_device(struct vtb_vm *vm, struct vtb_device *d,
 
 	/* Named by the device's place in the guest, as QEMU will see it. */
 	g_ptr_array_find(vm->devices, d, &i);
-	g_free(d->sock);
-	d->sock = g_strdup_printf("%s/data%u.sock", vm->dir, i);
-	d->listen_fd = vtb_kvm_listen_unix(d->sock, err);
-	return d->listen_fd >= 0;
+	g_free(d->end_path);
+	d->end_path = g_strdup_printf("%s/data%u.sock", vm->dir, i);
+	d->end_fd = vtb_kvm_listen_unix(d->end_path, err);
+	return d->end_fd >= 0;
 }
 
 gboolean vtb_kvm_accept_device(struct vtb_vm *vm, struct vtb_device *d,
 			       GError **err)
 {
-	if (d->listen_fd < 0)
+	if (d->end_fd < 0)
 		return TRUE;
-	d->fd = vtb_kvm_accept(vm, d->listen_fd, err);
-	close(d->listen_fd);
-	d->listen_fd = -1;
+	d->fd = vtb_kvm_accept(vm, d->end_fd, err);
+	close(d->end_fd);
+	d->end_fd = -1;
 	return d->fd >= 0;
 }

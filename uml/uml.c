@@ -181,7 +181,7 @@ static gboolean uml_attach_serial(struct vtb_vm *vm, struct vtb_device *d,
 		return FALSE;
 	}
 	d->fd = p[0];
-	d->child_fd = p[1];
+	d->end_fd = p[1];
 	g_unix_set_fd_nonblocking(d->fd, TRUE, NULL);
 	n = vtb_uml_add_serial(&ub->devs, d);
 	ub->map[ub->nmap++] =
@@ -193,9 +193,9 @@ static gboolean uml_attach_serial(struct vtb_vm *vm, struct vtb_device *d,
 static gboolean uml_connect_serial(struct vtb_vm *vm, struct vtb_device *d,
 				   GError **err)
 {
-	if (d->child_fd >= 0)
-		close(d->child_fd);
-	d->child_fd = -1;
+	if (d->end_fd >= 0)
+		close(d->end_fd);
+	d->end_fd = -1;
 	return TRUE;
 }
 

@@ -178,9 +178,9 @@ static struct vtb_device *dev(enum vtb_dev_kind kind, const char *name,
 	d->cache = cache;
 	d->aio = aio;
 	d->readonly = ro;
-	d->fd = d->listen_fd = d->child_fd = -1;
+	d->fd = d->end_fd = -1;
 	if (kind != VTB_DEV_DISK)
-		d->sock = g_strdup_printf("/t/%s.sock", name);
+		d->end_path = g_strdup_printf("/t/%s.sock", name);
 	return d;
 }
 
@@ -189,7 +189,7 @@ static void dev_free(struct vtb_device *d)
 	g_free(d->name);
 	g_free(d->image);
 	g_free(d->guest);
-	g_free(d->sock);
+	g_free(d->end_path);
 	g_free(d);
 }
 

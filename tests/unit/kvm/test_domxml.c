@@ -151,7 +151,7 @@ static void test_domain_xml(void **state)
 			devs[n] = (struct vtb_device){
 				.kind = d->kind,
 				.name = (char *)d->name,
-				.sock = (char *)d->sock,
+				.end_path = (char *)d->sock,
 				.bus = "virtio-blk",
 				.image = (char *)d->image,
 				.format = d->format,
