@@ -312,6 +312,7 @@ struct cmdline {
 	char mnt[256];	   /* vtb.mnt=: device to mount on /mnt, or "" */
 	char mntfs[32];	   /* vtb.mntfs= */
 	char mntopts[256]; /* vtb.mntopts= (mount(2) data, e.g. "sync") */
+	int mntwc;	   /* vtb.mntwc=back: turn the disk's cache on */
 };
 
 /* Values with spaces or quotes are not supported: we choose the names. */
@@ -337,6 +338,8 @@ static void parse_cmdline(struct cmdline *cl)
 			copy_str(cl->mntfs, sizeof(cl->mntfs), tok + 10);
 		} else if (!strncmp(tok, "vtb.mntopts=", 12)) {
 			copy_str(cl->mntopts, sizeof(cl->mntopts), tok + 12);
+		} else if (!strcmp(tok, "vtb.mntwc=back")) {
+			cl->mntwc = 1;
 		} else if (!strcmp(tok, "vtb.off=poweroff")) {
 			off_how = RB_POWER_OFF;
 		} else if (!strcmp(tok, "vtb.off=reboot")) {
@@ -490,6 +493,29 @@ static int resolve_dev(const char *spec, char *dev, size_t size)
 	return 0;
 }
 
+/*
+ * A virtio disk's write cache on, through its config space (virtio_blk's
+ * cache_type): for a back-end that caches writes but reports write through
+ * (qemu-storage-daemon 7.2), so the guest sends its flushes as it does
+ * under QEMU's own device in the same cache mode.
+ */
+static void disk_cache_on(const char *dev)
+{
+	const char *base = strrchr(dev, '/');
+	static const char wb[] = "write back\n";
+	char path[400];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/cache_type",
+		 base ? base + 1 : dev);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write_all(fd, wb, sizeof(wb) - 1) < 0)
+		note_early(errno, "turn on the write cache of %s (%s)", dev,
+			   path);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* The write target: a filesystem the host made on a disk image. */
 static void mount_target(const struct cmdline *cl)
 {
@@ -501,6 +527,8 @@ static void mount_target(const struct cmdline *cl)
 		note_early(ENOENT, "find disk %s", cl->mnt);
 		return;
 	}
+	if (cl->mntwc)
+		disk_cache_on(dev);
 	if (mkdir("/mnt", 0755) < 0 && errno != EEXIST)
 		note_early(errno, "mkdir /mnt");
 	if (mount(dev, "/mnt", cl->mntfs[0] ? cl->mntfs : "ext4", 0,

@@ -108,10 +108,11 @@ char *vtb_vm_mount_args(const struct vtb_vm *vm)
 	if (!vm->mount || !vm->mount->guest)
 		return g_strdup("");
 	return g_strdup_printf(
-		"vtb.mnt=%s vtb.mntfs=%s%s%s", vm->mount->guest,
+		"vtb.mnt=%s vtb.mntfs=%s%s%s%s", vm->mount->guest,
 		vm->mount_fs ? vm->mount_fs : "ext4",
 		vm->mount_opts && *vm->mount_opts ? " vtb.mntopts=" : "",
-		vm->mount_opts && *vm->mount_opts ? vm->mount_opts : "");
+		vm->mount_opts && *vm->mount_opts ? vm->mount_opts : "",
+		vm->mount->guest_wc ? " vtb.mntwc=back" : "");
 }
 
 /* Every device through its row: attach() before the spawn, connect()

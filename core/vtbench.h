@@ -132,6 +132,9 @@ struct vtb_device {
 	const char *aio;    /* QEMU aio=, NULL for the default */
 	bool readonly;
 	/* Set by the driver's row at boot (attach, connect). */
+	/* The guest must turn the disk's write cache on: its device reports
+	 * write through while the host caches (vtb.mntwc=back). */
+	bool guest_wc;
 	char *guest; /* what the agent opens: /dev/ttyS2, vport:N, blk:S */
 	int fd;	     /* streams: connected host endpoint, -1 until booted */
 	/* The row's end before connect: a socket vtbench listens on, or

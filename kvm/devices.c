@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "core/qemublk.h"
 #include "core/registry.h"
 #include "kvm/kvm.h"
 
@@ -17,22 +18,11 @@ guint64 vtb_kvm_serial_size(const struct vtb_cell *c)
 	return strcmp(c->accel, "kvm") == 0 ? 8ULL << 20 : 1ULL << 20;
 }
 
-static const char *const qemu_caches[] = {
-	"none", "writeback", "unsafe", "directsync", "writethrough", NULL};
-
 char *vtb_kvm_disk_cannot(const struct vtb_device *d)
 {
 	if (strcmp(d->bus, "virtio-blk") != 0)
 		return g_strdup_printf("%s is UML's own block driver", d->bus);
-	if (d->cache && !vtb_str_in(qemu_caches, d->cache))
-		return g_strdup_printf("QEMU has no cache mode %s (ubd's)",
-				       d->cache);
-	if (d->aio && strcmp(d->aio, "native") == 0 && d->cache &&
-	    strcmp(d->cache, "none") != 0 &&
-	    strcmp(d->cache, "directsync") != 0)
-		return g_strdup("aio=native needs O_DIRECT: cache none or "
-				"directsync");
-	return NULL;
+	return vtb_qemu_disk_cannot(d);
 }
 
 /* Debian's kernel has ext2/3/4 in the ext4 module, whose crc32c is a soft

@@ -73,6 +73,7 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
 	const struct vtb_device_ops *disk =
 		vtb_backend_row(c->backend, VTB_DEV_DISK);
+	const struct vtb_transport_ops *target;
 
 	for (const char *const *m = c->backend->base_modules; *m; m++)
 		g_ptr_array_add(names, (char *)*m);
@@ -83,6 +84,11 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 	if (c->workload && (c->workload->flags & VTB_WL_WRITES) && disk &&
 	    disk->fs_modules)
 		for (const char *const *m = disk->fs_modules; *m; m++)
+			g_ptr_array_add(names, (char *)*m);
+	/* A target's bus is a block transport's: its driver too. */
+	if (c->workload && (c->workload->flags & VTB_WL_WRITES) &&
+	    (target = vtb_transport_find(c->target)))
+		for (const char *const *m = target->guest_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	g_ptr_array_add(names, NULL);
 
@@ -600,6 +606,17 @@ int vtb_cmd_run(int argc, char **argv)
 			rc = bad_input(msg);
 			goto out;
 		}
+	}
+	if (!r.cells->len && r.skipped->len) {
+		g_autofree char *msg = g_strdup_printf(
+			"nothing to run: every cell asked for is refused: "
+			"%s%s",
+			(char *)r.skipped->pdata[0],
+			r.skipped->len > 1 ? " (and more: see `vtbench list`)"
+					   : "");
+
+		rc = bad_input(msg);
+		goto out;
 	}
 	if (!r.cells->len) {
 		rc = bad_input("nothing to run: no backend is usable here "

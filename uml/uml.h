@@ -21,7 +21,7 @@ struct vtb_uml_env {
 /* The devices' arguments and their numbering so far (vtb_uml_add_*). */
 struct vtb_uml_devs {
 	GPtrArray *args; /* char *, owned */
-	int nserial, ndisk;
+	int nserial, ndisk, nvblk;
 };
 
 void vtb_uml_devs_init(struct vtb_uml_devs *u);
@@ -40,6 +40,21 @@ int vtb_uml_add_serial(struct vtb_uml_devs *u, struct vtb_device *d);
  * cannot take (not ubd, not raw). */
 gboolean vtb_uml_add_disk(struct vtb_uml_devs *u, struct vtb_device *d,
 			  GError **err);
+
+/* qemu-storage-daemon serves its disk within this (it starts in ~50 ms). */
+#define VTB_QSD_START_S 10.0
+
+/* virtio ids of the devices UML takes over vhost-user. */
+#define VTB_VIRTIO_ID_CONSOLE 3
+#define VTB_VIRTIO_ID_BLOCK 2
+
+/*
+ * A virtio device whose vhost-user back-end listens on @sock: its
+ * argument (virtio_uml.device=SOCK:ID), and for a disk its guest name
+ * (/dev/vda.., in the order added).
+ */
+void vtb_uml_add_vhost(struct vtb_uml_devs *u, struct vtb_device *d,
+		       const char *sock, int virtio_id);
 
 struct vtb_uml_cfg {
 	const char *kernel;

@@ -212,9 +212,19 @@ static const struct devcase dev_cases[] = {
 	  {VTB_DEV_DISK, "tgt", "ubd", "/i/t.img", "sync", NULL, false,
 	   "/dev/ubdb"}},
 	 {"ssl2=fd:4", "ubd0r=/i/p.img", "ubd1s=/i/t.img", NULL}},
+	/* virtio-blk: vhost-user, each on its back-end's socket, /dev/vda..
+	 * in the order attached, beside ubd's own numbering. */
 	{"uml",
-	 {{VTB_DEV_DISK, "x", "virtio-blk", "/i/x.img", "none", NULL, false,
-	   NULL}},
+	 {{VTB_DEV_DISK, "x", "virtio-blk", "/i/x.img", "none", NULL, true,
+	   "/dev/vda"},
+	  {VTB_DEV_DISK, "pay", "ubd", "/i/p.img", "writeback", NULL, true,
+	   "/dev/ubda"},
+	  {VTB_DEV_DISK, "tgt", "virtio-blk", "/i/t.img", "none", NULL, false,
+	   "/dev/vdb"}},
+	 {"virtio_uml.device=/t/x.sock:2", "ubd0r=/i/p.img",
+	  "virtio_uml.device=/t/tgt.sock:2", NULL}},
+	{"uml",
+	 {{VTB_DEV_DISK, "x", "scsi", "/i/x.img", "none", NULL, false, NULL}},
 	 {NULL}},
 	{"kvm",
 	 {{VTB_DEV_SERIAL, "data", NULL, NULL, NULL, NULL, false, "/dev/ttyS1"},
@@ -262,10 +272,18 @@ static void test_devices(void **state)
 			/* As the uml driver's rows attach them. */
 			vtb_uml_devs_init(&ud);
 			for (size_t k = 0; ok && k < n; k++)
-				if (devs[k]->kind == VTB_DEV_SERIAL)
+				if (devs[k]->kind == VTB_DEV_SERIAL) {
 					vtb_uml_add_serial(&ud, devs[k]);
-				else
+				} else if (g_str_equal(devs[k]->bus,
+						       "virtio-blk")) {
+					g_autofree char *sock = g_strdup_printf(
+						"/t/%s.sock", devs[k]->name);
+
+					vtb_uml_add_vhost(&ud, devs[k], sock,
+							  VTB_VIRTIO_ID_BLOCK);
+				} else {
 					ok = vtb_uml_add_disk(&ud, devs[k], &e);
+				}
 			argv = ok ? vtb_uml_argv(&cfg) : NULL;
 			vtb_uml_devs_clear(&ud);
 		} else {
