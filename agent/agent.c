@@ -940,7 +940,8 @@ static void pump_overlapped(struct job *j, int out, const char *out_name)
 	}
 }
 
-static void generate(struct job *j)
+/* GEN: the payload's bytes to path2; EMIT: to the stream at path. */
+static void generate(struct job *j, int out, const char *out_name)
 {
 	const struct vtb_run *run = j->run;
 	uint64_t done = 0;
@@ -958,9 +959,9 @@ static void generate(struct job *j)
 			vtb_payload_fill(iobuf, n, done, run->seed);
 		if (j->hash)
 			XXH3_64bits_update(&hash_state, iobuf, n);
-		ret = write_all(j->out, iobuf, n);
+		ret = write_all(out, iobuf, n);
 		if (ret < 0) {
-			job_err(j, -ret, "write %s", run->path2);
+			job_err(j, -ret, "write %s", out_name);
 			return;
 		}
 		done += n;
@@ -970,7 +971,8 @@ static void generate(struct job *j)
 
 /*
  * READY is sent once the data endpoint is open (and in raw mode), for the
- * workloads the host feeds; GEN and NONE have nothing to wait for.  When a
+ * workloads whose stream or disk the host feeds or drains; GEN and NONE
+ * have nothing to wait for.  When a
  * setup step fails, RESULT comes instead of READY.
  */
 static void run_work(const struct vtb_run *run)
@@ -1025,8 +1027,15 @@ static void run_work(const struct vtb_run *run)
 	case VTB_WORK_GEN:
 		if (open_out(&j) < 0)
 			break;
-		generate(&j);
+		generate(&j, j.out, run->path2);
 		finish_out(&j);
+		break;
+	case VTB_WORK_EMIT:
+		if (open_in(&j, O_WRONLY) < 0)
+			break;
+		send_simple(VTB_MSG_READY);
+		r->t_start_ns = now_ns();
+		generate(&j, j.in, run->path);
 		break;
 	case VTB_WORK_ECHO:
 		if (open_in(&j, O_RDWR) < 0)

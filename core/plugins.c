@@ -24,6 +24,7 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(upload_no_write)                                                     \
 	X(write_no_upload)                                                     \
 	X(roundtrip)                                                           \
+	X(download_no_read)                                                    \
 	/* a new workload: one line above */
 
 #define TRANSPORTS(X)                                                          \

@@ -175,8 +175,10 @@ static void explain_stall(const struct vtb_cell *cell, GError **err)
 		cell->tops ? vtb_backend_row(cell->backend, cell->tops->device)
 			   : NULL;
 
+	/* The quirk is the line's read side: the guest must have read. */
 	if (err && *err && strstr((*err)->message, "stalled") && row &&
-	    (row->quirks & VTB_QUIRK_DEAF_AFTER_THROTTLE)) {
+	    (row->quirks & VTB_QUIRK_DEAF_AFTER_THROTTLE) &&
+	    cell->workload->work != VTB_WORK_EMIT) {
 		char *m = g_strdup_printf("%s (%s)", (*err)->message,
 					  row->quirk_why);
 
@@ -768,14 +770,14 @@ gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
 		}
 		if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "echo stream closed after %zu of %zu bytes",
-				    got, n);
+				    "stream closed after %zu of %zu bytes", got,
+				    n);
 			return FALSE;
 		}
 		left = (deadline - g_get_monotonic_time()) / 1000;
 		if (left <= 0 || vtb_interrupted()) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "stalled: echo of %zu bytes incomplete "
+				    "stalled: a read of %zu bytes incomplete "
 				    "(%zu arrived) after %.0f s",
 				    n, got, stall_s());
 			return FALSE;
@@ -783,7 +785,7 @@ gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
 		poll(pf, pf[1].fd >= 0 ? 2 : 1, (int)MIN(left, 500));
 		if ((pf[1].revents & POLLIN) && !(pf[0].revents & POLLIN)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "VMM exited during the echo");
+				    "VMM exited during the read");
 			return FALSE;
 		}
 	}

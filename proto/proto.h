@@ -22,7 +22,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 1u
+#define VTB_PROTO_VERSION 2u
 #define VTB_HDR_SIZE 12u
 #define VTB_MSG_MAX_PAYLOAD 4096u
 #define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
@@ -65,7 +65,8 @@ enum vtb_work {
 	VTB_WORK_COPY = 2, /* read from `path`, write to `path2`, fsync */
 	VTB_WORK_GEN = 3,  /* generate `size` bytes, write to `path2`, fsync */
 	VTB_WORK_ECHO = 4, /* echo messages of `block` bytes on `path` */
-	VTB_WORK_MAX_ = 5
+	VTB_WORK_EMIT = 5, /* generate `size` bytes, write them to `path` */
+	VTB_WORK_MAX_ = 6
 };
 
 #define VTB_RUN_F_RAW_TTY 0x1u	/* put `path` in raw mode (serial lines) */

@@ -531,11 +531,14 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 				s->ok ? vtb_size_for_rate(
 						vtb_sample_throughput(s) * 1e6,
 						VTB_RATE_SIZED_S,
-						(c->workload->flags &
-						 VTB_WL_WRITES)
-							? r->opts.disk_size /
-								  10 * 9
-							: G_MAXUINT64)
+						/* A fast line moves
+						 * what the others do. */
+						MIN((c->workload->flags &
+						     VTB_WL_WRITES)
+							    ? r->opts.disk_size /
+								      10 * 9
+							    : G_MAXUINT64,
+						    r->opts.size))
 				      : vtb_transport_default_size(c);
 	}
 	if (c->live) {

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 J="$T/all.json"
-run_vtb run --accel tcg --workload upload-no-write,upload,write-no-upload,roundtrip \
+run_vtb run --accel tcg --workload upload-no-write,download-no-read,upload,write-no-upload,roundtrip \
 	--size 256K --msg-size 512 --runs 1 --warmup 0 --json "$J"
 # UML 6.1's serial line can stop reading for good once its tty throttled
 # (a kernel bug): a uml serial cell may then fail, but only with that
@@ -18,13 +18,17 @@ for cell in "uml serial upload-no-write" "uml ubd upload-no-write" \
 	"kvm virtio-serial upload-no-write" "kvm serial upload-no-write" \
 	"kvm virtio-blk upload-no-write" "kvm virtio-serial upload" \
 	"kvm serial upload" "kvm virtio-blk upload" "kvm write-no-upload" \
-	"kvm virtio-serial roundtrip" "kvm serial roundtrip"; do
+	"kvm virtio-serial roundtrip" "kvm serial roundtrip" \
+	"uml serial download-no-read" "kvm virtio-serial download-no-read" \
+	"kvm serial download-no-read"; do
 	set -- $cell
 	be=$1
 	if [ $# = 3 ]; then tr=$2; wl=$3; else tr=-; wl=$2; fi
 	n=$(jq "[.results[] | select(.backend==\"$be\" and .transport==\"$tr\" and .workload==\"$wl\" and (.samples[0].ok or (.error // \"\" | test(\"known UML bug\"))))] | length" "$J")
 	check "$cell: a verified sample (or the UML serial bug named)" [ "$n" -ge 1 ]
 done
+jqok "download-no-read: the host hashed what arrived, the guest what it made" \
+	'[.results[] | select(.workload == "download-no-read")] | length == 3 and all(.summary.n == 1 and .samples[0].bytes == 262144)' "$J"
 check "transfers moved exactly --size bytes" \
 	[ "$(jq '[.results[] | select(.workload!="roundtrip" and .samples[0].ok) | .samples[0].bytes] | unique' -c "$J")" = "[262144]" ]
 check "roundtrip moved 2 x size bytes" \
@@ -49,6 +53,10 @@ VTBENCH_TEST_CORRUPT=1 run_vtb run --backend kvm --accel tcg --transport virtio-
 	--workload upload-no-write --size 1M --runs 1 --warmup 0 --json "$T/c.json"
 check "corrupted byte -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
 check "corruption reported" grep -q 'data corrupted' "$T/c.json"
+VTBENCH_TEST_CORRUPT=1 run_vtb run --backend kvm --accel tcg --transport virtio-serial \
+	--workload download-no-read --size 1M --runs 1 --warmup 0 --json "$T/d.json"
+check "download: corrupted byte -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
+check "download: corruption reported by the host" grep -q 'data corrupted: XXH3 of the 1048576 bytes received' "$T/d.json"
 no_leftovers "corruption"
 
 # A guest that stops reading: the stall is detected and reported.

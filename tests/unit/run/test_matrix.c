@@ -28,8 +28,12 @@ static const struct mcase cases[] = {
 	 "kvm/direct/tcg virtio-serial upload-no-write",
 	 "vhost-user virtio-console", 1},
 	/* Block transports land on their own backend only. */
-	{"--workload upload-no-write --transport virtio-blk,ubd", 2,
-	 "uml ubd upload-no-write cache=writeback", "UML's own block", 2},
+	{"--workload upload-no-write --transport virtio-blk,ubd", 3,
+	 "uml virtio-blk upload-no-write cache=writeback", "UML's own block",
+	 1},
+	/* download-no-read: streams only, both ways of each. */
+	{"--workload download-no-read", 3, "uml serial download-no-read",
+	 "vhost-user virtio-console", 1},
 	/* write-no-upload needs no transport: one per target x cache. */
 	{"--workload write-no-upload --cache none,writeback,unsafe,"
 	 "directsync,writethrough",
@@ -53,9 +57,13 @@ static const struct mcase cases[] = {
 	 "aio=native",
 	 "needs O_DIRECT", 1},
 	/* A target a backend lacks. */
-	{"--backend uml --workload upload --transport serial --target "
-	 "virtio-blk",
-	 0, NULL, "vhost-user", 1},
+	{"--backend kvm --workload upload --transport serial --target ubd", 0,
+	 NULL, "UML's own block", 1},
+	/* UML's virtio-blk target: QEMU's modes and formats, via QSD. */
+	{"--backend uml --workload write-no-upload --target virtio-blk "
+	 "--cache writeback,sync,unsafe --image qcow2",
+	 2, "uml write-no-upload ->virtio-blk cache=unsafe qcow2",
+	 "QEMU has no cache mode sync", 1},
 	/* Roundtrip: one cell per message size, streams only. */
 	{"--workload roundtrip --msg-size 64,4K", 6,
 	 "uml serial roundtrip 4096B", NULL, 1},
@@ -251,7 +259,15 @@ static void test_rows(void **state)
 		{&vtb_backend_uml, VTB_DEV_VIRTIO_SERIAL, NULL, NULL, NULL,
 		 NULL, "vhost-user virtio-console"},
 		{&vtb_backend_uml, VTB_DEV_DISK, "virtio-blk", NULL, NULL, NULL,
-		 "vhost-user"},
+		 NULL},
+		{&vtb_backend_uml, VTB_DEV_DISK, "virtio-blk", "none", "qcow2",
+		 "native", NULL},
+		{&vtb_backend_uml, VTB_DEV_DISK, "virtio-blk", "writeback",
+		 "raw", "native", "needs O_DIRECT"},
+		{&vtb_backend_uml, VTB_DEV_DISK, "virtio-blk", "sync", "raw",
+		 NULL, "QEMU has no cache mode sync"},
+		{&vtb_backend_uml, VTB_DEV_DISK, "scsi", NULL, NULL, NULL,
+		 "UML has no scsi disk"},
 		{&vtb_backend_uml, VTB_DEV_DISK, "ubd", "sync", "raw", NULL,
 		 NULL},
 		{&vtb_backend_uml, VTB_DEV_DISK, "ubd", "none", NULL, NULL,
