@@ -121,6 +121,25 @@ enum vtb_dev_kind {
 	VTB_DEV__N
 };
 
+/*
+ * A stream whose host end is a back-end inside vtbench rather than an fd
+ * (UML's virtio-console over vhost-user): the engine moves its bytes
+ * through these, straight between its buffers and the guest's.
+ */
+struct vtb_stream_ops {
+	/* Move up to @n bytes without blocking: the count, 0 when the guest
+	 * has no room (write) or sent nothing (read) right now, -1 with @err
+	 * when the stream failed (the reason: front-end gone, a bad
+	 * descriptor). */
+	gssize (*write)(void *obj, const void *buf, size_t n, GError **err);
+	gssize (*read)(void *obj, void *buf, size_t n, GError **err);
+	/* An fd that polls readable when write or read may make progress. */
+	int (*poll_fd)(void *obj);
+	/* Bytes written that the guest has not taken yet (SIOCOUTQ's part);
+	 * 0 when none or when the back-end hands them over at once. */
+	guint64 (*queued)(void *obj);
+};
+
 struct vtb_device {
 	enum vtb_dev_kind kind;
 	char *name; /* port name / disk serial, unique in the vm */
@@ -142,6 +161,10 @@ struct vtb_device {
 	 * path freed) with the device. */
 	int end_fd;
 	char *end_path; /* that socket's path, or NULL */
+	/* A stream without an fd (fd stays -1): its ops and object, set by
+	 * the row's connect(); the row's driver frees the object. */
+	const struct vtb_stream_ops *sops;
+	void *sobj;
 };
 
 /* Transport kinds. */

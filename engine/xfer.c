@@ -226,6 +226,34 @@ static void guest_stopped(struct vtb_vm *vm, guint64 done, guint64 size,
 }
 
 /*
+ * One non-blocking write or read on stream @d, through its fd or its
+ * back-end (vtb_stream_ops): as write(2)/read(2), errno EAGAIN when it
+ * cannot move now; a back-end's failure is -1 with errno EIO and @err set.
+ */
+static ssize_t stream_io(struct vtb_device *d, bool out, void *buf, size_t n,
+			 GError **err)
+{
+	gssize r;
+
+	if (!d->sops)
+		return out ? write(d->fd, buf, n) : read(d->fd, buf, n);
+	r = out ? d->sops->write(d->sobj, buf, n, err)
+		: d->sops->read(d->sobj, buf, n, err);
+	if (r <= 0)
+		errno = r == 0 ? EAGAIN : EIO;
+	return r > 0 ? r : -1;
+}
+
+/* What to poll for @d to make progress (@events: POLLIN or POLLOUT). */
+static struct pollfd stream_pollfd(const struct vtb_device *d, short events)
+{
+	if (d->sops)
+		return (struct pollfd){.fd = d->sops->poll_fd(d->sobj),
+				       .events = POLLIN};
+	return (struct pollfd){.fd = d->fd, .events = events};
+}
+
+/*
  * Write @size bytes of @data (NULL: zeros) to the stream @d, watching the
  * control channel and the VMM.  The test hook VTBENCH_TEST_CORRUPT flips
  * one byte half-way, so the verification must catch it.
@@ -254,12 +282,19 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 				n = mid - off;
 			}
 		}
-		w = write(d->fd, p, n);
+		w = stream_io(d, true, (void *)p, n, err);
 		if (w > 0) {
 			off += w;
 			last = g_get_monotonic_time();
 			vtb_progress_bytes(off, size);
 			continue;
+		}
+		if (w < 0 && d->sops && errno == EIO) {
+			g_prefix_error(err,
+				       "after %" G_GUINT64_FORMAT
+				       " of %" G_GUINT64_FORMAT " bytes: ",
+				       off, size);
+			return FALSE;
 		}
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			if (errno == EPIPE || errno == ECONNRESET) {
@@ -277,13 +312,13 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 				    vtb_interrupt_signal());
 			return FALSE;
 		}
-		pf[0] = (struct pollfd){.fd = d->fd, .events = POLLOUT};
+		pf[0] = stream_pollfd(d, POLLOUT);
 		pf[1] = (struct pollfd){.fd = vm->ctl_fd, .events = POLLIN};
 		pf[2] = (struct pollfd){.fd = vm->child.pidfd,
 					.events = POLLIN};
 		r = poll(pf, pf[2].fd >= 0 ? 3 : 2, 500);
 		if (r > 0 && (pf[1].revents || pf[2].revents) &&
-		    !(pf[0].revents & POLLOUT)) {
+		    !pf[0].revents) {
 			guest_stopped(vm, off, size, err);
 			return FALSE;
 		}
@@ -315,7 +350,11 @@ static gboolean wait_drained(struct vtb_vm *vm, struct vtb_device *d,
 		if (vm->rlen || vtb_interrupted() ||
 		    poll(pf, pf[1].fd >= 0 ? 2 : 1, 250) != 0)
 			return TRUE;
-		if (ioctl(d->fd, SIOCOUTQ, &q) < 0 || q == 0)
+		if (d->sops)
+			q = (int)MIN(d->sops->queued(d->sobj), G_MAXINT);
+		else if (ioctl(d->fd, SIOCOUTQ, &q) < 0)
+			return TRUE;
+		if (q == 0)
 			return TRUE;
 		if (q != last) {
 			last = q;
@@ -754,19 +793,23 @@ gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
 		       gint64 deadline, GError **err)
 {
 	struct vtb_vm *vm = x->vm;
-	int fd = x->data->fd;
+	struct vtb_device *d = x->data;
 	size_t got = 0;
 
 	while (got < n) {
 		struct pollfd pf[2] = {
-			{.fd = fd, .events = POLLIN},
+			stream_pollfd(d, POLLIN),
 			{.fd = vm->child.pidfd, .events = POLLIN}};
-		ssize_t r = read(fd, buf + got, n - got);
+		ssize_t r = stream_io(d, false, buf + got, n - got, err);
 		gint64 left;
 
 		if (r > 0) {
 			got += r;
 			continue;
+		}
+		if (r < 0 && d->sops && errno == EIO) {
+			g_prefix_error(err, "after %zu of %zu bytes: ", got, n);
+			return FALSE;
 		}
 		if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
@@ -783,7 +826,7 @@ gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
 			return FALSE;
 		}
 		poll(pf, pf[1].fd >= 0 ? 2 : 1, (int)MIN(left, 500));
-		if ((pf[1].revents & POLLIN) && !(pf[0].revents & POLLIN)) {
+		if ((pf[1].revents & POLLIN) && !pf[0].revents) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "VMM exited during the read");
 			return FALSE;
@@ -795,29 +838,31 @@ gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
 gboolean vtb_xfer_write(struct vtb_xfer *x, const guint8 *buf, size_t n,
 			gint64 deadline, GError **err)
 {
-	int fd = x->data->fd;
+	struct vtb_device *d = x->data;
 	size_t done = 0;
 
 	while (done < n) {
-		struct pollfd pf = {.fd = fd, .events = POLLOUT};
-		ssize_t w = write(fd, buf + done, n - done);
+		struct pollfd pf = stream_pollfd(d, POLLOUT);
+		ssize_t w =
+			stream_io(d, true, (void *)(buf + done), n - done, err);
 		gint64 left;
 
 		if (w > 0) {
 			done += w;
 			continue;
 		}
+		if (w < 0 && d->sops && errno == EIO)
+			return FALSE;
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "write echo message: %s",
-				    g_strerror(errno));
+				    "write a message: %s", g_strerror(errno));
 			return FALSE;
 		}
 		left = (deadline - g_get_monotonic_time()) / 1000;
 		if (left <= 0 || vtb_interrupted()) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "stalled: could not send an echo message "
-				    "for %.0f s",
+				    "stalled: could not send a message for "
+				    "%.0f s",
 				    stall_s());
 			return FALSE;
 		}
