@@ -41,9 +41,18 @@ enum {
 #define FEATURES                                                               \
 	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_CONSOLE_F_MULTIPORT) | \
 	 (1ull << VU_F_PROTOCOL_FEATURES))
+/*
+ * SLAVE_REQ although we never ask anything: UML 6.1's virtio_uml allocates
+ * the IRQ its call fds share only when it sets up the back-end request
+ * channel (vhost_user_init_slave_req); without it every vring's call fd
+ * asks for IRQ 0, the timer's, and find_vqs fails with -EBUSY ("genirq:
+ * Flags mismatch irq 0").  Not INBAND_NOTIFICATIONS: kicks and calls stay
+ * on fds.
+ */
 #define PROTOCOL_FEATURES                                                      \
 	((1ull << VU_PROTOCOL_F_REPLY_ACK) | (1ull << VU_PROTOCOL_F_CONFIG) |  \
-	 (1ull << VU_PROTOCOL_F_RESET_DEVICE))
+	 (1ull << VU_PROTOCOL_F_RESET_DEVICE) |                                \
+	 (1ull << VU_PROTOCOL_F_SLAVE_REQ))
 
 /* How long the rest of a message may take once its header came. */
 #define MSG_TIMEOUT_MS 10000
@@ -70,6 +79,9 @@ struct vtb_vcon {
 	int listen_fd, sock_fd;
 	int stop_fd;   /* eventfd: free() wakes the thread */
 	int notify_fd; /* eventfd: vtb_vcon_fd() */
+	/* The front-end's request pipe: kept open, never written (UML
+	 * breaks the device when it sees it close). */
+	int slave_fd;
 	GThread *thread;
 	bool unlink_path;
 
@@ -156,6 +168,7 @@ static void device_reset(struct vtb_vcon *c)
 
 	for (unsigned i = 0; i < NQ; i++)
 		ring_reset(&c->rings[i]);
+	close_fd(&c->slave_fd);
 	unmap_table(c);
 	while ((m = g_queue_pop_head(&c->ctl_out)))
 		g_free(m);
@@ -607,7 +620,7 @@ static int handle(struct vtb_vcon *c, struct vu_msg *m, char *why)
 		notify(c);
 		return 0;
 	case VU_SET_SLAVE_REQ_FD:
-		close_fd(&m->fds[0]); /* not offered: nothing to ask */
+		take_fd(&c->slave_fd, &m->fds[0]);
 		return 0;
 	case VU_GET_CONFIG:
 		config_space(m);
@@ -895,6 +908,7 @@ struct vtb_vcon *vtb_vcon_new(const char *path, const char *port, GError **err)
 	c->path = g_strdup(path);
 	c->port = g_strdup(port);
 	c->listen_fd = c->sock_fd = c->stop_fd = c->notify_fd = -1;
+	c->slave_fd = -1;
 	g_mutex_init(&c->lock);
 	g_cond_init(&c->cond);
 	g_queue_init(&c->ctl_out);
