@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -59,6 +60,20 @@ enum {
 /* A control message: id, event, value, and PORT_NAME's name. */
 #define CTL_HDR 8u
 #define CTL_MAX (CTL_HDR + 256u)
+/*
+ * A call on port 1's queues that the guest has not answered (no kick
+ * since) is written again after RESCUE_MIN_NS, then at doubling
+ * intervals while they stay under RESCUE_MAX_NS (nine calls in ~130 ms
+ * in all; a guest that kicks nothing for that long is not asleep on a
+ * lost call but done, or stuck, which the caller's deadline sees).  UML loses a
+ * call's SIGIO that arrives just before its idle loop's sigsuspend() (the
+ * handler only marks it pending while interrupts are off); without a second one
+ * the guest sleeps until its next timer tick (10 ms) or, with nothing
+ * scheduled, for good.  A guest that is busy answers first and sees no second
+ * call.
+ */
+#define RESCUE_MIN_NS 250000ll
+#define RESCUE_MAX_NS 64000000ll
 
 struct ring {
 	unsigned num;
@@ -79,6 +94,7 @@ struct vtb_vcon {
 	int listen_fd, sock_fd;
 	int stop_fd;   /* eventfd: free() wakes the thread */
 	int notify_fd; /* eventfd: vtb_vcon_fd() */
+	int rescue_fd; /* timerfd: a call the guest did not answer */
 	/* The front-end's request pipe: kept open, never written (UML
 	 * breaks the device when it sees it close). */
 	int slave_fd;
@@ -100,6 +116,9 @@ struct vtb_vcon {
 	bool tx_have;
 	guint64 tx_done;
 	struct vtb_vcon_stats st;
+	/* st.kicks at the last call on port 1, and the rescue interval. */
+	guint64 kicks_at_call;
+	gint64 rescue_ns;
 	struct vq_chain rx_chain, tx_chain, ctl_chain;
 };
 
@@ -211,6 +230,20 @@ static int ring_map(struct vtb_vcon *c, unsigned idx, char *why)
 	return 0;
 }
 
+static void rescue_arm(struct vtb_vcon *c, gint64 ns)
+{
+	struct itimerspec t = {.it_value = {.tv_sec = ns / 1000000000,
+					    .tv_nsec = ns % 1000000000}};
+
+	c->rescue_ns = ns;
+	timerfd_settime(c->rescue_fd, 0, &t, NULL);
+}
+
+static bool data_ring(const struct vtb_vcon *c, const struct ring *r)
+{
+	return r == &c->rings[Q_RX1] || r == &c->rings[Q_TX1];
+}
+
 static void call(struct vtb_vcon *c, struct ring *r)
 {
 	/* 8 bytes: an eventfd's counter, and what UML's pipe reader
@@ -221,6 +254,36 @@ static void call(struct vtb_vcon *c, struct ring *r)
 		return;
 	if (write(r->call_fd, &one, sizeof(one)) == sizeof(one))
 		c->st.calls++;
+	if (data_ring(c, r)) {
+		c->kicks_at_call = c->st.kicks;
+		rescue_arm(c, RESCUE_MIN_NS);
+	}
+}
+
+/* The rescue timer fired (in the thread, under the lock): the guest
+ * kicked nothing since the last call on port 1, so call again. */
+static void rescue(struct vtb_vcon *c)
+{
+	guint64 one = 1;
+	bool again = false;
+
+	drain(c->rescue_fd);
+	if (c->st.kicks != c->kicks_at_call)
+		return;
+	for (unsigned i = Q_RX1; i <= Q_TX1; i++) {
+		struct ring *r = &c->rings[i];
+
+		if (r->call_fd < 0 || !ring_running(c, r) ||
+		    !vq_should_call(&r->q))
+			continue;
+		if (write(r->call_fd, &one, sizeof(one)) == sizeof(one))
+			again = true;
+	}
+	if (!again)
+		return;
+	c->st.rescued_calls++;
+	if (c->rescue_ns * 2 <= RESCUE_MAX_NS)
+		rescue_arm(c, c->rescue_ns * 2);
 }
 
 /* ---- the control queues (under the lock, in the thread) ---- */
@@ -825,8 +888,8 @@ static gpointer thread_main(gpointer data)
 	struct vtb_vcon *c = data;
 
 	for (;;) {
-		struct pollfd p[2 + NQ];
-		int ring_of[2 + NQ];
+		struct pollfd p[3 + NQ];
+		int ring_of[3 + NQ];
 		unsigned n = 0;
 		bool failed;
 
@@ -837,6 +900,8 @@ static gpointer thread_main(gpointer data)
 			p[n++] = (struct pollfd){c->listen_fd, POLLIN, 0};
 		if (!failed && c->sock_fd >= 0) {
 			p[n++] = (struct pollfd){c->sock_fd, POLLIN, 0};
+			ring_of[n] = -1;
+			p[n++] = (struct pollfd){c->rescue_fd, POLLIN, 0};
 			for (unsigned i = 0; i < NQ; i++) {
 				if (c->rings[i].kick_fd < 0)
 					continue;
@@ -886,10 +951,13 @@ static gpointer thread_main(gpointer data)
 			}
 		}
 		g_mutex_lock(&c->lock);
-		for (unsigned k = 2; k < n && !c->failed; k++)
+		/* Kicks first: one that came with the timer answers it. */
+		for (unsigned k = 3; k < n && !c->failed; k++)
 			if (p[k].revents &&
 			    c->rings[ring_of[k]].kick_fd == p[k].fd)
 				kicked(c, (unsigned)ring_of[k]);
+		if (n > 2 && p[2].revents && !c->failed)
+			rescue(c);
 		if (c->failed)
 			close_fd(&c->sock_fd);
 		g_mutex_unlock(&c->lock);
@@ -908,6 +976,7 @@ struct vtb_vcon *vtb_vcon_new(const char *path, const char *port, GError **err)
 	c->path = g_strdup(path);
 	c->port = g_strdup(port);
 	c->listen_fd = c->sock_fd = c->stop_fd = c->notify_fd = -1;
+	c->rescue_fd = -1;
 	c->slave_fd = -1;
 	g_mutex_init(&c->lock);
 	g_cond_init(&c->cond);
@@ -933,6 +1002,13 @@ struct vtb_vcon *vtb_vcon_new(const char *path, const char *port, GError **err)
 	c->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->stop_fd < 0 || c->notify_fd < 0) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "eventfd: %s",
+			    g_strerror(errno));
+		goto free;
+	}
+	c->rescue_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (c->rescue_fd < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "timerfd: %s",
 			    g_strerror(errno));
 		goto free;
 	}
@@ -1015,7 +1091,9 @@ gssize vtb_vcon_write(struct vtb_vcon *c, const void *buf, size_t len,
 		return -1;
 	}
 	drain(c->notify_fd);
-	while (done < len && ring_running(c, r)) {
+	/* The guest discards what reaches a port no process has open
+	 * (virtio_console's in_intr): wait for PORT_OPEN, which notifies. */
+	while (c->opened && done < len && ring_running(c, r)) {
 		struct vq_chain *ch = &c->rx_chain;
 		size_t n;
 		int k = vq_pop(&r->q, ch, why);
@@ -1138,6 +1216,7 @@ void vtb_vcon_free(struct vtb_vcon *c)
 	close_fd(&c->listen_fd);
 	close_fd(&c->stop_fd);
 	close_fd(&c->notify_fd);
+	close_fd(&c->rescue_fd);
 	if (c->unlink_path)
 		unlink(c->path);
 	g_mutex_clear(&c->lock);

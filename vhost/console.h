@@ -21,6 +21,9 @@ struct vtb_vcon_stats {
 	guint64 calls;		  /* guest notifications written to a call fd */
 	guint64 kicks;		  /* the guest's kicks of port 1's queues */
 	guint64 ctl_msgs;	  /* control messages, both ways */
+	/* Calls written again because the guest did not answer the first
+	 * (a lost interrupt: see RESCUE_MIN_NS in console.c). */
+	guint64 rescued_calls;
 };
 
 /*
