@@ -138,6 +138,12 @@ struct vtb_stream_ops {
 	/* Bytes written that the guest has not taken yet (SIOCOUTQ's part);
 	 * 0 when none or when the back-end hands them over at once. */
 	guint64 (*queued)(void *obj);
+	/* Optional: the back-end's own counters (cumulative), at most @max
+	 * of them: static names into @names, values into @vals; the count.
+	 * The engine records each one's change over a run as metric
+	 * "backend_NAME". */
+	unsigned (*counters)(void *obj, const char **names, guint64 *vals,
+			     unsigned max);
 };
 
 struct vtb_device {

@@ -541,6 +541,36 @@ static void blk_record(struct vtb_sample *s, const struct blk_snap *a,
 			      b->st.flush_ops - a->st.flush_ops);
 }
 
+/* A stream back-end's counters (vtb_stream_ops.counters) at one time. */
+#define SOPS_MAX_COUNTERS 16u
+struct sops_snap {
+	unsigned n;
+	const char *names[SOPS_MAX_COUNTERS];
+	guint64 vals[SOPS_MAX_COUNTERS];
+};
+
+static void sops_snap(const struct vtb_device *d, struct sops_snap *s)
+{
+	s->n = 0;
+	if (d && d->sops && d->sops->counters)
+		s->n = MIN(d->sops->counters(d->sobj, s->names, s->vals,
+					     SOPS_MAX_COUNTERS),
+			   SOPS_MAX_COUNTERS);
+}
+
+static void sops_record(struct vtb_sample *s, const struct sops_snap *a,
+			const struct sops_snap *b)
+{
+	for (unsigned i = 0; i < a->n && i < b->n; i++) {
+		g_autofree char *name =
+			g_strdup_printf("backend_%s", a->names[i]);
+
+		/* Interned: a metric's name outlives the sample (static). */
+		vtb_sample_add_metric(s, g_intern_string(name), "count", false,
+				      (double)(b->vals[i] - a->vals[i]));
+	}
+}
+
 struct payload {
 	char *path;
 	guint64 hash;
@@ -664,6 +694,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	struct blk_snap tg0 = {.names = target_stat_names};
 	struct blk_snap pl0 = {.names = payload_stat_names};
 	struct blk_snap tg1, pl1;
+	struct sops_snap so0 = {0}, so1;
 
 	x.run = run;
 	/* The payload the transport carries or the guest makes (its hash is
@@ -724,6 +755,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	pl0.d = pay.path ? x.data : NULL;
 	blk_snap(x.vm, &tg0);
 	blk_snap(x.vm, &pl0);
+	sops_snap(x.data, &so0);
 	if (!vtb_chan_send(x.vm, &m, g_get_monotonic_time() + 10000000, err))
 		goto out;
 	if (run->work != VTB_WORK_GEN &&
@@ -763,6 +795,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	blk_snap(x.vm, &pl1);
 	blk_record(s, &tg0, &tg1);
 	blk_record(s, &pl0, &pl1);
+	sops_snap(x.data, &so1);
+	sops_record(s, &so0, &so1);
 	s->bytes = x.bytes ? x.bytes : m.u.result.bytes;
 	if (!check_result(cell, &m.u.result,
 			  x.expect_bytes ? x.expect_bytes : run->size,
