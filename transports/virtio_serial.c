@@ -11,7 +11,8 @@ static void vs_describe(const struct vtb_cell *c, struct vtb_device *dev)
 const struct vtb_transport_ops vtb_transport_virtio_serial = {
 	.name = "virtio-serial",
 	.kind = VTB_KIND_STREAM,
-	.help = "a virtio-serial port (QEMU virtserialport on a unix socket)",
+	.help = "a virtio-serial port (a named virtio-console port, "
+		"/dev/virtio-ports/NAME in the guest)",
 	.device = VTB_DEV_VIRTIO_SERIAL,
 	.guest_modules = vs_modules,
 	.describe = vs_describe,

@@ -15,6 +15,7 @@
 #include "core/vm.h"
 #include "core/vtbench.h"
 #include "uml/xstate.h"
+#include "vhost/console.h"
 
 /* This backend's state in @env. */
 static struct vtb_uml_env *U(const struct vtb_env *env)
@@ -166,6 +167,8 @@ struct uml_boot {
 	/* The VMM's fds: [0] the control line, then the serial lines. */
 	struct vtb_fdmap map[16];
 	size_t nmap;
+	/* The virtio-serial devices' back-ends (struct vtb_vcon *). */
+	GPtrArray *vcons;
 };
 
 static gboolean uml_boot_prepare(struct vtb_vm *vm, GError **err)
@@ -174,6 +177,7 @@ static gboolean uml_boot_prepare(struct vtb_vm *vm, GError **err)
 
 	vtb_uml_devs_init(&ub->devs);
 	ub->nmap = 1;
+	ub->vcons = g_ptr_array_new();
 	vm->priv = ub;
 	return TRUE;
 }
@@ -308,6 +312,88 @@ static gboolean uml_attach_vublk(struct vtb_vm *vm, struct vtb_device *d,
 	return TRUE;
 }
 
+/* The engine's view of a console back-end (struct vtb_stream_ops). */
+static gssize vcon_write(void *obj, const void *buf, size_t n, GError **err)
+{
+	return vtb_vcon_write(obj, buf, n, err);
+}
+
+static gssize vcon_read(void *obj, void *buf, size_t n, GError **err)
+{
+	return vtb_vcon_read(obj, buf, n, err);
+}
+
+static int vcon_poll_fd(void *obj)
+{
+	return vtb_vcon_fd(obj);
+}
+
+/* Bytes are in the guest's buffers once written: nothing is queued. */
+static guint64 vcon_queued(void *obj)
+{
+	return 0;
+}
+
+/* What the back-end counted: buffers per byte, notifications each way,
+ * and the calls it wrote again for a guest that missed one. */
+static unsigned vcon_counters(void *obj, const char **names, guint64 *vals,
+			      unsigned max)
+{
+	struct vtb_vcon_stats st;
+	unsigned n = 0;
+
+	vtb_vcon_stats(obj, &st);
+#define COUNT(f)                                                               \
+	do {                                                                   \
+		if (n < max) {                                                 \
+			names[n] = #f;                                         \
+			vals[n++] = st.f;                                      \
+		}                                                              \
+	} while (0)
+	COUNT(bufs_to_guest);
+	COUNT(bufs_from_guest);
+	COUNT(kicks);
+	COUNT(calls);
+	COUNT(rescued_calls);
+#undef COUNT
+	return n;
+}
+
+static const struct vtb_stream_ops vcon_ops = {
+	.write = vcon_write,
+	.read = vcon_read,
+	.poll_fd = vcon_poll_fd,
+	.queued = vcon_queued,
+	.counters = vcon_counters,
+};
+
+/*
+ * A virtio-serial port: vtbench's own vhost-user virtio-console back-end
+ * (vhost/console.h), a thread of this process listening before linux.uml
+ * starts; UML connects at boot and the guest gets /dev/virtio-ports/NAME.
+ * The engine moves the bytes through it, no fd in between.
+ */
+static gboolean uml_attach_vcon(struct vtb_vm *vm, struct vtb_device *d,
+				GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+	g_autofree char *sock =
+		g_strdup_printf("%s/vcon%u.sock", vm->dir, ub->vcons->len);
+	struct vtb_vcon *c = vtb_vcon_new(sock, d->name, err);
+
+	if (!c) {
+		g_prefix_error(err, "virtio-serial %s: ", d->name);
+		return FALSE;
+	}
+	g_ptr_array_add(ub->vcons, c);
+	vtb_uml_add_vhost(&ub->devs, d, sock, VTB_VIRTIO_ID_CONSOLE);
+	g_free(d->guest);
+	d->guest = g_strdup_printf("vport:%s", d->name);
+	d->sops = &vcon_ops;
+	d->sobj = c;
+	return TRUE;
+}
+
 static gboolean uml_attach_disk(struct vtb_vm *vm, struct vtb_device *d,
 				GError **err)
 {
@@ -405,6 +491,10 @@ static void uml_cleanup(struct vtb_vm *vm)
 	 * socketpairs' ends) and removes vm->dir. */
 	if (!ub)
 		return;
+	/* linux.uml is gone: its end of each console socket too. */
+	for (guint i = 0; i < ub->vcons->len; i++)
+		vtb_vcon_free(ub->vcons->pdata[i]);
+	g_ptr_array_unref(ub->vcons);
 	vtb_uml_devs_clear(&ub->devs);
 	g_free(ub);
 	vm->priv = NULL;
@@ -441,16 +531,11 @@ static const struct vtb_device_ops uml_serial = {
 	.roundtrip_msgs = 500,
 };
 
-static char *uml_vs_cannot(const struct vtb_device *d)
-{
-	return g_strdup("UML needs a vhost-user virtio-console backend for "
-			"it, and none is packaged (QEMU's serve block and fs "
-			"only)");
-}
-
 static const struct vtb_device_ops uml_virtio_serial = {
-	.cannot = uml_vs_cannot,
-	.help = "virtio-console over vhost-user: not in this version",
+	.help = "virtio-console (multiport) over vhost-user: vtbench's own "
+		"back-end, a thread that copies between the host's buffers "
+		"and the guest's virtqueues",
+	.attach = uml_attach_vcon,
 };
 
 static const char *const ubd_caches[] = {"writeback", "sync", NULL};

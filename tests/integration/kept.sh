@@ -10,13 +10,13 @@ run_vtb run --accel tcg --workload upload-no-write,roundtrip \
 	--transport virtio-serial,virtio-blk,ubd --size 1M --msg-size 64 \
 	--runs 2 --warmup 1 --json "$J"
 check "kept guests: exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
-check "five cells: uml ubd and virtio-blk, kvm virtio-serial x2 and virtio-blk" \
+check "seven cells: uml ubd, virtio-blk and virtio-serial x2, kvm virtio-serial x2 and virtio-blk" \
 	[ "$(jq '[.results[] | .backend + " " + .transport + " " + .workload] | sort | join(",")' -r "$J")" = \
-	"kvm virtio-blk upload-no-write,kvm virtio-serial roundtrip,kvm virtio-serial upload-no-write,uml ubd upload-no-write,uml virtio-blk upload-no-write" ]
+	"kvm virtio-blk upload-no-write,kvm virtio-serial roundtrip,kvm virtio-serial upload-no-write,uml ubd upload-no-write,uml virtio-blk upload-no-write,uml virtio-serial roundtrip,uml virtio-serial upload-no-write" ]
 jqok "each cell booted once and ran 2 more runs on that guest" \
 	'[.results[] | .boots == 1 and .runs_on_kept_guest == 2 and .params.boot == "per-cell"] | all' "$J"
 jqok "every run of a kept guest verified its bytes" \
-	'([.results[] | . as $c | .samples[] | .ok and .bytes == (if $c.workload == "roundtrip" then 2 * $c.size else $c.size end)] | all) and ([.results[].samples[]] | length == 15)' "$J"
+	'([.results[] | . as $c | .samples[] | .ok and .bytes == (if $c.workload == "roundtrip" then 2 * $c.size else $c.size end)] | all) and ([.results[].samples[]] | length == 21)' "$J"
 no_leftovers "kept guests"
 
 # --boot per-run: a boot per run, as before.
