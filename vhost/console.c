@@ -65,12 +65,13 @@ enum {
  * since) is written again after RESCUE_MIN_NS, then at doubling
  * intervals while they stay under RESCUE_MAX_NS (nine calls in ~130 ms
  * in all; a guest that kicks nothing for that long is not asleep on a
- * lost call but done, or stuck, which the caller's deadline sees).  UML loses a
- * call's SIGIO that arrives just before its idle loop's sigsuspend() (the
- * handler only marks it pending while interrupts are off); without a second one
- * the guest sleeps until its next timer tick (10 ms) or, with nothing
- * scheduled, for good.  A guest that is busy answers first and sees no second
- * call.
+ * lost call but done, or stuck, which the caller's deadline sees).  UML
+ * 6.1 loses a SIGIO that arrives after do_idle() soft-disabled interrupts
+ * and before os_idle_sleep() calls sigsuspend(): sig_handler() only flags
+ * it pending, and the guest sleeps until its next timer signal (up to a
+ * 10 ms tick).  A second write sends a new SIGIO (a pipe signals on every
+ * write) and wakes it.  A guest that is busy answers first and sees no
+ * second call.
  */
 #define RESCUE_MIN_NS 250000ll
 #define RESCUE_MAX_NS 64000000ll
