@@ -77,6 +77,9 @@ void vtb_uml_add_vhost(struct vtb_uml_devs *u, struct vtb_device *d,
 	if (virtio_id == VTB_VIRTIO_ID_BLOCK) {
 		g_free(d->guest);
 		d->guest = g_strdup_printf("/dev/vd%c", 'a' + u->nvblk++);
+	} else if (virtio_id == VTB_VIRTIO_ID_CONSOLE) {
+		g_free(d->guest);
+		d->guest = g_strdup_printf("vport:%s", d->name);
 	}
 }
 
@@ -387,8 +390,6 @@ static gboolean uml_attach_vcon(struct vtb_vm *vm, struct vtb_device *d,
 	}
 	g_ptr_array_add(ub->vcons, c);
 	vtb_uml_add_vhost(&ub->devs, d, sock, VTB_VIRTIO_ID_CONSOLE);
-	g_free(d->guest);
-	d->guest = g_strdup_printf("vport:%s", d->name);
 	d->sops = &vcon_ops;
 	d->sobj = c;
 	return TRUE;

@@ -50,8 +50,8 @@ gboolean vtb_uml_add_disk(struct vtb_uml_devs *u, struct vtb_device *d,
 
 /*
  * A virtio device whose vhost-user back-end listens on @sock: its
- * argument (virtio_uml.device=SOCK:ID), and for a disk its guest name
- * (/dev/vda.., in the order added).
+ * argument (virtio_uml.device=SOCK:ID) and its guest name: /dev/vda.. for
+ * a disk, in the order added; vport:NAME for a console port.
  */
 void vtb_uml_add_vhost(struct vtb_uml_devs *u, struct vtb_device *d,
 		       const char *sock, int virtio_id);

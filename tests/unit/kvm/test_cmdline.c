@@ -226,6 +226,15 @@ static const struct devcase dev_cases[] = {
 	{"uml",
 	 {{VTB_DEV_DISK, "x", "scsi", "/i/x.img", "none", NULL, false, NULL}},
 	 {NULL}},
+	/* A virtio-serial port: vtbench's console back-end, id 3; the guest
+	 * finds it by name, as under QEMU. */
+	{"uml",
+	 {{VTB_DEV_VIRTIO_SERIAL, "vtb.data", NULL, NULL, NULL, NULL, false,
+	   "vport:vtb.data"},
+	  {VTB_DEV_DISK, "x", "virtio-blk", "/i/x.img", "none", NULL, true,
+	   "/dev/vda"}},
+	 {"virtio_uml.device=/t/vtb.data.sock:3",
+	  "virtio_uml.device=/t/x.sock:2", NULL}},
 	{"kvm",
 	 {{VTB_DEV_SERIAL, "data", NULL, NULL, NULL, NULL, false, "/dev/ttyS1"},
 	  {VTB_DEV_VIRTIO_SERIAL, "vtb.data", NULL, NULL, NULL, NULL, false,
@@ -274,6 +283,14 @@ static void test_devices(void **state)
 			for (size_t k = 0; ok && k < n; k++)
 				if (devs[k]->kind == VTB_DEV_SERIAL) {
 					vtb_uml_add_serial(&ud, devs[k]);
+				} else if (devs[k]->kind ==
+					   VTB_DEV_VIRTIO_SERIAL) {
+					g_autofree char *sock = g_strdup_printf(
+						"/t/%s.sock", devs[k]->name);
+
+					vtb_uml_add_vhost(
+						&ud, devs[k], sock,
+						VTB_VIRTIO_ID_CONSOLE);
 				} else if (g_str_equal(devs[k]->bus,
 						       "virtio-blk")) {
 					g_autofree char *sock = g_strdup_printf(
