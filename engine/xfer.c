@@ -226,6 +226,29 @@ static void guest_stopped(struct vtb_vm *vm, guint64 done, guint64 size,
 }
 
 /*
+ * A stream back-end failed (errno EIO, @err set).  When that is because
+ * the VMM died (a vhost-user back-end sees its front-end disconnect a
+ * moment before the VMM is reaped), the VMM's end is the reason: give it
+ * a second to be reaped and say how it went instead.
+ */
+static gboolean backend_failed(struct vtb_vm *vm, guint64 done, guint64 size,
+			       GError **err)
+{
+	struct pollfd p = {.fd = vm->child.pidfd, .events = POLLIN};
+
+	if (p.fd >= 0 && poll(&p, 1, 1000) > 0 && (p.revents & POLLIN)) {
+		g_clear_error(err);
+		guest_stopped(vm, done, size, err);
+		return FALSE;
+	}
+	g_prefix_error(err,
+		       "after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+		       " bytes: ",
+		       done, size);
+	return FALSE;
+}
+
+/*
  * One non-blocking write or read on stream @d, through its fd or its
  * back-end (vtb_stream_ops): as write(2)/read(2), errno EAGAIN when it
  * cannot move now; a back-end's failure is -1 with errno EIO and @err set.
@@ -289,13 +312,8 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 			vtb_progress_bytes(off, size);
 			continue;
 		}
-		if (w < 0 && d->sops && errno == EIO) {
-			g_prefix_error(err,
-				       "after %" G_GUINT64_FORMAT
-				       " of %" G_GUINT64_FORMAT " bytes: ",
-				       off, size);
-			return FALSE;
-		}
+		if (w < 0 && d->sops && errno == EIO)
+			return backend_failed(vm, off, size, err);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			if (errno == EPIPE || errno == ECONNRESET) {
 				guest_stopped(vm, off, size, err);
@@ -841,10 +859,8 @@ gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
 			got += r;
 			continue;
 		}
-		if (r < 0 && d->sops && errno == EIO) {
-			g_prefix_error(err, "after %zu of %zu bytes: ", got, n);
-			return FALSE;
-		}
+		if (r < 0 && d->sops && errno == EIO)
+			return backend_failed(vm, got, n, err);
 		if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "stream closed after %zu of %zu bytes", got,
@@ -886,7 +902,7 @@ gboolean vtb_xfer_write(struct vtb_xfer *x, const guint8 *buf, size_t n,
 			continue;
 		}
 		if (w < 0 && d->sops && errno == EIO)
-			return FALSE;
+			return backend_failed(x->vm, done, n, err);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "write a message: %s", g_strerror(errno));
