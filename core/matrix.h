@@ -12,7 +12,7 @@ struct vtb_matrix {
 	struct vtb_env env;
 	struct vtb_hostinfo host;
 	GPtrArray *cells;   /* struct vtb_cell * */
-	GPtrArray *skipped; /* char *: "kvm: why not" */
+	GPtrArray *skipped; /* char *: "BACKEND: why not" */
 	char **argv;	    /* the command line, for the record */
 	char *started;	    /* ISO 8601 */
 	char *finished;	    /* NULL while running */

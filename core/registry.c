@@ -7,8 +7,6 @@
 G_DEFINE_QUARK(vtb-error-quark, vtb_error)
 /* clang-format on */
 
-const char *const vtb_drivers[] = {"direct", "libvirt", NULL};
-const char *const vtb_accels[] = {"auto", "kvm", "tcg", NULL};
 const char *const vtb_caches[] = {"none",	"writeback",	"unsafe",
 				  "directsync", "writethrough", "sync",
 				  NULL};
@@ -243,4 +241,10 @@ void *vtb_workload_opts(const struct vtb_opts *o,
 		if (vtb_workloads[i] == w)
 			return o->workload_opts[i];
 	return NULL;
+}
+
+void *vtb_backend_opts(const struct vtb_opts *o,
+		       const struct vtb_backend_ops *be)
+{
+	return o->backend_opts[vtb_backend_index(be)];
 }

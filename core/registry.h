@@ -40,6 +40,9 @@ guint64 vtb_transport_default_size(const struct vtb_cell *c);
 /* The options @w declared, as parsed into @o (NULL: it has none). */
 void *vtb_workload_opts(const struct vtb_opts *o,
 			const struct vtb_workload_ops *w);
+/* The options backend @be declared, as parsed into @o (NULL: none). */
+void *vtb_backend_opts(const struct vtb_opts *o,
+		       const struct vtb_backend_ops *be);
 /* @be's place in vtb_backends[]. */
 int vtb_backend_index(const struct vtb_backend_ops *be);
 /* Whether @be was prepared and verified here. */
@@ -78,8 +81,6 @@ struct vtb_name {
 };
 extern const struct vtb_name vtb_transports_reserved[];
 extern const struct vtb_name vtb_workloads_reserved[];
-extern const char *const vtb_drivers[];
-extern const char *const vtb_accels[];
 extern const char *const vtb_caches[];
 extern const char *const vtb_images[];
 extern const char *const vtb_fss[];

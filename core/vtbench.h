@@ -20,22 +20,21 @@ enum vtb_err {
 	VTB_ERR_INTERRUPTED, /* SIGINT/SIGTERM */
 };
 
-/* Room for the entries of vtb_workloads[]. */
+/* Room for the entries of vtb_workloads[] and vtb_backends[]. */
 #define VTB_MAX_WORKLOADS 16
+#define VTB_MAX_BACKENDS 8
 
 /* Options of `vtbench run`; filled from the table in run/cli.c and the
- * workloads' own tables. */
+ * backends' and workloads' own tables. */
 struct vtb_opts {
 	char **backends;
 	char **drivers;
-	char *connect;
-	char *accel;
 	char **transports;
 	char **workloads;
 	char **caches;
 	char **images;	/* raw-sparse, raw-prealloc, qcow2, qcow2-prealloc */
 	char **fss;	/* ext2, ext3, ext4 */
-	char **targets; /* virtio-blk, ubd: the disk written to */
+	char **targets; /* buses of the disk written to */
 	char **aios;	/* threads, native, io_uring */
 	char *mount_opts;
 	char *verify; /* on, off */
@@ -48,17 +47,10 @@ struct vtb_opts {
 	int runs;
 	int warmup;
 	double timeout; /* seconds, 0 = per-accel default */
-	char *uml_kernel;
-	char *uml_modules;
-	char *uml_xstate; /* auto, on, off */
-	char *kvm_kernel;
-	char *kvm_modules;
-	char *qemu;
 	char *json;
 	char *csv;
 	char *resume; /* results file whose complete cells are reused */
 	int mem_mb;
-	int cpus; /* kvm guest vCPUs */
 	bool quiet;
 	/* Which list options the user gave (vs. defaults). */
 	bool backends_given;
@@ -66,10 +58,10 @@ struct vtb_opts {
 	/* Each workload's own options (its options table fills them), by
 	 * index in vtb_workloads[]; NULL for one without. */
 	void *workload_opts[VTB_MAX_WORKLOADS];
+	/* Each backend's own options (its kernel, its VMM), likewise, by
+	 * index in vtb_backends[] (vtb_backend_opts()). */
+	void *backend_opts[VTB_MAX_BACKENDS];
 };
-
-/* Room for the entries of vtb_backends[]. */
-#define VTB_MAX_BACKENDS 8
 
 /* What vtbench found out about the host and the kernels it will boot. */
 struct vtb_env {
@@ -82,7 +74,7 @@ struct vtb_env {
 	bool ready[VTB_MAX_BACKENDS];
 	char *reason[VTB_MAX_BACKENDS];
 
-	/* Each backend's own state (uml/uml.h, kvm/kvm.h), priv_size
+	/* Each backend's own state (in its own header), priv_size
 	 * bytes the core allocates zeroed for every backend of the build;
 	 * vtb_env_priv() finds it. */
 	void *priv[VTB_MAX_BACKENDS];
@@ -95,7 +87,7 @@ struct vtb_cell;
 struct vtb_cell_env {
 	const struct vtb_kernel_info *kernel;
 	const char *boot_image; /* the file booted */
-	const char *boot_kind;	/* "uml", "pvh-vmlinux", "bzImage" */
+	const char *boot_kind;	/* the backend's name for the image's format */
 	const char *modules;
 	const char *vmm, *vmm_version;
 	const char *cpu;	     /* -cpu model, NULL: the VMM's default */
@@ -112,18 +104,18 @@ struct vtb_disk_stats {
 
 /*
  * A device a transport or workload needs in the guest, described once;
- * each backend turns it into its own form (UML arguments, QEMU arguments).
+ * each backend turns it into its own form (its VMM's arguments).
  */
 enum vtb_dev_kind {
-	VTB_DEV_SERIAL,	       /* UML serial line / QEMU 8250: guest ttyS<n> */
-	VTB_DEV_VIRTIO_SERIAL, /* QEMU virtserialport named `name` */
-	VTB_DEV_DISK,	       /* a disk image on bus "virtio-blk" or "ubd" */
+	VTB_DEV_SERIAL,	       /* an emulated serial line: guest ttyS<n> */
+	VTB_DEV_VIRTIO_SERIAL, /* a virtio-console port named `name` */
+	VTB_DEV_DISK,	       /* a disk image on a bus (a transport's) */
 	VTB_DEV__N
 };
 
 /*
  * A stream whose host end is a back-end inside vtbench rather than an fd
- * (UML's virtio-console over vhost-user): the engine moves its bytes
+ * (a vhost-user device of vhost/): the engine moves its bytes
  * through these, straight between its buffers and the guest's.
  */
 struct vtb_stream_ops {
@@ -150,11 +142,11 @@ struct vtb_device {
 	enum vtb_dev_kind kind;
 	char *name; /* port name / disk serial, unique in the vm */
 	/* Disks. */
-	const char *bus;    /* "virtio-blk" or "ubd" */
+	const char *bus;    /* the transport's bus */
 	char *image;	    /* host path */
 	const char *format; /* "raw" or "qcow2" */
-	const char *cache;  /* QEMU cache mode, or "writeback"/"sync" (ubd) */
-	const char *aio;    /* QEMU aio=, NULL for the default */
+	const char *cache;  /* host cache mode (--cache), as the row maps it */
+	const char *aio;    /* --aio, NULL for the VMM's default */
 	bool readonly;
 	/* Set by the driver's row at boot (attach, connect). */
 	/* The guest must turn the disk's write cache on: its device reports
@@ -187,7 +179,7 @@ struct vtb_transport_ops {
 	unsigned kind;	  /* VTB_KIND_STREAM or VTB_KIND_BLOCK */
 	const char *help;
 	enum vtb_dev_kind device; /* what the guest gets */
-	const char *bus;	  /* disks: "virtio-blk", "ubd" */
+	const char *bus;	  /* disks: the bus, as --target names it */
 	/* Guest modules its device needs (NULL-terminated). */
 	const char *const *guest_modules;
 	/* Describe the device for @c into @dev (name, format, ...); the
@@ -217,7 +209,7 @@ struct vtb_transport_ops {
 
 /*
  * A driver's row for one device kind.  A backend without a row for a kind
- * (in its first driver) cannot carry it ("uml has no virtio-serial
+ * (in its first driver) cannot carry it ("BACKEND has no serial
  * device"); a row may still refuse some combinations (a bus, a cache
  * mode) through cannot().
  */
@@ -261,8 +253,8 @@ struct vtb_device_ops {
 };
 
 /*
- * How a backend starts its VMM: one table per driver (uml; kvm's direct
- * and libvirt).  vtb_vm_start() (core/vm.c) runs the one boot sequence
+ * How a backend starts its VMM: one table per driver (a backend has one
+ * or more).  vtb_vm_start() (core/vm.c) runs the one boot sequence
  * for all of them:
  *
  *   prepare()  (optional) the driver's state in vm->priv, what every
@@ -282,7 +274,7 @@ struct vtb_device_ops {
  * and calls cleanup(), which must be safe after a partial boot.
  */
 struct vtb_driver_ops {
-	const char *name; /* as --driver takes it: "direct", "libvirt" */
+	const char *name; /* as --driver takes it */
 	/* One row per device kind it attaches (see vtb_device_ops). */
 	const struct vtb_device_ops *devices[VTB_DEV__N];
 	gboolean (*prepare)(struct vtb_vm *vm, GError **err);
@@ -294,7 +286,7 @@ struct vtb_driver_ops {
 	void (*cleanup)(struct vtb_vm *vm);
 	/*
 	 * After the guest's BYE: wait up to @timeout_ms for a VMM that is
-	 * not vm->child (a libvirt domain) to be gone.  TRUE when gone.
+	 * not vm->child (one a daemon started) to be gone.  TRUE when gone.
 	 * NULL: vm->child is waited for instead.
 	 */
 	gboolean (*wait_exit)(struct vtb_vm *vm, int timeout_ms);
@@ -303,7 +295,7 @@ struct vtb_driver_ops {
 	 * to hear it), or NULL: vm->child's status says it.
 	 */
 	char *(*describe_exit)(struct vtb_vm *vm, int timeout_ms);
-	/* The VMM's own counters of disk @d (libvirt: QMP), or NULL. */
+	/* The VMM's own counters of disk @d (e.g. over QMP), or NULL. */
 	gboolean (*disk_stats)(struct vtb_vm *vm, const struct vtb_device *d,
 			       struct vtb_disk_stats *out, GError **err);
 };
@@ -323,23 +315,28 @@ struct vtb_backend_ops {
 	 * frees the members it allocated there (the core frees the rest). */
 	size_t priv_size;
 	void (*priv_clear)(void *priv);
+	/* Its own options (core/options.h), merged into `run --help` under
+	 * its name, and the size of the struct their offsets point into;
+	 * read with vtb_backend_opts(). */
+	const struct vtb_option *options;
+	size_t options_size;
 	/*
 	 * Find kernels, modules and helpers for this backend and decide
 	 * whether it can run here; fills @env.  Returns FALSE with
-	 * VTB_ERR_USAGE when the user's input is wrong (a bad --uml-kernel)
+	 * VTB_ERR_USAGE when the user's input is wrong (a bad kernel path)
 	 * and VTB_ERR_UNAVAILABLE when the host lacks something.
 	 */
 	gboolean (*prepare)(struct vtb_env *env, GError **err);
 	/*
 	 * After prepare(), for run, list and probe: boot the startup
 	 * appliance @initrd (built by the caller from base_modules) to
-	 * find out what really works here, e.g. whether KVM runs a guest or
-	 * which fix UML needs; fills @env.  FALSE with VTB_ERR_UNAVAILABLE
-	 * and one line (the console's reason) when the backend cannot run,
-	 * VTB_ERR_USAGE for an option that cannot be met (--accel kvm
-	 * without KVM), VTB_ERR_INTERRUPTED on a signal.  NULL: nothing to
-	 * test.  @be is this table, for the test boot's cell (so the
-	 * backend's files need not name their own table).
+	 * find out what really works here, e.g. whether the accelerator runs
+	 * a guest or which fix the kernel needs; fills @env.  FALSE with
+	 * VTB_ERR_UNAVAILABLE and one line (the console's reason) when the
+	 * backend cannot run, VTB_ERR_USAGE for an option that cannot be met
+	 * (an accelerator the host lacks), VTB_ERR_INTERRUPTED on a signal.
+	 * NULL: nothing to test.  @be is this table, for the test boot's cell
+	 * (so the backend's files need not name their own table).
 	 */
 	gboolean (*verify)(const struct vtb_backend_ops *be,
 			   struct vtb_env *env, const char *initrd,
@@ -361,7 +358,7 @@ struct vtb_backend_ops {
 	char *(*summary)(const struct vtb_env *env);
 	/* `probe`: its lines when ready, each "name:        value\n". */
 	void (*probe)(const struct vtb_env *env, GString *out);
-	/* A note for stderr once the run starts (e.g. "using TCG: ..."),
+	/* A note for stderr once the run starts (e.g. a fallback taken),
 	 * newly allocated, or NULL. */
 	char *(*notice)(const struct vtb_env *env);
 	/* What cell @c ran on. */
@@ -386,7 +383,7 @@ struct vtb_backend_ops {
 	const char *(*release)(const struct vtb_env *env);
 	/*
 	 * The VMM's own counters of disk @d, when the cell's driver can ask
-	 * the VMM (libvirt: QMP).  FALSE when it cannot (@err may stay
+	 * the VMM (e.g. over QMP).  FALSE when it cannot (@err may stay
 	 * NULL).  The engine's entry point; the driver's disk_stats does it.
 	 */
 	gboolean (*disk_stats)(struct vtb_vm *vm, const struct vtb_device *d,
@@ -426,15 +423,15 @@ struct vtb_cell {
 	struct vtb_env *env;
 	const struct vtb_backend_ops *backend;
 	const struct vtb_workload_ops *workload;
-	const char *driver;    /* "direct" for uml too */
-	const char *accel;     /* "tcg"/"kvm" for kvm, "-" for uml */
+	const char *driver;    /* its backend's driver (a backend has >= 1) */
+	const char *accel;     /* the backend's accelerator, or "-" */
 	const char *transport; /* "-" when the workload needs none */
 	const struct vtb_transport_ops *tops; /* NULL when none */
 	const char *cache;		      /* "-" when no disk is involved */
-	const char *target;  /* disk written to: virtio-blk, ubd, or "-" */
+	const char *target;  /* bus of the disk written to, or "-" */
 	const char *image;   /* image kind of the target, or "-" */
 	const char *fs;	     /* filesystem on the target, or "-" */
-	const char *aio;     /* QEMU aio of the disks, or "-" */
+	const char *aio;     /* --aio of the disks, or "-" */
 	const char *payload; /* zero, random */
 	guint64 size;	     /* bytes per transfer; 0 when none */
 	bool size_auto;	     /* size chosen by vtbench, not --size */

@@ -151,7 +151,7 @@ gboolean vtb_kvm_verify(const struct vtb_backend_ops *be, struct vtb_env *env,
 			const char *initrd, GError **err)
 {
 	struct vtb_kvm_env *kv = vtb_env_priv(env, be);
-	const char *want = env->opts->accel;
+	const char *want = kv->o->accel;
 
 	if (strcmp(want, "tcg") == 0) {
 		kv->accel = g_strdup("tcg");

@@ -105,7 +105,7 @@ static gboolean direct_spawn(struct vtb_vm *vm, GError **err)
 		.mem_mb = env->opts->mem_mb,
 		.console_log = vm->console_log,
 		.ctl_sock = sock,
-		.smp = env->opts->cpus,
+		.smp = kv->o->cpus,
 		.devs = &q->devs,
 	};
 	argv = vtb_qemu_argv(&cfg);

@@ -107,13 +107,39 @@ static gboolean pick_boot_image(struct vtb_env *env, GError **err)
 	return TRUE;
 }
 
+#define OFF(f) offsetof(struct vtb_kvm_opts, f)
+static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+
+/* clang-format off */
+static const struct vtb_option kvm_options[] = {
+	{ "accel", VTB_OPT_STR, OFF(accel), "auto", "auto|kvm|tcg",
+	  "accelerator; auto tests KVM by booting the guest kernel",
+	  NULL, 0, -1, accels },
+	{ "connect", VTB_OPT_STR, OFF(connect), "qemu:///system", "URI",
+	  "libvirt URI (driver libvirt)", NULL, 0, -1 },
+	{ "kvm-kernel", VTB_OPT_STR, OFF(kernel), NULL, "PATH",
+	  "guest kernel bzImage or vmlinux (default: newest found)", NULL, 0,
+	  -1 },
+	{ "kvm-modules", VTB_OPT_STR, OFF(modules), NULL, "DIR",
+	  "guest kernel modules (default: the kernel's own)", NULL, 0, -1 },
+	{ "qemu", VTB_OPT_STR, OFF(qemu), "qemu-system-x86_64", "PATH",
+	  "QEMU binary", NULL, 0, -1 },
+	{ "cpus", VTB_OPT_INT, OFF(cpus), "1", "N",
+	  "guest vCPUs (UML is uniprocessor)", NULL, 1, -1 },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL, 0, -1 },
+};
+/* clang-format on */
+
 static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 {
 	struct vtb_kvm_env *kv = K(env);
-	struct vtb_opts *o = env->opts;
+	const struct vtb_kvm_opts *o =
+		vtb_backend_opts(env->opts, &vtb_backend_kvm);
 	g_autofree char *found = NULL, *found_mods = NULL;
 	g_autoptr(GError) e = NULL;
-	const char *path = o->kvm_kernel;
+	const char *path = o->kernel;
+
+	kv->o = o;
 
 	kv->qemu = vtb_find_program(o->qemu);
 	if (!kv->qemu) {
@@ -147,7 +173,7 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 	}
 	if (!vtb_kernel_identify(path, &kv->kernel, &e)) {
 		g_set_error(err, VTB_ERROR,
-			    o->kvm_kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
+			    o->kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
 			    "--kvm-kernel: %s", e->message);
 		return FALSE;
 	}
@@ -158,14 +184,14 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 			    path);
 		return FALSE;
 	}
-	if (o->kvm_modules) {
-		if (!g_file_test(o->kvm_modules, G_FILE_TEST_IS_DIR)) {
+	if (o->modules) {
+		if (!g_file_test(o->modules, G_FILE_TEST_IS_DIR)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 				    "--kvm-modules %s: not a directory",
-				    o->kvm_modules);
+				    o->modules);
 			return FALSE;
 		}
-		kv->modules = g_strdup(o->kvm_modules);
+		kv->modules = g_strdup(o->modules);
 	} else if (found_mods) {
 		kv->modules = g_steal_pointer(&found_mods);
 	} else {
@@ -180,8 +206,9 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 		}
 	}
 	/* A bad --connect is bad input, before any run. */
-	if (o->drivers &&
-	    g_strv_contains((const char *const *)o->drivers, "libvirt") &&
+	if (env->opts->drivers &&
+	    g_strv_contains((const char *const *)env->opts->drivers,
+			    "libvirt") &&
 	    !vtb_libvirt_check(o->connect, err))
 		return FALSE;
 	return pick_boot_image(env, err);
@@ -258,7 +285,7 @@ static char *kvm_notice(const struct vtb_env *env)
 {
 	struct vtb_kvm_env *kv = K(env);
 
-	if (kv->usable || strcmp(env->opts->accel, "auto") != 0)
+	if (kv->usable || strcmp(kv->o->accel, "auto") != 0)
 		return NULL;
 	return g_strdup_printf("using TCG: %s", kv->verdict);
 }
@@ -277,11 +304,10 @@ static void kvm_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 		.vmm_version = kv->qemu_version,
 		/* TCG: QEMU's default model */
 		.cpu = strcmp(c->accel, "kvm") == 0 ? kv->cpu : NULL,
-		.cpus = env->opts->cpus,
-		.accel_requested = env->opts->accel,
-		.connect = strcmp(c->driver, "libvirt") == 0
-				   ? env->opts->connect
-				   : NULL,
+		.cpus = kv->o->cpus,
+		.accel_requested = kv->o->accel,
+		.connect = strcmp(c->driver, "libvirt") == 0 ? kv->o->connect
+							     : NULL,
 	};
 }
 
@@ -332,6 +358,8 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.help = "QEMU with KVM, or TCG where KVM is missing or unusable",
 	.priv_size = sizeof(struct vtb_kvm_env),
 	.priv_clear = kvm_priv_clear,
+	.options = kvm_options,
+	.options_size = sizeof(struct vtb_kvm_opts),
 	.prepare = kvm_prepare,
 	.verify = vtb_kvm_verify,
 	.base_modules = kvm_base_modules,

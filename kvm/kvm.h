@@ -7,7 +7,19 @@
 #include "core/vtbench.h"
 
 /* The kvm backend's state in struct vtb_env (vtb_env_priv). */
+/* The kvm backend's options (its table in kvm/kvm.c). */
+struct vtb_kvm_opts {
+	char *kernel;  /* --kvm-kernel */
+	char *modules; /* --kvm-modules */
+	char *qemu;    /* --qemu */
+	char *accel;   /* --accel: auto, kvm, tcg */
+	char *connect; /* --connect: the libvirt URI */
+	int cpus;      /* --cpus: guest vCPUs */
+};
+
 struct vtb_kvm_env {
+	/* Its options, set by prepare() (the run's, vtb_backend_opts). */
+	const struct vtb_kvm_opts *o;
 	struct vtb_kernel_info kernel; /* what the user gave/was found */
 	char *boot_image; /* PVH vmlinux when possible, else bzImage */
 	bool pvh;

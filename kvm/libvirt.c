@@ -942,7 +942,7 @@ static gboolean lv_prepare(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
 	struct vtb_kvm_env *kv = vtb_env_priv(env, vm->cell->backend);
-	const char *uri = env->opts->connect;
+	const char *uri = kv->o->connect;
 	struct lv *lv = g_new0(struct lv, 1);
 
 	vm->priv = lv;
@@ -1084,7 +1084,7 @@ static gboolean lv_spawn(struct vtb_vm *vm, GError **err)
 	struct vtb_env *env = vm->cell->env;
 	struct vtb_kvm_env *kv = vtb_env_priv(env, vm->cell->backend);
 	struct lv *lv = vm->priv;
-	const char *uri = env->opts->connect;
+	const char *uri = kv->o->connect;
 	g_autofree char *append = NULL, *mount = NULL, *xml = NULL;
 	g_autofree char *label = NULL, *xmlpath = NULL;
 	struct vtb_domxml_cfg cfg;
@@ -1130,7 +1130,7 @@ static gboolean lv_spawn(struct vtb_vm *vm, GError **err)
 		.initrd = lv->upload ? lv->initrd : vm->cell->appliance.initrd,
 		.append = append,
 		.mem_mb = env->opts->mem_mb,
-		.smp = env->opts->cpus,
+		.smp = kv->o->cpus,
 		.console_log = lv->upload ? NULL : vm->console_log,
 		.ctl_sock = lv->ctl_sock,
 		.devs = &lv->devs,

@@ -226,7 +226,6 @@ static void add_options(JsonBuilder *b, const struct vtb_opts *o)
 	add_int(b, "warmup", o->warmup);
 	add_num(b, "timeout_s", o->timeout);
 	add_int(b, "mem_mib", o->mem_mb);
-	add_str(b, "accel", o->accel);
 	add_int(b, "size", (gint64)o->size);
 	json_builder_end_object(b);
 }
@@ -286,14 +285,20 @@ static void add_option_values(JsonBuilder *b, const struct vtb_option *tab,
 
 /*
  * Every option of `run` under its command-line name, defaults applied,
- * straight from the option tables (run's own, then each workload's): an
- * option added there is recorded without touching this file.
+ * straight from the option tables (run's own, each backend's, each
+ * workload's): an option added there is recorded without touching this
+ * file.
  */
 static void add_cli_options(JsonBuilder *b, const struct vtb_matrix *r)
 {
 	json_builder_set_member_name(b, "cli_options");
 	json_builder_begin_object(b);
 	add_option_values(b, r->options, &r->opts);
+	for (int i = 0; vtb_backends[i]; i++)
+		if (vtb_backends[i]->options)
+			add_option_values(
+				b, vtb_backends[i]->options,
+				vtb_backend_opts(&r->opts, vtb_backends[i]));
 	for (int i = 0; vtb_workloads[i]; i++)
 		if (vtb_workloads[i]->options)
 			add_option_values(

@@ -41,6 +41,28 @@ static gboolean check_backend(const char *opt, const char *v, GError **err)
 	return FALSE;
 }
 
+/* A driver of some backend of this build (each backend's table). */
+static gboolean check_driver(const char *opt, const char *v, GError **err)
+{
+	g_autoptr(GPtrArray) known = g_ptr_array_new();
+	g_autofree char *all = NULL;
+
+	for (int i = 0; vtb_backends[i]; i++)
+		for (const struct vtb_driver_ops *const *d =
+			     vtb_backends[i]->drivers;
+		     *d; d++) {
+			if (strcmp((*d)->name, v) == 0)
+				return TRUE;
+			if (!g_ptr_array_find_with_equal_func(
+				    known, (*d)->name, g_str_equal, NULL))
+				g_ptr_array_add(known, (char *)(*d)->name);
+		}
+	g_ptr_array_add(known, NULL);
+	all = g_strjoinv(", ", (char **)known->pdata);
+	return usage_error(err, "--%s: unknown value '%s' (known: %s)", opt, v,
+			   all);
+}
+
 /* A plug-in this build has (@found), a reserved name it lacks, or
  * neither. */
 static gboolean check_named(bool found, const struct vtb_name *reserved,
@@ -77,7 +99,6 @@ static const char *const payloads[] = {"zero", "random", NULL};
 static const char *const targets[] = {"virtio-blk", "ubd", NULL};
 static const char *const onoff[] = {"on", "off", NULL};
 static const char *const boots[] = {"per-cell", "per-run", NULL};
-static const char *const autoonoff[] = {"auto", "on", "off", NULL};
 
 /* clang-format off */
 const struct vtb_option vtb_run_options[] = {
@@ -86,12 +107,7 @@ const struct vtb_option vtb_run_options[] = {
 	{ "driver", VTB_OPT_LIST, OFF(drivers), NULL, "LIST",
 	  "how kvm starts QEMU: direct (spawned by vtbench), libvirt "
 	  "(a transient domain) [default: each backend's first driver, "
-	  "direct]", NULL, 0, -1, vtb_drivers },
-	{ "connect", VTB_OPT_STR, OFF(connect), "qemu:///system", "URI",
-	  "libvirt URI (driver libvirt)", NULL, 0, -1 },
-	{ "accel", VTB_OPT_STR, OFF(accel), "auto", "auto|kvm|tcg",
-	  "kvm accelerator; auto tests KVM by booting the guest kernel",
-	  NULL, 0, -1, vtb_accels },
+	  "direct]", check_driver, 0, -1 },
 	{ "transport", VTB_OPT_LIST, OFF(transports), NULL, "LIST",
 	  "transports under test", check_transport, 0, -1 },
 	{ "workload", VTB_OPT_LIST, OFF(workloads),
@@ -138,25 +154,8 @@ const struct vtb_option vtb_run_options[] = {
 	{ "timeout", VTB_OPT_SECONDS, OFF(timeout), NULL, "SEC",
 	  "deadline of one boot or transfer (default: 30 uml, 20 kvm, 60 tcg)",
 	  NULL, 0, -1 },
-	{ "uml-kernel", VTB_OPT_STR, OFF(uml_kernel), NULL, "PATH",
-	  "UML kernel (default /usr/bin/linux.uml)", NULL, 0, -1 },
-	{ "uml-modules", VTB_OPT_STR, OFF(uml_modules), NULL, "DIR",
-	  "UML modules (default /usr/lib/uml/modules/RELEASE)", NULL, 0, -1 },
-	{ "uml-xstate", VTB_OPT_STR, OFF(uml_xstate), "auto", "auto|on|off",
-	  "UML's ptrace FPU-state fix (libvtbxstate.so, for hosts whose "
-	  "xstate outgrew UML's buffer, e.g. with AMX): auto applies it "
-	  "when a test boot shows UML needs it", NULL, 0, -1, autoonoff },
-	{ "kvm-kernel", VTB_OPT_STR, OFF(kvm_kernel), NULL, "PATH",
-	  "guest kernel bzImage or vmlinux (default: newest found)", NULL, 0,
-	  -1 },
-	{ "kvm-modules", VTB_OPT_STR, OFF(kvm_modules), NULL, "DIR",
-	  "guest kernel modules (default: the kernel's own)", NULL, 0, -1 },
-	{ "qemu", VTB_OPT_STR, OFF(qemu), "qemu-system-x86_64", "PATH",
-	  "QEMU binary", NULL, 0, -1 },
 	{ "mem", VTB_OPT_INT, OFF(mem_mb), "256", "MIB",
 	  "guest memory", NULL, 64, -1 },
-	{ "cpus", VTB_OPT_INT, OFF(cpus), "1", "N",
-	  "kvm guest vCPUs (UML is uniprocessor)", NULL, 1, -1 },
 	{ "json", VTB_OPT_STR, OFF(json), NULL, "FILE",
 	  "write results JSON (atomically, after every run)", NULL, 0, -1 },
 	{ "resume", VTB_OPT_STR, OFF(resume), NULL, "FILE",
@@ -171,12 +170,28 @@ const struct vtb_option vtb_run_options[] = {
 };
 /* clang-format on */
 
-/* The run table, then each workload's own options, into @o. */
+/* Room for the run table, each backend's and each workload's, the end. */
+#define RUN_SETS (1 + VTB_MAX_BACKENDS + VTB_MAX_WORKLOADS + 1)
+
+/* The run table, then each backend's and each workload's own options. */
 static void run_sets(struct vtb_opts *o, struct vtb_optset *sets)
 {
 	int n = 0;
 
 	sets[n++] = (struct vtb_optset){NULL, vtb_run_options, o};
+	for (int i = 0; vtb_backends[i] && i < VTB_MAX_BACKENDS; i++) {
+		const struct vtb_backend_ops *be = vtb_backends[i];
+		g_autofree char *title =
+			g_strdup_printf("Options of backend %s", be->name);
+
+		if (!be->options)
+			continue;
+		if (!o->backend_opts[i])
+			o->backend_opts[i] = g_malloc0(be->options_size);
+		sets[n++] =
+			(struct vtb_optset){g_intern_string(title), be->options,
+					    o->backend_opts[i]};
+	}
 	for (int i = 0; vtb_workloads[i] && i < VTB_MAX_WORKLOADS; i++) {
 		const struct vtb_workload_ops *w = vtb_workloads[i];
 		g_autofree char *title =
@@ -196,7 +211,7 @@ static void run_sets(struct vtb_opts *o, struct vtb_optset *sets)
 gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
 			   bool *help, GError **err)
 {
-	struct vtb_optset sets[VTB_MAX_WORKLOADS + 2];
+	struct vtb_optset sets[RUN_SETS];
 
 	memset(o, 0, sizeof(*o));
 	run_sets(o, sets);
@@ -206,6 +221,12 @@ gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
 void vtb_opts_clear(struct vtb_opts *o)
 {
 	vtb_options_clear(vtb_run_options, o);
+	for (int i = 0; vtb_backends[i] && i < VTB_MAX_BACKENDS; i++)
+		if (o->backend_opts[i]) {
+			vtb_options_clear(vtb_backends[i]->options,
+					  o->backend_opts[i]);
+			g_clear_pointer(&o->backend_opts[i], g_free);
+		}
 	for (int i = 0; vtb_workloads[i] && i < VTB_MAX_WORKLOADS; i++)
 		if (o->workload_opts[i]) {
 			vtb_options_clear(vtb_workloads[i]->options,
@@ -217,7 +238,7 @@ void vtb_opts_clear(struct vtb_opts *o)
 void vtb_cli_print_run_help(FILE *f)
 {
 	struct vtb_opts o = {0};
-	struct vtb_optset sets[VTB_MAX_WORKLOADS + 2];
+	struct vtb_optset sets[RUN_SETS];
 
 	run_sets(&o, sets);
 	fprintf(f, "Usage: vtbench run [OPTION...]\n\n"

@@ -54,10 +54,21 @@ for f in $(sed -n 's#^[[:space:]]*\([a-z]*\)/[a-z_]*\.c.*#\1#p' Makefile.am | so
 	[ -n "${ALLOW[$f]+x}" ] || not_ok "folder $f/ has no line in the layer table"
 done
 
+# core/ too, but for the table of plug-ins (plugins.c and the externs
+# registry.h declares for it).
 names=$(grep -rnE '"(uml|kvm|direct|libvirt)"|backend->name *[!=]=|vtb_backend_(uml|kvm)\b' \
-	transports workloads engine run results analysis --include=*.c --include=*.h)
-if [ -z "$names" ]; then ok "transports/ workloads/ engine/ run/ results/ analysis/ name no backend or driver"
+	transports workloads engine run results analysis core --include=*.c --include=*.h |
+	grep -v '^core/plugins\.c:' |
+	grep -v '^core/registry\.h:[0-9]*:extern const struct vtb_backend_ops vtb_backend_')
+if [ -z "$names" ]; then ok "transports/ workloads/ engine/ run/ results/ analysis/ core/ name no backend or driver"
 else not_ok "backend names outside the backends: $names"; fi
+
+# The interfaces every plug-in implements are written without naming one
+# (a backend's options, state and kinds of image live in its own folder).
+words=$(grep -niwE 'uml|kvm|qemu|tcg|ubd|libvirt|8250|linux\.uml' \
+	core/vtbench.h core/registry.h core/options.h core/matrix.h core/vm.h)
+if [ -z "$words" ]; then ok "core's plug-in interfaces name no backend, driver or VMM"
+else not_ok "core's plug-in interfaces name a backend: $words"; fi
 
 # Calls between the host's object files (automake names them
 # DIR/libvtbhost_a-NAME.o; the list from Makefile.am, so that a stale

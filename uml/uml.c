@@ -117,19 +117,36 @@ GStrv vtb_uml_argv(const struct vtb_uml_cfg *c)
 	return argv;
 }
 
+#define OFF(f) offsetof(struct vtb_uml_opts, f)
+static const char *const autoonoff[] = {"auto", "on", "off", NULL};
+
+/* clang-format off */
+static const struct vtb_option uml_options[] = {
+	{ "uml-kernel", VTB_OPT_STR, OFF(kernel), NULL, "PATH",
+	  "UML kernel (default /usr/bin/linux.uml)", NULL, 0, -1 },
+	{ "uml-modules", VTB_OPT_STR, OFF(modules), NULL, "DIR",
+	  "UML modules (default /usr/lib/uml/modules/RELEASE)", NULL, 0, -1 },
+	{ "uml-xstate", VTB_OPT_STR, OFF(xstate), "auto", "auto|on|off",
+	  "UML's ptrace FPU-state fix (libvtbxstate.so, for hosts whose "
+	  "xstate outgrew UML's buffer, e.g. with AMX): auto applies it "
+	  "when a test boot shows UML needs it", NULL, 0, -1, autoonoff },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL, 0, -1 },
+};
+/* clang-format on */
+
 static gboolean uml_prepare(struct vtb_env *env, GError **err)
 {
 	struct vtb_uml_env *u = U(env);
-	struct vtb_opts *o = env->opts;
-	const char *path =
-		o->uml_kernel ? o->uml_kernel : vtb_default_uml_kernel();
+	const struct vtb_uml_opts *o =
+		vtb_backend_opts(env->opts, &vtb_backend_uml);
+	const char *path = o->kernel ? o->kernel : vtb_default_uml_kernel();
 	g_autoptr(GError) e = NULL;
 
 	if (!vtb_kernel_identify(path, &u->kernel, &e)) {
 		/* A kernel the user named is bad input; a default one
 		 * missing means UML is not installed here. */
 		g_set_error(err, VTB_ERROR,
-			    o->uml_kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
+			    o->kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
 			    "--uml-kernel: %s", e->message);
 		return FALSE;
 	}
@@ -139,18 +156,18 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 			    vtb_kernel_kind_name(u->kernel.kind));
 		return FALSE;
 	}
-	if (o->uml_modules) {
-		if (!g_file_test(o->uml_modules, G_FILE_TEST_IS_DIR)) {
+	if (o->modules) {
+		if (!g_file_test(o->modules, G_FILE_TEST_IS_DIR)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 				    "--uml-modules %s: not a directory",
-				    o->uml_modules);
+				    o->modules);
 			return FALSE;
 		}
-		u->modules = g_strdup(o->uml_modules);
+		u->modules = g_strdup(o->modules);
 	} else {
 		u->modules = vtb_default_uml_modules(u->kernel.release);
 	}
-	u->xstate_mode = o->uml_xstate ? o->uml_xstate : "auto";
+	u->xstate_mode = o->xstate ? o->xstate : "auto";
 	return vtb_uml_xstate_find(u, err);
 }
 
@@ -667,6 +684,8 @@ const struct vtb_backend_ops vtb_backend_uml = {
 	.help = "User-Mode Linux (linux.uml) as a host process",
 	.priv_size = sizeof(struct vtb_uml_env),
 	.priv_clear = uml_priv_clear,
+	.options = uml_options,
+	.options_size = sizeof(struct vtb_uml_opts),
 	.prepare = uml_prepare,
 	.verify = vtb_uml_xstate_test,
 	.base_modules = uml_base_modules,

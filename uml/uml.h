@@ -6,6 +6,13 @@
 
 #include "core/vtbench.h"
 
+/* The uml backend's options (its table in uml/uml.c). */
+struct vtb_uml_opts {
+	char *kernel;  /* --uml-kernel */
+	char *modules; /* --uml-modules */
+	char *xstate;  /* --uml-xstate: auto, on, off */
+};
+
 /* The uml backend's state in struct vtb_env (vtb_env_priv). */
 struct vtb_uml_env {
 	struct vtb_kernel_info kernel;

@@ -8,8 +8,10 @@
 #include <cmocka.h>
 
 #include "core/registry.h"
+#include "kvm/kvm.h"
 #include "run/cli.h"
 #include "run/options.h"
+#include "uml/uml.h"
 
 struct cli_case {
 	const char *args; /* space-separated */
@@ -176,6 +178,53 @@ static void test_workload_options(void **state)
 	free(buf);
 }
 
+/* A backend's own options: parsed into its struct (defaults applied), in
+ * --help under its name, freed with the rest. */
+static void test_backend_options(void **state)
+{
+	char *a[] = {"--kvm-kernel",	"/k",	   "--cpus", "3",
+		     "--uml-xstate=on", "--accel", "tcg"};
+	const struct vtb_kvm_opts *k;
+	const struct vtb_uml_opts *u;
+	struct vtb_opts o;
+	bool help;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_true(vtb_cli_parse_run(0, NULL, &o, &help, NULL));
+	k = vtb_backend_opts(&o, &vtb_backend_kvm);
+	u = vtb_backend_opts(&o, &vtb_backend_uml);
+	assert_non_null(k);
+	assert_non_null(u);
+	assert_null(k->kernel);
+	assert_string_equal(k->accel, "auto");
+	assert_string_equal(k->qemu, "qemu-system-x86_64");
+	assert_string_equal(k->connect, "qemu:///system");
+	assert_int_equal(k->cpus, 1);
+	assert_string_equal(u->xstate, "auto");
+	assert_null(u->kernel);
+	vtb_opts_clear(&o);
+	assert_true(vtb_cli_parse_run(7, a, &o, &help, NULL));
+	k = vtb_backend_opts(&o, &vtb_backend_kvm);
+	u = vtb_backend_opts(&o, &vtb_backend_uml);
+	assert_string_equal(k->kernel, "/k");
+	assert_string_equal(k->accel, "tcg");
+	assert_int_equal(k->cpus, 3);
+	assert_string_equal(u->xstate, "on");
+	vtb_opts_clear(&o);
+	for (int i = 0; i < VTB_MAX_BACKENDS; i++)
+		assert_null(o.backend_opts[i]);
+	f = open_memstream(&buf, &len);
+	vtb_cli_print_run_help(f);
+	fclose(f);
+	assert_non_null(strstr(buf, "Options of backend uml:\n"
+				    "  --uml-kernel PATH"));
+	assert_non_null(strstr(buf, "Options of backend kvm:\n"
+				    "  --accel auto|kvm|tcg"));
+	free(buf);
+}
+
 struct cmd_opts {
 	char *out;
 	double pct;
@@ -276,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_given_flags),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_workload_options),
+		cmocka_unit_test(test_backend_options),
 		cmocka_unit_test(test_engine),
 	};
 
