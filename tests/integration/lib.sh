@@ -20,6 +20,21 @@ check() { # check DESCRIPTION COMMAND...
 	local d=$1; shift
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
+# says TEXT PATTERN: a line of TEXT matches the grep PATTERN.  For a check
+# of two conditions, write `if A && says ...; then ok; else not_ok; fi`:
+# `check D [ A ] && says ...` would assert only A.
+says() { printf '%s\n' "$1" | grep -q -- "$2"; }
+# one_line DESCRIPTION RC PATTERN: the last run_vtb exited RC with exactly
+# one line on stderr, and it matches PATTERN.
+one_line() {
+	local d=$1 rc=$2 want=$3 lines
+	lines=$(printf '%s\n' "$ERR" | grep -c .)
+	if [ "$RC" -eq "$rc" ] && [ "$lines" -eq 1 ] && says "$ERR" "$want"; then
+		ok "$d: $ERR"
+	else
+		not_ok "$d: rc=$RC, $lines lines (want $rc, one line with '$want'): $ERR"
+	fi
+}
 
 # No process mentions our TMPDIR and the TMPDIR is empty.
 no_leftovers() {

@@ -88,8 +88,8 @@ fi
 wait $pid
 rc=$?
 E=$(jq -r '.results[0].samples[0].error // ""' "$T/k.json")
-check "QEMU killed under libvirt -> exit 3, the sample says libvirt saw QEMU die (rc=$rc: $E)" \
-	[ "$rc" -eq 3 ] && printf "%s" "$E" | grep -q "libvirt: failed: QEMU died"
+D="QEMU killed under libvirt -> exit 3, the sample says libvirt saw QEMU die (rc=$rc: $E)"
+if [ "$rc" -eq 3 ] && says "$E" "libvirt: failed: QEMU died"; then ok "$D"; else not_ok "$D"; fi
 no_domains qemu:///system "QEMU killed"
 no_leftovers "QEMU killed"
 
@@ -118,8 +118,6 @@ no_leftovers "SIGINT"
 # A URI libvirt cannot open: one line with libvirt's reason, exit 2.
 run_vtb run --backend kvm --accel tcg --driver libvirt --workload startup --runs 1 --warmup 0 \
 	--connect "qemu+unix:///system?socket=$T/nonexistent-sock"
-lines=$(printf '%s\n' "$ERR" | grep -c .)
-check "bad URI -> exit 2, one line naming it (rc=$RC: $ERR)" \
-	[ "$RC" -eq 2 -a "$lines" -eq 1 ] && printf '%s' "$ERR" | grep -q "cannot connect: .*nonexistent-sock"
+one_line "bad URI -> exit 2, one line naming it" 2 "cannot connect: .*nonexistent-sock"
 no_leftovers "bad URI"
 finish
