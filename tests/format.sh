@@ -4,7 +4,7 @@
 cd "${VTB_SRCDIR:-$(dirname "$0")/..}" || exit 1
 if ! command -v clang-format >/dev/null; then
 	echo "1..0 # SKIP clang-format not installed (./bootstrap installs it)"
-	exit 77
+	exit 0 # TAP's skip plan: the driver shows SKIP
 fi
 n=0 bad=""
 for f in $(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './.git/*'); do

@@ -53,13 +53,13 @@ mkmods
 rm "$T/mods/virtio_ring.ko"
 expect_bad "virtio_ring" --backend kvm --accel tcg --kvm-modules "$T/mods"
 
-# --accel kvm where KVM is not usable: exit 2 with the test's reason.
+# --accel kvm where KVM is not usable: exit 2 with the test's reason.  A
+# host where KVM works cannot show it: a SKIP, not another check.
 "$VTB" probe >"$T/probe" 2>&1
 if grep -q '^KVM usable:  no' "$T/probe"; then
 	expect_bad "KVM is not usable here" --backend kvm --accel kvm
 else
-	run_vtb run --backend kvm --accel kvm --workload startup --runs 1 --warmup 0
-	check "--accel kvm on a host where KVM works" [ "$RC" -eq 0 ]
+	skip "--accel kvm where KVM is not usable -> exit 2" "KVM is usable on this host"
 fi
 
 # Subcommands.

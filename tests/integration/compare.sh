@@ -23,36 +23,36 @@ run_vtb compare "$A" "$A"
 check "a vs a -> exit 0 (rc=$RC)" [ "$RC" -eq 0 ]
 check "a vs a: the cell is listed as same" grep -q '^   uml startup .* same' "$T/out"
 
-# Two real runs: no regression expected, but the machine is shared, so a
-# change of load between the runs can be real; then say so, not fail.
+# Two real runs: their cells match and are judged.  Whether the machine
+# (shared) changed its load between them is not this test's business.
 run_vtb compare "$A" "$B"
-if [ "$RC" -eq 0 ]; then
-	ok "a vs b (two real runs) -> exit 0"
-elif [ "$RC" -eq 1 ]; then
-	skip "a vs b (two real runs) -> exit 0" "the host's load changed between the runs: $(grep '^!!' "$T/out")"
-else
-	not_ok "a vs b -> rc=$RC: $ERR"
-fi
+check "a vs b (two real runs) -> judged, exit 0 or 1 (rc=$RC: $ERR)" [ "$RC" -eq 0 -o "$RC" -eq 1 ]
 check "a vs b: a table with the cell" grep -q 'uml startup  *seconds' "$T/out"
 
-# Every ok sample 30 % slower.  With 5 runs a side the test can only say
-# so when the two sets do not overlap, i.e. when a's own spread is under
-# 30 %: check that first rather than assume a quiet machine.
-jq '.results[].samples[] |= (if .ok then .seconds *= 1.3 else . end)' "$A" >"$T/slow.json"
-SPREAD=$(jq '[.results[0].samples[] | select(.ok and (.warmup | not)) | .seconds] | max / min' "$A")
-if jq -e -n "$SPREAD < 1.3" >/dev/null; then
-	run_vtb compare "$A" "$T/slow.json"
-	check "30 % slower -> exit 1 (rc=$RC)" [ "$RC" -eq 1 ]
-	check "the regression is marked and names the cell" grep -q '^!! uml startup  *seconds .*+30.0 %.*REGRESSION' "$T/out"
-	check "regressions come first" [ "$(grep -m1 -n 'uml startup' "$T/out" | cut -d: -f1)" = "$(grep -m1 -n '^!!' "$T/out" | cut -d: -f1)" ]
-	run_vtb compare "$T/slow.json" "$A"
-	check "30 % faster -> exit 0, an improvement (rc=$RC)" [ "$RC" -eq 0 -a -n "$(grep 'improvement' "$T/out")" ]
-	run_vtb compare "$A" "$T/slow.json" --threshold 40
-	check "--threshold 40 -> a 30 % change does not count (rc=$RC)" [ "$RC" -eq 0 ]
-else
-	skip "30 % slower -> exit 1" "a's own spread is ${SPREAD}x: 5 runs cannot separate a 30 % shift"
-fi
-# Whatever the noise: 30 % slower plus a's whole spread, so that every new
+# The verdicts, on doctored samples so that the host's noise cannot
+# change them: a's five measured runs set to 1.00 .. 1.04 s.
+jq '.results[0].samples |= (map(select(.warmup)) + (map(select(.warmup | not))
+	| to_entries | map(.value.seconds = 1 + 0.01 * .key | .value)))' "$A" >"$T/a0.json"
+jqok "doctored base: five ok runs, 1.00 .. 1.04 s" \
+	'[.results[0].samples[] | select(.warmup | not) | select(.ok) | .seconds * 100 | round] == [100, 101, 102, 103, 104]' "$T/a0.json"
+# The same runs, in another order and each 1 % off: the same.
+jq '.results[0].samples |= (map(select(.warmup)) + (map(select(.warmup | not)) | reverse
+	| to_entries | map(.value.seconds *= (if .key % 2 == 0 then 1.01 else 0.99 end) | .value)))' \
+	"$T/a0.json" >"$T/a1.json"
+run_vtb compare "$T/a0.json" "$T/a1.json"
+check "1 % noise -> exit 0 (rc=$RC)" [ "$RC" -eq 0 ]
+check "... the cell judged the same" grep -q '^   uml startup  *seconds .* same' "$T/out"
+# Every ok sample 30 % slower: with 5 runs a side, no overlap, p < 0.01.
+jq '.results[].samples[] |= (if .ok then .seconds *= 1.3 else . end)' "$T/a0.json" >"$T/slow.json"
+run_vtb compare "$T/a0.json" "$T/slow.json"
+check "30 % slower -> exit 1 (rc=$RC)" [ "$RC" -eq 1 ]
+check "the regression is marked and names the cell" grep -q '^!! uml startup  *seconds .*+30.0 %.*REGRESSION' "$T/out"
+check "regressions come first" [ "$(grep -m1 -n 'uml startup' "$T/out" | cut -d: -f1)" = "$(grep -m1 -n '^!!' "$T/out" | cut -d: -f1)" ]
+run_vtb compare "$T/slow.json" "$T/a0.json"
+check "30 % faster -> exit 0, an improvement (rc=$RC)" [ "$RC" -eq 0 -a -n "$(grep 'improvement' "$T/out")" ]
+run_vtb compare "$T/a0.json" "$T/slow.json" --threshold 40
+check "--threshold 40 -> a 30 % change does not count (rc=$RC)" [ "$RC" -eq 0 ]
+# The real samples, 30 % slower plus a's whole spread, so that every new
 # sample is slower than every old one.
 jq '([.results[0].samples[] | select(.ok and (.warmup | not)) | .seconds] | max - min) as $r
     | .results[].samples[] |= (if .ok then .seconds = .seconds * 1.3 + $r else . end)' "$A" >"$T/slower.json"

@@ -3,10 +3,7 @@
 # same guests, the same bytes; nothing left after a run, SIGINT or an error.
 . "$(dirname "$0")/lib.sh"
 
-if ! libvirt_up; then
-	echo "1..0 # SKIP no libvirt daemon (apt-get install libvirt-daemon-system)"
-	exit 77
-fi
+libvirt_up || skip_all "no libvirt daemon (apt-get install libvirt-daemon-system)"
 
 J="$T/startup.json"
 run_vtb run --backend kvm --accel tcg --driver direct,libvirt --workload startup \

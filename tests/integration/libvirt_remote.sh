@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 RUSER=vtbremote
-skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root to run a daemon as another user"
 command -v libvirtd >/dev/null || skip_all "no libvirtd (apt-get install libvirt-daemon-system)"

@@ -9,14 +9,16 @@ R1="$T/r1.json"
 run_vtb run --backend uml,kvm --accel tcg --workload startup,upload-no-write,roundtrip --transport serial,virtio-serial --size 256K --msg-size 64 --runs 2 --warmup 0 --json "$R1"
 check "run uml and kvm exits 0 (rc=$RC: $(tail -n1 "$T/err"))" [ "$RC" -eq 0 ]
 # Two files for the compare table, made from the real one: every sample
-# three times (six a side, enough for p < 0.01), then in the second uml
-# 30 % slower, the kvm cell failed with an error that is also an attempt
-# at markup, and a hostile host name.
-jq '.results[].samples |= (. + . + .)' "$R1" >"$T/base.json"
+# three times (six a side, enough for p < 0.01) with uml's seconds set to
+# 1.00 and 1.01 (so the host's noise cannot change the verdict), then in
+# the second uml 30 % slower, the kvm cell failed with an error that is
+# also an attempt at markup, and a hostile host name.
+jq '.results[].samples |= (. + . + .)
+    | (.results[] | select(.backend == "uml") | .samples) |=
+	(to_entries | map(.value.seconds = 1 + 0.01 * (.key % 2) | .value))' "$R1" >"$T/base.json"
 jq '(.results[] | select(.backend == "uml") | .samples[]) |= (.seconds *= 1.3)
     | (.results[] | select(.backend == "kvm") | .samples[]) |= (.ok = false | .error = "<script>alert(1)</script> & \"x\" <b>")
     | .host.cpu = "<img src=x onerror=alert(2)>"' "$T/base.json" >"$T/new.json"
-SPREAD=$(jq '[.results[] | select(.backend == "uml") | .samples[] | select(.ok) | .seconds] | max / min' "$R1")
 
 run_vtb report "$R1" -o "$T/one.html"
 check "report of one file -> exit 0 (rc=$RC: $ERR)" [ "$RC" -eq 0 -a -s "$T/one.html" ]
@@ -35,11 +37,7 @@ for page in one two; do
 done
 check "two: the compare table" grep -q "<td>uml startup</td><td>seconds</td>.*+30.0 %" "$T/two.html"
 check "two: the failed cell is a regression" grep -q "<tr class='reg'><td>kvm/direct/tcg startup</td>.*FAILED" "$T/two.html"
-if jq -e -n "$SPREAD < 1.3" >/dev/null; then
-	check "two: the slower cell a regression, coloured" grep -q "<tr class='reg'><td>uml startup</td><td>seconds</td>.*<td class='num worse'>+30.0 %" "$T/two.html"
-else
-	skip "two: the slower cell a regression" "the two real samples differ by ${SPREAD}x"
-fi
+check "two: the slower cell a regression, coloured" grep -q "<tr class='reg'><td>uml startup</td><td>seconds</td>.*<td class='num worse'>+30.0 %" "$T/two.html"
 check "two: the hostile strings escaped" grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot; &lt;b&gt;' "$T/two.html"
 check "two: the hostile host escaped" grep -q '&lt;img src=x onerror=alert(2)&gt;' "$T/two.html"
 

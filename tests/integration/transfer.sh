@@ -110,6 +110,6 @@ if mount -t tmpfs -o size=600k tmpfs "$T/small" 2>/dev/null; then
 	check "full disk: nothing left in it" [ -z "$(ls -A "$T/small")" ]
 	umount "$T/small"
 else
-	ok "# SKIP full disk: cannot mount a tmpfs here"
+	skip "full disk" "cannot mount a tmpfs here"
 fi
 finish
