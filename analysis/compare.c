@@ -102,6 +102,8 @@ static void compare_metric(struct vtb_comparison *cmp,
 	r.note = note->len ? g_strdup(note->str) : NULL;
 	if (r.verdict == VTB_VERDICT_REGRESSION)
 		cmp->regressions++;
+	if (r.verdict != VTB_VERDICT_NONE)
+		cmp->judged++;
 	g_array_append_val(cmp->rows, r);
 }
 
@@ -379,6 +381,13 @@ struct vtb_comparison *vtb_compare(const struct vtb_rdoc *base,
 	return cmp;
 }
 
+enum vtb_compare_outcome vtb_comparison_outcome(const struct vtb_comparison *c)
+{
+	if (c->regressions)
+		return VTB_COMPARE_REGRESSION;
+	return c->judged ? VTB_COMPARE_SAME : VTB_COMPARE_UNJUDGED;
+}
+
 char *vtb_format_change(double change)
 {
 	if (isnan(change))
@@ -458,6 +467,15 @@ void vtb_comparison_print(const struct vtb_comparison *c, FILE *f)
 	}
 	for (guint i = 0; i < c->notes->len; i++)
 		fprintf(f, "note: %s\n", (char *)c->notes->pdata[i]);
+	if (vtb_comparison_outcome(c) == VTB_COMPARE_UNJUDGED) {
+		fprintf(f,
+			"\nnothing judged: none of %u metric%s could be "
+			"tested (too few ok runs per side; alpha %g needs %d)"
+			"\n",
+			c->rows->len, c->rows->len == 1 ? "" : "s", c->alpha,
+			vtb_runs_needed(c->alpha));
+		return;
+	}
 	fprintf(f,
 		"\n%d significant regression%s (a change of the median of at "
 		"least %g %% the worse way, permutation test p < %g%s)\n",

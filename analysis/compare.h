@@ -34,7 +34,17 @@ struct vtb_comparison {
 	GPtrArray *notes;   /* char *: anything else worth a line */
 	int regressions;    /* rows with verdict REGRESSION */
 	int untestable;	    /* rows with too few samples for alpha */
+	int judged;	    /* rows with a verdict (not VTB_VERDICT_NONE) */
 };
+
+/* What a comparison concluded; `compare` exits with it (README). */
+enum vtb_compare_outcome {
+	VTB_COMPARE_SAME = 0,	    /* judged: no significant regression */
+	VTB_COMPARE_REGRESSION = 1, /* at least one */
+	/* No row had a verdict (too few runs, no ok samples): not a pass. */
+	VTB_COMPARE_UNJUDGED = 4,
+};
+enum vtb_compare_outcome vtb_comparison_outcome(const struct vtb_comparison *c);
 
 /*
  * Match the cells of @base and @new_ (vtb_rcell_match()) and

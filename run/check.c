@@ -70,8 +70,8 @@ static void print_help(FILE *f)
 		"\nOther options are those of `vtbench run`.\n\n"
 		"Exit codes, as `git bisect run` reads them: 0 no significant "
 		"regression,\n1 a regression, 125 the kernel under test is not "
-		"usable or did not boot\n(bisect skips it), 128 bad input or "
-		"usage (bisect stops).\n");
+		"usable, did not boot\nor nothing could be judged (bisect "
+		"skips it), 128 bad input or usage\n(bisect stops).\n");
 }
 
 /* The name of a `run` option at @a ("--runs=3" -> "runs"), or NULL. */
@@ -270,6 +270,15 @@ int vtb_cmd_check(int argc, char **argv)
 		goto out;
 	}
 	vtb_comparison_print(cmp, stdout);
+	/* Not a pass, and 125 rather than 128: it is this run's samples
+	 * that were too few (failed runs) as often as BASE's. */
+	if (vtb_comparison_outcome(cmp) == VTB_COMPARE_UNJUDGED) {
+		printf("vtbench check: skip (125): nothing could be judged "
+		       "against %s (too few ok runs per side)\n",
+		       base->path);
+		rc = VTB_CHECK_SKIP;
+		goto out;
+	}
 	if (cmp->regressions) {
 		printf("vtbench check: regression (1): %d of %u metric%s "
 		       "worse than %s\n",

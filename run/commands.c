@@ -40,7 +40,8 @@ static void compare_help(FILE *f)
 		(const struct vtb_optset[]){{NULL, compare_options, NULL}, {0}},
 		f);
 	fprintf(f, "\nExit codes: 0 no significant regression, 1 at least "
-		   "one, 2 bad input or usage.\n");
+		   "one, 2 bad input or usage,\n4 nothing could be judged "
+		   "(too few ok runs on a side for --alpha).\n");
 }
 
 int vtb_cmd_compare(int argc, char **argv)
@@ -83,7 +84,7 @@ int vtb_cmd_compare(int argc, char **argv)
 		goto bad;
 	}
 	vtb_comparison_print(cmp, stdout);
-	rc = cmp->regressions ? 1 : 0;
+	rc = vtb_comparison_outcome(cmp);
 	goto out;
 bad:
 	g_printerr("vtbench: compare: %s\n", e->message);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Integration: `vtbench check` runs BASE's matrix again and exits as
 # `git bisect run` reads it: 0 same, 1 regression, 125 a kernel that is not
-# usable or did not boot, 128 a usage error.
+# usable, did not boot or could not be judged, 128 a usage error.
 . "$(dirname "$0")/lib.sh"
 
 B="$T/base.json"
@@ -26,7 +26,9 @@ jqok "the matrix is BASE's: one cell, 5 runs" '.results | length == 1 and (.[0].
 # An option given here replaces BASE's.
 N3="$T/now3.json"
 run_vtb check "$B" --runs 3 --json "$N3" --quiet
-check "--runs 3 given -> exit 0 or 1 (rc=$RC: $ERR)" [ "$RC" -le 1 ]
+# 5 runs against 3 cannot reach p < 0.01: nothing judged is no pass.
+check "--runs 3 given -> nothing judged, exit 125 (rc=$RC: $ERR)" [ "$RC" -eq 125 ]
+check "... the verdict line says so" grep -q '^vtbench check: skip (125): nothing could be judged' "$T/out"
 jqok "--runs 3 replaced BASE's 5" '.cli_options.runs == 3 and (.results[0].samples | length) == 3' "$N3"
 
 # A base whose every run took half the time: the kernel under test is

@@ -60,6 +60,15 @@ run_vtb compare "$A" "$T/slower.json"
 check "30 % and a's spread slower -> exit 1 (rc=$RC)" [ "$RC" -eq 1 ]
 check "... and the cell named, marked" grep -q '^!! uml startup  *seconds .*REGRESSION' "$T/out"
 
+# Three runs a side cannot reach p < 0.01: nothing is judged, and that is
+# its own exit code and line, not a pass.
+jq '.results[0].samples |= .[0:3]' "$T/a0.json" >"$T/three.json"
+jq '.results[0].samples |= .[0:3]' "$T/slow.json" >"$T/three-slow.json"
+run_vtb compare "$T/three.json" "$T/three-slow.json"
+check "3 runs a side, 30 % slower -> exit 4, not 0 (rc=$RC)" [ "$RC" -eq 4 ]
+check "... the line says nothing was judged" grep -q '^nothing judged: none of 1 metric could be tested' "$T/out"
+check "... and no count of regressions" [ -z "$(grep 'significant regression' "$T/out")" ]
+
 # Environments that differ are said, the boot id is not.
 jq '.host.cpu = "Other CPU" | .host.boot_id = "x"' "$A" >"$T/othercpu.json"
 run_vtb compare "$A" "$T/othercpu.json"
@@ -107,4 +116,5 @@ expect_bad "--threshold: not a number" "$A" "$A" --threshold lots
 expect_bad "unknown option --frobnicate" "$A" "$A" --frobnicate
 run_vtb compare --help
 check "compare --help -> 0, names the exit codes" [ "$RC" -eq 0 -a -n "$(printf '%s' "$OUT" | grep 'Exit codes')" ]
+check "... 4 among them" says "$OUT" "^4 nothing could be judged"
 finish

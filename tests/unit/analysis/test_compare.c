@@ -130,19 +130,22 @@ struct cmp_case {
 	enum vtb_verdict first_verdict;
 	const char *env_warning; /* substring of one warning, or NULL */
 	const char *note; /* substring of the first row's note, or NULL */
+	enum vtb_compare_outcome outcome; /* compare's exit code */
 };
 
 /*
  * name; base and new cells and their counts; host CPUs; new boot id;
  * regressions, rows, cells only in base / new, untestable rows; the
- * first (worst) row's metric and verdict; a warning; its note.
+ * first (worst) row's metric and verdict; a warning; its note; the
+ * outcome (compare's exit code).
  */
 /* clang-format off */
 static struct cmp_case cmp_cases[] = {
 	{ "identical", { UML5 }, { UML5 }, 1, 1, "EPYC", "EPYC", "b1",
 	  0, 1, 0, 0, 0, "seconds", VTB_VERDICT_SAME, NULL, NULL },
 	{ "30 % slower", { UML5 }, { UML5 }, 1, 1, "EPYC", "EPYC", "b2",
-	  1, 1, 0, 0, 0, "seconds", VTB_VERDICT_REGRESSION, NULL, NULL },
+	  1, 1, 0, 0, 0, "seconds", VTB_VERDICT_REGRESSION, NULL, NULL,
+	  VTB_COMPARE_REGRESSION },
 	{ "30 % faster", { UML5 }, { UML5 }, 1, 1, "EPYC", "EPYC", "b1",
 	  0, 1, 0, 0, 0, "seconds", VTB_VERDICT_IMPROVEMENT, NULL, NULL },
 	{ "only in base", { UML5, KVM5 }, { UML5 }, 2, 1, "EPYC", "EPYC", "b1",
@@ -155,22 +158,23 @@ static struct cmp_case cmp_cases[] = {
 	  "accel: tcg (base) vs kvm", NULL },
 	{ "every new run failed", { UML5 }, { UML5 }, 1, 1, "EPYC", "EPYC",
 	  "b1", 1, 1, 0, 0, 0, "seconds", VTB_VERDICT_REGRESSION, NULL,
-	  "FAILED in new: boot: no HELLO in time" },
+	  "FAILED in new: boot: no HELLO in time", VTB_COMPARE_REGRESSION },
 	{ "too few runs", { { "uml", "-", 3, { 1.2, 1.21, 1.22 } } },
 	  { { "uml", "-", 3, { 1.6, 1.61, 1.62 } } }, 1, 1, "EPYC", "EPYC",
 	  "b1", 0, 1, 0, 0, 1, "seconds", VTB_VERDICT_NONE, NULL,
-	  "too few runs: 3+3 cannot reach p < 0.01" },
+	  "too few runs: 3+3 cannot reach p < 0.01", VTB_COMPARE_UNJUDGED },
 	{ "another size: another cell", { UML5 }, { UML5 }, 1, 1, "EPYC",
-	  "EPYC", "b1", 0, 0, 1, 1, 0, NULL, 0, NULL, NULL },
+	  "EPYC", "b1", 0, 0, 1, 1, 0, NULL, 0, NULL, NULL,
+	  VTB_COMPARE_UNJUDGED },
 	{ "parameter in one file only: same cell", { UML5 }, { UML5 }, 1, 1,
 	  "EPYC", "EPYC", "b1", 0, 1, 0, 0, 0, "seconds", VTB_VERDICT_SAME,
 	  NULL, NULL },
 	{ "transfer 30 % slower: seconds and throughput", { UML5 }, { UML5 },
 	  1, 1, "EPYC", "EPYC", "b1", 2, 2, 0, 0, 0, NULL,
-	  VTB_VERDICT_REGRESSION, NULL, NULL },
+	  VTB_VERDICT_REGRESSION, NULL, NULL, VTB_COMPARE_REGRESSION },
 	{ "msgs_per_s 30 % lower, time the same", { UML5 }, { UML5 }, 1, 1,
 	  "EPYC", "EPYC", "b1", 1, 2, 0, 0, 0, "msgs_per_s",
-	  VTB_VERDICT_REGRESSION, NULL, NULL },
+	  VTB_VERDICT_REGRESSION, NULL, NULL, VTB_COMPARE_REGRESSION },
 	{ "p99_us 30 % lower: better", { UML5 }, { UML5 }, 1, 1, "EPYC",
 	  "EPYC", "b1", 0, 2, 0, 0, 0, "p99_us", VTB_VERDICT_IMPROVEMENT,
 	  NULL, NULL },
@@ -182,7 +186,19 @@ static struct cmp_case cmp_cases[] = {
 	  "throughput_MBps", VTB_VERDICT_SAME, NULL, NULL },
 	{ "auto-sized, rate 30 % lower: a regression", { UML5 }, { UML5 }, 1,
 	  1, "EPYC", "EPYC", "b1", 1, 1, 0, 0, 0, "throughput_MBps",
-	  VTB_VERDICT_REGRESSION, NULL, NULL },
+	  VTB_VERDICT_REGRESSION, NULL, NULL, VTB_COMPARE_REGRESSION },
+	{ "one cell too few runs, the other judged: judged",
+	  { UML5, { "kvm", "tcg", 3, { 1.5, 1.4, 1.6 } } },
+	  { UML5, { "kvm", "tcg", 3, { 1.5, 1.4, 1.6 } } }, 2, 2, "EPYC",
+	  "EPYC", "b1", 0, 2, 0, 0, 1, "seconds", VTB_VERDICT_SAME, NULL, NULL,
+	  VTB_COMPARE_SAME },
+	{ "every base run failed: nothing judged", { UML5 }, { UML5 }, 1, 1,
+	  "EPYC", "EPYC", "b1", 0, 1, 0, 0, 0, "seconds", VTB_VERDICT_NONE,
+	  NULL, "no ok samples in base", VTB_COMPARE_UNJUDGED },
+	{ "no ok samples on either side: nothing judged", { UML5 }, { UML5 },
+	  1, 1, "EPYC", "EPYC", "b1", 0, 1, 0, 0, 0, "seconds",
+	  VTB_VERDICT_NONE, NULL, "no ok samples in either file",
+	  VTB_COMPARE_UNJUDGED },
 };
 /* clang-format on */
 
@@ -213,6 +229,10 @@ static void adjust_cases(void)
 		n->params = "\"size\":1572864,\"size_auto\":true";
 		n->bytes = 1572864;
 	}
+	cmp_cases[17].base[0].n = 0;
+	cmp_cases[17].base[0].failed = 5;
+	cmp_cases[18].base[0].n = cmp_cases[18].new_[0].n = 0;
+	cmp_cases[18].base[0].failed = cmp_cases[18].new_[0].failed = 5;
 	for (int k = 11; k <= 12; k++) {
 		struct tcell *b = &cmp_cases[k].base[0];
 		struct tcell *n = &cmp_cases[k].new_[0];
@@ -250,6 +270,13 @@ static void run_cmp_case(void **state)
 			 c->name, cmp->regressions, cmp->rows->len,
 			 cmp->only_base->len, cmp->only_new->len,
 			 cmp->untestable, buf);
+	if (vtb_comparison_outcome(cmp) != c->outcome)
+		fail_msg("%s: outcome %d, want %d:\n%s", c->name,
+			 vtb_comparison_outcome(cmp), c->outcome, buf);
+	/* its own last line: not "0 significant regressions" */
+	if ((c->outcome == VTB_COMPARE_UNJUDGED) !=
+	    (strstr(buf, "\nnothing judged: ") != NULL))
+		fail_msg("%s: the last line:\n%s", c->name, buf);
 	if (c->rows) {
 		const struct vtb_cmp_row *r =
 			&g_array_index(cmp->rows, struct vtb_cmp_row, 0);
