@@ -13,9 +13,9 @@
 enum vtb_opt_type {
 	VTB_OPT_STR,	 /* free text (a path, a URI) */
 	VTB_OPT_LIST,	 /* comma-separated, repeatable; each item checked */
-	VTB_OPT_INT,	 /* integer >= min */
+	VTB_OPT_INT,	 /* integer from min to max, then check()ed */
 	VTB_OPT_SIZE,	 /* bytes, with K/M/G/T suffixes (powers of 1024) */
-	VTB_OPT_SECONDS, /* positive number of seconds */
+	VTB_OPT_SECONDS, /* seconds, VTB_OPT_MIN_SECONDS to a day */
 	VTB_OPT_FLAG,	 /* no argument */
 	VTB_OPT_NUM,	 /* a finite number (double), checked by check_num */
 };
@@ -36,7 +36,16 @@ struct vtb_option {
 	char short_name; /* -x as well as --name; 0: none */
 	/* VTB_OPT_NUM: check the number; NULL = anything finite. */
 	gboolean (*check_num)(const char *opt, double v, GError **err);
+	/* VTB_OPT_INT: largest value allowed; 0: any int. */
+	long max;
 };
+
+/*
+ * The shortest deadline an option of seconds takes: no boot (the fastest
+ * here takes ~1.5 s) and no transfer completes sooner, so a shorter one
+ * would measure nothing but the deadline.
+ */
+#define VTB_OPT_MIN_SECONDS 0.1
 
 /*
  * One table and the struct its offsets point into; a command parses a

@@ -493,6 +493,13 @@ struct vtb_workload_ops {
 	 * the size of the struct their offsets point into. */
 	const struct vtb_option *options;
 	size_t options_size;
+	/*
+	 * Optional: called after parsing when the workload is asked for,
+	 * with its own options (@wopts) and the run's (@o); FALSE with
+	 * VTB_ERR_USAGE and one line when they cannot be met together.
+	 */
+	gboolean (*check)(const struct vtb_opts *o, const void *wopts,
+			  GError **err);
 };
 
 /* The options of a VTB_WL_PER_MSG_SIZE workload begin with this: the

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/registry.h"
 #include "run/options.h"
@@ -95,6 +97,65 @@ static gboolean check_transport(const char *opt, const char *v, GError **err)
 			   "transport", opt, v, err);
 }
 
+/*
+ * Guest memory the host has: more than that boots to an OOM or a QEMU
+ * refusal, after the KVM test, and says nothing of the channel.
+ */
+static gboolean check_mem(const char *opt, const char *v, GError **err)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	gint64 host_mib = pages > 0 && psz > 0 ? (gint64)pages * psz >> 20 : 0;
+
+	if (!host_mib || g_ascii_strtoll(v, NULL, 10) <= host_mib)
+		return TRUE;
+	return usage_error(err,
+			   "--%s: at most %" G_GINT64_FORMAT
+			   " MiB (this host's memory), got %s",
+			   opt, host_mib, v);
+}
+
+/*
+ * The guest's mount options travel on its kernel command line
+ * (vtb.mntopts=...): a space or a quote there would start another kernel
+ * parameter ("sync init=/bin/sh").  Commas separate mount options.
+ */
+static gboolean check_mount_opts(const char *opt, const char *v, GError **err)
+{
+	for (const char *p = v; *p; p++)
+		if (g_ascii_isspace(*p) || g_ascii_iscntrl(*p) || *p == '"' ||
+		    (guchar)*p >= 0x80)
+			return usage_error(err,
+					   "--%s: '%s' has a space, quote or "
+					   "control character (mount options "
+					   "are separated by commas)",
+					   opt, v);
+	return TRUE;
+}
+
+/*
+ * A file vtbench writes (atomically: a temp file in its directory, then
+ * rename) after the first run: its directory must take it now, not after
+ * the matrix ran.
+ */
+static gboolean check_out_file(const char *opt, const char *v, GError **err)
+{
+	g_autofree char *dir = g_path_get_dirname(v);
+	struct stat st;
+
+	if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
+		return usage_error(err, "--%s: %s is a directory", opt, v);
+	if (stat(dir, &st) != 0)
+		return usage_error(err, "--%s: cannot write %s: %s: %s", opt, v,
+				   dir, g_strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return usage_error(err, "--%s: cannot write %s: %s: %s", opt, v,
+				   dir, g_strerror(ENOTDIR));
+	if (access(dir, W_OK | X_OK) != 0)
+		return usage_error(err, "--%s: cannot write %s: %s: %s", opt, v,
+				   dir, g_strerror(errno));
+	return TRUE;
+}
+
 static const char *const payloads[] = {"zero", "random", NULL};
 static const char *const targets[] = {"virtio-blk", "ubd", NULL};
 static const char *const onoff[] = {"on", "off", NULL};
@@ -130,7 +191,8 @@ const struct vtb_option vtb_run_options[] = {
 	  "target filesystem, made on the host: ext2, ext3, ext4", NULL,
 	  0, -1, vtb_fss },
 	{ "mount-opts", VTB_OPT_STR, OFF(mount_opts), NULL, "OPTS",
-	  "guest mount options of the target (e.g. sync)", NULL, 0, -1 },
+	  "guest mount options of the target (e.g. sync)", check_mount_opts,
+	  0, -1 },
 	{ "disk-size", VTB_OPT_SIZE, OFF(disk_size), "1G", "BYTES",
 	  "size of the target image", NULL, 0, -1 },
 	{ "size", VTB_OPT_SIZE, OFF(size), "500M", "BYTES",
@@ -147,23 +209,26 @@ const struct vtb_option vtb_run_options[] = {
 	{ "drop-caches", VTB_OPT_FLAG, OFF(drop_caches), NULL, NULL,
 	  "drop the host page cache of images before each timed run", NULL,
 	  0, -1 },
+	/* A day of 1 s boots: anything more is a typo. */
 	{ "runs", VTB_OPT_INT, OFF(runs), "5", "N",
-	  "measured runs per cell", NULL, 1, -1 },
+	  "measured runs per cell", NULL, 1, -1, .max = 100000 },
 	{ "warmup", VTB_OPT_INT, OFF(warmup), "1", "N",
-	  "warm-up runs per cell (recorded, not summarised)", NULL, 0, -1 },
+	  "warm-up runs per cell (recorded, not summarised)", NULL, 0, -1,
+	  .max = 1000 },
 	{ "timeout", VTB_OPT_SECONDS, OFF(timeout), NULL, "SEC",
 	  "deadline of one boot or transfer (default: 30 uml, 20 kvm, 60 tcg)",
 	  NULL, 0, -1 },
 	{ "mem", VTB_OPT_INT, OFF(mem_mb), "256", "MIB",
-	  "guest memory", NULL, 64, -1 },
+	  "guest memory (at most the host's)", check_mem, 64, -1 },
 	{ "json", VTB_OPT_STR, OFF(json), NULL, "FILE",
-	  "write results JSON (atomically, after every run)", NULL, 0, -1 },
+	  "write results JSON (atomically, after every run)", check_out_file,
+	  0, -1 },
 	{ "resume", VTB_OPT_STR, OFF(resume), NULL, "FILE",
 	  "reuse FILE's complete cells (same parameters, kernel and host), "
 	  "run the rest; results go to FILE unless --json says otherwise",
 	  NULL, 0, -1 },
 	{ "csv", VTB_OPT_STR, OFF(csv), NULL, "FILE",
-	  "write one CSV row per sample", NULL, 0, -1 },
+	  "write one CSV row per sample", check_out_file, 0, -1 },
 	{ "quiet", VTB_OPT_FLAG, OFF(quiet), NULL, NULL,
 	  "no progress lines on stderr", NULL, 0, -1 },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL, 0, -1 },
@@ -215,7 +280,17 @@ gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
 
 	memset(o, 0, sizeof(*o));
 	run_sets(o, sets);
-	return vtb_options_parse(sets, argc, argv, NULL, help, err);
+	if (!vtb_options_parse(sets, argc, argv, NULL, help, err))
+		return FALSE;
+	/* What only the workloads asked for can say of the options. */
+	for (char **w = o->workloads; !*help && w && *w; w++) {
+		const struct vtb_workload_ops *wl = vtb_workload_find(*w);
+
+		if (wl && wl->check &&
+		    !wl->check(o, vtb_workload_opts(o, wl), err))
+			return FALSE;
+	}
+	return TRUE;
 }
 
 void vtb_opts_clear(struct vtb_opts *o)

@@ -101,6 +101,11 @@ static gboolean set_value(const struct vtb_option *op, void *base,
 			return usage_error(err,
 					   "--%s: must be at least %ld, got %s",
 					   op->name, op->min, v);
+		if (op->max && n > op->max)
+			return usage_error(err, "--%s: at most %ld, got %s",
+					   op->name, op->max, v);
+		if (op->check && !op->check(op->name, v, err))
+			return FALSE;
 		*(int *)field = (int)n;
 		return TRUE;
 	}
@@ -122,11 +127,11 @@ static gboolean set_value(const struct vtb_option *op, void *base,
 		char *end = NULL;
 		double d = g_ascii_strtod(v, &end);
 
-		if (!*v || *end || !(d > 0) || d > 86400)
+		if (!*v || *end || !(d >= VTB_OPT_MIN_SECONDS) || d > 86400)
 			return usage_error(err,
 					   "--%s: not a number of seconds "
-					   "(0 < SEC <= 86400): '%s'",
-					   op->name, v);
+					   "(%g <= SEC <= 86400): '%s'",
+					   op->name, VTB_OPT_MIN_SECONDS, v);
 		*(double *)field = d;
 		return TRUE;
 	}

@@ -67,6 +67,38 @@ static const struct cli_case cli_cases[] = {
 	{"--driver direct,libvirt", true, NULL, 5, 1, "uml,kvm", 500ULL << 20},
 	{"--driver vmm", false, "--driver: unknown value 'vmm'"},
 	{"--mem 10", false, "--mem: must be at least 64"},
+	/* Bounds: nothing overflows, nothing the host cannot give. */
+	{"--runs 2147483647 --warmup 1", false, "--runs: at most 100000, got"},
+	{"--runs 100000 --warmup 1000", true, NULL, 100000, 1000, "uml,kvm",
+	 500ULL << 20},
+	{"--warmup 1001", false, "--warmup: at most 1000, got 1001"},
+	{"--cpus 999", false, "--cpus: at most "},
+	{"--mem 2147483647", false, "MiB (this host's memory), got 2147483647"},
+	{"--timeout 1e-9", false, "--timeout: not a number of seconds (0.1 <="},
+	{"--timeout 0.1", true, NULL, 5, 1, "uml,kvm", 500ULL << 20},
+	/* roundtrip's message count: 1 to 10^8 (32 bits on the wire) */
+	{"--workload roundtrip --size 1T --msg-size 64", false,
+	 "--msg-size 64 is 17179869184 messages: it must be 1 to 100000000"},
+	{"--workload roundtrip --size 32 --msg-size 64", false,
+	 "is 0 messages"},
+	{"--workload roundtrip --size 1T --msg-size 1M", true, NULL, 5, 1,
+	 "uml,kvm", 1ULL << 40},
+	{"--workload startup --size 1T", true, NULL, 5, 1, "uml,kvm",
+	 1ULL << 40},
+	/* mount options go on the guest's kernel command line */
+	{"--mount-opts sync\tinit=/bin/sh", false,
+	 "--mount-opts: 'sync\tinit=/bin/sh' has a space, quote or control"},
+	{"--mount-opts sync\"init=/bin/sh", false, "has a space, quote"},
+	{"--mount-opts sync,noatime", true, NULL, 5, 1, "uml,kvm",
+	 500ULL << 20},
+	/* output files: their directory takes them, before anything runs */
+	{"--json /nonexistent/dir/r.json", false,
+	 "--json: cannot write /nonexistent/dir/r.json: /nonexistent/dir: No "
+	 "such file or directory"},
+	{"--json /", false, "--json: / is a directory"},
+	{"--csv /etc/passwd/r.csv", false, "/etc/passwd: Not a directory"},
+	{"--json /tmp/r.json --csv r.csv", true, NULL, 5, 1, "uml,kvm",
+	 500ULL << 20},
 };
 
 static void test_parse(void **state)
@@ -182,7 +214,10 @@ static void test_workload_options(void **state)
  * --help under its name, freed with the rest. */
 static void test_backend_options(void **state)
 {
-	char *a[] = {"--kvm-kernel",	"/k",	   "--cpus", "3",
+	/* --cpus is bounded by this host's CPUs: ask for all of them. */
+	guint ncpu = g_get_num_processors();
+	g_autofree char *cpus = g_strdup_printf("%u", ncpu);
+	char *a[] = {"--kvm-kernel",	"/k",	   "--cpus", cpus,
 		     "--uml-xstate=on", "--accel", "tcg"};
 	const struct vtb_kvm_opts *k;
 	const struct vtb_uml_opts *u;
@@ -210,7 +245,7 @@ static void test_backend_options(void **state)
 	u = vtb_backend_opts(&o, &vtb_backend_uml);
 	assert_string_equal(k->kernel, "/k");
 	assert_string_equal(k->accel, "tcg");
-	assert_int_equal(k->cpus, 3);
+	assert_int_equal(k->cpus, ncpu);
 	assert_string_equal(u->xstate, "on");
 	vtb_opts_clear(&o);
 	for (int i = 0; i < VTB_MAX_BACKENDS; i++)
