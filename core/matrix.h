@@ -17,6 +17,8 @@ struct vtb_matrix {
 	char *started;	    /* ISO 8601 */
 	char *finished;	    /* NULL while running */
 	bool interrupted;
+	/* A results file could not be written: the run stops, exit 3. */
+	bool save_failed;
 	/* The option table of `run`, for the record. */
 	const struct vtb_option *options;
 };

@@ -144,6 +144,10 @@ static gboolean check_out_file(const char *opt, const char *v, GError **err)
 
 	if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
 		return usage_error(err, "--%s: %s is a directory", opt, v);
+	/* The rename would replace it: /dev/null, a FIFO, a socket. */
+	if (stat(v, &st) == 0 && !S_ISREG(st.st_mode))
+		return usage_error(err, "--%s: %s is not a regular file", opt,
+				   v);
 	if (stat(dir, &st) != 0)
 		return usage_error(err, "--%s: cannot write %s: %s: %s", opt, v,
 				   dir, g_strerror(errno));

@@ -475,15 +475,26 @@ void vtb_matrix_build(struct vtb_matrix *r)
 	}
 }
 
+/*
+ * Write the results files.  The first failure is said once and stops the
+ * run: runs whose figures cannot be kept are a waste of the machine, and
+ * a run that lost them must not exit 0.
+ */
 static void save(struct vtb_matrix *r)
 {
 	g_autoptr(GError) e = NULL;
 
-	if (r->opts.json && !vtb_results_write_json(r, r->opts.json, &e))
+	if (r->save_failed)
+		return;
+	if (r->opts.json && !vtb_results_write_json(r, r->opts.json, &e)) {
 		g_printerr("vtbench: %s\n", e->message);
-	g_clear_error(&e);
-	if (r->opts.csv && !vtb_results_write_csv(r, r->opts.csv, &e))
+		r->save_failed = true;
+		return;
+	}
+	if (r->opts.csv && !vtb_results_write_csv(r, r->opts.csv, &e)) {
 		g_printerr("vtbench: %s\n", e->message);
+		r->save_failed = true;
+	}
 }
 
 static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
@@ -493,7 +504,8 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 	g_autofree char *summary = NULL;
 	struct vtb_summary sum;
 
-	for (int k = 0; k < total && !vtb_interrupted(); k++) {
+	for (int k = 0; k < total && !vtb_interrupted() && !r->save_failed;
+	     k++) {
 		struct vtb_sample *s = g_new0(struct vtb_sample, 1);
 		g_autoptr(GError) e = NULL;
 		bool warm = k < r->opts.warmup;
@@ -670,7 +682,8 @@ int vtb_cmd_run(int argc, char **argv)
 				runs += r.opts.warmup + r.opts.runs;
 		vtb_progress_begin(r.cells->len, runs, r.opts.quiet);
 	}
-	for (guint i = 0; i < r.cells->len && !vtb_interrupted(); i++) {
+	for (guint i = 0;
+	     i < r.cells->len && !vtb_interrupted() && !r.save_failed; i++) {
 		if (!((struct vtb_cell *)r.cells->pdata[i])->resumed)
 			run_cell(&r, r.cells->pdata[i], i);
 		save(&r);
@@ -695,7 +708,7 @@ int vtb_cmd_run(int argc, char **argv)
 			   vtb_interrupt_signal());
 		rc = 128 + vtb_interrupt_signal();
 	} else {
-		rc = failed ? 3 : 0;
+		rc = failed || r.save_failed ? 3 : 0;
 	}
 out:
 	vtb_cleanup_all();

@@ -62,6 +62,23 @@ else
 	skip "--accel kvm where KVM is not usable -> exit 2" "KVM is usable on this host"
 fi
 
+# Results that cannot be saved (a full disk; the directory itself is
+# writable, so no option check can see it): the run stops at the first
+# failed save and does not exit 0.
+mkdir -p "$T/full"
+if mount -t tmpfs -o size=4k tmpfs "$T/full" 2>/dev/null; then
+	run_vtb run --backend uml --workload startup --runs 3 --warmup 0 --json "$T/full/r.json"
+	check "results that cannot be written -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
+	check "... said once, naming the file and the reason" \
+		[ "$(grep -c "write results: .*$T/full/r.json.*No space left" "$T/err")" -eq 1 ]
+	check "... no run after it" grep -q '^uml startup .* 0/0 ' "$T/out"
+	check "... no temp file left" [ -z "$(ls -A "$T/full")" ]
+	umount "$T/full"
+else
+	skip "results that cannot be written" "cannot mount a tmpfs here"
+fi
+no_leftovers "results that cannot be written"
+
 # Subcommands.
 run_vtb frobnicate
 check "unknown command -> 2" [ "$RC" -eq 2 ]

@@ -97,6 +97,7 @@ static const struct cli_case cli_cases[] = {
 	 "such file or directory"},
 	{"--json /", false, "--json: / is a directory"},
 	{"--csv /etc/passwd/r.csv", false, "/etc/passwd: Not a directory"},
+	{"--json /dev/null", false, "--json: /dev/null is not a regular file"},
 	{"--json /tmp/r.json --csv r.csv", true, NULL, 5, 1, "uml,kvm",
 	 500ULL << 20},
 };
