@@ -24,6 +24,22 @@ G_DEFINE_QUARK(vtb - appliance - error - quark, vtb_appliance_error)
 #define BZ_KERNEL_VERSION 0x20e
 #define BZ_MIN_SIZE 0x210
 
+/* "a FIFO": what a file that is not a regular one is. */
+static const char *file_type_name(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "a special file";
+}
+
 GMappedFile *vtb_map_file(const char *path, int bad_type_code, GError **err)
 {
 	struct stat st;
@@ -31,7 +47,18 @@ GMappedFile *vtb_map_file(const char *path, int bad_type_code, GError **err)
 	GMappedFile *mf;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * The type before the open: opening a FIFO blocks until a writer
+	 * comes (a FIFO given as --uml-kernel hung vtbench).  O_NONBLOCK
+	 * covers one swapped in between; fstat below says what it was.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		g_set_error(err, VTB_APPLIANCE_ERROR, bad_type_code,
+			    "%s: %s, not a regular file", path,
+			    file_type_name(st.st_mode));
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 
@@ -50,8 +77,7 @@ GMappedFile *vtb_map_file(const char *path, int bad_type_code, GError **err)
 	if (!S_ISREG(st.st_mode)) {
 		g_set_error(err, VTB_APPLIANCE_ERROR, bad_type_code,
 			    "%s: %s, not a regular file", path,
-			    S_ISDIR(st.st_mode) ? "a directory"
-						: "special file");
+			    file_type_name(st.st_mode));
 		close(fd);
 		return NULL;
 	}

@@ -2,7 +2,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "appliance/appliance.h"
@@ -29,6 +33,8 @@ enum input {
 	IN_TEXT,
 	IN_EMPTY,
 	IN_DIR,
+	IN_FIFO,
+	IN_DEVNULL,
 	IN_BZIMAGE,
 	IN_VMLINUX,
 	IN_TRUNC_BZIMAGE,
@@ -52,6 +58,15 @@ static char *input_path(enum input in, const char **why)
 		return g_build_filename(fx.tmp, "empty", NULL);
 	case IN_DIR:
 		return g_strdup(fx.tmp);
+	case IN_FIFO: {
+		char *p = g_build_filename(fx.tmp, "fifo", NULL);
+
+		if (mkfifo(p, 0600) != 0 && errno != EEXIST)
+			*why = "mkfifo failed";
+		return p;
+	}
+	case IN_DEVNULL:
+		return g_strdup("/dev/null");
 	case IN_BZIMAGE:
 		*why = fx.kvm.why;
 		return fx.have_kvm ? g_strdup(fx.kvm.kernel) : NULL;
@@ -230,6 +245,11 @@ static const struct id_case id_cases[] = {
 	{"text", IN_TEXT, VTB_APPLIANCE_ERR_KERNEL, 0, "not a Linux kernel"},
 	{"empty", IN_EMPTY, VTB_APPLIANCE_ERR_KERNEL, 0, "empty"},
 	{"directory", IN_DIR, VTB_APPLIANCE_ERR_KERNEL, 0, "a directory"},
+	/* Opened, a FIFO would wait for a writer: the type comes first. */
+	{"fifo", IN_FIFO, VTB_APPLIANCE_ERR_KERNEL, 0,
+	 "fifo: a FIFO, not a regular file"},
+	{"/dev/null", IN_DEVNULL, VTB_APPLIANCE_ERR_KERNEL, 0,
+	 "/dev/null: a character device, not a regular file"},
 	{"bzimage", IN_BZIMAGE, -1, VTB_KERNEL_BZIMAGE, NULL, FALSE, FALSE},
 	{"vmlinux", IN_VMLINUX, -1, VTB_KERNEL_VMLINUX, NULL, TRUE, TRUE},
 	{"truncated-bzimage", IN_TRUNC_BZIMAGE, VTB_APPLIANCE_ERR_KERNEL, 0,
@@ -253,7 +273,10 @@ static void test_identify(void **state)
 	if (c->in == IN_SYNTH_BZIMAGE && !g_file_test(path, G_FILE_TEST_EXISTS))
 		VTBT_SKIP("no gzip command to build the synthetic bzImage");
 
+	/* A hang (an open that waits) fails the case instead. */
+	alarm(10);
 	ok = vtb_kernel_identify(path, &ki, &err);
+	alarm(0);
 	if (c->code >= 0) {
 		assert_false(ok);
 		assert_non_null(err);
