@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/json.h"
 #include "core/kernels.h"
+#include "core/proc.h"
 #include "core/registry.h"
 #include "core/vm.h"
 
@@ -19,22 +21,75 @@ static struct vtb_kvm_env *K(const struct vtb_env *env)
 	return vtb_env_priv(env, &vtb_backend_kvm);
 }
 
-char *vtb_qemu_version(const char *qemu)
+static gboolean not_qemu(GError **err, const char *qemu, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static gboolean not_qemu(GError **err, const char *qemu, const char *fmt, ...)
+{
+	g_autofree char *why = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error(err, VTB_ERROR, VTB_ERR_USAGE, "--qemu %s: %s", qemu, why);
+	return FALSE;
+}
+
+char *vtb_qemu_version(const char *qemu, int timeout_ms, GError **err)
 {
 	const char *argv[] = {qemu, "--version", NULL};
-	g_autofree char *out = NULL;
+	struct vtb_child c = {0};
 	g_autoptr(GError) e = NULL;
-	int status = 0;
-	char *nl;
+	g_autofree char *status = NULL;
+	char out[512] = "", *nl;
+	ssize_t n;
+	int p[2];
 
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
-			  NULL, NULL, &out, NULL, &status, &e) ||
-	    !g_spawn_check_wait_status(status, NULL) || !out)
+	/* The child writes into the pipe, read after it exited: a tiny
+	 * answer fits its buffer; a program that writes on and on blocks,
+	 * and meets the deadline. */
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		not_qemu(err, qemu, "pipe: %s", g_strerror(errno));
 		return NULL;
+	}
+	/* Only ours: the child's end blocks, as stdout does. */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	if (!vtb_child_spawn(&c, argv, p[1], NULL, 0, NULL, &e)) {
+		close(p[0]);
+		close(p[1]);
+		not_qemu(err, qemu, "%s", e->message);
+		return NULL;
+	}
+	close(p[1]);
+	if (!vtb_child_wait(&c, timeout_ms)) {
+		vtb_child_kill(&c);
+		close(p[0]);
+		not_qemu(err, qemu,
+			 "no answer to --version in %d ms: not a QEMU",
+			 timeout_ms);
+		return NULL;
+	}
+	n = read(p[0], out, sizeof(out) - 1);
+	close(p[0]);
+	out[n > 0 ? n : 0] = 0;
 	nl = strchr(out, '\n');
 	if (nl)
 		*nl = 0;
-	return g_strdup(g_strstrip(out));
+	g_strstrip(out);
+	status = vtb_child_describe_status(&c);
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status)) {
+		not_qemu(err, qemu, "--version %s: not a working QEMU", status);
+		return NULL;
+	}
+	if (!g_str_has_prefix(out, "QEMU emulator version ")) {
+		not_qemu(err, qemu,
+			 "not a QEMU: --version says '%.60s', not \"QEMU "
+			 "emulator version ...\"",
+			 out);
+		return NULL;
+	}
+	return g_strdup(out);
 }
 
 /* Find or extract the PVH vmlinux for a bzImage, cached by content. */
@@ -170,13 +225,9 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 			    o->qemu);
 		return FALSE;
 	}
-	kv->qemu_version = vtb_qemu_version(kv->qemu);
-	if (!kv->qemu_version) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
-			    "--qemu %s: `--version` failed: not a working QEMU",
-			    kv->qemu);
+	kv->qemu_version = vtb_qemu_version(kv->qemu, VTB_QEMU_VERSION_MS, err);
+	if (!kv->qemu_version)
 		return FALSE;
-	}
 	if (!path) {
 		found = vtb_default_kvm_kernel(env->cache_dir, &found_mods);
 		if (!found) {

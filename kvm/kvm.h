@@ -92,8 +92,14 @@ gboolean vtb_kvm_test(const struct vtb_backend_ops *be, struct vtb_env *env,
 gboolean vtb_kvm_verify(const struct vtb_backend_ops *be, struct vtb_env *env,
 			const char *initrd, GError **err);
 
-/* `qemu-system-x86_64 --version`'s first line, cached per binary. */
-char *vtb_qemu_version(const char *qemu);
+/*
+ * `@qemu --version`'s first line, which must say "QEMU emulator version"
+ * (so /bin/true is not taken for a QEMU), within @timeout_ms.  Errors
+ * are VTB_ERR_USAGE with one line naming @qemu and what it did.
+ */
+char *vtb_qemu_version(const char *qemu, int timeout_ms, GError **err);
+/* How long `--version` may take: QEMU answers in ~20 ms here. */
+#define VTB_QEMU_VERSION_MS 5000
 
 /*
  * The domain's <devices> the libvirt driver's rows attach, one by one,

@@ -3,12 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include "core/registry.h"
 #include "kvm/kvm.h"
 #include "engine/engine.h"
+#include "tests/unit/testutil.h"
 #include "uml/uml.h"
 
 static int index_of(char **argv, const char *s)
@@ -351,9 +353,61 @@ static void test_devices(void **state)
 	}
 }
 
+/* --qemu: a QEMU says so in --version's first line, within the deadline. */
+static void test_qemu_version(void **state)
+{
+	g_autofree char *dir = vtbt_tmpdir();
+	g_autofree char *slow = g_build_filename(dir, "slow", NULL);
+	g_autofree char *chatty = g_build_filename(dir, "chatty", NULL);
+	g_autofree char *real = g_find_program_in_path("qemu-system-x86_64");
+	const struct {
+		const char *qemu;
+		const char *msg; /* in the error; NULL: a QEMU */
+	} cases[] = {
+		{"/bin/true", "--qemu /bin/true: not a QEMU: --version says "
+			      "'true (GNU coreutils)"},
+		{"/bin/false",
+		 "--qemu /bin/false: --version exited with status "
+		 "1: not a working QEMU"},
+		{"/nonexistent/qemu", "--qemu /nonexistent/qemu: "},
+		/* hangs, or writes without end: the deadline */
+		{slow, "no answer to --version in 300 ms: not a QEMU"},
+		{chatty, "no answer to --version in 300 ms: not a QEMU"},
+		{real, NULL},
+	};
+
+	vtbt_write(slow, "#!/bin/sh\nexec sleep 30\n", 24);
+	vtbt_write(chatty, "#!/bin/sh\nexec yes QEMU\n", 24);
+	chmod(slow, 0755);
+	chmod(chatty, 0755);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) e = NULL;
+		g_autofree char *v = NULL;
+
+		if (!cases[i].qemu)
+			continue; /* no QEMU installed: its case only */
+		v = vtb_qemu_version(cases[i].qemu, 300, &e);
+		if (!cases[i].msg) {
+			if (!v)
+				fail_msg("%s: %s", cases[i].qemu, e->message);
+			assert_true(
+				g_str_has_prefix(v, "QEMU emulator version"));
+			continue;
+		}
+		if (v)
+			fail_msg("%s taken for a QEMU: %s", cases[i].qemu, v);
+		assert_int_equal(e->code, VTB_ERR_USAGE);
+		if (!strstr(e->message, cases[i].msg))
+			fail_msg("'%s' lacks '%s'", e->message, cases[i].msg);
+		assert_null(strchr(e->message, '\n'));
+	}
+	vtbt_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_version),
 		cmocka_unit_test(test_uml_argv),
 		cmocka_unit_test(test_qemu_argv),
 		cmocka_unit_test(test_append),
