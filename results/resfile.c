@@ -101,6 +101,52 @@ static JsonObject *member_object(JsonObject *o, const char *name)
 	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 }
 
+/* @name of @o, when present, is a whole number >= 0 (sizes, counts). */
+static gboolean check_count(JsonObject *o, const char *name, const char *where,
+			    GError **err)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (!n || (JSON_NODE_HOLDS_VALUE(n) &&
+		   json_node_get_value_type(n) == G_TYPE_INT64 &&
+		   json_node_get_int(n) >= 0))
+		return TRUE;
+	return bad(err, "%s: \"%s\" is not a whole number", where, name);
+}
+
+/* @name of @o, when present, is an object whose members are numbers. */
+static gboolean check_numbers(JsonObject *o, const char *name,
+			      const char *where, GError **err)
+{
+	JsonNode *n = json_object_get_member(o, name);
+	JsonObjectIter it;
+	const char *k;
+	JsonNode *v;
+	double d;
+
+	if (!n)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_OBJECT(n))
+		return bad(err, "%s: \"%s\" is not an object", where, name);
+	json_object_iter_init_ordered(&it, json_node_get_object(n));
+	while (json_object_iter_next_ordered(&it, &k, &v))
+		if (!node_number(v, &d))
+			return bad(err, "%s.%s.%s: not a number", where, name,
+				   k);
+	return TRUE;
+}
+
+/* @name of @o, when present, is a string or null. */
+static gboolean check_text(JsonObject *o, const char *name, const char *where,
+			   GError **err)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (!n || json_node_is_null(n) || node_string(n))
+		return TRUE;
+	return bad(err, "%s: \"%s\" is not a string", where, name);
+}
+
 char *vtb_json_text(JsonObject *o, const char *dotted)
 {
 	g_auto(GStrv) parts = g_strsplit(dotted, ".", -1);
@@ -188,8 +234,12 @@ static gboolean read_sample(struct vtb_rcell *c, JsonObject *metrics,
 	if (!node_number(json_object_get_member(s, "seconds"), &secs))
 		return bad(err, "%s: missing \"seconds\" (number)", where);
 	bn = json_object_get_member(s, "bytes");
-	if (bn && !node_number(bn, &bytes))
-		return bad(err, "%s: \"bytes\" is not a number", where);
+	if (!node_number(bn, &bytes))
+		return bad(err, "%s: missing \"bytes\" (number)", where);
+	if (!check_text(s, "error", where, err) ||
+	    !check_numbers(s, "phases", where, err) ||
+	    !check_numbers(s, "metrics", where, err))
+		return FALSE;
 	if (warmup)
 		return TRUE;
 	if (!ok) {
@@ -326,8 +376,9 @@ static gboolean read_cell(struct vtb_rdoc *d, JsonNode *n, guint idx,
 	g_autofree char *where =
 		g_strdup_printf("%s: results[%u]", d->path, idx);
 	struct vtb_rcell *c;
-	JsonObject *metrics, *phases;
-	JsonNode *samples;
+	JsonObject *metrics, *phases, *params;
+	JsonNode *samples, *sa, *mn;
+	bool flag;
 
 	if (!JSON_NODE_HOLDS_OBJECT(n))
 		return bad(err, "%s: not an object", where);
@@ -350,6 +401,39 @@ static gboolean read_cell(struct vtb_rdoc *d, JsonNode *n, guint idx,
 	samples = json_object_get_member(c->obj, "samples");
 	if (!samples || !JSON_NODE_HOLDS_ARRAY(samples))
 		return bad(err, "%s: missing \"samples\" (array)", where);
+	/* What matching, labels and resume read: a row without params
+	 * matched every cell; "msg_size": {} made GLib criticals. */
+	params = member_object(c->obj, "params");
+	if (!params)
+		return bad(err, "%s: missing \"params\" (object)", where);
+	if (!check_count(c->obj, "size", where, err) ||
+	    !check_count(c->obj, "msg_size", where, err) ||
+	    !check_count(params, "size", where, err) ||
+	    !check_count(params, "msg_size", where, err) ||
+	    !check_text(c->obj, "error", where, err) ||
+	    !check_numbers(c->obj, "phases", where, err))
+		return FALSE;
+	sa = json_object_get_member(params, "size_auto");
+	if (sa && !node_bool(sa, &flag))
+		return bad(err, "%s: params.size_auto: not true or false",
+			   where);
+	mn = json_object_get_member(c->obj, "metrics");
+	if (mn && !JSON_NODE_HOLDS_OBJECT(mn))
+		return bad(err, "%s: \"metrics\" is not an object", where);
+	if (mn) {
+		JsonObjectIter it;
+		const char *name;
+		JsonNode *v;
+
+		json_object_iter_init_ordered(&it, json_node_get_object(mn));
+		while (json_object_iter_next_ordered(&it, &name, &v))
+			if (!JSON_NODE_HOLDS_OBJECT(v))
+				return bad(
+					err,
+					"%s.metrics.%s: not an object (unit, "
+					"higher_better)",
+					where, name);
+	}
 	c->label = make_label(c);
 	c->series =
 		g_ptr_array_new_with_free_func((GDestroyNotify)vtb_series_free);
@@ -389,6 +473,38 @@ static gboolean read_cell(struct vtb_rdoc *d, JsonNode *n, guint idx,
 			ph->median = x;
 			g_ptr_array_add(c->phases, ph);
 		}
+	}
+	return TRUE;
+}
+
+/* What compare reads of the host beyond text: the load averages. */
+static gboolean check_host(const struct vtb_rdoc *d, GError **err)
+{
+	static const char *const loads[] = {"loadavg", "loadavg_end"};
+	JsonNode *h = json_object_get_member(d->root, "host");
+
+	if (!h)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_OBJECT(h))
+		return bad(err, "%s: \"host\" is not an object", d->path);
+	for (size_t i = 0; i < G_N_ELEMENTS(loads); i++) {
+		JsonNode *a = json_object_get_member(json_node_get_object(h),
+						     loads[i]);
+		JsonArray *arr;
+		double x;
+
+		if (!a)
+			continue;
+		if (!JSON_NODE_HOLDS_ARRAY(a))
+			return bad(err, "%s: host.%s: not an array of numbers",
+				   d->path, loads[i]);
+		arr = json_node_get_array(a);
+		for (guint k = 0; k < json_array_get_length(arr); k++)
+			if (!node_number(json_array_get_element(arr, k), &x))
+				return bad(err,
+					   "%s: host.%s: not an array of "
+					   "numbers",
+					   d->path, loads[i]);
 	}
 	return TRUE;
 }
@@ -448,6 +564,8 @@ struct vtb_rdoc *vtb_rdoc_parse(const char *path, const char *data, gssize len,
 	}
 	if (node_bool(json_object_get_member(d->root, "interrupted"), &flag))
 		d->interrupted = flag;
+	if (!check_host(d, err))
+		goto fail;
 	for (guint i = 0;
 	     i < json_array_get_length(json_node_get_array(results)); i++)
 		if (!read_cell(d,

@@ -119,10 +119,23 @@ static gboolean base_args(const struct vtb_rdoc *base, GHashTable *given,
 			JsonArray *a = json_node_get_array(v);
 			GString *s = g_string_new(NULL);
 
-			for (guint i = 0; i < json_array_get_length(a); i++)
-				g_string_append_printf(
-					s, "%s%s", i ? "," : "",
-					json_array_get_string_element(a, i));
+			for (guint i = 0; i < json_array_get_length(a); i++) {
+				JsonNode *e = json_array_get_element(a, i);
+
+				if (!JSON_NODE_HOLDS_VALUE(e) ||
+				    json_node_get_value_type(e) !=
+					    G_TYPE_STRING) {
+					g_string_free(s, TRUE);
+					g_set_error(err, VTB_ERROR,
+						    VTB_ERR_USAGE,
+						    "%s: cli_options.%s: not "
+						    "a list of strings",
+						    base->path, name);
+					return FALSE;
+				}
+				g_string_append_printf(s, "%s%s", i ? "," : "",
+						       json_node_get_string(e));
+			}
 			val = g_string_free(s, FALSE);
 		} else if (JSON_NODE_HOLDS_VALUE(v)) {
 			GType t = json_node_get_value_type(v);

@@ -109,6 +109,24 @@ expect_bad "notool.json: not a vtbench results file" "$A" "$T/notool.json"
 expect_bad "schema 2 is not supported" "$A" "$T/schema2.json"
 expect_bad 'results\[0\].samples\[1\]: missing "seconds"' "$A" "$T/noseconds.json"
 expect_bad "nothing to compare" "$A" "$T/disjoint.json"
+# The right syntax, the wrong shape: named, not a GLib critical or a match.
+jq '.results[0].msg_size = {}' "$A" >"$T/msgobj.json"
+jq 'del(.results[0].params) | .results[0].workload = "roundtrip"' "$A" >"$T/noparams.json"
+jq 'del(.results[0].samples[0].bytes)' "$A" >"$T/nobytes.json"
+jq '.host.loadavg = ["high"]' "$A" >"$T/loadtext.json"
+expect_bad 'msgobj.json: results\[0\]: "msg_size" is not a whole number' "$A" "$T/msgobj.json"
+expect_bad 'noparams.json: results\[0\]: missing "params" (object)' "$A" "$T/noparams.json"
+expect_bad 'nobytes.json: results\[0\].samples\[0\]: missing "bytes" (number)' "$A" "$T/nobytes.json"
+expect_bad 'loadtext.json: host.loadavg: not an array of numbers' "$T/loadtext.json" "$A"
+run_vtb report "$T/msgobj.json" -o "$T/msgobj.html"
+one_line "report of a wrong-shaped file -> exit 2" 2 'msgobj.json: results\[0\]: "msg_size" is not a whole number'
+check "... and no page" [ ! -e "$T/msgobj.html" ]
+run_vtb check "$T/nobytes.json"
+one_line "check against a wrong-shaped BASE -> exit 128" 128 'nobytes.json: results\[0\].samples\[0\]: missing "bytes"'
+jq '.cli_options.backend = [1]' "$A" >"$T/clinum.json"
+run_vtb check "$T/clinum.json"
+one_line "check: cli_options not strings -> exit 128" 128 'clinum.json: cli_options.backend: not a list of strings'
+
 expect_bad "needs two files" "$A"
 expect_bad "needs two files" "$A" "$A" "$A"
 expect_bad "--alpha: a probability" "$A" "$A" --alpha 2

@@ -57,8 +57,8 @@ static void cell_json(GString *s, const struct tcell *c)
 	}
 	for (int i = 0; i < c->failed; i++)
 		g_string_append(s, ",{\"warmup\":false,\"ok\":false,"
-				   "\"seconds\":0,\"error\":\"boot: no HELLO "
-				   "in time\"}");
+				   "\"seconds\":0,\"bytes\":0,\"error\":"
+				   "\"boot: no HELLO in time\"}");
 	g_string_append(s, "]}");
 }
 
@@ -346,28 +346,34 @@ static const struct bad_case bad_cases[] = {
 	 "results[0]: missing \"samples\""},
 	{"{\"tool\":\"vtbench\",\"schema\":1,\"results\":[{\"backend\":"
 	 "\"uml\",\"driver\":\"direct\",\"accel\":\"-\",\"transport\":\"-\","
-	 "\"workload\":\"startup\",\"cache\":\"-\",\"samples\":[{\"ok\":"
+	 "\"workload\":\"startup\",\"cache\":\"-\",\"params\":{},\"samples\":[{"
+	 "\"ok\":"
 	 "true,\"warmup\":false}]}]}",
 	 "results[0].samples[0]: missing \"seconds\" (number)"},
 	{"{\"tool\":\"vtbench\",\"schema\":1,\"results\":[{\"backend\":"
 	 "\"uml\",\"driver\":\"direct\",\"accel\":\"-\",\"transport\":\"-\","
-	 "\"workload\":\"startup\",\"cache\":\"-\",\"samples\":[{\"ok\":"
+	 "\"workload\":\"startup\",\"cache\":\"-\",\"params\":{},\"samples\":[{"
+	 "\"ok\":"
 	 "true,\"warmup\":false,\"seconds\":\"fast\"}]}]}",
 	 "results[0].samples[0]: missing \"seconds\" (number)"},
 	{"{\"tool\":\"vtbench\",\"schema\":1,\"results\":[{\"backend\":"
 	 "\"uml\",\"driver\":\"direct\",\"accel\":\"-\",\"transport\":\"-\","
-	 "\"workload\":\"startup\",\"cache\":\"-\",\"samples\":[{\"ok\":"
+	 "\"workload\":\"startup\",\"cache\":\"-\",\"params\":{},\"samples\":[{"
+	 "\"ok\":"
 	 "\"yes\",\"warmup\":false,\"seconds\":1}]}]}",
 	 "results[0].samples[0]: missing \"ok\""},
 	{"{\"tool\":\"vtbench\",\"schema\":1,\"results\":[{\"backend\":"
 	 "\"uml\",\"driver\":\"direct\",\"accel\":\"-\",\"transport\":\"-\","
-	 "\"workload\":\"startup\",\"cache\":\"-\",\"samples\":[{\"ok\":"
-	 "true,\"warmup\":false,\"seconds\":-1}]}]}",
+	 "\"workload\":\"startup\",\"cache\":\"-\",\"params\":{},\"samples\":[{"
+	 "\"ok\":"
+	 "true,\"warmup\":false,\"seconds\":-1,\"bytes\":0}]}]}",
 	 "results[0].samples[0]: negative"},
 	{"{\"tool\":\"vtbench\",\"schema\":1,\"results\":[{\"backend\":"
 	 "\"uml\",\"driver\":\"direct\",\"accel\":\"-\",\"transport\":\"-\","
-	 "\"workload\":\"startup\",\"cache\":\"-\",\"samples\":[{\"ok\":"
-	 "true,\"warmup\":false,\"seconds\":1,\"metrics\":{\"p99_us\":3}}]}"
+	 "\"workload\":\"startup\",\"cache\":\"-\",\"params\":{},\"samples\":[{"
+	 "\"ok\":"
+	 "true,\"warmup\":false,\"seconds\":1,\"bytes\":0,\"metrics\":{\"p99_"
+	 "us\":3}}]}"
 	 "]}",
 	 "results[0].samples[0].metrics.p99_us: no unit and direction"},
 };

@@ -328,9 +328,108 @@ static void test_noise_note(void **state)
 	}
 }
 
+/* A results file of the right syntax: the document, a row, a sample. */
+#define DOC_H(host, rows)                                                      \
+	"{\"tool\":\"vtbench\",\"schema\":1" host ",\"results\":[" rows "]}"
+#define DOC(rows) DOC_H("", rows)
+#define ROW(extra, samples)                                                    \
+	"{\"backend\":\"uml\",\"driver\":\"direct\",\"accel\":\"-\","          \
+	"\"transport\":\"-\",\"workload\":\"startup\",\"cache\":\"-\"" extra   \
+	",\"samples\":[" samples "]}"
+#define PARAMS ",\"params\":{\"runs\":1,\"size\":0,\"msg_size\":0}"
+#define SAMPLE_X(extra) "{\"ok\":true,\"warmup\":false,\"seconds\":1" extra "}"
+#define SAMPLE SAMPLE_X(",\"bytes\":0")
+
+struct shape_case {
+	const char *json;
+	const char *msg; /* after "t.json: "; NULL: read */
+};
+
+/*
+ * The wrong shape in the right syntax: one line naming the member and the
+ * file, never a GLib critical, a default or a row that matches any cell.
+ */
+static const struct shape_case shape_cases[] = {
+	{DOC(ROW(PARAMS, SAMPLE)), NULL},
+	{DOC_H(",\"host\":{\"loadavg\":[0.5,1,2]}", ROW(PARAMS, SAMPLE)), NULL},
+	{DOC(ROW(PARAMS, "{\"ok\":false,\"warmup\":false,\"seconds\":0,"
+			 "\"bytes\":0,\"error\":null}")),
+	 NULL},
+	/* a row without params matched every cell */
+	{DOC(ROW("", SAMPLE)), "results[0]: missing \"params\" (object)"},
+	{DOC(ROW(",\"params\":[]", SAMPLE)),
+	 "results[0]: missing \"params\" (object)"},
+	{DOC(ROW(PARAMS ",\"msg_size\":{}", SAMPLE)),
+	 "results[0]: \"msg_size\" is not a whole number"},
+	{DOC(ROW(",\"params\":{\"msg_size\":\"64\"}", SAMPLE)),
+	 "results[0]: \"msg_size\" is not a whole number"},
+	{DOC(ROW(PARAMS ",\"size\":-1", SAMPLE)),
+	 "results[0]: \"size\" is not a whole number"},
+	{DOC(ROW(",\"params\":{\"size\":1.5}", SAMPLE)),
+	 "results[0]: \"size\" is not a whole number"},
+	{DOC(ROW(",\"params\":{\"size_auto\":\"yes\"}", SAMPLE)),
+	 "results[0]: params.size_auto: not true or false"},
+	{DOC(ROW(PARAMS ",\"error\":42", SAMPLE)),
+	 "results[0]: \"error\" is not a string"},
+	{DOC(ROW(PARAMS ",\"phases\":[]", SAMPLE)),
+	 "results[0]: \"phases\" is not an object"},
+	{DOC(ROW(PARAMS ",\"phases\":{\"poweroff\":\"fast\"}", SAMPLE)),
+	 "results[0].phases.poweroff: not a number"},
+	{DOC(ROW(PARAMS ",\"metrics\":{\"p99_us\":3}", SAMPLE)),
+	 "results[0].metrics.p99_us: not an object"},
+	{DOC(ROW(PARAMS ",\"metrics\":[]", SAMPLE)),
+	 "results[0]: \"metrics\" is not an object"},
+	/* a sample without bytes */
+	{DOC(ROW(PARAMS, SAMPLE_X(""))),
+	 "results[0].samples[0]: missing \"bytes\" (number)"},
+	{DOC(ROW(PARAMS, "{\"ok\":false,\"warmup\":false,\"seconds\":0}")),
+	 "results[0].samples[0]: missing \"bytes\" (number)"},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":\"1M\""))),
+	 "results[0].samples[0]: missing \"bytes\" (number)"},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"error\":[]"))),
+	 "results[0].samples[0]: \"error\" is not a string"},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"phases\":{\"boot\":null}"))),
+	 "results[0].samples[0].phases.boot: not a number"},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"metrics\":7"))),
+	 "results[0].samples[0]: \"metrics\" is not an object"},
+	/* compare reads the load averages as numbers */
+	{DOC_H(",\"host\":{\"loadavg\":[\"high\"]}", ROW(PARAMS, SAMPLE)),
+	 "host.loadavg: not an array of numbers"},
+	{DOC_H(",\"host\":{\"loadavg_end\":{}}", ROW(PARAMS, SAMPLE)),
+	 "host.loadavg_end: not an array of numbers"},
+	{DOC_H(",\"host\":[]", ROW(PARAMS, SAMPLE)),
+	 "\"host\" is not an object"},
+};
+
+static void test_shape(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(shape_cases); i++) {
+		const struct shape_case *c = &shape_cases[i];
+		g_autoptr(GError) e = NULL;
+		g_autofree char *want = NULL;
+		struct vtb_rdoc *d = vtb_rdoc_parse("t.json", c->json, -1, &e);
+
+		if (!c->msg) {
+			if (!d)
+				fail_msg("%s: %s", c->json, e->message);
+			vtb_rdoc_free(d);
+			continue;
+		}
+		if (d)
+			fail_msg("accepted: %s", c->json);
+		want = g_strdup_printf("t.json: %s", c->msg);
+		assert_int_equal(e->code, VTB_ERR_USAGE);
+		if (!g_str_has_prefix(e->message, want))
+			fail_msg("%s: '%s', want '%s'", c->json, e->message,
+				 want);
+		assert_null(strchr(e->message, '\n'));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_csv_field),
 		cmocka_unit_test(test_noise_note),
 		cmocka_unit_test(test_csv_file),
