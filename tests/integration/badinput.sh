@@ -2,8 +2,18 @@
 # Integration: each bad input gives one line naming it, exit 2, no leftovers.
 . "$(dirname "$0")/lib.sh"
 
+# Nothing may boot before bad input is refused: QEMU is found in PATH,
+# and this one logs every boot (-kernel) before it runs the real one.
+QEMU=$(command -v qemu-system-x86_64)
+mkdir -p "$T/bin"
+printf '#!/bin/sh\ncase " $* " in *" -kernel "*) echo "$*" >>"%s";; esac\nexec %s "$@"\n' \
+	"$T/booted" "$QEMU" >"$T/bin/qemu-system-x86_64"
+chmod +x "$T/bin/qemu-system-x86_64"
+export PATH="$T/bin:$PATH"
+
 expect_bad() { # expect_bad 'WORDS IN MESSAGE' ARGS...
 	local want=$1; shift
+	rm -f "$T/booted"
 	run_vtb run --runs 1 --warmup 0 "$@"
 	local lines
 	lines=$(printf '%s\n' "$ERR" | grep -c .)
@@ -13,6 +23,7 @@ expect_bad() { # expect_bad 'WORDS IN MESSAGE' ARGS...
 	else
 		not_ok "$* -> rc=$RC lines=$lines (want 2, 1 line with '$want'): $ERR"
 	fi
+	check "$*: nothing booted" [ ! -e "$T/booted" ]
 	no_leftovers "$*"
 }
 
@@ -28,6 +39,24 @@ expect_bad "unknown workload 'boot'" --workload boot
 expect_bad "unknown option --frobnicate" --frobnicate
 expect_bad "must be at least 1" --runs 0
 expect_bad "not a directory" --backend kvm --accel tcg --kvm-modules /nonexistent
+
+# Bounds and shapes that once ran, hung or crashed (issue 14).
+expect_bad "roundtrip: --size 1099511627776 with --msg-size 64 is 17179869184 messages: it must be 1 to" \
+	--backend uml --workload roundtrip --size 1T --msg-size 64
+expect_bad "--runs: at most 100000, got 2147483647" --runs 2147483647 --warmup 1
+expect_bad "--cpus: at most [0-9]* (this host's CPUs), got 999" --backend kvm --accel tcg --cpus 999
+expect_bad "--mem: at most [0-9]* MiB (this host's memory), got 2147483647" --mem 2147483647
+expect_bad "--timeout: not a number of seconds (0.1 <= SEC <= 86400): '1e-9'" --timeout 1e-9
+expect_bad "--mount-opts: 'sync init=/bin/sh' has a space" --backend uml --mount-opts "sync init=/bin/sh"
+expect_bad "--json: cannot write /nonexistent/dir/r.json: /nonexistent/dir: No such file" \
+	--json /nonexistent/dir/r.json
+expect_bad "--csv: /dev/null is not a regular file" --csv /dev/null
+check "... /dev/null still a character device" [ -c /dev/null ]
+mkfifo "$T/fifo"
+expect_bad "--uml-kernel: $T/fifo: a FIFO, not a regular file" --backend uml --uml-kernel "$T/fifo"
+expect_bad "--kvm-kernel: $T/fifo: a FIFO, not a regular file" --backend kvm --accel tcg --kvm-kernel "$T/fifo"
+check "... the FIFO left as it was" [ -p "$T/fifo" ]
+expect_bad "--qemu /bin/true: not a QEMU: --version says 'true" --backend kvm --accel tcg --qemu /bin/true
 
 # Broken modules: a copy of the guest kernel's module tree with one module
 # damaged.  The closure needs virtio_console and its dependencies.
