@@ -7,6 +7,20 @@ void vtb_sample_clear(struct vtb_sample *s)
 	g_clear_pointer(&s->guest_release, g_free);
 	g_clear_pointer(&s->phases, g_array_unref);
 	g_clear_pointer(&s->metrics, g_array_unref);
+	g_clear_pointer(&s->note, g_free);
+}
+
+void vtb_sample_add_note(struct vtb_sample *s, const char *fmt, ...)
+{
+	g_autofree char *n = NULL;
+	va_list ap;
+	char *old = s->note;
+
+	va_start(ap, fmt);
+	n = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	s->note = old ? g_strdup_printf("%s; %s", old, n) : g_strdup(n);
+	g_free(old);
 }
 
 void vtb_sample_add_phase(struct vtb_sample *s, const char *name, double v)

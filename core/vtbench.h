@@ -414,6 +414,9 @@ struct vtb_sample {
 	GArray *metrics; /* struct vtb_metric: figures beyond seconds/bytes */
 	char *guest_release;	/* from HELLO, NULL when no HELLO */
 	guint32 modules_loaded; /* from HELLO */
+	/* What does not add up in this sample's own figures (a guest clock
+	 * ahead of the host's), "; "-joined; NULL when all does. */
+	char *note;
 };
 
 struct vtb_workload_ops;
@@ -543,5 +546,7 @@ void vtb_sample_clear(struct vtb_sample *s);
 void vtb_sample_add_phase(struct vtb_sample *s, const char *name, double v);
 void vtb_sample_add_metric(struct vtb_sample *s, const char *name,
 			   const char *unit, bool higher_better, double v);
+void vtb_sample_add_note(struct vtb_sample *s, const char *fmt, ...)
+	G_GNUC_PRINTF(2, 3);
 
 #endif

@@ -237,6 +237,7 @@ static gboolean read_sample(struct vtb_rcell *c, JsonObject *metrics,
 	if (!node_number(bn, &bytes))
 		return bad(err, "%s: missing \"bytes\" (number)", where);
 	if (!check_text(s, "error", where, err) ||
+	    !check_text(s, "note", where, err) ||
 	    !check_numbers(s, "phases", where, err) ||
 	    !check_numbers(s, "metrics", where, err))
 		return FALSE;

@@ -341,6 +341,9 @@ static void add_sample(JsonBuilder *b, const struct vtb_sample *s)
 	if (s->exit_s > 0)
 		add_num(b, "exit_s", s->exit_s);
 	add_str(b, "error", s->error);
+	/* Only when something did not add up: what, with the figures. */
+	if (s->note)
+		add_str(b, "note", s->note);
 	if (s->guest_release) {
 		json_builder_set_member_name(b, "guest");
 		json_builder_begin_object(b);

@@ -47,6 +47,10 @@ static void import_samples(struct vtb_cell *c, JsonObject *row)
 		    !json_node_is_null(json_object_get_member(o, "error")))
 			s->error = g_strdup(
 				json_object_get_string_member(o, "error"));
+		if (json_object_has_member(o, "note") &&
+		    !json_node_is_null(json_object_get_member(o, "note")))
+			s->note = g_strdup(
+				json_object_get_string_member(o, "note"));
 		ph = json_object_has_member(o, "phases")
 			     ? json_object_get_object_member(o, "phases")
 			     : NULL;
