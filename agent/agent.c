@@ -1,7 +1,9 @@
 /* vtbench guest agent: PID 1 of the appliance, runs workloads for the host. */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -1023,6 +1026,246 @@ static void generate(struct job *j, int out, const char *out_name)
 	}
 }
 
+#define TOOLS_DIR "/tools"
+#define UNTAR_ERR "/untar.err" /* tar's stderr, in the initramfs */
+
+/* The tools disk (ext2, read-only) on /tools, once per boot. */
+static int mount_tools(struct job *j)
+{
+	static int mounted;
+	char dev[300];
+
+	if (mounted)
+		return 0;
+	if (!resolve_dev(j->run->path2, dev, sizeof(dev))) {
+		job_err(j, ENOENT, "find the tools disk %s", j->run->path2);
+		return -1;
+	}
+	if (mkdir(TOOLS_DIR, 0755) < 0 && errno != EEXIST) {
+		job_err(j, errno, "mkdir %s", TOOLS_DIR);
+		return -1;
+	}
+	/* Debian's kernels serve ext2 from the ext4 driver. */
+	if (mount(dev, TOOLS_DIR, "ext2", MS_RDONLY, NULL) < 0 &&
+	    mount(dev, TOOLS_DIR, "ext4", MS_RDONLY, NULL) < 0) {
+		job_err(j, errno, "mount the tools disk %s on %s", dev,
+			TOOLS_DIR);
+		return -1;
+	}
+	mounted = 1;
+	return 0;
+}
+
+/* PT_INTERP of the ELF64 @path into @out; "" for a static binary. */
+static int elf_interp(const char *path, char *out, size_t size)
+{
+	Elf64_Ehdr eh;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof(ph),
+			  (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
+		    (ssize_t)sizeof(ph)) {
+			ret = -ENOEXEC;
+			break;
+		}
+		if (ph.p_type != PT_INTERP)
+			continue;
+		if (ph.p_filesz >= size ||
+		    pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) !=
+			    (ssize_t)ph.p_filesz)
+			ret = -ENOEXEC;
+		else
+			out[ph.p_filesz] = '\0';
+		break;
+	}
+	close(fd);
+	return ret;
+}
+
+static struct {
+	uint64_t dirs, files, bytes;
+} walked;
+
+static int count_one(const char *path, const struct stat *st, int flag,
+		     struct FTW *ftw)
+{
+	(void)path;
+	if (ftw->level == 0)
+		return 0;
+	if (flag == FTW_D)
+		walked.dirs++;
+	else if (S_ISREG(st->st_mode)) {
+		walked.files++;
+		walked.bytes += (uint64_t)st->st_size;
+	}
+	return 0;
+}
+
+/* The last line(s) of tar's stderr, on one line, into @buf. */
+static void err_tail(char *buf, size_t size)
+{
+	char raw[160];
+	int fd = open(UNTAR_ERR, O_RDONLY | O_CLOEXEC);
+	off_t end;
+	ssize_t n = 0;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	if (end > 0)
+		n = pread(fd, raw, sizeof(raw) - 1,
+			  end > (off_t)sizeof(raw) - 1
+				  ? end - (off_t)sizeof(raw) + 1
+				  : 0);
+	close(fd);
+	if (n <= 0)
+		return;
+	raw[n] = '\0';
+	while (n > 0 && raw[n - 1] == '\n')
+		raw[--n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (raw[i] == '\n')
+			raw[i] = '|';
+	snprintf(buf, size, "%s", raw);
+}
+
+/* Run the tools disk's tar on @tarball into VTB_UNTAR_DIR; its status. */
+static int run_tar(struct job *j, const char *tarball, int *status)
+{
+	static const char tar[] = TOOLS_DIR "/bin/tar";
+	char interp[256], ld[300];
+	const char *argv[12];
+	int n = 0, ret, efd;
+	pid_t pid;
+
+	ret = elf_interp(tar, interp, sizeof(interp));
+	if (ret < 0) {
+		job_err(j, -ret, "read the interpreter of %s", tar);
+		return -1;
+	}
+	/* The loader, told where the libraries are: no ld.so.cache here. */
+	if (interp[0]) {
+		snprintf(ld, sizeof(ld), TOOLS_DIR "%s", interp);
+		argv[n++] = ld;
+		argv[n++] = "--library-path";
+		argv[n++] = TOOLS_DIR "/lib";
+	}
+	argv[n++] = tar;
+	/* The article's command: tar -x --no-same-owner -f FILE. */
+	argv[n++] = "-x";
+	argv[n++] = "--no-same-owner";
+	argv[n++] = "-f";
+	argv[n++] = tarball;
+	argv[n++] = "-C";
+	argv[n++] = VTB_UNTAR_DIR;
+	argv[n] = NULL;
+	efd = open(UNTAR_ERR, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	pid = fork();
+	if (pid < 0) {
+		job_err(j, errno, "fork for %s", tar);
+		if (efd >= 0)
+			close(efd);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(efd >= 0 ? efd : nul, 2);
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (efd >= 0)
+		close(efd);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR) {
+			job_err(j, errno, "wait for %s", tar);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * UNTAR: the tarball copied from its disk next to where it is extracted
+ * (the article's "tarball on the same filesystem"), before READY; the
+ * timed part is tar and the sync, closed by a second READY; the tree's
+ * counts go back in RESULT.
+ */
+static void untar(struct job *j)
+{
+	static const char tarball[] = VTB_UNTAR_DIR ".tar";
+	struct vtb_result *r = j->res;
+	char tail[200];
+	int status = 0;
+
+	if (mount_tools(j) < 0 || open_in(j, O_RDONLY) < 0)
+		return;
+	j->out = open(tarball, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (j->out < 0) {
+		job_err(j, errno, "open %s", tarball);
+		return;
+	}
+	j->hash = 0;
+	pump(j, j->out, tarball);
+	if (r->err)
+		return;
+	if (fsync(j->out) < 0) {
+		job_err(j, errno, "fsync %s", tarball);
+		return;
+	}
+	close(j->out);
+	j->out = -1;
+	r->bytes = 0;
+	if (mkdir(VTB_UNTAR_DIR, 0755) < 0) {
+		job_err(j, errno, "mkdir %s", VTB_UNTAR_DIR);
+		return;
+	}
+	sync();
+	send_simple(VTB_MSG_READY);
+	r->t_start_ns = now_ns();
+	if (run_tar(j, tarball, &status) == 0)
+		sync();
+	r->t_end_ns = now_ns();
+	/* The end of the timed part, whatever tar made of it. */
+	send_simple(VTB_MSG_READY);
+	if (r->err)
+		return;
+	memset(&walked, 0, sizeof(walked));
+	if (nftw(VTB_UNTAR_DIR, count_one, 32, FTW_PHYS) != 0) {
+		job_err(j, errno, "walk %s", VTB_UNTAR_DIR);
+		return;
+	}
+	r->bytes = walked.bytes;
+	r->hash = walked.files | walked.dirs << 32;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	err_tail(tail, sizeof(tail));
+	r->err = EIO;
+	if (WIFEXITED(status))
+		snprintf(r->detail, sizeof(r->detail),
+			 "tar exited with status %d: %s", WEXITSTATUS(status),
+			 tail[0] ? tail : "no message");
+	else
+		snprintf(r->detail, sizeof(r->detail),
+			 "tar killed by signal %d: %s", WTERMSIG(status),
+			 tail[0] ? tail : "no message");
+}
+
 /*
  * READY is sent once the data endpoint is open (and in raw mode), for the
  * workloads whose stream or disk the host feeds or drains; GEN and NONE
@@ -1098,6 +1341,9 @@ static void run_work(const struct vtb_run *run)
 		r->t_start_ns = now_ns();
 		pump(&j, j.in, run->path);
 		break;
+	case VTB_WORK_UNTAR:
+		untar(&j);
+		break;
 	default:
 		r->err = EINVAL;
 		snprintf(r->detail, sizeof(r->detail), "unknown work %u",
@@ -1105,13 +1351,15 @@ static void run_work(const struct vtb_run *run)
 		break;
 	}
 out:
-	r->t_end_ns = now_ns();
+	/* UNTAR ends its timed part before walking the tree. */
+	if (!r->t_end_ns)
+		r->t_end_ns = now_ns();
 	if (j.out >= 0)
 		close(j.out);
 	if (j.in >= 0)
 		close(j.in);
 	/* A partial transfer is hashed too: it helps to see what arrived. */
-	if (j.hash && (!r->err || r->bytes))
+	if (j.hash && run->work != VTB_WORK_UNTAR && (!r->err || r->bytes))
 		r->hash = XXH3_64bits_digest(&hash_state);
 	if (have_cpu && cpu_times(&busy1, &total1) == 0 && total1 > total0)
 		r->cpu_busy_permille =

@@ -1,4 +1,7 @@
-/* Appliance: kernel identification, module closure, initramfs and cache. */
+/*
+ * Appliance: kernel identification, module closure, initramfs, the guest
+ * tools image and the cache.
+ */
 #ifndef VTB_APPLIANCE_H
 #define VTB_APPLIANCE_H
 
@@ -12,6 +15,7 @@ enum vtb_appliance_err {
 	VTB_APPLIANCE_ERR_IO,	  /* cannot read/write a file */
 	VTB_APPLIANCE_ERR_KERNEL, /* not the kind of kernel expected */
 	VTB_APPLIANCE_ERR_MODULE, /* bad, missing or mismatched module */
+	VTB_APPLIANCE_ERR_TOOL, /* a guest tool not ELF, or a library missing */
 };
 
 enum vtb_kernel_kind {
@@ -89,6 +93,56 @@ gboolean vtb_appliance_get(const char *cache_dir, const char *agent,
 			   GPtrArray *mods, struct vtb_appliance *out,
 			   GError **err);
 void vtb_appliance_clear(struct vtb_appliance *a);
+
+enum vtb_tool_kind {
+	VTB_TOOL_BIN,	 /* a binary asked for: bin/NAME */
+	VTB_TOOL_LIB,	 /* a DT_NEEDED library: lib/SONAME */
+	VTB_TOOL_INTERP, /* the PT_INTERP loader, at its own path */
+};
+
+/* A file of the guest tools image. */
+struct vtb_tool_file {
+	enum vtb_tool_kind kind;
+	char *src;  /* host file (symlinks resolved) */
+	char *dest; /* path in the image, relative: "lib/libc.so.6" */
+};
+
+/*
+ * The ELF executables @binaries (NULL-terminated) with their shared-library
+ * closure, resolved as the dynamic loader does without its cache: DT_RPATH
+ * (when there is no DT_RUNPATH), DT_RUNPATH ($ORIGIN expanded), then
+ * @libdirs (NULL: Debian's /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu
+ * and /lib64).  A library of another ELF class or machine is skipped, as
+ * the loader skips it.  Returns a GPtrArray of struct vtb_tool_file *
+ * (owned), each binary followed by its interpreter and libraries, each
+ * soname once.  Errors (ERR_TOOL, one line, naming the binary): not ELF,
+ * "BIN: library X (needed by LIB) not found in DIRS", interpreter missing.
+ */
+GPtrArray *vtb_tools_closure(const char *const *binaries,
+			     const char *const *libdirs, GError **err);
+
+struct vtb_tools {
+	char *image;  /* the cached read-only ext2 image */
+	char *key;    /* hex cache key */
+	char *interp; /* "/lib64/ld-linux-x86-64.so.2" inside the image, or
+			 NULL when every binary is static */
+	gboolean cache_hit;
+	double build_s;	  /* time spent in vtb_tools_get, seconds */
+	GPtrArray *files; /* char *: every path in the image */
+};
+
+/*
+ * Build, or reuse from @cache_dir/tools, an ext2 image (mke2fs -d, made
+ * read-only, files owned by root) of vtb_tools_closure(@binaries,
+ * @libdirs): bin/NAME, lib/SONAME and the interpreter at its path.  The
+ * guest runs a tool as INTERP --library-path MNT/lib MNT/bin/NAME.  The
+ * key hashes every file's image path and bytes, so an upgraded library
+ * rebuilds.  Written atomically; the staging tree is always removed.
+ */
+gboolean vtb_tools_get(const char *cache_dir, const char *const *binaries,
+		       const char *const *libdirs, struct vtb_tools *out,
+		       GError **err);
+void vtb_tools_clear(struct vtb_tools *t);
 
 /*
  * vtbench's cache directory: $VTBENCH_CACHE_DIR, else

@@ -25,6 +25,7 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(write_no_upload)                                                     \
 	X(roundtrip)                                                           \
 	X(download_no_read)                                                    \
+	X(untar)                                                               \
 	/* a new workload: one line above */
 
 #define TRANSPORTS(X)                                                          \
@@ -59,6 +60,5 @@ const struct vtb_name vtb_transports_reserved[] = {
 
 const struct vtb_name vtb_workloads_reserved[] = {
 	{"randio", NOT_YET},
-	{"untar", NOT_YET},
 	{NULL, NULL},
 };

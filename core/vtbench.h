@@ -461,6 +461,8 @@ struct vtb_xfer; /* engine/engine.h */
 #define VTB_WL_STATELESS 0x2u
 /* One cell per --msg-size; messages of that size, no payload file. */
 #define VTB_WL_PER_MSG_SIZE 0x4u
+/* Brings its own data (prepare/fill_run): no payload file is made. */
+#define VTB_WL_OWN_DATA 0x8u
 
 /*
  * A workload is data for the transfer engine (engine/engine.h): what the
@@ -492,6 +494,20 @@ struct vtb_workload_ops {
 	 * NULL: the engine runs it. */
 	gboolean (*run)(struct vtb_cell *cell, struct vtb_sample *s,
 			GError **err);
+	/*
+	 * Optional, for a workload with data of its own (VTB_WL_OWN_DATA):
+	 * prepare() is called once the guest's devices (the target
+	 * included) are described and before the boot; it may add devices
+	 * (vtb_vm_add_device) and keep state in x->priv (freed with
+	 * x->priv_free).  fill_run() is called after the boot, when the
+	 * devices' guest paths are known, to fill RUN's path, path2 and
+	 * size.  check() replaces the engine's check of the RESULT (bytes
+	 * and hash against the payload's); FALSE fails the sample.
+	 */
+	gboolean (*prepare)(struct vtb_xfer *x, GError **err);
+	void (*fill_run)(struct vtb_xfer *x, struct vtb_run *run);
+	gboolean (*check)(struct vtb_xfer *x, const struct vtb_result *r,
+			  GError **err);
 	/* Its own options (core/options.h), merged into `run --help`, and
 	 * the size of the struct their offsets point into. */
 	const struct vtb_option *options;

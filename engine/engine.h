@@ -31,6 +31,9 @@ struct vtb_xfer {
 	bool expect_hash_set; /* else: the payload's hash */
 	gint64 t_end_us;      /* end of the timed part; 0: RESULT's arrival */
 	guint64 bytes;	      /* moved, for the sample; 0: the RESULT's */
+	/* A workload's own state (prepare), freed with priv_free. */
+	void *priv;
+	GDestroyNotify priv_free;
 };
 
 /* Boot deadline for the cell (--timeout, else per backend/accel). */

@@ -718,7 +718,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	/* The payload the transport carries or the guest makes (its hash is
 	 * what the guest must report), unless the workload sends messages of
 	 * its own. */
-	if (!per_msg && !payload_open(cell, stream, &pay, err))
+	if (!per_msg && !(w->flags & VTB_WL_OWN_DATA) &&
+	    !payload_open(cell, stream, &pay, err))
 		goto out;
 	if (w->flags & VTB_WL_STATELESS) {
 		/* Nothing is written: no target, nothing to audit. */
@@ -737,6 +738,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 				goto out;
 			audit = audit_attach(x.vm);
 		}
+		if (w->prepare && !w->prepare(&x, err))
+			goto out;
 		if (!vtb_vm_start(x.vm, vtb_cell_boot_timeout(cell), err))
 			goto out;
 	}
@@ -757,6 +760,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 		g_strlcpy(run->path, x.data->guest, sizeof(run->path));
 	if (x.target)
 		g_strlcpy(run->path2, "/mnt/payload", sizeof(run->path2));
+	if (w->fill_run)
+		w->fill_run(&x, run);
 
 	/* As the article did: flush the host before each timed run. */
 	if (pay.path || x.target)
@@ -816,9 +821,12 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	sops_snap(x.data, &so1);
 	sops_record(s, &so0, &so1);
 	s->bytes = x.bytes ? x.bytes : m.u.result.bytes;
-	if (!check_result(cell, &m.u.result,
-			  x.expect_bytes ? x.expect_bytes : run->size,
-			  x.expect_hash_set ? x.expect_hash : pay.hash, err))
+	if (w->check ? !w->check(&x, &m.u.result, err)
+		     : !check_result(
+			       cell, &m.u.result,
+			       x.expect_bytes ? x.expect_bytes : run->size,
+			       x.expect_hash_set ? x.expect_hash : pay.hash,
+			       err))
 		goto out;
 	s->seconds = (t1 - x.t0_us) / 1e6;
 	add_guest_figures(s, &m.u.result);
@@ -826,6 +834,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 out:
 	if (x.vm)
 		vtb_vm_free(x.vm);
+	if (x.priv && x.priv_free)
+		x.priv_free(x.priv);
 	payload_clear(&pay);
 	if (!ok)
 		explain_stall(cell, err);

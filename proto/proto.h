@@ -22,7 +22,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 2u
+#define VTB_PROTO_VERSION 3u
 #define VTB_HDR_SIZE 12u
 #define VTB_MSG_MAX_PAYLOAD 4096u
 #define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
@@ -66,8 +66,20 @@ enum vtb_work {
 	VTB_WORK_GEN = 3,  /* generate `size` bytes, write to `path2`, fsync */
 	VTB_WORK_ECHO = 4, /* echo messages of `block` bytes on `path` */
 	VTB_WORK_EMIT = 5, /* generate `size` bytes, write them to `path` */
-	VTB_WORK_MAX_ = 6
+	/*
+	 * Copy the `size`-byte tarball on the disk `path` to
+	 * VTB_UNTAR_DIR.tar on the target (untimed), READY, extract it into
+	 * VTB_UNTAR_DIR with bin/tar of the read-only ext2 tools disk
+	 * `path2`, sync, READY again (the end of the timed part, also when
+	 * tar failed), then walk the tree: RESULT `bytes` = bytes of regular
+	 * files, `hash` = files | dirs << 32 (VTB_UNTAR_DIR not counted);
+	 * err and tar's exit status and stderr tail in detail on failure.
+	 */
+	VTB_WORK_UNTAR = 6,
+	VTB_WORK_MAX_ = 7
 };
+
+#define VTB_UNTAR_DIR "/mnt/untar"
 
 #define VTB_RUN_F_RAW_TTY 0x1u	/* put `path` in raw mode (serial lines) */
 #define VTB_RUN_F_NOVERIFY 0x2u /* skip hashing */
