@@ -501,13 +501,13 @@ struct vtb_workload_ops {
 	 * (vtb_vm_add_device) and keep state in x->priv (freed with
 	 * x->priv_free).  fill_run() is called after the boot, when the
 	 * devices' guest paths are known, to fill RUN's path, path2 and
-	 * size.  check() replaces the engine's check of the RESULT (bytes
-	 * and hash against the payload's); FALSE fails the sample.
+	 * size.  check_result() replaces the engine's check of the RESULT
+	 * (bytes and hash against the payload's); FALSE fails the sample.
 	 */
 	gboolean (*prepare)(struct vtb_xfer *x, GError **err);
 	void (*fill_run)(struct vtb_xfer *x, struct vtb_run *run);
-	gboolean (*check)(struct vtb_xfer *x, const struct vtb_result *r,
-			  GError **err);
+	gboolean (*check_result)(struct vtb_xfer *x, const struct vtb_result *r,
+				 GError **err);
 	/* Its own options (core/options.h), merged into `run --help`, and
 	 * the size of the struct their offsets point into. */
 	const struct vtb_option *options;

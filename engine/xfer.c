@@ -821,12 +821,13 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	sops_snap(x.data, &so1);
 	sops_record(s, &so0, &so1);
 	s->bytes = x.bytes ? x.bytes : m.u.result.bytes;
-	if (w->check ? !w->check(&x, &m.u.result, err)
-		     : !check_result(
-			       cell, &m.u.result,
-			       x.expect_bytes ? x.expect_bytes : run->size,
-			       x.expect_hash_set ? x.expect_hash : pay.hash,
-			       err))
+	if (w->check_result
+		    ? !w->check_result(&x, &m.u.result, err)
+		    : !check_result(cell, &m.u.result,
+				    x.expect_bytes ? x.expect_bytes : run->size,
+				    x.expect_hash_set ? x.expect_hash
+						      : pay.hash,
+				    err))
 		goto out;
 	s->seconds = (t1 - x.t0_us) / 1e6;
 	add_guest_figures(s, &m.u.result);

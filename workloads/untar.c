@@ -188,7 +188,7 @@ const struct vtb_workload_ops vtb_workload_untar = {
 	.prepare = untar_prepare,
 	.fill_run = untar_fill_run,
 	.feed = untar_feed,
-	.check = untar_check,
+	.check_result = untar_check,
 	.options = untar_options,
 	.options_size = sizeof(struct untar_opts),
 };
