@@ -365,11 +365,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 }
 
 struct cmdline {
-	char ctl[256];	   /* vtb.ctl= */
-	char mnt[256];	   /* vtb.mnt=: device to mount on /mnt, or "" */
-	char mntfs[32];	   /* vtb.mntfs= */
-	char mntopts[256]; /* vtb.mntopts= (mount(2) data, e.g. "sync") */
-	int mntwc;	   /* vtb.mntwc=back: turn the disk's cache on */
+	char ctl[256]; /* vtb.ctl= */
 };
 
 /* Values with spaces or quotes are not supported: we choose the names. */
@@ -389,14 +385,6 @@ static void parse_cmdline(struct cmdline *cl)
 	     tok = strtok_r(NULL, " \t\n", &save)) {
 		if (!strncmp(tok, "vtb.ctl=", 8)) {
 			copy_str(cl->ctl, sizeof(cl->ctl), tok + 8);
-		} else if (!strncmp(tok, "vtb.mnt=", 8)) {
-			copy_str(cl->mnt, sizeof(cl->mnt), tok + 8);
-		} else if (!strncmp(tok, "vtb.mntfs=", 10)) {
-			copy_str(cl->mntfs, sizeof(cl->mntfs), tok + 10);
-		} else if (!strncmp(tok, "vtb.mntopts=", 12)) {
-			copy_str(cl->mntopts, sizeof(cl->mntopts), tok + 12);
-		} else if (!strcmp(tok, "vtb.mntwc=back")) {
-			cl->mntwc = 1;
 		} else if (!strcmp(tok, "vtb.off=poweroff")) {
 			off_how = RB_POWER_OFF;
 		} else if (!strcmp(tok, "vtb.off=reboot")) {
@@ -548,50 +536,6 @@ static int resolve_dev(const char *spec, char *dev, size_t size)
 		sleep_ns(5000000);
 	}
 	return 0;
-}
-
-/*
- * A virtio disk's write cache on, through its config space (virtio_blk's
- * cache_type): for a back-end that caches writes but reports write through
- * (qemu-storage-daemon 7.2), so the guest sends its flushes as it does
- * under QEMU's own device in the same cache mode.
- */
-static void disk_cache_on(const char *dev)
-{
-	const char *base = strrchr(dev, '/');
-	static const char wb[] = "write back\n";
-	char path[400];
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/block/%s/cache_type",
-		 base ? base + 1 : dev);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write_all(fd, wb, sizeof(wb) - 1) < 0)
-		note_early(errno, "turn on the write cache of %s (%s)", dev,
-			   path);
-	if (fd >= 0)
-		close(fd);
-}
-
-/* The write target: a filesystem the host made on a disk image. */
-static void mount_target(const struct cmdline *cl)
-{
-	char dev[300];
-
-	if (!cl->mnt[0])
-		return;
-	if (!resolve_dev(cl->mnt, dev, sizeof(dev))) {
-		note_early(ENOENT, "find disk %s", cl->mnt);
-		return;
-	}
-	if (cl->mntwc)
-		disk_cache_on(dev);
-	if (mkdir("/mnt", 0755) < 0 && errno != EEXIST)
-		note_early(errno, "mkdir /mnt");
-	if (mount(dev, "/mnt", cl->mntfs[0] ? cl->mntfs : "ext4", 0,
-		  cl->mntopts[0] ? cl->mntopts : NULL) < 0)
-		note_early(errno, "mount %s (%s) on /mnt -o %s", dev, cl->mntfs,
-			   cl->mntopts[0] ? cl->mntopts : "defaults");
 }
 
 /* Wait for the control device to appear and open it, or fail. */
@@ -754,6 +698,74 @@ PRINTF(3, 4) static void job_err(struct job *j, int err, const char *fmt, ...)
 	j->res->err = err;
 	snprintf(j->res->detail, sizeof(j->res->detail), "%s: %s", what,
 		 strerror(err));
+}
+
+/*
+ * A virtio disk's write cache on, through its config space (virtio_blk's
+ * cache_type): for a back-end that caches writes but reports write through
+ * (qemu-storage-daemon 7.2), so the guest sends its flushes as it does
+ * under QEMU's own device in the same cache mode.
+ */
+static int disk_cache_on(struct job *j, const char *dev)
+{
+	const char *base = strrchr(dev, '/');
+	static const char wb[] = "write back\n";
+	char path[400];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/cache_type",
+		 base ? base + 1 : dev);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write_all(fd, wb, sizeof(wb) - 1) < 0) {
+		job_err(j, errno, "turn on the write cache of %s (%s)", dev,
+			path);
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* What RUN's `mount` put on VTB_MOUNT_DIR, until the next one. */
+static int target_mounted;
+
+/*
+ * The run's write target: the last one unmounted (which writes it back),
+ * this one mounted.  The host asks for it in a RUN of its own, before it
+ * reads its counters, so neither lands in a timed run.
+ */
+static int mount_run(struct job *j)
+{
+	const struct vtb_run *run = j->run;
+	char dev[300];
+
+	if (target_mounted) {
+		if (umount(VTB_MOUNT_DIR) < 0) {
+			job_err(j, errno, "unmount the last target from %s",
+				VTB_MOUNT_DIR);
+			return -1;
+		}
+		target_mounted = 0;
+	}
+	if (!resolve_dev(run->mount, dev, sizeof(dev))) {
+		job_err(j, ENOENT, "find disk %s", run->mount);
+		return -1;
+	}
+	if ((run->flags & VTB_RUN_F_MOUNT_WC) && disk_cache_on(j, dev) < 0)
+		return -1;
+	if (mkdir(VTB_MOUNT_DIR, 0755) < 0 && errno != EEXIST) {
+		job_err(j, errno, "mkdir %s", VTB_MOUNT_DIR);
+		return -1;
+	}
+	if (mount(dev, VTB_MOUNT_DIR, run->mount_fs[0] ? run->mount_fs : "ext4",
+		  0, run->mount_opts[0] ? run->mount_opts : NULL) < 0) {
+		job_err(j, errno, "mount %s (%s) on %s -o %s", dev,
+			run->mount_fs, VTB_MOUNT_DIR,
+			run->mount_opts[0] ? run->mount_opts : "defaults");
+		return -1;
+	}
+	target_mounted = 1;
+	return 0;
 }
 
 /* `path` may be vport:NAME: only the guest knows which node that port got. */
@@ -1268,9 +1280,10 @@ static void untar(struct job *j)
 
 /*
  * READY is sent once the data endpoint is open (and in raw mode), for the
- * workloads whose stream or disk the host feeds or drains; GEN and NONE
- * have nothing to wait for.  When a
- * setup step fails, RESULT comes instead of READY.
+ * workloads whose stream or disk the host feeds or drains, and for GEN
+ * once its file is open: every timed interval starts at READY.  NONE has
+ * nothing to wait for.  When a setup step fails, RESULT comes instead of
+ * READY.
  */
 static void run_work(const struct vtb_run *run)
 {
@@ -1302,6 +1315,8 @@ static void run_work(const struct vtb_run *run)
 			 MAX_BLOCK);
 		goto out;
 	}
+	if (run->mount[0] && mount_run(&j) < 0)
+		goto out;
 	switch (run->work) {
 	case VTB_WORK_NONE:
 		j.hash = 0;
@@ -1324,6 +1339,8 @@ static void run_work(const struct vtb_run *run)
 	case VTB_WORK_GEN:
 		if (open_out(&j) < 0)
 			break;
+		send_simple(VTB_MSG_READY);
+		r->t_start_ns = now_ns();
 		generate(&j, j.out, run->path2);
 		finish_out(&j);
 		break;
@@ -1441,7 +1458,6 @@ int main(void)
 	if (debug)
 		logmsg("%u modules loaded", loaded);
 
-	mount_target(&cl);
 	open_control(cl.ctl);
 	if (early.set)
 		fail_early();

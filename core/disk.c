@@ -218,6 +218,30 @@ gboolean vtb_disk_make(const char *path, const char *image, const char *fs,
 	return TRUE;
 }
 
+gboolean vtb_disk_discard(const char *path, GError **err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	struct stat st;
+	gboolean ok;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "open %s: %s", path,
+			    g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return FALSE;
+	}
+	ok = !st.st_size ||
+	     fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		       st.st_size) == 0;
+	if (!ok)
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "free the blocks of %s: %s", path,
+			    g_strerror(errno));
+	close(fd);
+	return ok;
+}
+
 void vtb_drop_cache(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -23,6 +23,13 @@ gboolean vtb_payload_get(const char *cache_dir, const char *payload,
 gboolean vtb_disk_make(const char *path, const char *image, const char *fs,
 		       guint64 disk_size, const char **format, GError **err);
 
+/*
+ * Give the blocks of the raw image @path back to the host filesystem (a
+ * hole over all of it; the size stays): for an image the guest is done
+ * with but the VMM still holds open.
+ */
+gboolean vtb_disk_discard(const char *path, GError **err);
+
 /* Drop the host page cache of @path (posix_fadvise DONTNEED). */
 void vtb_drop_cache(const char *path);
 

@@ -175,6 +175,15 @@ guint64 vtb_transport_default_size(const struct vtb_cell *c)
 {
 	const struct vtb_device_ops *row;
 
+	if (c->workload->flags & VTB_WL_PER_MSG_SIZE) {
+		guint64 n = VTB_ROUNDTRIP_MSGS;
+
+		row = vtb_backend_row(c->backend, c->tops->device);
+		if ((c->tops->run_flags & VTB_RUN_F_RAW_TTY) && row &&
+		    row->roundtrip_msgs)
+			n = row->roundtrip_msgs;
+		return n * c->msg_size;
+	}
 	if (c->tops->default_size)
 		return c->tops->default_size;
 	row = vtb_backend_row(c->backend, c->tops->device);
@@ -224,11 +233,14 @@ bool vtb_str_in(const char *const *tab, const char *s)
 
 const char *vtb_cell_boot_mode(const struct vtb_cell *cell)
 {
-	if (!cell->tops || !(cell->workload->flags & VTB_WL_STATELESS))
+	/* The engine's workloads; start-up boots for every run. */
+	if (cell->workload->run ||
+	    !(cell->workload->flags & (VTB_WL_STATELESS | VTB_WL_WRITES)))
 		return NULL;
 	/* A line the tty throttled stays deaf, even when the run that
 	 * throttled it got all its bytes. */
-	if (vtb_transport_quirks(cell->backend, cell->tops) &
+	if (cell->tops &&
+	    vtb_transport_quirks(cell->backend, cell->tops) &
 	    VTB_QUIRK_DEAF_AFTER_THROTTLE)
 		return "per-run";
 	return cell->env->opts->boot;

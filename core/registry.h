@@ -35,7 +35,11 @@ void vtb_transport_device(const struct vtb_transport_ops *t,
 /* The quirks of @t's device on @be (0 when it has no row). */
 unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
 			      const struct vtb_transport_ops *t);
-/* Bytes of a transfer over @c's transport when --size is not given. */
+/*
+ * A guess of the bytes ~VTB_DEFAULT_SIZE_S of @c's transfer moves (a
+ * roundtrip cell: its messages one way), where the warm-up starts from
+ * when --size is not given.
+ */
 guint64 vtb_transport_default_size(const struct vtb_cell *c);
 /* The options @w declared, as parsed into @o (NULL: it has none). */
 void *vtb_workload_opts(const struct vtb_opts *o,
@@ -98,9 +102,9 @@ char *vtb_known_workloads(void);
 bool vtb_str_in(const char *const *tab, const char *s);
 
 /*
- * How the runs of a transfer or roundtrip cell boot: "per-cell" (one kept
- * guest) or "per-run"; NULL for cells that boot every run by nature
- * (startup, and workloads that write to a fresh image).
+ * How the runs of a cell the transfer engine runs boot: "per-cell" (one
+ * kept guest; a writing workload's has a fresh target for each run) or
+ * "per-run"; NULL for cells that boot every run by nature (startup).
  */
 const char *vtb_cell_boot_mode(const struct vtb_cell *cell);
 

@@ -28,6 +28,8 @@ void vtb_vm_free(struct vtb_vm *vm)
 	if (!vm)
 		return;
 	vtb_child_kill(&vm->child);
+	if (vm->runs && vm->runs_free)
+		vm->runs_free(vm->runs);
 	for (guint i = 0; vm->helpers && i < vm->helpers->len; i++)
 		vtb_child_kill(vm->helpers->pdata[i]);
 	if (vm->helpers)
@@ -101,18 +103,6 @@ struct vtb_vm *vtb_vm_new(struct vtb_cell *cell, GError **err)
 		return NULL;
 	vm->console_log = g_build_filename(vm->dir, "console.log", NULL);
 	return g_steal_pointer(&vm);
-}
-
-char *vtb_vm_mount_args(const struct vtb_vm *vm)
-{
-	if (!vm->mount || !vm->mount->guest)
-		return g_strdup("");
-	return g_strdup_printf(
-		"vtb.mnt=%s vtb.mntfs=%s%s%s%s", vm->mount->guest,
-		vm->mount_fs ? vm->mount_fs : "ext4",
-		vm->mount_opts && *vm->mount_opts ? " vtb.mntopts=" : "",
-		vm->mount_opts && *vm->mount_opts ? vm->mount_opts : "",
-		vm->mount->guest_wc ? " vtb.mntwc=back" : "");
 }
 
 /* Every device through its row: attach() before the spawn, connect()

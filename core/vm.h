@@ -36,8 +36,6 @@ gboolean vtb_vm_disk_stats(struct vtb_vm *vm, const struct vtb_device *d,
 			   struct vtb_disk_stats *out, GError **err);
 /* A start-up phase the backend measured (@name static), for the sample. */
 void vtb_vm_add_boot_phase(struct vtb_vm *vm, const char *name, double s);
-/* Kernel parameters for the agent's mount of vm->mount, or "". */
-char *vtb_vm_mount_args(const struct vtb_vm *vm);
 
 /*
  * Start a helper daemon of @vm from @argv (an argv array, never a shell

@@ -46,7 +46,8 @@ struct vtb_opts {
 	char **payloads;
 	int runs;
 	int warmup;
-	double timeout; /* seconds, 0 = per-accel default */
+	double timeout;	 /* seconds, 0 = per-accel default */
+	double duration; /* seconds a transfer aims at without --size */
 	char *json;
 	char *csv;
 	char *resume; /* results file whose complete cells are reused */
@@ -185,17 +186,12 @@ struct vtb_transport_ops {
 	/* Describe the device for @c into @dev (name, format, ...); the
 	 * kind and bus are set from the fields above before the call. */
 	void (*describe)(const struct vtb_cell *c, struct vtb_device *dev);
-	/* Bytes for a transfer when --size is not given; 0: the backend
-	 * row's default_size(), for lines whose rate is the backend's. */
+	/* A guess of ~VTB_DEFAULT_SIZE_S of a transfer, where the warm-up
+	 * starts from when --size is not given; 0: the backend row's
+	 * default_size(), for lines whose rate is the backend's. */
 	guint64 default_size;
 	/* TTY flags the agent must apply (VTB_RUN_F_RAW_TTY) or 0. */
 	unsigned run_flags;
-	/*
-	 * Slow enough that rates differ by orders of magnitude between
-	 * hosts: without --size, the warm-up runs default_size / 4 and the
-	 * measured runs move what it moved in VTB_RATE_SIZED_S.
-	 */
-	bool rate_sized;
 };
 
 /*
@@ -228,7 +224,8 @@ struct vtb_device_ops {
 	/* Default transfer bytes of a transport that leaves it to the
 	 * backend (serial lines: ~10 s here). */
 	guint64 (*default_size)(const struct vtb_cell *c);
-	/* Roundtrip messages per sample on a slow (raw tty) line. */
+	/* Roundtrip messages in ~VTB_DEFAULT_SIZE_S on a slow (raw tty)
+	 * line: a guess, for the warm-up; 0: VTB_ROUNDTRIP_MSGS. */
 	guint32 roundtrip_msgs;
 	/* Guest modules a disk written through a filesystem needs. */
 	const char *const *fs_modules;
@@ -300,8 +297,10 @@ struct vtb_driver_ops {
 			       struct vtb_disk_stats *out, GError **err);
 };
 
-/* Seconds a rate-sized transfer aims at. */
-#define VTB_RATE_SIZED_S 10.0
+/* Seconds of a transfer the guess of default_size stands for. */
+#define VTB_DEFAULT_SIZE_S 10.0
+/* Roundtrips of a fast channel in ~VTB_DEFAULT_SIZE_S (500 us each). */
+#define VTB_ROUNDTRIP_MSGS 20000u
 
 /*
  * A backend boots the appliance and owns the VMM process.  Names are those
@@ -496,10 +495,10 @@ struct vtb_workload_ops {
 			GError **err);
 	/*
 	 * Optional, for a workload with data of its own (VTB_WL_OWN_DATA):
-	 * prepare() is called once the guest's devices (the target
-	 * included) are described and before the boot; it may add devices
-	 * (vtb_vm_add_device) and keep state in x->priv (freed with
-	 * x->priv_free).  fill_run() is called after the boot, when the
+	 * prepare() is called for every boot, once the guest's devices (the
+	 * targets included) are described; it may add devices
+	 * (vtb_vm_add_device) and keep state in x->priv, which the runs of
+	 * that guest see (freed with it by x->priv_free).  fill_run() is called after the boot, when the
 	 * devices' guest paths are known, to fill RUN's path, path2 and
 	 * size.  check_result() replaces the engine's check of the RESULT
 	 * (bytes and hash against the payload's); FALSE fails the sample.
@@ -548,10 +547,12 @@ struct vtb_vm {
 	gint64 t_hello_us;
 	gint64 t_exit_us;
 	struct vtb_hello hello;
-	GPtrArray *devices;	  /* struct vtb_device *, in guest order */
-	struct vtb_device *mount; /* disk the agent mounts on /mnt, or NULL */
-	const char *mount_fs;
-	const char *mount_opts;
+	GPtrArray *devices; /* struct vtb_device *, in guest order */
+	/* The engine's state for the runs this guest serves (its targets,
+	 * the flush audit, the workload's own), freed first by
+	 * vtb_vm_free(). */
+	void *runs;
+	GDestroyNotify runs_free;
 	char **vmm_env;	     /* extra environment for the VMM, or NULL */
 	GArray *boot_phases; /* struct vtb_phase the backend measured, or NULL
 			      */

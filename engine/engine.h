@@ -31,7 +31,8 @@ struct vtb_xfer {
 	bool expect_hash_set; /* else: the payload's hash */
 	gint64 t_end_us;      /* end of the timed part; 0: RESULT's arrival */
 	guint64 bytes;	      /* moved, for the sample; 0: the RESULT's */
-	/* A workload's own state (prepare), freed with priv_free. */
+	/* A workload's own state (prepare), kept with the guest it was
+	 * booted for and freed with it by priv_free. */
 	void *priv;
 	GDestroyNotify priv_free;
 };
@@ -47,7 +48,8 @@ gboolean vtb_workload_sample(struct vtb_cell *cell, struct vtb_sample *s,
 gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s,
 		      GError **err);
 
-/* Messages per sample of a VTB_WL_PER_MSG_SIZE cell. */
+/* Messages per sample of a VTB_WL_PER_MSG_SIZE cell: its size over
+ * its message size. */
 guint32 vtb_xfer_msgs(const struct vtb_cell *cell);
 
 /* Write / read exactly @n bytes of x->data's stream by @deadline

@@ -76,38 +76,39 @@ static struct vtb_device *add_data_device(struct vtb_vm *vm,
 	return d;
 }
 
-/* A fresh filesystem on a fresh image for every sample. */
-static struct vtb_device *add_target(struct vtb_vm *vm, GError **err)
+/*
+ * A fresh filesystem on a fresh image for every run: the guest's @i-th
+ * target, mounted by the run that uses it (mount_target).
+ */
+static struct vtb_device *add_target(struct vtb_vm *vm, guint i, GError **err)
 {
 	struct vtb_cell *c = vm->cell;
 	struct vtb_device *d = vtb_vm_add_device(vm);
 	const char *format = NULL;
+	g_autofree char *base = g_strdup_printf("target%u.img", i);
 
 	d->kind = VTB_DEV_DISK;
-	d->name = g_strdup("vtbtarget");
+	d->name = g_strdup_printf("vtbtarget%u", i);
 	d->bus = c->target;
-	d->image = g_build_filename(vm->dir, "target.img", NULL);
+	d->image = g_build_filename(vm->dir, base, NULL);
 	if (!vtb_disk_make(d->image, c->image, c->fs, c->env->opts->disk_size,
 			   &format, err))
 		return NULL;
 	d->format = format;
 	d->cache = c->cache;
 	d->aio = g_str_equal(c->aio, "-") ? NULL : c->aio;
-	vm->mount = d;
-	vm->mount_fs = c->fs;
-	vm->mount_opts = c->env->opts->mount_opts;
 	return d;
 }
 
 /*
  * Whether the runs of this cell share one boot: upload-no-write and
  * roundtrip leave nothing behind in the guest (the agent drops a block
- * device's page cache before reading it again), so only the first run pays
- * for the boot and later runs find the guest's code warm, as a user's
- * long-lived guest would.  Writing workloads get a fresh image and a
- * fresh boot every run.
+ * device's page cache before reading it again); a writing workload gets a
+ * fresh image for every run, one of several the guest was booted with,
+ * mounted just before the run and unmounted after it.  Only the first run
+ * pays for the boot and later runs find the guest's code warm, as a
+ * user's long-lived guest would.  --boot per-run boots for every run.
  */
-
 static bool keeps_guest(const struct vtb_cell *cell)
 {
 	const char *mode = vtb_cell_boot_mode(cell);
@@ -115,31 +116,28 @@ static bool keeps_guest(const struct vtb_cell *cell)
 	return mode && g_str_equal(mode, "per-cell");
 }
 
-/*
- * The guest for one run: the one kept from the cell's last run, or a new
- * one booted with the data device of the transport under test.
- */
-static struct vtb_vm *stream_guest(struct vtb_cell *cell,
-				   const char *payload_path,
-				   struct vtb_device **data, GError **err)
-{
-	struct vtb_vm *vm = g_steal_pointer(&cell->live);
+/* Fresh targets one boot carries at most (UML has 16 ubd devices). */
+#define TARGETS_PER_BOOT 8u
 
-	if (vm) {
-		cell->reused++;
-		*data = vm->devices->pdata[0];
-		return vm;
-	}
-	vm = vtb_vm_new(cell, err);
-	if (!vm)
-		return NULL;
-	*data = add_data_device(vm, payload_path);
-	if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err)) {
-		vtb_vm_free(vm);
-		return NULL;
-	}
-	cell->boots++;
-	return vm;
+/* What a guest keeps between the runs it serves (vm->runs). */
+struct guest_runs {
+	struct vtb_device *data; /* the transport's device, or NULL */
+	GPtrArray *targets;	 /* struct vtb_device *, owned by the vm */
+	guint next;		 /* the target of the next run */
+	struct vtb_flush *audit;
+	void *priv; /* the workload's (prepare) */
+	GDestroyNotify priv_free;
+};
+
+static void guest_runs_free(gpointer p)
+{
+	struct guest_runs *g = p;
+
+	vtb_flush_free(g->audit);
+	if (g->priv && g->priv_free)
+		g->priv_free(g->priv);
+	g_ptr_array_unref(g->targets);
+	g_free(g);
 }
 
 static gboolean poweroff_free(struct vtb_vm *vm, GError **err)
@@ -150,11 +148,152 @@ static gboolean poweroff_free(struct vtb_vm *vm, GError **err)
 	return ok;
 }
 
+static guint runs_left(const struct vtb_cell *cell)
+{
+	const struct vtb_opts *o = cell->env->opts;
+	guint total = (guint)(o->warmup + o->runs);
+
+	return total > cell->samples->len ? total - cell->samples->len : 1;
+}
+
+static struct vtb_flush *audit_attach(struct vtb_vm *vm,
+				      const GPtrArray *targets);
+
+/*
+ * The guest for one run, in x->vm with x->data, x->target and x->priv: the
+ * one kept from the cell's last run, or a new one booted with the data
+ * device of the transport under test and, for a writing workload, the
+ * targets of the runs it will serve.  On failure x->vm may be set (the
+ * caller frees it).
+ */
+static gboolean guest_for_run(struct vtb_xfer *x, const char *payload_path,
+			      GError **err)
+{
+	struct vtb_cell *cell = x->cell;
+	const struct vtb_workload_ops *w = cell->workload;
+	struct vtb_vm *vm = g_steal_pointer(&cell->live);
+	struct guest_runs *g;
+
+	/* A payload disk of another size (the runs after the warm-up that
+	 * sized them) needs a guest of its own. */
+	if (vm && payload_path && (g = vm->runs)->data &&
+	    g->data->kind == VTB_DEV_DISK &&
+	    g_strcmp0(g->data->image, payload_path) != 0) {
+		g_autoptr(GError) e = NULL;
+
+		if (!poweroff_free(g_steal_pointer(&vm), &e))
+			vtb_progress_note("vtbench: %s", e->message);
+	}
+	if (vm) {
+		cell->reused++;
+		x->vm = vm;
+		g = vm->runs;
+		goto have;
+	}
+	vm = x->vm = vtb_vm_new(cell, err);
+	if (!vm)
+		return FALSE;
+	g = g_new0(struct guest_runs, 1);
+	g->targets = g_ptr_array_new();
+	vm->runs = g;
+	vm->runs_free = guest_runs_free;
+	if (cell->tops)
+		g->data = add_data_device(vm, payload_path);
+	if (w->flags & VTB_WL_WRITES) {
+		guint n = keeps_guest(cell)
+				  ? MIN(runs_left(cell), TARGETS_PER_BOOT)
+				  : 1;
+
+		for (guint i = 0; i < n; i++) {
+			struct vtb_device *d = add_target(vm, i, err);
+
+			if (!d)
+				return FALSE;
+			g_ptr_array_add(g->targets, d);
+		}
+		g->audit = audit_attach(vm, g->targets);
+	}
+	if (w->prepare) {
+		gboolean ok;
+
+		x->data = g->data;
+		ok = w->prepare(x, err);
+		g->data = x->data;
+		g->priv = g_steal_pointer(&x->priv);
+		g->priv_free = x->priv_free;
+		if (!ok)
+			return FALSE;
+	}
+	if (!vtb_vm_start(vm, vtb_cell_boot_timeout(cell), err))
+		return FALSE;
+	cell->boots++;
+have:
+	x->data = g->data;
+	x->priv = g->priv;
+	if (g->next < g->targets->len)
+		x->target = g->targets->pdata[g->next++];
+	return TRUE;
+}
+
+/*
+ * The run's target mounted on /mnt in a RUN of its own (the last run's
+ * unmounted, which writes it back), before the host reads its counters:
+ * neither lands in the timed run.  The image of the last target is then
+ * given back to the host.
+ */
+static gboolean mount_target(struct vtb_xfer *x, GError **err)
+{
+	struct vtb_cell *cell = x->cell;
+	struct guest_runs *g = x->vm->runs;
+	const char *opts = cell->env->opts->mount_opts;
+	struct vtb_msg m = {.type = VTB_MSG_RUN};
+	struct vtb_run *r = &m.u.run;
+
+	r->work = VTB_WORK_NONE;
+	if (x->target->guest_wc)
+		r->flags |= VTB_RUN_F_MOUNT_WC;
+	if (!x->target->guest ||
+	    g_strlcpy(r->mount, x->target->guest, sizeof(r->mount)) >=
+		    sizeof(r->mount) ||
+	    g_strlcpy(r->mount_fs, cell->fs, sizeof(r->mount_fs)) >=
+		    sizeof(r->mount_fs) ||
+	    g_strlcpy(r->mount_opts, opts ? opts : "", sizeof(r->mount_opts)) >=
+		    sizeof(r->mount_opts)) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "the target's mount does not fit a RUN message");
+		return FALSE;
+	}
+	if (!vtb_chan_send(x->vm, &m, g_get_monotonic_time() + 10000000,
+			   err) ||
+	    !vtb_chan_expect(x->vm, VTB_MSG_RESULT, &m,
+			     g_get_monotonic_time() + 60000000, err))
+		return FALSE;
+	if (m.u.result.err) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s",
+			    m.u.result.detail[0]
+				    ? m.u.result.detail
+				    : g_strerror(m.u.result.err));
+		return FALSE;
+	}
+	if (g->next >= 2) {
+		struct vtb_device *last = g->targets->pdata[g->next - 2];
+		g_autoptr(GError) e = NULL;
+
+		if (g_str_equal(last->format, "raw") &&
+		    !vtb_disk_discard(last->image, &e))
+			vtb_progress_note("vtbench: %s", e->message);
+	}
+	return TRUE;
+}
+
 /* After a good run: keep the guest for the next run, or power it off. */
 static gboolean release_guest(struct vtb_cell *cell, struct vtb_vm *vm,
 			      GError **err)
 {
-	if (!keeps_guest(cell))
+	struct guest_runs *g = vm->runs;
+
+	if (!keeps_guest(cell) ||
+	    (g->targets->len && g->next >= g->targets->len))
 		return poweroff_free(vm, err);
 	cell->live = vm;
 	return TRUE;
@@ -456,21 +595,20 @@ static gboolean wait_ready(struct vtb_vm *vm, gint64 deadline, GError **err)
 }
 
 /*
- * The flush audit: load libvtbflush.so into the VMM so it counts the
- * flushes it makes on the disk images.  Without it the run still goes on.
+ * The flush audit: load libvtbflush.so into the VMM (and its helpers) so
+ * it counts the flushes it makes on the target images, the disks written.
+ * Without it the run still goes on.
  */
-static struct vtb_flush *audit_attach(struct vtb_vm *vm)
+static struct vtb_flush *audit_attach(struct vtb_vm *vm,
+				      const GPtrArray *targets)
 {
 	g_autoptr(GPtrArray) paths = g_ptr_array_new();
 	g_autoptr(GError) e = NULL;
 	struct vtb_flush *f;
 
-	for (guint i = 0; i < vm->devices->len; i++) {
-		struct vtb_device *d = vm->devices->pdata[i];
-
-		if (d->kind == VTB_DEV_DISK)
-			g_ptr_array_add(paths, d->image);
-	}
+	for (guint i = 0; i < targets->len; i++)
+		g_ptr_array_add(paths,
+				((struct vtb_device *)targets->pdata[i])->image);
 	if (!paths->len)
 		return NULL;
 	g_ptr_array_add(paths, NULL);
@@ -486,7 +624,7 @@ static struct vtb_flush *audit_attach(struct vtb_vm *vm)
 
 /* What the VMM did to the images while the guest ran (and fsynced). */
 static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
-			 const struct vtb_flush_counts *before,
+			 guint n_images, const struct vtb_flush_counts *before,
 			 struct vtb_sample *s)
 {
 	struct vtb_flush_counts now, d;
@@ -502,11 +640,14 @@ static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
 	vtb_sample_add_metric(s, "host_fdatasync", "calls", false, d.fdatasync);
 	vtb_sample_add_metric(s, "host_sync_file_range", "calls", false,
 			      d.sync_file_range + d.syncfs);
-	/* Opens happen at VMM start, before the run: report the totals. */
+	/*
+	 * Opens happen at VMM start, before the run, for every target the
+	 * guest was booted with, each alike: the opens of one.
+	 */
 	vtb_sample_add_metric(s, "host_sync_opens", "opens", false,
-			      now.sync_opens);
+			      (double)now.sync_opens / MAX(n_images, 1));
 	vtb_sample_add_metric(s, "host_direct_opens", "opens", false,
-			      now.direct_opens);
+			      (double)now.direct_opens / MAX(n_images, 1));
 }
 
 /*
@@ -669,17 +810,9 @@ static gboolean stream_feed(struct vtb_xfer *x, GError **err)
 
 guint32 vtb_xfer_msgs(const struct vtb_cell *cell)
 {
-	/* ~10 s of the slowest channels, 2000 messages otherwise. */
-	if (cell->env->opts->size_given)
-		return (guint32)MAX(1, cell->size / cell->msg_size);
-	if (cell->tops->run_flags & VTB_RUN_F_RAW_TTY) {
-		const struct vtb_device_ops *row =
-			vtb_backend_row(cell->backend, cell->tops->device);
-
-		if (row && row->roundtrip_msgs)
-			return row->roundtrip_msgs;
-	}
-	return 2000;
+	/* The cell's size is its messages' bytes one way (--size, or the
+	 * runner's sizing from the rate). */
+	return (guint32)CLAMP(cell->size / cell->msg_size, 1, G_MAXUINT32);
 }
 
 void vtb_xfer_fill(guint8 *buf, size_t n, guint64 offset)
@@ -695,7 +828,6 @@ gint64 vtb_xfer_stall_deadline(void)
 gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 {
 	const struct vtb_workload_ops *w = cell->workload;
-	bool writes = w->flags & VTB_WL_WRITES;
 	bool per_msg = w->flags & VTB_WL_PER_MSG_SIZE;
 	gboolean (*feed)(struct vtb_xfer *, GError **) =
 		w->feed ? w->feed : stream_feed;
@@ -707,7 +839,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	bool sink = stream && w->work == VTB_WORK_SINK && !w->feed;
 	gboolean ok = FALSE;
 	gint64 t1, dl;
-	g_autoptr(vtb_flush) audit = NULL;
+	struct vtb_flush *audit = NULL;
 	struct vtb_flush_counts flush0 = {0};
 	struct blk_snap tg0 = {.names = target_stat_names};
 	struct blk_snap pl0 = {.names = payload_stat_names};
@@ -721,28 +853,11 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	if (!per_msg && !(w->flags & VTB_WL_OWN_DATA) &&
 	    !payload_open(cell, stream, &pay, err))
 		goto out;
-	if (w->flags & VTB_WL_STATELESS) {
-		/* Nothing is written: no target, nothing to audit. */
-		x.vm = stream_guest(cell, pay.path, &x.data, err);
-		if (!x.vm)
-			goto out;
-	} else {
-		x.vm = vtb_vm_new(cell, err);
-		if (!x.vm)
-			goto out;
-		if (cell->tops)
-			x.data = add_data_device(x.vm, pay.path);
-		if (writes) {
-			x.target = add_target(x.vm, err);
-			if (!x.target)
-				goto out;
-			audit = audit_attach(x.vm);
-		}
-		if (w->prepare && !w->prepare(&x, err))
-			goto out;
-		if (!vtb_vm_start(x.vm, vtb_cell_boot_timeout(cell), err))
-			goto out;
-	}
+	if (!guest_for_run(&x, pay.path, err))
+		goto out;
+	if (x.target && !mount_target(&x, err))
+		goto out;
+	audit = ((struct guest_runs *)x.vm->runs)->audit;
 	x.payload = pay.map;
 	x.payload_hash = pay.hash;
 
@@ -781,8 +896,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	sops_snap(x.data, &so0);
 	if (!vtb_chan_send(x.vm, &m, g_get_monotonic_time() + 10000000, err))
 		goto out;
-	if (run->work != VTB_WORK_GEN &&
-	    !wait_ready(x.vm, g_get_monotonic_time() + 30000000, err))
+	if (!wait_ready(x.vm, g_get_monotonic_time() + 30000000, err))
 		goto out;
 	x.t0_us = g_get_monotonic_time();
 	if (!feed(&x, err))
@@ -811,7 +925,9 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	}
 	t1 = x.t_end_us ? x.t_end_us : g_get_monotonic_time();
 	if (audit)
-		audit_record(cell, audit, &flush0, s);
+		audit_record(cell, audit,
+			     ((struct guest_runs *)x.vm->runs)->targets->len,
+			     &flush0, s);
 	tg1 = tg0;
 	pl1 = pl0;
 	blk_snap(x.vm, &tg1);
@@ -833,10 +949,9 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	add_guest_figures(s, &m.u.result);
 	ok = release_guest(cell, g_steal_pointer(&x.vm), err);
 out:
+	/* A guest whose run failed is suspect: never kept. */
 	if (x.vm)
 		vtb_vm_free(x.vm);
-	if (x.priv && x.priv_free)
-		x.priv_free(x.priv);
 	payload_clear(&pay);
 	if (!ok)
 		explain_stall(cell, err);

@@ -85,15 +85,13 @@ static gboolean direct_spawn(struct vtb_vm *vm, GError **err)
 	struct direct *q = vm->priv;
 	const char *accel = vm->cell->accel;
 	g_autofree char *sock = g_build_filename(vm->dir, "ctl.sock", NULL);
-	g_autofree char *append = NULL, *mount = NULL;
+	g_autofree char *append = NULL;
 	g_auto(GStrv) argv = NULL;
 	struct vtb_qemu_cfg cfg;
 	int lfd, log_fd;
 	gboolean ok;
 
-	/* The devices are named (attach): the mount can use a name. */
-	mount = vtb_vm_mount_args(vm);
-	append = vtb_kvm_append(accel, mount);
+	append = vtb_kvm_append(accel, NULL);
 	cfg = (struct vtb_qemu_cfg){
 		.qemu = kv->qemu,
 		.accel = accel,

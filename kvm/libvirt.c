@@ -1085,7 +1085,7 @@ static gboolean lv_spawn(struct vtb_vm *vm, GError **err)
 	struct vtb_kvm_env *kv = vtb_env_priv(env, vm->cell->backend);
 	struct lv *lv = vm->priv;
 	const char *uri = kv->o->connect;
-	g_autofree char *append = NULL, *mount = NULL, *xml = NULL;
+	g_autofree char *append = NULL, *xml = NULL;
 	g_autofree char *label = NULL, *xmlpath = NULL;
 	struct vtb_domxml_cfg cfg;
 
@@ -1119,9 +1119,7 @@ static gboolean lv_spawn(struct vtb_vm *vm, GError **err)
 		label = g_strdup_printf("+%u:+%u", (unsigned)getuid(),
 					(unsigned)getgid());
 	}
-	/* The devices are named (attach): the mount can use a name. */
-	mount = vtb_vm_mount_args(vm);
-	append = vtb_kvm_append(vm->cell->accel, mount);
+	append = vtb_kvm_append(vm->cell->accel, NULL);
 	cfg = (struct vtb_domxml_cfg){
 		.name = lv->name,
 		.accel = vm->cell->accel,

@@ -54,9 +54,11 @@ static int payload_bounds(unsigned type, struct bounds *b)
 			 STR_MAX(m->u.error.detail);
 		return 0;
 	case VTB_MSG_RUN:
-		b->min = RUN_INTS + STR_MIN + STR_MIN;
+		b->min = RUN_INTS + 5 * STR_MIN;
 		b->max = RUN_INTS + STR_MAX(m->u.run.path) +
-			 STR_MAX(m->u.run.path2);
+			 STR_MAX(m->u.run.path2) + STR_MAX(m->u.run.mount) +
+			 STR_MAX(m->u.run.mount_fs) +
+			 STR_MAX(m->u.run.mount_opts);
 		return 0;
 	case VTB_MSG_RESULT:
 		b->min = RESULT_INTS + STR_MIN;
@@ -136,10 +138,16 @@ static size_t payload_size(const struct vtb_msg *m, int *ok)
 		*ok = a && b;
 		return ERROR_INTS + a + b;
 	case VTB_MSG_RUN:
+	{
+		size_t c = STR_SIZE(m->u.run.mount),
+		       d = STR_SIZE(m->u.run.mount_fs),
+		       e = STR_SIZE(m->u.run.mount_opts);
+
 		a = STR_SIZE(m->u.run.path);
 		b = STR_SIZE(m->u.run.path2);
-		*ok = a && b;
-		return RUN_INTS + a + b;
+		*ok = a && b && c && d && e;
+		return RUN_INTS + a + b + c + d + e;
+	}
 	case VTB_MSG_RESULT:
 		a = STR_SIZE(m->u.result.detail);
 		*ok = a != 0;
@@ -194,6 +202,9 @@ int vtb_msg_encode(const struct vtb_msg *m, uint8_t *buf, size_t cap)
 		put_u32(&w, m->u.run.block);
 		put_str(&w, m->u.run.path);
 		put_str(&w, m->u.run.path2);
+		put_str(&w, m->u.run.mount);
+		put_str(&w, m->u.run.mount_fs);
+		put_str(&w, m->u.run.mount_opts);
 		break;
 	case VTB_MSG_RESULT:
 		put_u32(&w, (uint32_t)m->u.result.err);
@@ -353,6 +364,9 @@ int vtb_msg_decode(const uint8_t *buf, size_t len, struct vtb_msg *out)
 		m.u.run.block = get_u32(&r);
 		GET_STR(&r, m.u.run.path);
 		GET_STR(&r, m.u.run.path2);
+		GET_STR(&r, m.u.run.mount);
+		GET_STR(&r, m.u.run.mount_fs);
+		GET_STR(&r, m.u.run.mount_opts);
 		break;
 	case VTB_MSG_RESULT:
 		m.u.result.err = (int32_t)get_u32(&r);

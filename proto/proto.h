@@ -22,7 +22,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 3u
+#define VTB_PROTO_VERSION 4u
 #define VTB_HDR_SIZE 12u
 #define VTB_MSG_MAX_PAYLOAD 4096u
 #define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
@@ -86,6 +86,12 @@ enum vtb_work {
 #define VTB_RUN_F_RANDOM 0x4u	/* payload from the seeded PRNG, not zeros */
 /* Test hook: stop reading half-way, so the host must detect the stall. */
 #define VTB_RUN_F_TEST_STALL 0x8u
+/* Turn the write cache of the `mount` disk on first (its device reports
+ * write through while the host caches). */
+#define VTB_RUN_F_MOUNT_WC 0x10u
+
+/* Where a RUN's `mount` puts its filesystem. */
+#define VTB_MOUNT_DIR "/mnt"
 
 struct vtb_run {
 	uint32_t work;		  /* enum vtb_work */
@@ -95,6 +101,15 @@ struct vtb_run {
 	uint32_t block;		  /* I/O block size in bytes */
 	char path[VTB_STR_SHORT]; /* source: a path, vport:NAME or blk:SERIAL */
 	char path2[VTB_STR_SHORT]; /* destination, "" when none */
+	/*
+	 * Before the work: unmount what is on VTB_MOUNT_DIR (the last RUN's
+	 * target), then mount this disk (a path or blk:SERIAL) there as
+	 * `mount_fs` with the mount(2) data `mount_opts` ("" for none).  A
+	 * failure is the RESULT's err.  "": leave VTB_MOUNT_DIR as it is.
+	 */
+	char mount[VTB_STR_SHORT];
+	char mount_fs[VTB_STR_SHORT];
+	char mount_opts[VTB_STR_LONG];
 };
 
 struct vtb_result {

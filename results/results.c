@@ -521,6 +521,11 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 	add_str(b, "payload", c->payload);
 	add_int(b, "size", (gint64)c->size);
 	add_bool(b, "size_auto", c->size_auto);
+	/* What an auto-sized transfer aimed at (--duration). */
+	if (c->size_auto) {
+		json_builder_set_member_name(b, "duration_s");
+		json_builder_add_double_value(b, o->duration);
+	}
 	add_int(b, "msg_size", c->msg_size);
 	add_str(b, "verify", o->verify);
 	/* Kept guests: one boot for all runs of the cell, or one each. */

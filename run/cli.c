@@ -200,8 +200,11 @@ const struct vtb_option vtb_run_options[] = {
 	{ "disk-size", VTB_OPT_SIZE, OFF(disk_size), "1G", "BYTES",
 	  "size of the target image", NULL, 0, -1 },
 	{ "size", VTB_OPT_SIZE, OFF(size), "500M", "BYTES",
-	  "bytes per transfer (default: 500M, serial lines ~10 s)", NULL, 0,
-	  GIVEN(size_given) },
+	  "bytes per transfer (default: what the warm-up's rate moves in "
+	  "--duration, at most 500M)", NULL, 0, GIVEN(size_given) },
+	{ "duration", VTB_OPT_SECONDS, OFF(duration), "1", "SEC",
+	  "without --size: the seconds a transfer aims at (its size a step "
+	  "of 2^n or 1.5*2^n bytes)", NULL, 0, -1 },
 	{ "payload", VTB_OPT_LIST, OFF(payloads), "zero", "zero|random",
 	  "payload bytes", NULL, 0, -1, payloads },
 	{ "verify", VTB_OPT_STR, OFF(verify), "on", "on|off",

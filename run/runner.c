@@ -217,13 +217,18 @@ struct cell_key {
 	guint32 msg;
 };
 
-#define VTB_MIN_RATE_SIZE (64u << 10)
+#define VTB_MIN_RATE_SIZE (4u << 10)
 
-/* A transfer cell vtbench sizes from the rate its warm-up measured. */
+/*
+ * A transfer cell vtbench sizes from the rate its warm-up measured, so
+ * that every run takes about --duration whatever the channel: rates span
+ * four orders of magnitude between a serial line and virtio, and between
+ * hosts.
+ */
 static bool rate_sized(const struct vtb_cell *c)
 {
-	return c->size_auto && c->tops && c->tops->rate_sized &&
-	       !(c->workload->flags & VTB_WL_PER_MSG_SIZE);
+	return c->size_auto && !c->workload->run &&
+	       !(c->workload->flags & VTB_WL_OWN_DATA);
 }
 
 guint64 vtb_size_for_rate(double bytes_per_s, double seconds, guint64 max)
@@ -277,9 +282,12 @@ static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
 		c->size = r->opts.size_given || !k->t
 				  ? r->opts.size
 				  : vtb_transport_default_size(c);
-		/* The warm-up only has to measure the rate. */
+		/* The warm-up only has to measure the rate: a guess of
+		 * ~--duration, from the guess of VTB_DEFAULT_SIZE_S. */
 		if (rate_sized(c) && r->opts.warmup > 0)
-			c->size = MAX(c->size / 4, VTB_MIN_RATE_SIZE);
+			c->size = vtb_size_for_rate(
+				c->size / VTB_DEFAULT_SIZE_S,
+				r->opts.duration, c->size);
 	}
 	c->samples = g_ptr_array_new_with_free_func(sample_free);
 	g_ptr_array_add(r->cells, c);
@@ -537,21 +545,17 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 		 * killed outright. */
 		save(r);
 		/* The warm-up measured the line: size the runs from its
-		 * rate, or from the transport's guess if it failed. */
-		if (warm && k == r->opts.warmup - 1 && rate_sized(c))
-			c->size =
-				s->ok ? vtb_size_for_rate(
-						vtb_sample_throughput(s) * 1e6,
-						VTB_RATE_SIZED_S,
-						/* A fast line moves
-						 * what the others do. */
-						MIN((c->workload->flags &
-						     VTB_WL_WRITES)
-							    ? r->opts.disk_size /
-								      10 * 9
-							    : G_MAXUINT64,
-						    r->opts.size))
-				      : vtb_transport_default_size(c);
+		 * rate (bytes one way: a roundtrip's twice); if it failed,
+		 * they keep its guess. */
+		if (warm && k == r->opts.warmup - 1 && rate_sized(c) && s->ok)
+			c->size = vtb_size_for_rate(
+				c->size / MAX(s->seconds, 1e-6),
+				r->opts.duration,
+				/* A fast line moves what the others do. */
+				MIN((c->workload->flags & VTB_WL_WRITES)
+					    ? r->opts.disk_size / 10 * 9
+					    : G_MAXUINT64,
+				    r->opts.size));
 	}
 	if (c->live) {
 		g_autoptr(GError) pe = NULL;

@@ -18,5 +18,4 @@ const struct vtb_transport_ops vtb_transport_serial = {
 	/* 0: the line's rate is the backend's, and so is the size. */
 	.default_size = 0,
 	.run_flags = VTB_RUN_F_RAW_TTY,
-	.rate_sized = true,
 };

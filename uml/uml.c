@@ -433,7 +433,6 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 	g_autofree char *tmpenv = g_strdup_printf("TMPDIR=%s", vm->dir);
 	g_auto(GStrv) argv = NULL;
 	g_autoptr(GPtrArray) envset = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *mount = NULL;
 	static unsigned seq;
 	int sv[2], log_fd;
 	bool xstate_set = false;
@@ -471,8 +470,6 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 		return FALSE;
 	}
 	umid = g_strdup_printf("vtb-%d-%u", (int)getpid(), seq++);
-	/* The devices are named (attach): the mount can use a name. */
-	mount = vtb_vm_mount_args(vm);
 	cfg = (struct vtb_uml_cfg){
 		.kernel = u->kernel.path,
 		.initrd = vm->cell->appliance.initrd,
@@ -481,7 +478,6 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 		.uml_dir = uml_dir,
 		.hostfs_dir = hostfs,
 		.ctl_fd = 3,
-		.append = mount,
 		.devs = &ub->devs,
 	};
 	argv = vtb_uml_argv(&cfg);

@@ -42,6 +42,10 @@ static const struct rt_case rt_cases[] = {
 	 {.type = VTB_MSG_RUN,
 	  .u.run = {VTB_WORK_SINK, VTB_RUN_F_RAW_TTY, 4 << 20, 0, 65536,
 		    "/dev/vport0p2", ""}}},
+	{"run with a mount",
+	 {.type = VTB_MSG_RUN,
+	  .u.run = {VTB_WORK_NONE, VTB_RUN_F_MOUNT_WC, 0, 0, 0, "", "",
+		    "blk:vtbtgt3", "ext4", "data=journal,noatime"}}},
 	{"run extreme",
 	 {.type = VTB_MSG_RUN,
 	  .u.run = {UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX,
@@ -89,6 +93,9 @@ static void case_msg(const struct rt_case *c, struct vtb_msg *m)
 	case VTB_MSG_RUN:
 		FILL(m->u.run.path);
 		FILL(m->u.run.path2);
+		FILL(m->u.run.mount);
+		FILL(m->u.run.mount_fs);
+		FILL(m->u.run.mount_opts);
 		break;
 	case VTB_MSG_RESULT:
 		FILL(m->u.result.detail);
@@ -130,7 +137,7 @@ static void test_golden(void **state)
 	};
 	static const uint8_t run[] = {
 		0x56, 0x54, 0x42, 0x31, 0x03, 0x00, 0x00, 0x00, /* header */
-		0x24, 0x00, 0x00, 0x00,				/* length 36 */
+		0x2a, 0x00, 0x00, 0x00,				/* length 42 */
 		0x02, 0x00, 0x00, 0x00,				/* work */
 		0x05, 0x00, 0x00, 0x00,				/* flags */
 		0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, /* size */
@@ -138,6 +145,9 @@ static void test_golden(void **state)
 		0x00, 0x00, 0x01, 0x00,				/* block */
 		0x03, 0x00, 'a',  '/',	'b',			/* path */
 		0x01, 0x00, 'c',				/* path2 */
+		0x00, 0x00,					/* mount */
+		0x00, 0x00,					/* mount_fs */
+		0x00, 0x00,					/* mount_opts */
 	};
 	struct vtb_msg m = {.type = VTB_MSG_BYE,
 			    .u.bye = {0x0102030405060708u}};
@@ -394,6 +404,9 @@ static void run_trailing(struct wire *w)
 	put(w, 4096, 4);
 	put_str(w, "/dev/vdb", 8);
 	put_str(w, "", 0);
+	put_str(w, "", 0);
+	put_str(w, "", 0);
+	put_str(w, "", 0);
 	put(w, 0, 1);
 	end(w);
 }
@@ -407,6 +420,20 @@ static void run_missing_path2(struct wire *w)
 	put(w, 0, 8);
 	put(w, 4096, 4);
 	put_str(w, "/dev/vdb", 8);
+	end(w);
+}
+
+/* A version 3 RUN: no mount fields. */
+static void run_v3(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_RUN, 0);
+	put(w, VTB_WORK_SINK, 4);
+	put(w, 0, 4);
+	put(w, 1, 8);
+	put(w, 0, 8);
+	put(w, 4096, 4);
+	put_str(w, "/dev/vdb", 8);
+	put_str(w, "", 0);
 	end(w);
 }
 
@@ -440,6 +467,7 @@ static const struct bad_case {
 	{"hello cut inside u64", hello_cut_u64},
 	{"run trailing byte", run_trailing},
 	{"run missing path2", run_missing_path2},
+	{"run of version 3 (no mount)", run_v3},
 };
 
 static void test_malformed(void **state)
@@ -519,6 +547,9 @@ static const struct inval_case {
 	{"error detail", VTB_MSG_ERROR, 1},
 	{"run path", VTB_MSG_RUN, 0},
 	{"run path2", VTB_MSG_RUN, 1},
+	{"run mount", VTB_MSG_RUN, 2},
+	{"run mount_fs", VTB_MSG_RUN, 3},
+	{"run mount_opts", VTB_MSG_RUN, 4},
 	{"result detail", VTB_MSG_RESULT, 0},
 };
 
@@ -533,26 +564,35 @@ static void test_encode_inval(void **state)
 
 		memset(&m, 0, sizeof(m));
 		m.type = c->type;
-		switch (c->type * 2 + (unsigned)c->field) {
-		case VTB_MSG_HELLO * 2:
+		switch (c->type * 8 + (unsigned)c->field) {
+		case VTB_MSG_HELLO * 8:
 			s = m.u.hello.release, size = VTB_STR_SHORT;
 			break;
-		case VTB_MSG_HELLO * 2 + 1:
+		case VTB_MSG_HELLO * 8 + 1:
 			s = m.u.hello.agent_version, size = VTB_STR_SHORT;
 			break;
-		case VTB_MSG_ERROR * 2:
+		case VTB_MSG_ERROR * 8:
 			s = m.u.error.step, size = VTB_STR_SHORT;
 			break;
-		case VTB_MSG_ERROR * 2 + 1:
+		case VTB_MSG_ERROR * 8 + 1:
 			s = m.u.error.detail, size = VTB_STR_LONG;
 			break;
-		case VTB_MSG_RUN * 2:
+		case VTB_MSG_RUN * 8:
 			s = m.u.run.path, size = VTB_STR_SHORT;
 			break;
-		case VTB_MSG_RUN * 2 + 1:
+		case VTB_MSG_RUN * 8 + 1:
 			s = m.u.run.path2, size = VTB_STR_SHORT;
 			break;
-		case VTB_MSG_RESULT * 2:
+		case VTB_MSG_RUN * 8 + 2:
+			s = m.u.run.mount, size = VTB_STR_SHORT;
+			break;
+		case VTB_MSG_RUN * 8 + 3:
+			s = m.u.run.mount_fs, size = VTB_STR_SHORT;
+			break;
+		case VTB_MSG_RUN * 8 + 4:
+			s = m.u.run.mount_opts, size = VTB_STR_LONG;
+			break;
+		case VTB_MSG_RESULT * 8:
 			s = m.u.result.detail, size = VTB_STR_LONG;
 			break;
 		}

@@ -149,9 +149,29 @@ static void test_expand(void **state)
 	}
 }
 
-/* Transfer cells get a size: --size, else the transport's default. */
+/* Transfer cells get a size: --size, else the warm-up's is the guess of
+ * --duration (the transport's default is ~10 s), else that default. */
 static void test_sizes(void **state)
 {
+	static const struct {
+		const char *workload, *transport, *duration;
+		guint64 want;
+	} t[] = {
+		/* 16 MiB in ~10 s: 1.6 MB in 1 s -> 1.5 MiB */
+		{"upload-no-write", "serial", "1", 3ULL << 19},
+		/* in 4 s: 6.7 MB -> 6 MiB */
+		{"upload-no-write", "serial", "4", 6ULL << 20},
+		/* 500M in ~10 s: 52 MB in 1 s -> 48 MiB */
+		{"upload-no-write", "virtio-serial", "1", 48ULL << 20},
+		{"download-no-read", "virtio-serial", "1", 48ULL << 20},
+		{"upload", "virtio-serial", "1", 48ULL << 20},
+		/* roundtrips: 20000 64-byte messages in ~10 s: 2048 */
+		{"roundtrip", "virtio-serial", "1", 2048ULL * 64},
+		/* no transport: --size's default is the guess */
+		{"write-no-upload", NULL, "1", 48ULL << 20},
+		/* never more than the guess: the grid's step under 500M */
+		{"write-no-upload", NULL, "60", 384ULL << 20},
+	};
 	char *a1[] = {"--backend",	 "uml",		"--workload",
 		      "upload-no-write", "--transport", "serial"};
 	char *a2[] = {"--backend",   "uml",    "--workload", "upload-no-write",
@@ -169,9 +189,38 @@ static void test_sizes(void **state)
 	assert_int_equal(r.cells->len, 1);
 	c = r.cells->pdata[0];
 	assert_true(c->size_auto);
-	/* A quarter for the warm-up, which measures the line's rate. */
-	assert_true(c->size == 4ULL << 20);
+	/* A second for the warm-up, which measures the line's rate. */
+	assert_true(c->size == 3ULL << 19);
 	vtb_matrix_clear(&r);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		char *a[] = {"--backend",
+			     "uml",
+			     "--workload",
+			     (char *)t[i].workload,
+			     "--duration",
+			     (char *)t[i].duration,
+			     "--transport",
+			     (char *)t[i].transport};
+
+		memset(&r, 0, sizeof(r));
+		assert_true(vtb_cli_parse_run(t[i].transport ? 8 : 6, a,
+					      &r.opts, &help, NULL));
+		vtb_matrix_init(&r);
+		vtb_env_set_ready(&r.env, &vtb_backend_uml, true, NULL);
+		vtb_matrix_build(&r);
+		/* A roundtrip's first cell is its first message size. */
+		assert_true(r.cells->len >= 1);
+		c = r.cells->pdata[0];
+		assert_true(c->size_auto);
+		if (c->size != t[i].want)
+			fail_msg("%s %s --duration %s: %" G_GUINT64_FORMAT
+				 " bytes, want %" G_GUINT64_FORMAT,
+				 t[i].workload,
+				 t[i].transport ? t[i].transport : "-",
+				 t[i].duration, c->size, t[i].want);
+		vtb_matrix_clear(&r);
+	}
 
 	/* No warm-up, nothing measured: the transport's own default. */
 	memset(&r, 0, sizeof(r));
@@ -195,7 +244,8 @@ static void test_sizes(void **state)
 	vtb_matrix_clear(&r);
 }
 
-/* Rate-sized transfers: ~10 s of the measured rate, on a coarse grid. */
+/* Rate-sized transfers: --duration of the measured rate, on a coarse
+ * grid. */
 static void test_size_for_rate(void **state)
 {
 	static const struct {
@@ -211,11 +261,14 @@ static void test_size_for_rate(void **state)
 		{2.0e6, 10, G_MAXUINT64, 16ULL << 20},
 		/* 2.6 MB/s: 26 MB -> 24 MiB */
 		{2.6e6, 10, G_MAXUINT64, 24ULL << 20},
-		/* never below 64 KiB, even for a line that hardly moves */
-		{10, 10, G_MAXUINT64, 64ULL << 10},
-		{0, 10, G_MAXUINT64, 64ULL << 10},
+		/* never below 4 KiB, even for a line that hardly moves */
+		{10, 10, G_MAXUINT64, 4ULL << 10},
+		{0, 10, G_MAXUINT64, 4ULL << 10},
 		/* a target disk caps it */
 		{1e9, 10, 900ULL << 20, 768ULL << 20},
+		/* the default second: 1068 MB/s -> 1 GiB, 75 MB/s -> 64 MiB */
+		{1068e6, 1, G_MAXUINT64, 1ULL << 30},
+		{75e6, 1, G_MAXUINT64, 64ULL << 20},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
