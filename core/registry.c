@@ -238,10 +238,15 @@ const char *vtb_cell_boot_mode(const struct vtb_cell *cell)
 	    !(cell->workload->flags & (VTB_WL_STATELESS | VTB_WL_WRITES)))
 		return NULL;
 	/* A line the tty throttled stays deaf, even when the run that
-	 * throttled it got all its bytes. */
+	 * throttled it got all its bytes: a guest is kept only where
+	 * nothing can fill the tty's buffer (a download, a short echo). */
 	if (cell->tops &&
-	    vtb_transport_quirks(cell->backend, cell->tops) &
-	    VTB_QUIRK_DEAF_AFTER_THROTTLE)
+	    (vtb_transport_quirks(cell->backend, cell->tops) &
+	     VTB_QUIRK_DEAF_AFTER_THROTTLE) &&
+	    (cell->workload->work == VTB_WORK_SINK ||
+	     cell->workload->work == VTB_WORK_COPY ||
+	     (cell->workload->work == VTB_WORK_ECHO &&
+	      cell->msg_size >= VTB_LINE_THROTTLE_AT)))
 		return "per-run";
 	return cell->env->opts->boot;
 }

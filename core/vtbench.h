@@ -198,9 +198,9 @@ struct vtb_transport_ops {
  * What a device kind does on one backend that the rest of vtbench must
  * act on, without naming the backend.
  */
-/* The line stops reading for good once the guest's tty throttled it: its
- * guest is never kept, and an echo that always throttles is left out of
- * the default matrix. */
+/* The line stops reading for good once the guest's tty throttled it: a
+ * guest that bulk data reaches over it is never kept, and an echo that
+ * always throttles is left out of the default matrix. */
 #define VTB_QUIRK_DEAF_AFTER_THROTTLE 1u
 
 /*

@@ -44,7 +44,7 @@ static const struct uml_case uml_cases[] = {
 	 {"root=/dev/ubda", NULL}},
 	{{"/k/linux", "/x.cpio", 64, "u", "/d", "/h", 7, "vtb.debug=1  x=y"},
 	 {"mem=64M", "ssl1=fd:7", "vtb.debug=1", "x=y", "hostfs=/h",
-	  "vtb.off=poweroff", NULL},
+	  "vtb.off=poweroff", "pty.legacy_count=0", NULL},
 	 {"", NULL}},
 };
 
