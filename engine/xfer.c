@@ -263,16 +263,14 @@ static gboolean mount_target(struct vtb_xfer *x, GError **err)
 			    "the target's mount does not fit a RUN message");
 		return FALSE;
 	}
-	if (!vtb_chan_send(x->vm, &m, g_get_monotonic_time() + 10000000,
-			   err) ||
+	if (!vtb_chan_send(x->vm, &m, g_get_monotonic_time() + 10000000, err) ||
 	    !vtb_chan_expect(x->vm, VTB_MSG_RESULT, &m,
 			     g_get_monotonic_time() + 60000000, err))
 		return FALSE;
 	if (m.u.result.err) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s",
-			    m.u.result.detail[0]
-				    ? m.u.result.detail
-				    : g_strerror(m.u.result.err));
+			    m.u.result.detail[0] ? m.u.result.detail
+						 : g_strerror(m.u.result.err));
 		return FALSE;
 	}
 	if (g->next >= 2) {
@@ -607,8 +605,8 @@ static struct vtb_flush *audit_attach(struct vtb_vm *vm,
 	struct vtb_flush *f;
 
 	for (guint i = 0; i < targets->len; i++)
-		g_ptr_array_add(paths,
-				((struct vtb_device *)targets->pdata[i])->image);
+		g_ptr_array_add(
+			paths, ((struct vtb_device *)targets->pdata[i])->image);
 	if (!paths->len)
 		return NULL;
 	g_ptr_array_add(paths, NULL);

@@ -137,8 +137,7 @@ static size_t payload_size(const struct vtb_msg *m, int *ok)
 		b = STR_SIZE(m->u.error.detail);
 		*ok = a && b;
 		return ERROR_INTS + a + b;
-	case VTB_MSG_RUN:
-	{
+	case VTB_MSG_RUN: {
 		size_t c = STR_SIZE(m->u.run.mount),
 		       d = STR_SIZE(m->u.run.mount_fs),
 		       e = STR_SIZE(m->u.run.mount_opts);

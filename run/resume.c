@@ -101,9 +101,21 @@ static bool complete(const struct vtb_matrix *r, JsonObject *row)
 	JsonArray *a = json_object_get_array_member(row, "samples");
 	g_autofree char *err = vtb_json_text(row, "error");
 
+	int measured = 0, warm = 0;
+
 	if (!a)
 		return false;
-	if ((int)json_array_get_length(a) == r->opts.runs + r->opts.warmup)
+	/* A rate-sized cell may have run its warm-up again (calibration). */
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *s = json_array_get_object_element(a, i);
+
+		if (s && json_object_get_boolean_member_with_default(
+				 s, "warmup", FALSE))
+			warm++;
+		else
+			measured++;
+	}
+	if (measured == r->opts.runs && warm >= r->opts.warmup)
 		return true;
 	return err && g_str_has_prefix(err, "gave up");
 }

@@ -218,6 +218,8 @@ struct cell_key {
 };
 
 #define VTB_MIN_RATE_SIZE (4u << 10)
+/* Warm-ups run again when the first was far too short to size from. */
+#define VTB_MAX_CALIBRATIONS 3
 
 /*
  * A transfer cell vtbench sizes from the rate its warm-up measured, so
@@ -285,9 +287,9 @@ static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
 		/* The warm-up only has to measure the rate: a guess of
 		 * ~--duration, from the guess of VTB_DEFAULT_SIZE_S. */
 		if (rate_sized(c) && r->opts.warmup > 0)
-			c->size = vtb_size_for_rate(
-				c->size / VTB_DEFAULT_SIZE_S,
-				r->opts.duration, c->size);
+			c->size =
+				vtb_size_for_rate(c->size / VTB_DEFAULT_SIZE_S,
+						  r->opts.duration, c->size);
 	}
 	c->samples = g_ptr_array_new_with_free_func(sample_free);
 	g_ptr_array_add(r->cells, c);
@@ -508,6 +510,7 @@ static void save(struct vtb_matrix *r)
 static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 {
 	int total = r->opts.warmup + r->opts.runs, failures = 0;
+	int calibrations = 0;
 	g_autofree char *label = vtb_cell_label(c);
 	g_autofree char *summary = NULL;
 	struct vtb_summary sum;
@@ -520,7 +523,7 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 
 		/* The same failure twice from the start is no noise: give up
 		 * on the cell rather than wait for it again and again. */
-		if (failures == 2 && failures == k) {
+		if (failures == 2 && c->samples->len == 2) {
 			g_free(s);
 			c->error = g_strdup_printf(
 				"gave up after the first 2 runs failed: %s",
@@ -544,10 +547,17 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 		/* The file is current after every run, even if we are
 		 * killed outright. */
 		save(r);
-		/* The warm-up measured the line: size the runs from its
+		/*
+		 * The warm-up measured the line: size the runs from its
 		 * rate (bytes one way: a roundtrip's twice); if it failed,
-		 * they keep its guess. */
-		if (warm && k == r->opts.warmup - 1 && rate_sized(c) && s->ok)
+		 * they keep its guess.  A warm-up far shorter than
+		 * --duration says more about start-up costs than about the
+		 * rate (a guess 300x too small): it runs again, at the new
+		 * size, up to VTB_MAX_CALIBRATIONS more times.
+		 */
+		if (warm && k == r->opts.warmup - 1 && rate_sized(c) && s->ok) {
+			guint64 was = c->size;
+
 			c->size = vtb_size_for_rate(
 				c->size / MAX(s->seconds, 1e-6),
 				r->opts.duration,
@@ -556,6 +566,13 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 					    ? r->opts.disk_size / 10 * 9
 					    : G_MAXUINT64,
 				    r->opts.size));
+			if (s->seconds < r->opts.duration / 4 &&
+			    c->size > was &&
+			    calibrations < VTB_MAX_CALIBRATIONS) {
+				calibrations++;
+				k--;
+			}
+		}
 	}
 	if (c->live) {
 		g_autoptr(GError) pe = NULL;

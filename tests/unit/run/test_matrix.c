@@ -194,14 +194,10 @@ static void test_sizes(void **state)
 	vtb_matrix_clear(&r);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
-		char *a[] = {"--backend",
-			     "uml",
-			     "--workload",
-			     (char *)t[i].workload,
-			     "--duration",
-			     (char *)t[i].duration,
-			     "--transport",
-			     (char *)t[i].transport};
+		char *a[] = {"--backend",   "uml",
+			     "--workload",  (char *)t[i].workload,
+			     "--duration",  (char *)t[i].duration,
+			     "--transport", (char *)t[i].transport};
 
 		memset(&r, 0, sizeof(r));
 		assert_true(vtb_cli_parse_run(t[i].transport ? 8 : 6, a,
