@@ -498,10 +498,11 @@ struct vtb_workload_ops {
 	 * prepare() is called for every boot, once the guest's devices (the
 	 * targets included) are described; it may add devices
 	 * (vtb_vm_add_device) and keep state in x->priv, which the runs of
-	 * that guest see (freed with it by x->priv_free).  fill_run() is called after the boot, when the
-	 * devices' guest paths are known, to fill RUN's path, path2 and
-	 * size.  check_result() replaces the engine's check of the RESULT
-	 * (bytes and hash against the payload's); FALSE fails the sample.
+	 * that guest see (freed with it by x->priv_free).  fill_run() is called
+	 * after the boot, when the devices' guest paths are known, to fill
+	 * RUN's path, path2 and size.  check_result() replaces the engine's
+	 * check of the RESULT (bytes and hash against the payload's); FALSE
+	 * fails the sample.
 	 */
 	gboolean (*prepare)(struct vtb_xfer *x, GError **err);
 	void (*fill_run)(struct vtb_xfer *x, struct vtb_run *run);
