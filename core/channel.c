@@ -38,13 +38,17 @@ static void fail_run(struct vtb_vm *vm, GError **err, const char *fmt, ...)
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "%s%s", msg, ctx);
 }
 
-/* The VMM is gone: say how, after giving it a moment to be reaped. */
+/*
+ * The VMM is gone: say how, after giving it a moment to be reaped.  A
+ * driver that hears of the exit from a daemon (libvirt's lifecycle event)
+ * may hear late on a loaded host: up to 5 s, returned as soon as it does.
+ */
 static void fail_vmm_gone(struct vtb_vm *vm, GError **err, const char *what)
 {
 	g_autofree char *how = NULL;
 
 	if (vm->driver->describe_exit)
-		how = vm->driver->describe_exit(vm, 2000);
+		how = vm->driver->describe_exit(vm, 5000);
 	if (!how) {
 		vtb_child_wait(&vm->child, 2000);
 		how = vtb_child_describe_status(&vm->child);
