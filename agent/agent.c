@@ -737,6 +737,7 @@ static int target_mounted;
 static int mount_run(struct job *j)
 {
 	const struct vtb_run *run = j->run;
+	const char *src = run->mount;
 	char dev[300];
 
 	if (target_mounted) {
@@ -747,19 +748,29 @@ static int mount_run(struct job *j)
 		}
 		target_mounted = 0;
 	}
-	if (!resolve_dev(run->mount, dev, sizeof(dev))) {
-		job_err(j, ENOENT, "find disk %s", run->mount);
-		return -1;
+	if (!strcmp(run->mount, VTB_MOUNT_NONE))
+		return 0;
+	if (!strncmp(run->mount, VTB_MOUNT_FS_PREFIX,
+		     strlen(VTB_MOUNT_FS_PREFIX))) {
+		/* A filesystem without a disk: 9p's tag, "none" for hostfs. */
+		src = run->mount + strlen(VTB_MOUNT_FS_PREFIX);
+	} else {
+		if (!resolve_dev(run->mount, dev, sizeof(dev))) {
+			job_err(j, ENOENT, "find disk %s", run->mount);
+			return -1;
+		}
+		if ((run->flags & VTB_RUN_F_MOUNT_WC) &&
+		    disk_cache_on(j, dev) < 0)
+			return -1;
+		src = dev;
 	}
-	if ((run->flags & VTB_RUN_F_MOUNT_WC) && disk_cache_on(j, dev) < 0)
-		return -1;
 	if (mkdir(VTB_MOUNT_DIR, 0755) < 0 && errno != EEXIST) {
 		job_err(j, errno, "mkdir %s", VTB_MOUNT_DIR);
 		return -1;
 	}
-	if (mount(dev, VTB_MOUNT_DIR, run->mount_fs[0] ? run->mount_fs : "ext4",
+	if (mount(src, VTB_MOUNT_DIR, run->mount_fs[0] ? run->mount_fs : "ext4",
 		  0, run->mount_opts[0] ? run->mount_opts : NULL) < 0) {
-		job_err(j, errno, "mount %s (%s) on %s -o %s", dev,
+		job_err(j, errno, "mount %s (%s) on %s -o %s", src,
 			run->mount_fs, VTB_MOUNT_DIR,
 			run->mount_opts[0] ? run->mount_opts : "defaults");
 		return -1;

@@ -92,6 +92,8 @@ enum vtb_work {
 
 /* Where a RUN's `mount` puts its filesystem. */
 #define VTB_MOUNT_DIR "/mnt"
+#define VTB_MOUNT_FS_PREFIX "fs:"
+#define VTB_MOUNT_NONE "-"
 
 struct vtb_run {
 	uint32_t work;		  /* enum vtb_work */
@@ -103,9 +105,11 @@ struct vtb_run {
 	char path2[VTB_STR_SHORT]; /* destination, "" when none */
 	/*
 	 * Before the work: unmount what is on VTB_MOUNT_DIR (the last RUN's
-	 * target), then mount this disk (a path or blk:SERIAL) there as
-	 * `mount_fs` with the mount(2) data `mount_opts` ("" for none).  A
-	 * failure is the RESULT's err.  "": leave VTB_MOUNT_DIR as it is.
+	 * target), then mount this there as `mount_fs` with the mount(2)
+	 * data `mount_opts` ("" for none): a disk (a path or blk:SERIAL), or
+	 * VTB_MOUNT_FS_PREFIX and a source that is no disk (9p's tag, "none"
+	 * for hostfs, "tmpfs").  VTB_MOUNT_NONE: only unmount.  A failure is
+	 * the RESULT's err.  "": leave VTB_MOUNT_DIR as it is.
 	 */
 	char mount[VTB_STR_SHORT];
 	char mount_fs[VTB_STR_SHORT];
