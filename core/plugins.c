@@ -33,6 +33,10 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(serial)                                                              \
 	X(virtio_blk)                                                          \
 	X(ubd)                                                                 \
+	X(9p)                                                                  \
+	X(virtiofs)                                                            \
+	X(hostfs)                                                              \
+	X(tmpfs)                                                               \
 	/* a new transport: one line above */
 /* clang-format on */
 
@@ -52,9 +56,7 @@ const struct vtb_transport_ops *const vtb_transports[] = {
 
 #define NOT_YET "not implemented in this version"
 const struct vtb_name vtb_transports_reserved[] = {
-	{"9p", NOT_YET},
-	{"virtiofs", NOT_YET},
-	{"hostfs", NOT_YET},
+	{"sshfs", NOT_YET},
 	{NULL, NULL},
 };
 

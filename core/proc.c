@@ -295,6 +295,28 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+static int rm_below(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	if (ftw->level > 0 && remove(path) < 0 && errno != ENOENT)
+		return errno;
+	return 0;
+}
+
+gboolean vtb_dir_empty(const char *path, GError **err)
+{
+	int e = nftw(path, rm_below, 16, FTW_DEPTH | FTW_PHYS);
+
+	if (e) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "empty %s: %s", path,
+			    g_strerror(e > 0 ? e : errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 void vtb_tmpdir_remove(const char *path)
 {
 	if (!path)

@@ -61,6 +61,8 @@ char *vtb_child_describe_status(const struct vtb_child *c);
  */
 char *vtb_tmpdir_new(const char *prefix, GError **err);
 void vtb_tmpdir_remove(const char *path);
+/* Remove everything inside the directory @path, which stays. */
+gboolean vtb_dir_empty(const char *path, GError **err);
 
 /* Kill every child still registered and remove every temp dir. */
 void vtb_cleanup_all(void);

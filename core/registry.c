@@ -116,6 +116,7 @@ const char *vtb_dev_kind_name(enum vtb_dev_kind k)
 		[VTB_DEV_SERIAL] = "serial",
 		[VTB_DEV_VIRTIO_SERIAL] = "virtio-serial",
 		[VTB_DEV_DISK] = "disk",
+		[VTB_DEV_FS] = "filesystem",
 	};
 
 	return (unsigned)k < VTB_DEV__N ? names[k] : "?";
@@ -257,6 +258,15 @@ void *vtb_workload_opts(const struct vtb_opts *o,
 	for (int i = 0; vtb_workloads[i] && i < VTB_MAX_WORKLOADS; i++)
 		if (vtb_workloads[i] == w)
 			return o->workload_opts[i];
+	return NULL;
+}
+
+void *vtb_transport_opts(const struct vtb_opts *o,
+			 const struct vtb_transport_ops *t)
+{
+	for (int i = 0; vtb_transports[i] && i < VTB_MAX_TRANSPORTS; i++)
+		if (vtb_transports[i] == t)
+			return o->transport_opts[i];
 	return NULL;
 }
 

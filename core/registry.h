@@ -45,6 +45,9 @@ guint64 vtb_transport_default_size(const struct vtb_cell *c);
 void *vtb_workload_opts(const struct vtb_opts *o,
 			const struct vtb_workload_ops *w);
 /* The options backend @be declared, as parsed into @o (NULL: none). */
+/* The options @t declared, as parsed into @o (NULL: it has none). */
+void *vtb_transport_opts(const struct vtb_opts *o,
+			 const struct vtb_transport_ops *t);
 void *vtb_backend_opts(const struct vtb_opts *o,
 		       const struct vtb_backend_ops *be);
 /* @be's place in vtb_backends[]. */

@@ -19,6 +19,7 @@ static void device_free(gpointer p)
 	g_free(d->name);
 	g_free(d->image);
 	g_free(d->guest);
+	g_free(d->mount_opts);
 	g_free(d->end_path);
 	g_free(d);
 }

@@ -23,6 +23,7 @@ enum vtb_err {
 /* Room for the entries of vtb_workloads[] and vtb_backends[]. */
 #define VTB_MAX_WORKLOADS 16
 #define VTB_MAX_BACKENDS 8
+#define VTB_MAX_TRANSPORTS 16
 
 /* Options of `vtbench run`; filled from the table in run/cli.c and the
  * backends' and workloads' own tables. */
@@ -62,6 +63,8 @@ struct vtb_opts {
 	/* Each backend's own options (its kernel, its VMM), likewise, by
 	 * index in vtb_backends[] (vtb_backend_opts()). */
 	void *backend_opts[VTB_MAX_BACKENDS];
+	/* Each transport's own options, by index in vtb_transports[]. */
+	void *transport_opts[VTB_MAX_TRANSPORTS];
 };
 
 /* What vtbench found out about the host and the kernels it will boot. */
@@ -111,6 +114,10 @@ enum vtb_dev_kind {
 	VTB_DEV_SERIAL,	       /* an emulated serial line: guest ttyS<n> */
 	VTB_DEV_VIRTIO_SERIAL, /* a virtio-console port named `name` */
 	VTB_DEV_DISK,	       /* a disk image on a bus (a transport's) */
+	/* A filesystem the guest mounts that is no disk of its own: a host
+	 * directory (9p, virtiofs, hostfs), or the guest's memory (tmpfs);
+	 * its bus is the transport's name. */
+	VTB_DEV_FS,
 	VTB_DEV__N
 };
 
@@ -144,7 +151,7 @@ struct vtb_device {
 	char *name; /* port name / disk serial, unique in the vm */
 	/* Disks. */
 	const char *bus;    /* the transport's bus */
-	char *image;	    /* host path */
+	char *image;	    /* host path (a filesystem: its directory) */
 	const char *format; /* "raw" or "qcow2" */
 	const char *cache;  /* host cache mode (--cache), as the row maps it */
 	const char *aio;    /* --aio, NULL for the VMM's default */
@@ -153,8 +160,14 @@ struct vtb_device {
 	/* The guest must turn the disk's write cache on: its device reports
 	 * write through while the host caches (vtb.mntwc=back). */
 	bool guest_wc;
-	char *guest; /* what the agent opens: /dev/ttyS2, vport:N, blk:S */
-	int fd;	     /* streams: connected host endpoint, -1 until booted */
+	char *guest; /* what the agent opens: /dev/ttyS2, vport:N, blk:S;
+		      * a filesystem: what it mounts (RUN's mount) */
+	/* A filesystem: its type and mount(2) data in the guest, and its
+	 * server's threads (virtiofsd's pool; 0: its default). */
+	const char *mount_fs;
+	char *mount_opts;
+	int threads;
+	int fd; /* streams: connected host endpoint, -1 until booted */
 	/* The row's end before connect: a socket vtbench listens on, or
 	 * the VMM's end of a socketpair; -1 when none.  Closed (and the
 	 * path freed) with the device. */
@@ -169,6 +182,8 @@ struct vtb_device {
 /* Transport kinds. */
 #define VTB_KIND_STREAM 1u
 #define VTB_KIND_BLOCK 2u
+/* A filesystem a writing workload's target may be instead of a disk. */
+#define VTB_KIND_FS 4u
 
 /*
  * A transport: the channel under test, as the guest sees it.  One file per
@@ -192,6 +207,16 @@ struct vtb_transport_ops {
 	guint64 default_size;
 	/* TTY flags the agent must apply (VTB_RUN_F_RAW_TTY) or 0. */
 	unsigned run_flags;
+	/* Its own options (core/options.h), merged into `run --help`, and
+	 * the size of the struct their offsets point into; read with
+	 * vtb_transport_opts(). */
+	const struct vtb_option *options;
+	size_t options_size;
+	/* A filesystem in the guest's memory (half of it, at most). */
+	bool in_guest_memory;
+	/* A filesystem's host cache modes, one cell each (from its options
+	 * @topts); NULL: no such axis. */
+	char **(*cache_axis)(const void *topts);
 };
 
 /*

@@ -19,6 +19,7 @@ struct vtb_xfer {
 	struct vtb_vm *vm;
 	struct vtb_device *data;   /* the transport's device, or NULL */
 	struct vtb_device *target; /* the disk written to, or NULL */
+	bool target_is_fs;	   /* the cell's target is a filesystem */
 	const struct vtb_run *run; /* RUN as sent */
 	/* The payload file a stream transport sends, mapped, and its hash;
 	 * NULL for a workload with its own bytes (VTB_WL_PER_MSG_SIZE). */

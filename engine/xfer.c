@@ -11,11 +11,13 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 #include <xxhash.h>
 
 #include "core/channel.h"
 #include "core/disk.h"
 #include "core/progress.h"
+#include "core/proc.h"
 #include "core/registry.h"
 #include "core/stats.h"
 #include "core/vm.h"
@@ -100,6 +102,48 @@ static struct vtb_device *add_target(struct vtb_vm *vm, guint i, GError **err)
 	return d;
 }
 
+/* The cell's target when it is a filesystem (VTB_KIND_FS), else NULL. */
+static const struct vtb_transport_ops *fs_target(const struct vtb_cell *c)
+{
+	const struct vtb_transport_ops *t = vtb_transport_find(c->target);
+
+	return t && t->kind == VTB_KIND_FS ? t : NULL;
+}
+
+/*
+ * A filesystem target: one for all the runs of a guest, its host
+ * directory (none for a filesystem in the guest's memory) emptied
+ * between runs while the guest has it unmounted (mount_target).
+ */
+static struct vtb_device *add_fs_target(struct vtb_vm *vm,
+					const struct vtb_transport_ops *t,
+					GError **err)
+{
+	struct vtb_cell *c = vm->cell;
+	struct vtb_device *d = vtb_vm_add_device(vm);
+
+	vtb_transport_device(t, d);
+	t->describe(c, d);
+	d->cache = g_str_equal(c->cache, "-") ? NULL : c->cache;
+	if (c->env->opts->mount_opts && *c->env->opts->mount_opts) {
+		char *o = g_strdup_printf("%s%s%s", d->mount_opts,
+					  *d->mount_opts ? "," : "",
+					  c->env->opts->mount_opts);
+
+		g_free(d->mount_opts);
+		d->mount_opts = o;
+	}
+	if (t->in_guest_memory)
+		return d;
+	d->image = g_build_filename(vm->dir, "share", NULL);
+	if (g_mkdir(d->image, 0700) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "mkdir %s: %s",
+			    d->image, g_strerror(errno));
+		return NULL;
+	}
+	return d;
+}
+
 /*
  * Whether the runs of this cell share one boot: upload-no-write and
  * roundtrip leave nothing behind in the guest (the agent drops a block
@@ -124,6 +168,8 @@ struct guest_runs {
 	struct vtb_device *data; /* the transport's device, or NULL */
 	GPtrArray *targets;	 /* struct vtb_device *, owned by the vm */
 	guint next;		 /* the target of the next run */
+	bool fs;      /* targets[0], a filesystem, serves every run */
+	bool fs_used; /* a run wrote to it */
 	struct vtb_flush *audit;
 	void *priv; /* the workload's (prepare) */
 	GDestroyNotify priv_free;
@@ -199,7 +245,14 @@ static gboolean guest_for_run(struct vtb_xfer *x, const char *payload_path,
 	vm->runs_free = guest_runs_free;
 	if (cell->tops)
 		g->data = add_data_device(vm, payload_path);
-	if (w->flags & VTB_WL_WRITES) {
+	if ((w->flags & VTB_WL_WRITES) && fs_target(cell)) {
+		struct vtb_device *d = add_fs_target(vm, fs_target(cell), err);
+
+		if (!d)
+			return FALSE;
+		g_ptr_array_add(g->targets, d);
+		g->fs = true;
+	} else if (w->flags & VTB_WL_WRITES) {
 		guint n = keeps_guest(cell)
 				  ? MIN(runs_left(cell), TARGETS_PER_BOOT)
 				  : 1;
@@ -216,6 +269,7 @@ static gboolean guest_for_run(struct vtb_xfer *x, const char *payload_path,
 	if (w->prepare) {
 		gboolean ok;
 
+		x->target_is_fs = g->fs;
 		x->data = g->data;
 		ok = w->prepare(x, err);
 		g->data = x->data;
@@ -230,7 +284,9 @@ static gboolean guest_for_run(struct vtb_xfer *x, const char *payload_path,
 have:
 	x->data = g->data;
 	x->priv = g->priv;
-	if (g->next < g->targets->len)
+	if (g->fs)
+		x->target = g->targets->pdata[0];
+	else if (g->next < g->targets->len)
 		x->target = g->targets->pdata[g->next++];
 	return TRUE;
 }
@@ -241,21 +297,17 @@ have:
  * neither lands in the timed run.  The image of the last target is then
  * given back to the host.
  */
-static gboolean mount_target(struct vtb_xfer *x, GError **err)
+/* One RUN that only (un)mounts: @what is a RUN's mount. */
+static gboolean guest_mount(struct vtb_vm *vm, const char *what, const char *fs,
+			    const char *opts, guint32 flags, GError **err)
 {
-	struct vtb_cell *cell = x->cell;
-	struct guest_runs *g = x->vm->runs;
-	const char *opts = cell->env->opts->mount_opts;
 	struct vtb_msg m = {.type = VTB_MSG_RUN};
 	struct vtb_run *r = &m.u.run;
 
 	r->work = VTB_WORK_NONE;
-	if (x->target->guest_wc)
-		r->flags |= VTB_RUN_F_MOUNT_WC;
-	if (!x->target->guest ||
-	    g_strlcpy(r->mount, x->target->guest, sizeof(r->mount)) >=
-		    sizeof(r->mount) ||
-	    g_strlcpy(r->mount_fs, cell->fs, sizeof(r->mount_fs)) >=
+	r->flags = flags;
+	if (g_strlcpy(r->mount, what, sizeof(r->mount)) >= sizeof(r->mount) ||
+	    g_strlcpy(r->mount_fs, fs ? fs : "", sizeof(r->mount_fs)) >=
 		    sizeof(r->mount_fs) ||
 	    g_strlcpy(r->mount_opts, opts ? opts : "", sizeof(r->mount_opts)) >=
 		    sizeof(r->mount_opts)) {
@@ -263,8 +315,8 @@ static gboolean mount_target(struct vtb_xfer *x, GError **err)
 			    "the target's mount does not fit a RUN message");
 		return FALSE;
 	}
-	if (!vtb_chan_send(x->vm, &m, g_get_monotonic_time() + 10000000, err) ||
-	    !vtb_chan_expect(x->vm, VTB_MSG_RESULT, &m,
+	if (!vtb_chan_send(vm, &m, g_get_monotonic_time() + 10000000, err) ||
+	    !vtb_chan_expect(vm, VTB_MSG_RESULT, &m,
 			     g_get_monotonic_time() + 60000000, err))
 		return FALSE;
 	if (m.u.result.err) {
@@ -273,6 +325,33 @@ static gboolean mount_target(struct vtb_xfer *x, GError **err)
 						 : g_strerror(m.u.result.err));
 		return FALSE;
 	}
+	return TRUE;
+}
+
+static gboolean mount_target(struct vtb_xfer *x, GError **err)
+{
+	struct vtb_cell *cell = x->cell;
+	struct guest_runs *g = x->vm->runs;
+	struct vtb_device *d = x->target;
+
+	if (!d->guest) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "the target %s has no name in the guest", d->name);
+		return FALSE;
+	}
+	if (g->fs) {
+		/* The last run's files go while nothing holds them. */
+		if (g->fs_used && d->image &&
+		    (!guest_mount(x->vm, VTB_MOUNT_NONE, NULL, NULL, 0, err) ||
+		     !vtb_dir_empty(d->image, err)))
+			return FALSE;
+		g->fs_used = true;
+		return guest_mount(x->vm, d->guest, d->mount_fs, d->mount_opts,
+				   0, err);
+	}
+	if (!guest_mount(x->vm, d->guest, cell->fs, cell->env->opts->mount_opts,
+			 d->guest_wc ? VTB_RUN_F_MOUNT_WC : 0, err))
+		return FALSE;
 	if (g->next >= 2) {
 		struct vtb_device *last = g->targets->pdata[g->next - 2];
 		g_autoptr(GError) e = NULL;
@@ -291,7 +370,7 @@ static gboolean release_guest(struct vtb_cell *cell, struct vtb_vm *vm,
 	struct guest_runs *g = vm->runs;
 
 	if (!keeps_guest(cell) ||
-	    (g->targets->len && g->next >= g->targets->len))
+	    (!g->fs && g->targets->len && g->next >= g->targets->len))
 		return poweroff_free(vm, err);
 	cell->live = vm;
 	return TRUE;
@@ -882,7 +961,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	if (cell->env->opts->drop_caches) {
 		if (pay.path)
 			vtb_drop_cache(pay.path);
-		if (x.target)
+		if (x.target && x.target->kind == VTB_DEV_DISK)
 			vtb_drop_cache(x.target->image);
 	}
 	if (audit)

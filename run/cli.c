@@ -161,7 +161,8 @@ static gboolean check_out_file(const char *opt, const char *v, GError **err)
 }
 
 static const char *const payloads[] = {"zero", "random", NULL};
-static const char *const targets[] = {"virtio-blk", "ubd", NULL};
+static const char *const targets[] = {"virtio-blk", "ubd",   "9p", "virtiofs",
+				      "hostfs",	    "tmpfs", NULL};
 static const char *const onoff[] = {"on", "off", NULL};
 static const char *const boots[] = {"per-cell", "per-run", NULL};
 
@@ -186,8 +187,10 @@ const struct vtb_option vtb_run_options[] = {
 	  "QEMU aio of disks: threads, native, io_uring (default: QEMU's)",
 	  NULL, 0, -1, vtb_aios },
 	{ "target", VTB_OPT_LIST, OFF(targets), NULL, "LIST",
-	  "disk written by upload/write-no-upload: virtio-blk (kvm), ubd "
-	  "(uml)", NULL, 0, -1, targets },
+	  "what writing workloads write to: a disk, virtio-blk (kvm; uml "
+	  "through qemu-storage-daemon) or ubd (uml), or a filesystem, 9p "
+	  "or virtiofs (kvm), hostfs (uml), tmpfs (both: the guest's "
+	  "memory); default: the backend's disk", NULL, 0, -1, targets },
 	{ "image", VTB_OPT_LIST, OFF(images), "raw-sparse", "LIST",
 	  "target image: raw-sparse, raw-prealloc, qcow2, qcow2-prealloc",
 	  NULL, 0, -1, vtb_images },
@@ -243,7 +246,8 @@ const struct vtb_option vtb_run_options[] = {
 /* clang-format on */
 
 /* Room for the run table, each backend's and each workload's, the end. */
-#define RUN_SETS (1 + VTB_MAX_BACKENDS + VTB_MAX_WORKLOADS + 1)
+#define RUN_SETS                                                               \
+	(1 + VTB_MAX_BACKENDS + VTB_MAX_TRANSPORTS + VTB_MAX_WORKLOADS + 1)
 
 /* The run table, then each backend's and each workload's own options. */
 static void run_sets(struct vtb_opts *o, struct vtb_optset *sets)
@@ -263,6 +267,19 @@ static void run_sets(struct vtb_opts *o, struct vtb_optset *sets)
 		sets[n++] =
 			(struct vtb_optset){g_intern_string(title), be->options,
 					    o->backend_opts[i]};
+	}
+	for (int i = 0; vtb_transports[i] && i < VTB_MAX_TRANSPORTS; i++) {
+		const struct vtb_transport_ops *t = vtb_transports[i];
+		g_autofree char *title =
+			g_strdup_printf("Options of transport %s", t->name);
+
+		if (!t->options)
+			continue;
+		if (!o->transport_opts[i])
+			o->transport_opts[i] = g_malloc0(t->options_size);
+		sets[n++] =
+			(struct vtb_optset){g_intern_string(title), t->options,
+					    o->transport_opts[i]};
 	}
 	for (int i = 0; vtb_workloads[i] && i < VTB_MAX_WORKLOADS; i++) {
 		const struct vtb_workload_ops *w = vtb_workloads[i];
@@ -308,6 +325,12 @@ void vtb_opts_clear(struct vtb_opts *o)
 			vtb_options_clear(vtb_backends[i]->options,
 					  o->backend_opts[i]);
 			g_clear_pointer(&o->backend_opts[i], g_free);
+		}
+	for (int i = 0; vtb_transports[i] && i < VTB_MAX_TRANSPORTS; i++)
+		if (o->transport_opts[i]) {
+			vtb_options_clear(vtb_transports[i]->options,
+					  o->transport_opts[i]);
+			g_clear_pointer(&o->transport_opts[i], g_free);
 		}
 	for (int i = 0; vtb_workloads[i] && i < VTB_MAX_WORKLOADS; i++)
 		if (o->workload_opts[i]) {

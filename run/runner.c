@@ -80,14 +80,17 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 	if (c->tops)
 		for (const char *const *m = c->tops->guest_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
-	/* The target disk and its filesystem, as the backend's guest needs. */
+	/* The target disk and its filesystem, as the backend's guest needs
+	 * (a filesystem target brings its own: its transport's modules). */
+	target = c->workload && (c->workload->flags & VTB_WL_WRITES)
+			 ? vtb_transport_find(c->target)
+			 : NULL;
 	if (c->workload && (c->workload->flags & VTB_WL_WRITES) && disk &&
-	    disk->fs_modules)
+	    disk->fs_modules && !(target && target->kind == VTB_KIND_FS))
 		for (const char *const *m = disk->fs_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	/* A target's bus is a block transport's: its driver too. */
-	if (c->workload && (c->workload->flags & VTB_WL_WRITES) &&
-	    (target = vtb_transport_find(c->target)))
+	if (target)
 		for (const char *const *m = target->guest_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	g_ptr_array_add(names, NULL);
@@ -259,6 +262,22 @@ guint64 vtb_size_for_rate(double bytes_per_s, double seconds, guint64 max)
 	return best;
 }
 
+/*
+ * Bytes a writing cell's target holds: 90 % of a disk image (the rest is
+ * its filesystem's), of a tmpfs (half the guest's memory); a host
+ * directory: no limit of ours.
+ */
+static guint64 target_room(const struct vtb_opts *o, const struct vtb_cell *c)
+{
+	const struct vtb_transport_ops *t = vtb_transport_find(c->target);
+
+	if (t && t->kind == VTB_KIND_FS)
+		return t->in_guest_memory
+			       ? ((guint64)o->mem_mb << 20) / 2 / 10 * 9
+			       : G_MAXUINT64;
+	return o->disk_size / 10 * 9;
+}
+
 static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
 {
 	struct vtb_cell *c = g_new0(struct vtb_cell, 1);
@@ -284,6 +303,9 @@ static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
 		c->size = r->opts.size_given || !k->t
 				  ? r->opts.size
 				  : vtb_transport_default_size(c);
+		/* A guess never more than the target holds. */
+		if (c->size_auto && (k->w->flags & VTB_WL_WRITES))
+			c->size = MIN(c->size, target_room(&r->opts, c));
 		/* The warm-up only has to measure the rate: a guess of
 		 * ~--duration, from the guess of VTB_DEFAULT_SIZE_S. */
 		if (rate_sized(c) && r->opts.warmup > 0)
@@ -317,6 +339,39 @@ static void skip_cell(struct vtb_matrix *r, const struct cell_key *k,
 	g_ptr_array_add(r->skipped, g_string_free(s, FALSE));
 }
 
+/*
+ * A filesystem as the target: no image, disk filesystem or aio; the
+ * filesystem's own host cache modes (its cache_axis), else one cell.
+ */
+static void expand_fs_target(struct vtb_matrix *r, struct cell_key *k,
+			     const struct vtb_transport_ops *fs)
+{
+	struct vtb_device d = {.kind = VTB_DEV_FS, .bus = fs->name};
+	g_autofree char *why = NULL;
+	const void *topts = vtb_transport_opts(&r->opts, fs);
+	char *none[] = {"-", NULL};
+	char **caches = fs->cache_axis && topts ? fs->cache_axis(topts) : NULL;
+
+	k->target = fs->name;
+	k->image = k->fs = k->aio = NULL;
+	k->cache = NULL;
+	why = vtb_backend_cannot(k->be, &d);
+	if (why) {
+		skip_cell(r, k, why);
+		return;
+	}
+	for (char **ca = caches ? caches : none; *ca; ca++) {
+		k->cache = g_str_equal(*ca, "-") ? NULL : *ca;
+		d.cache = k->cache;
+		g_free(why);
+		why = vtb_backend_cannot(k->be, &d);
+		if (why)
+			skip_cell(r, k, why);
+		else
+			add_cell(r, k);
+	}
+}
+
 /* The disk dimensions of a cell: target x cache x image x fs x aio. */
 static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 {
@@ -334,7 +389,13 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 	}
 	for (char **tg = targets; *tg; tg++) {
 		const char *bus = writes ? *tg : k->t->bus;
+		const struct vtb_transport_ops *fst =
+			writes ? vtb_transport_find(*tg) : NULL;
 
+		if (fst && fst->kind == VTB_KIND_FS) {
+			expand_fs_target(r, k, fst);
+			continue;
+		}
 		if (writes) {
 			g_autofree char *why =
 				disk_cannot(k->be, bus, NULL, NULL, NULL);
@@ -563,7 +624,7 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 				r->opts.duration,
 				/* A fast line moves what the others do. */
 				MIN((c->workload->flags & VTB_WL_WRITES)
-					    ? r->opts.disk_size / 10 * 9
+					    ? target_room(&r->opts, c)
 					    : G_MAXUINT64,
 				    r->opts.size));
 			if (s->seconds < r->opts.duration / 4 &&
@@ -631,13 +692,17 @@ int vtb_cmd_run(int argc, char **argv)
 
 		/* Leave room for the filesystem's own metadata. */
 		if ((c->workload->flags & VTB_WL_WRITES) &&
-		    c->size > r.opts.disk_size / 10 * 9) {
+		    c->size > target_room(&r.opts, c)) {
 			g_autofree char *msg = g_strdup_printf(
 				"--size %" G_GUINT64_FORMAT
-				" does not fit the %" G_GUINT64_FORMAT
-				"-byte target image (--disk-size; the "
-				"filesystem needs ~10 %%)",
-				c->size, r.opts.disk_size);
+				" does not fit the %s target "
+				"(%" G_GUINT64_FORMAT " bytes: %s)",
+				c->size, c->target, target_room(&r.opts, c),
+				target_room(&r.opts, c) ==
+						r.opts.disk_size / 10 * 9
+					? "--disk-size less the filesystem's "
+					  "~10 %"
+					: "half of --mem, less 10 %");
 
 			rc = bad_input(msg);
 			goto out;

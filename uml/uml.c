@@ -195,6 +195,8 @@ struct uml_boot {
 	size_t nmap;
 	/* The virtio-serial devices' back-ends (struct vtb_vcon *). */
 	GPtrArray *vcons;
+	/* hostfs's root: a target's directory, else an empty one. */
+	const char *hostfs_dir;
 };
 
 static gboolean uml_boot_prepare(struct vtb_vm *vm, GError **err)
@@ -434,7 +436,9 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 	struct vtb_uml_env *u = U(env);
 	struct uml_boot *ub = vm->priv;
 	g_autofree char *uml_dir = g_build_filename(vm->dir, "uml", NULL);
-	g_autofree char *hostfs = g_build_filename(vm->dir, "hostfs", NULL);
+	g_autofree char *hostfs =
+		ub->hostfs_dir ? g_strdup(ub->hostfs_dir)
+			       : g_build_filename(vm->dir, "hostfs", NULL);
 	g_autofree char *umid = NULL;
 	g_autofree char *tmpenv = g_strdup_printf("TMPDIR=%s", vm->dir);
 	g_auto(GStrv) argv = NULL;
@@ -456,7 +460,8 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 				   NULL);
 	g_ptr_array_add(envset, NULL);
 
-	if (g_mkdir(uml_dir, 0700) < 0 || g_mkdir(hostfs, 0700) < 0) {
+	if (g_mkdir(uml_dir, 0700) < 0 ||
+	    (!ub->hostfs_dir && g_mkdir(hostfs, 0700) < 0)) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "mkdir in %s: %s",
 			    vm->dir, g_strerror(errno));
 		return FALSE;
@@ -580,6 +585,50 @@ static char *uml_disk_cannot(const struct vtb_device *d)
 	return NULL;
 }
 
+/* Filesystems: UML's own hostfs and the guest's tmpfs. */
+static char *uml_fs_cannot(const struct vtb_device *d)
+{
+	if (g_str_equal(d->bus, "9p"))
+		return g_strdup("uml has no virtio-9p; 9p over a serial line "
+				"(9pnet_fd with diod) is not implemented yet");
+	if (g_str_equal(d->bus, "virtiofs"))
+		return g_strdup("uml probes a virtio-fs device only through "
+				"config space, which QEMU 7.2's virtiofsd does "
+				"not answer; a front that does is not "
+				"implemented yet");
+	if (!g_str_equal(d->bus, "hostfs") && !g_str_equal(d->bus, "tmpfs"))
+		return g_strdup_printf("uml has no filesystem %s", d->bus);
+	if (d->cache)
+		return g_strdup_printf("%s has no cache modes", d->bus);
+	return NULL;
+}
+
+static gboolean uml_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
+			      GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+
+	if (g_str_equal(d->bus, "hostfs")) {
+		/* hostfs= is the root: the guest sees this directory only. */
+		ub->hostfs_dir = d->image;
+		d->guest = g_strdup(VTB_MOUNT_FS_PREFIX "none");
+	} else if (g_str_equal(d->bus, "tmpfs")) {
+		d->guest = g_strdup(VTB_MOUNT_FS_PREFIX "tmpfs");
+	} else {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "uml has no filesystem %s", d->bus);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static const struct vtb_device_ops uml_fs = {
+	.cannot = uml_fs_cannot,
+	.help = "hostfs (confined to the directory vtbench prepares) and the "
+		"guest's tmpfs",
+	.attach = uml_attach_fs,
+};
+
 static const struct vtb_device_ops uml_disk = {
 	.cannot = uml_disk_cannot,
 	.help = "ubd: raw images only; cache writeback or sync (O_SYNC); no "
@@ -673,6 +722,7 @@ static const struct vtb_driver_ops uml_direct = {
 			[VTB_DEV_SERIAL] = &uml_serial,
 			[VTB_DEV_VIRTIO_SERIAL] = &uml_virtio_serial,
 			[VTB_DEV_DISK] = &uml_disk,
+			[VTB_DEV_FS] = &uml_fs,
 		},
 	.prepare = uml_boot_prepare,
 	.spawn = uml_spawn,

@@ -43,7 +43,9 @@ static struct vtb_device *ro_disk(struct vtb_xfer *x, const char *name,
 
 	d->kind = VTB_DEV_DISK;
 	d->name = g_strdup(name);
-	d->bus = x->cell->target;
+	/* On the target's bus, or the backend's disk for a filesystem. */
+	d->bus = x->target_is_fs ? x->cell->backend->default_disk
+				 : x->cell->target;
 	d->image = g_strdup(image);
 	d->format = "raw";
 	d->readonly = true;
