@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/proc.h"
+#include "proto/proto.h"
 #include "kvm/kvm.h"
 
 void vtb_qemu_devs_init(struct vtb_qemu_devs *q)
@@ -101,6 +102,70 @@ gboolean vtb_qemu_add_disk(struct vtb_qemu_devs *q, struct vtb_device *d,
 	return TRUE;
 }
 
+gboolean vtb_qemu_add_fs(struct vtb_qemu_devs *q, struct vtb_device *d,
+			 const char *vfs_sock, GError **err)
+{
+	int n = q->nfs;
+
+	if (d->kind == VTB_DEV_FS && g_str_equal(d->bus, "tmpfs")) {
+		g_free(d->guest);
+		d->guest = g_strdup(VTB_MOUNT_FS_PREFIX "tmpfs");
+		return TRUE;
+	}
+	if (d->kind != VTB_DEV_FS || !d->image ||
+	    (!g_str_equal(d->bus, "9p") && !g_str_equal(d->bus, "virtiofs")) ||
+	    (g_str_equal(d->bus, "virtiofs") && !vfs_sock)) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "kvm: cannot attach the filesystem %s (%s)", d->bus,
+			    d->name);
+		return FALSE;
+	}
+	q->nfs++;
+	if (g_str_equal(d->bus, "9p")) {
+		add(q, "-fsdev");
+		take(q, g_strdup_printf("local,id=vtbfs%d,path=%s,"
+					"security_model=none",
+					n, d->image));
+		add(q, "-device");
+		take(q, g_strdup_printf("virtio-9p-pci,fsdev=vtbfs%d,"
+					"mount_tag=%s",
+					n, d->name));
+	} else {
+		add(q, "-chardev");
+		take(q, g_strdup_printf("socket,id=vtbvfs%d,path=%s", n,
+					vfs_sock));
+		add(q, "-device");
+		take(q, g_strdup_printf("vhost-user-fs-pci,chardev=vtbvfs%d,"
+					"tag=%s",
+					n, d->name));
+		q->share_mem = true;
+	}
+	g_free(d->guest);
+	d->guest = g_strdup_printf(VTB_MOUNT_FS_PREFIX "%s", d->name);
+	return TRUE;
+}
+
+GStrv vtb_virtiofsd_argv(const char *virtiofsd, const struct vtb_device *d,
+			 const char *sock)
+{
+	GStrvBuilder *b = g_strv_builder_new();
+	GStrv argv;
+
+	g_strv_builder_add(b, virtiofsd);
+	vtb_strv_take(b, g_strdup_printf("--socket-path=%s", sock));
+	g_strv_builder_add(b, "-o");
+	vtb_strv_take(b, g_strdup_printf("source=%s", d->image));
+	g_strv_builder_add(b, "-o");
+	vtb_strv_take(
+		b, g_strdup_printf("cache=%s", d->cache ? d->cache : "auto"));
+	if (d->threads > 0)
+		vtb_strv_take(b, g_strdup_printf("--thread-pool-size=%d",
+						 d->threads));
+	argv = g_strv_builder_end(b);
+	g_strv_builder_unref(b);
+	return argv;
+}
+
 GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 {
 	GStrvBuilder *b = g_strv_builder_new();
@@ -113,7 +178,18 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 						"-no-user-config", "-display",
 						"none", "-no-reboot", NULL});
 	g_strv_builder_add(b, "-machine");
-	vtb_strv_take(b, g_strdup_printf("pc,accel=%s", c->accel));
+	if (c->devs && c->devs->share_mem) {
+		/* vhost-user-fs maps the guest's memory: a shared memfd. */
+		vtb_strv_take(b, g_strdup_printf("pc,accel=%s,memory-backend="
+						 "vtbmem",
+						 c->accel));
+		g_strv_builder_add(b, "-object");
+		vtb_strv_take(b, g_strdup_printf("memory-backend-memfd,id="
+						 "vtbmem,size=%dM,share=on",
+						 c->mem_mb));
+	} else {
+		vtb_strv_take(b, g_strdup_printf("pc,accel=%s", c->accel));
+	}
 	g_strv_builder_add(b, "-cpu");
 	g_strv_builder_add(b, c->cpu ? c->cpu : kvm ? "host" : "qemu64");
 	g_strv_builder_add(b, "-m");

@@ -25,6 +25,18 @@ char *vtb_kvm_disk_cannot(const struct vtb_device *d)
 	return vtb_qemu_disk_cannot(d);
 }
 
+char *vtb_kvm_fs_cannot(const struct vtb_device *d)
+{
+	if (g_str_equal(d->bus, "hostfs"))
+		return g_strdup("hostfs is UML's own filesystem");
+	if (!g_str_equal(d->bus, "9p") && !g_str_equal(d->bus, "virtiofs") &&
+	    !g_str_equal(d->bus, "tmpfs"))
+		return g_strdup_printf("kvm has no filesystem %s", d->bus);
+	if (d->cache && g_str_equal(d->bus, "tmpfs"))
+		return g_strdup("tmpfs has no cache modes");
+	return NULL;
+}
+
 /* Debian's kernel has ext2/3/4 in the ext4 module, whose crc32c is a soft
  * dependency (not in depends=). */
 const char *const vtb_kvm_fs_modules[] = {"virtio_blk", "ext4",

@@ -78,6 +78,74 @@ static gboolean direct_attach_disk(struct vtb_vm *vm, struct vtb_device *d,
 	return vtb_qemu_add_disk(&q->devs, d, err);
 }
 
+/* virtiofsd listens once its socket exists: by @deadline, or why not. */
+static gboolean virtiofsd_wait(struct vtb_child *c, const char *sock,
+			       const char *log, gint64 deadline, GError **err)
+{
+	for (;;) {
+		if (g_file_test(sock, G_FILE_TEST_EXISTS))
+			return TRUE;
+		if (vtb_child_wait(c, 10)) {
+			g_autofree char *st = vtb_child_describe_status(c);
+			g_autofree char *tail = vtb_tail_file(log, 1);
+
+			g_strchomp(tail);
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "virtiofsd %s before it listened: %s", st,
+				    *tail ? tail : "(no output)");
+			return FALSE;
+		}
+		if (g_get_monotonic_time() > deadline) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "virtiofsd did not listen within 10 s "
+				    "(log: %s)",
+				    log);
+			return FALSE;
+		}
+	}
+}
+
+/*
+ * A filesystem target: 9p and tmpfs are QEMU's arguments; virtiofs has
+ * QEMU 7.2's virtiofsd serve the directory, a helper child of the vm
+ * started (and listening) before QEMU, which connects to it.
+ */
+static gboolean direct_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
+				 GError **err)
+{
+	struct direct *q = vm->priv;
+	g_autofree char *sock = NULL, *log = NULL, *vfsd = NULL;
+	g_auto(GStrv) argv = NULL;
+	gint64 t0 = g_get_monotonic_time();
+	struct vtb_child *c;
+
+	if (!g_str_equal(d->bus, "virtiofs"))
+		return vtb_qemu_add_fs(&q->devs, d, NULL, err);
+	vfsd = g_file_test(VTB_VIRTIOFSD, G_FILE_TEST_IS_EXECUTABLE)
+		       ? g_strdup(VTB_VIRTIOFSD)
+		       : vtb_find_program("virtiofsd");
+	if (!vfsd) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "virtiofs: no virtiofsd (%s, Debian's "
+			    "qemu-system-common)",
+			    VTB_VIRTIOFSD);
+		return FALSE;
+	}
+	sock = g_build_filename(vm->dir, "virtiofs.sock", NULL);
+	log = g_build_filename(vm->dir, "virtiofsd.log", NULL);
+	argv = vtb_virtiofsd_argv(vfsd, d, sock);
+	c = vtb_vm_spawn_helper(vm, (const char *const *)argv, "virtiofsd.log",
+				NULL, err);
+	if (!c || !virtiofsd_wait(c, sock, log,
+				  MIN(vm->deadline_us, t0 + 10000000), err)) {
+		g_prefix_error(err, "virtiofs: ");
+		return FALSE;
+	}
+	vtb_vm_add_boot_phase(vm, "virtiofsd_start",
+			      (g_get_monotonic_time() - t0) / 1e6);
+	return vtb_qemu_add_fs(&q->devs, d, sock, err);
+}
+
 static gboolean direct_spawn(struct vtb_vm *vm, GError **err)
 {
 	struct vtb_env *env = vm->cell->env;
@@ -160,6 +228,12 @@ static const struct vtb_device_ops direct_disk = {
 	.attach = direct_attach_disk,
 };
 
+static const struct vtb_device_ops direct_fs = {
+	VTB_KVM_FS_ROW,
+	.cannot = vtb_kvm_fs_cannot,
+	.attach = direct_attach_fs,
+};
+
 /* No monitor: no wait_exit (QEMU is vm->child), no disk_stats. */
 const struct vtb_driver_ops vtb_kvm_direct = {
 	.name = "direct",
@@ -168,6 +242,7 @@ const struct vtb_driver_ops vtb_kvm_direct = {
 			[VTB_DEV_SERIAL] = &direct_serial,
 			[VTB_DEV_VIRTIO_SERIAL] = &direct_port,
 			[VTB_DEV_DISK] = &direct_disk,
+			[VTB_DEV_FS] = &direct_fs,
 		},
 	.prepare = direct_prepare,
 	.spawn = direct_spawn,

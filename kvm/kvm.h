@@ -43,7 +43,9 @@ struct vtb_kvm_env {
  */
 struct vtb_qemu_devs {
 	GPtrArray *args; /* char *, owned */
-	int nserial, ndisk, nchr;
+	int nserial, ndisk, nchr, nfs;
+	/* The guest's memory a shared memfd (vhost-user-fs needs it). */
+	bool share_mem;
 };
 
 void vtb_qemu_devs_init(struct vtb_qemu_devs *q);
@@ -58,6 +60,20 @@ void vtb_qemu_add_port(struct vtb_qemu_devs *q, struct vtb_device *d);
  * disk QEMU cannot take (ubd). */
 gboolean vtb_qemu_add_disk(struct vtb_qemu_devs *q, struct vtb_device *d,
 			   GError **err);
+
+/*
+ * Filesystem @d as QEMU carries it: 9p as virtio-9p-pci over a local
+ * fsdev of d->image, virtiofs as vhost-user-fs-pci on @vfs_sock (its
+ * virtiofsd listening there; the guest's memory then shared), tmpfs as
+ * nothing; sets its guest name.  FALSE with @err for any other.
+ */
+gboolean vtb_qemu_add_fs(struct vtb_qemu_devs *q, struct vtb_device *d,
+			 const char *vfs_sock, GError **err);
+/* Where Debian's qemu-system-common puts QEMU 7.2's C virtiofsd. */
+#define VTB_VIRTIOFSD "/usr/lib/qemu/virtiofsd"
+/* argv of QEMU 7.2's virtiofsd serving @d on @sock (newly allocated). */
+GStrv vtb_virtiofsd_argv(const char *virtiofsd, const struct vtb_device *d,
+			 const char *sock);
 
 struct vtb_qemu_cfg {
 	const char *qemu;
@@ -163,6 +179,13 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c);
 extern const char *const vtb_kvm_fs_modules[];
 guint64 vtb_kvm_serial_size(const struct vtb_cell *c);
 char *vtb_kvm_disk_cannot(const struct vtb_device *d);
+/* Filesystems QEMU can give the guest (9p, virtiofs, tmpfs), or why not. */
+char *vtb_kvm_fs_cannot(const struct vtb_device *d);
+#define VTB_KVM_FS_ROW                                                         \
+	.help = "9p: virtio-9p-pci, local fsdev (security model none); "       \
+		"virtiofs: vhost-user-fs-pci and QEMU's virtiofsd, memory "    \
+		"shared (memfd); tmpfs: the guest's own"
+
 #define VTB_KVM_SERIAL_ROW                                                     \
 	.help = "QEMU's second 8250 UART (ttyS1..) on a unix socket",          \
 	.default_size = vtb_kvm_serial_size, /* ~10 s of a 512-byte echo on    \

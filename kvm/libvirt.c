@@ -1317,6 +1317,40 @@ static const struct vtb_device_ops lv_disk = {
 	.attach = lv_attach_disk,
 };
 
+/* Only the guest's own tmpfs yet: a domain's <filesystem> is to come. */
+static char *lv_fs_cannot(const struct vtb_device *d)
+{
+	char *why = vtb_kvm_fs_cannot(d);
+
+	if (!why && !g_str_equal(d->bus, "tmpfs"))
+		why = g_strdup_printf("%s through libvirt (a <filesystem> "
+				      "element) is not implemented yet; "
+				      "--driver direct has it",
+				      d->bus);
+	return why;
+}
+
+static gboolean lv_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
+			     GError **err)
+{
+	if (!g_str_equal(d->bus, "tmpfs")) {
+		g_autofree char *why = lv_fs_cannot(d);
+
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "libvirt: %s",
+			    why ? why : "no such filesystem");
+		return FALSE;
+	}
+	g_free(d->guest);
+	d->guest = g_strdup(VTB_MOUNT_FS_PREFIX "tmpfs");
+	return TRUE;
+}
+
+static const struct vtb_device_ops lv_fs = {
+	.cannot = lv_fs_cannot,
+	.help = "the guest's own tmpfs",
+	.attach = lv_attach_fs,
+};
+
 const struct vtb_driver_ops vtb_kvm_libvirt = {
 	.name = "libvirt",
 	.devices =
@@ -1324,6 +1358,7 @@ const struct vtb_driver_ops vtb_kvm_libvirt = {
 			[VTB_DEV_SERIAL] = &lv_serial,
 			[VTB_DEV_VIRTIO_SERIAL] = &lv_port,
 			[VTB_DEV_DISK] = &lv_disk,
+			[VTB_DEV_FS] = &lv_fs,
 		},
 	.prepare = lv_prepare,
 	.spawn = lv_spawn,

@@ -86,7 +86,10 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 			 ? vtb_transport_find(c->target)
 			 : NULL;
 	if (c->workload && (c->workload->flags & VTB_WL_WRITES) && disk &&
-	    disk->fs_modules && !(target && target->kind == VTB_KIND_FS))
+	    disk->fs_modules &&
+	    (!(target && target->kind == VTB_KIND_FS) ||
+	     /* its own disks (untar's tools) are the backend's */
+	     (c->workload->flags & VTB_WL_OWN_DATA)))
 		for (const char *const *m = disk->fs_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	/* A target's bus is a block transport's: its driver too. */
