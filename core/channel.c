@@ -56,27 +56,63 @@ static void fail_vmm_gone(struct vtb_vm *vm, GError **err, const char *what)
 	fail_run(vm, err, "%s: %s %s", what, vm->child.name, how);
 }
 
+/*
+ * Wait for the channel (@events), the VMM's exit (*vmm_died) or a helper
+ * daemon's (*helper: which one): a back-end that died (a storage daemon,
+ * virtiofsd) leaves its guest waiting for ever on a device that will
+ * never answer, so its exit ends the wait as the VMM's does.
+ */
+#define WAIT_HELPERS 8
 static int wait_fd(struct vtb_vm *vm, short events, gint64 deadline_us,
-		   bool *vmm_died)
+		   bool *vmm_died, struct vtb_child **helper)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[2 + WAIT_HELPERS] = {
 		{.fd = vm->ctl_fd, .events = events},
 		{.fd = vm->child.pidfd, .events = POLLIN},
 	};
+	struct vtb_child *hs[WAIT_HELPERS];
 	gint64 left = deadline_us - g_get_monotonic_time();
+	unsigned n = 2;
 	int r;
 
 	*vmm_died = false;
+	*helper = NULL;
 	if (left <= 0)
 		return 0;
-	r = poll(p, p[1].fd >= 0 ? 2 : 1, (int)MIN(left / 1000 + 1, 1000));
+	for (guint i = 0;
+	     vm->helpers && i < vm->helpers->len && n < G_N_ELEMENTS(p); i++) {
+		struct vtb_child *c = vm->helpers->pdata[i];
+
+		if (c->pidfd < 0 || c->reaped)
+			continue;
+		hs[n - 2] = c;
+		p[n++] = (struct pollfd){.fd = c->pidfd, .events = POLLIN};
+	}
+	r = poll(p, n, (int)MIN(left / 1000 + 1, 1000));
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (p[0].revents)
 		return 1;
-	if (r > 0 && p[1].revents)
+	if (r > 0 && p[1].fd >= 0 && p[1].revents)
 		*vmm_died = true;
+	for (unsigned i = 2; r > 0 && !*vmm_died && i < n; i++)
+		if (p[i].revents) {
+			*helper = hs[i - 2];
+			break;
+		}
 	return 0;
+}
+
+/* A helper daemon of the vm exited (wait_fd): say which and how. */
+static void fail_helper_gone(struct vtb_vm *vm, GError **err,
+			     struct vtb_child *c)
+{
+	g_autofree char *how = NULL;
+
+	vtb_child_wait(c, 1000);
+	how = vtb_child_describe_status(c);
+	fail_run(vm, err, "%s, a back-end of the guest's devices, %s", c->name,
+		 how);
 }
 
 gboolean vtb_chan_send(struct vtb_vm *vm, const struct vtb_msg *m,
@@ -93,6 +129,7 @@ gboolean vtb_chan_send(struct vtb_vm *vm, const struct vtb_msg *m,
 	}
 	while (off < (size_t)n) {
 		bool died;
+		struct vtb_child *helper;
 		ssize_t w;
 		int r;
 
@@ -111,7 +148,11 @@ gboolean vtb_chan_send(struct vtb_vm *vm, const struct vtb_msg *m,
 				 vtb_msg_type_name(m->type), g_strerror(errno));
 			return FALSE;
 		}
-		r = wait_fd(vm, POLLOUT, deadline_us, &died);
+		r = wait_fd(vm, POLLOUT, deadline_us, &died, &helper);
+		if (helper) {
+			fail_helper_gone(vm, err, helper);
+			return FALSE;
+		}
 		if (died) {
 			fail_vmm_gone(vm, err, "send");
 			return FALSE;
@@ -131,6 +172,7 @@ gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m, gint64 deadline_us,
 	for (;;) {
 		int d = vtb_msg_decode(vm->rbuf, vm->rlen, m);
 		bool died;
+		struct vtb_child *helper;
 		ssize_t n;
 		int r;
 
@@ -171,9 +213,13 @@ gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m, gint64 deadline_us,
 			fail_run(vm, err, "receive: %s", g_strerror(errno));
 			return FALSE;
 		}
-		r = wait_fd(vm, POLLIN, deadline_us, &died);
+		r = wait_fd(vm, POLLIN, deadline_us, &died, &helper);
 		if (r < 0) {
 			fail_run(vm, err, "poll: %s", g_strerror(-r));
+			return FALSE;
+		}
+		if (helper) {
+			fail_helper_gone(vm, err, helper);
 			return FALSE;
 		}
 		if (died) {

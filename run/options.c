@@ -120,6 +120,8 @@ static gboolean set_value(const struct vtb_option *op, void *base,
 		if (n == 0)
 			return usage_error(err, "--%s: must be more than 0",
 					   op->name);
+		if (op->check && !op->check(op->name, v, err))
+			return FALSE;
 		*(guint64 *)field = n;
 		return TRUE;
 	}

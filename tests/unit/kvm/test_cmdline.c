@@ -354,6 +354,118 @@ static void test_devices(void **state)
 }
 
 /* --qemu: a QEMU says so in --version's first line, within the deadline. */
+/* Filesystems under QEMU: 9p's fsdev and device, virtiofs's vhost-user
+ * device with the guest's memory shared, tmpfs as nothing; others refused. */
+static const struct fscase {
+	const char *bus, *image, *cache;
+	int threads;
+	const char *sock;
+	const char *guest; /* NULL: refused */
+	bool share_mem;
+	const char *const want[4];
+} fs_cases[] = {
+	{"9p",
+	 "/t/share",
+	 "mmap",
+	 0,
+	 NULL,
+	 "fs:vtbfs",
+	 false,
+	 {"local,id=vtbfs0,path=/t/share,security_model=none",
+	  "virtio-9p-pci,fsdev=vtbfs0,mount_tag=vtbfs", NULL}},
+	{"virtiofs",
+	 "/t/share",
+	 "always",
+	 4,
+	 "/t/vfs.sock",
+	 "fs:vtbfs",
+	 true,
+	 {"socket,id=vtbvfs0,path=/t/vfs.sock",
+	  "vhost-user-fs-pci,chardev=vtbvfs0,tag=vtbfs",
+	  "memory-backend-memfd,id=vtbmem,size=256M,share=on",
+	  "pc,accel=tcg,memory-backend=vtbmem"}},
+	{"tmpfs", NULL, NULL, 0, NULL, "fs:tmpfs", false, {NULL}},
+	/* virtiofs without its daemon's socket, 9p without a directory, a
+	 * filesystem QEMU has not. */
+	{"virtiofs", "/t/share", NULL, 0, NULL, NULL, false, {NULL}},
+	{"9p", NULL, NULL, 0, NULL, NULL, false, {NULL}},
+	{"hostfs", "/t/share", NULL, 0, NULL, NULL, false, {NULL}},
+};
+
+static void test_fs(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(fs_cases); i++) {
+		const struct fscase *c = &fs_cases[i];
+		struct vtb_device d = {.kind = VTB_DEV_FS,
+				       .name = "vtbfs",
+				       .bus = c->bus,
+				       .image = (char *)c->image,
+				       .cache = c->cache,
+				       .threads = c->threads};
+		struct vtb_qemu_devs qd;
+		struct vtb_qemu_cfg cfg = {
+			.qemu = "/usr/bin/qemu-system-x86_64",
+			.accel = "tcg",
+			.kernel = "/c/vmlinux.elf",
+			.initrd = "/c/a.cpio",
+			.append = "x",
+			.mem_mb = 256,
+			.console_log = "/t/console.log",
+			.ctl_sock = "/t/ctl.sock",
+			.devs = &qd,
+		};
+		g_autoptr(GError) e = NULL;
+		g_auto(GStrv) argv = NULL;
+		gboolean ok;
+
+		vtb_qemu_devs_init(&qd);
+		ok = vtb_qemu_add_fs(&qd, &d, c->sock, &e);
+		if (!c->guest) {
+			assert_false(ok);
+			assert_non_null(e);
+			vtb_qemu_devs_clear(&qd);
+			continue;
+		}
+		if (!ok)
+			fail_msg("case %zu: %s", i, e->message);
+		assert_string_equal(d.guest, c->guest);
+		assert_int_equal(qd.share_mem, c->share_mem);
+		argv = vtb_qemu_argv(&cfg);
+		for (int k = 0; k < 4 && c->want[k]; k++)
+			if (index_of(argv, c->want[k]) < 0)
+				fail_msg("case %zu lacks %s", i, c->want[k]);
+		if (!c->share_mem)
+			assert_true(index_of(argv, "pc,accel=tcg") > 0);
+		g_free(d.guest);
+		vtb_qemu_devs_clear(&qd);
+	}
+}
+
+/* virtiofsd: the directory, the cache mode, the pool when asked. */
+static void test_virtiofsd_argv(void **state)
+{
+	struct vtb_device d = {.kind = VTB_DEV_FS,
+			       .bus = "virtiofs",
+			       .image = "/t/share",
+			       .cache = "none",
+			       .threads = 8};
+	g_auto(GStrv) a = vtb_virtiofsd_argv("/usr/lib/qemu/virtiofsd", &d,
+					     "/t/vfs.sock");
+	g_auto(GStrv) b = NULL;
+
+	assert_string_equal(a[0], "/usr/lib/qemu/virtiofsd");
+	assert_true(index_of(a, "--socket-path=/t/vfs.sock") > 0);
+	assert_true(index_of(a, "source=/t/share") > 0);
+	assert_true(index_of(a, "cache=none") > 0);
+	assert_true(index_of(a, "--thread-pool-size=8") > 0);
+	d.cache = NULL;
+	d.threads = 0;
+	b = vtb_virtiofsd_argv("v", &d, "/s");
+	assert_true(index_of(b, "cache=auto") > 0);
+	for (int k = 0; b[k]; k++)
+		assert_false(g_str_has_prefix(b[k], "--thread-pool-size"));
+}
+
 static void test_qemu_version(void **state)
 {
 	g_autofree char *dir = vtbt_tmpdir();
@@ -412,6 +524,8 @@ int main(void)
 		cmocka_unit_test(test_qemu_argv),
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_fs),
+		cmocka_unit_test(test_virtiofsd_argv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

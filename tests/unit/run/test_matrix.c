@@ -73,6 +73,19 @@ static const struct mcase cases[] = {
 	/* Asked for, it runs (and fails with the reason). */
 	{"--backend uml --workload roundtrip --msg-size 4K", 2,
 	 "uml serial roundtrip 4096B", NULL, 0},
+	/* Filesystem targets: each one's own cache modes a cell, no image,
+	 * fs or disk cache; what a backend lacks skipped with why. */
+	{"--workload write-no-upload --target 9p,virtiofs,hostfs,tmpfs "
+	 "--9p-cache none,loose --virtiofs-cache auto,always --image qcow2 "
+	 "--fs ext4 --cache none",
+	 7, "kvm/direct/tcg write-no-upload ->9p cache=loose", "no virtio-9p",
+	 3},
+	{"--backend uml --workload untar --target hostfs,tmpfs", 2,
+	 "uml untar ->hostfs", NULL, 0},
+	{"--backend kvm --workload untar --target virtiofs", 1,
+	 "kvm/direct/tcg untar ->virtiofs cache=auto", NULL, 0},
+	{"--backend kvm --workload untar --target hostfs", 0, NULL,
+	 "hostfs is UML's own filesystem", 1},
 	/* Payloads multiply transfer cells but not roundtrip. */
 	{"--backend kvm --workload upload-no-write,roundtrip --transport "
 	 "virtio-serial --payload zero,random --msg-size 64",

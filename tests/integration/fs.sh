@@ -1,0 +1,60 @@
+#!/bin/bash
+# Integration: filesystem targets.  write-no-upload and untar onto UML's
+# hostfs and tmpfs and QEMU's 9p, virtiofs and tmpfs, each run on an
+# emptied share; the options of 9p and virtiofs checked before any boot;
+# a virtiofsd killed mid-run is a failed sample naming it, nothing left.
+. "$(dirname "$0")/lib.sh"
+
+J="$T/fs.json"
+run_vtb run --backend uml,kvm --accel tcg --workload write-no-upload,untar \
+	--target hostfs,9p,virtiofs,tmpfs --9p-cache mmap,loose --size 8M \
+	--runs 2 --warmup 1 --json "$J"
+check "filesystem targets: exit 0 (rc=$RC: $(grep -m1 -i -e error -e FAILED "$T/err"))" [ "$RC" -eq 0 ]
+for cell in "uml hostfs -" "uml tmpfs -" "kvm 9p mmap" "kvm 9p loose" \
+	"kvm virtiofs auto" "kvm tmpfs -"; do
+	set -- $cell
+	jqok "$1 $2 cache=$3: write-no-upload verified, untar's 430 files in place, one boot for 3 runs" \
+		"[.results[] | select(.backend == \"$1\" and .target == \"$2\" and .cache == \"$3\")] | length == 2 and all(.boots == 1 and .runs_on_kept_guest == 2 and (.samples | length == 3 and all(.ok))) and (map(select(.workload == \"untar\"))[0].samples | all(.metrics.files == 430))" "$J"
+done
+jqok "the cells UML and QEMU cannot carry are skipped with their reasons" \
+	'[.skipped[] | select(test("uml .*target=9p.*no virtio-9p") or test("uml .*target=virtiofs.*config space") or test("kvm.*target=hostfs.*UML.s own"))] | length == 6' "$J"
+jqok "9p's msize and cache are recorded in the mount" \
+	'[.results[] | select(.target == "9p")] | all(.cache == "mmap" or .cache == "loose")' "$J"
+no_leftovers "filesystem targets"
+
+# Bad input, before any boot.
+run_vtb run --backend kvm --accel tcg --workload untar --target 9p --9p-msize 1K
+check "--9p-msize 1K: exit 2, one line naming it ($ERR)" \
+	bash -c "[ $RC -eq 2 ] && [ \$(printf '%s\n' \"\$1\" | wc -l) = 1 ] && printf '%s' \"\$1\" | grep -q -- '--9p-msize'" _ "$ERR"
+run_vtb run --backend kvm --accel tcg --workload untar --target 9p --9p-cache lots
+check "--9p-cache lots: exit 2 ($ERR)" bash -c "[ $RC -eq 2 ] && printf '%s' \"\$1\" | grep -q -- '--9p-cache'" _ "$ERR"
+run_vtb run --backend kvm --accel tcg --workload untar --target virtiofs --virtiofs-cache sometimes
+check "--virtiofs-cache sometimes: exit 2 ($ERR)" bash -c "[ $RC -eq 2 ] && printf '%s' \"\$1\" | grep -q -- '--virtiofs-cache'" _ "$ERR"
+run_vtb run --backend kvm --accel tcg --workload untar --target hostfs
+check "hostfs under kvm only: exit 2, nothing to run, the reason ($ERR)" \
+	bash -c "[ $RC -eq 2 ] && printf '%s' \"\$1\" | grep -q 'UML.s own'" _ "$ERR"
+no_leftovers "bad filesystem options"
+
+# virtiofsd killed during a transfer: a failed sample that says the
+# device's back-end went away, exit 3, no process or directory left.
+"$VTB" run --backend kvm --accel tcg --workload write-no-upload --target virtiofs \
+	--size 2G --runs 1 --warmup 0 --timeout 20 --json "$T/k.json" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	pgrep -f "virtiofsd.*$TMPDIR" >/dev/null && grep -q . "$T/k.json" 2>/dev/null && break
+	sleep 0.1
+done
+sleep 4
+pkill -KILL -f "virtiofsd.*$TMPDIR"
+for _ in $(seq 900); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+	not_ok "vtbench still running 90 s after virtiofsd died"
+	kill -KILL $pid
+fi
+wait $pid
+rc=$?
+E=$(jq -r '.results[0].samples[0].error // ""' "$T/k.json")
+check "virtiofsd killed: exit 3, the failed sample names it (rc=$rc: $E)" \
+	bash -c "[ $rc -eq 3 ] && printf '%s' \"\$1\" | grep -q 'virtiofsd, a back-end of the guest.s devices, killed by signal 9'" _ "$E"
+no_leftovers "virtiofsd killed"
+finish
