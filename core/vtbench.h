@@ -487,6 +487,9 @@ struct vtb_xfer; /* engine/engine.h */
 #define VTB_WL_PER_MSG_SIZE 0x4u
 /* Brings its own data (prepare/fill_run): no payload file is made. */
 #define VTB_WL_OWN_DATA 0x8u
+/* Without --target: on every shared filesystem the backend has (the
+ * transports of kind filesystem with a host directory), not its disk. */
+#define VTB_WL_ON_SHARED_FS 0x10u
 
 /*
  * A workload is data for the transfer engine (engine/engine.h): what the

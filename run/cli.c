@@ -178,7 +178,7 @@ const struct vtb_option vtb_run_options[] = {
 	  "transports under test", check_transport, 0, -1 },
 	{ "workload", VTB_OPT_LIST, OFF(workloads),
 	  "startup,upload-no-write,download-no-read,write-no-upload,upload,"
-	  "roundtrip", "LIST",
+	  "roundtrip,untar", "LIST",
 	  "workloads", check_workload, 0, GIVEN(workloads_given) },
 	{ "cache", VTB_OPT_LIST, OFF(caches), "writeback", "LIST",
 	  "host cache of disks: none, writeback, unsafe, directsync, "

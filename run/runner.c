@@ -380,11 +380,24 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 {
 	struct vtb_opts *o = &r->opts;
 	char *def_target[] = {(char *)k->be->default_disk, NULL};
+	char *shared[VTB_MAX_TRANSPORTS + 1];
 	char *no_aio[] = {"-", NULL};
 	char **targets = o->targets ? o->targets : def_target;
 	char **aios = o->aios ? o->aios : no_aio;
 	bool writes = k->w->flags & VTB_WL_WRITES;
 	bool block = k->t && k->t->kind == VTB_KIND_BLOCK;
+
+	if (!o->targets && (k->w->flags & VTB_WL_ON_SHARED_FS)) {
+		int n = 0;
+
+		for (int i = 0; vtb_transports[i] && i < VTB_MAX_TRANSPORTS;
+		     i++)
+			if (vtb_transports[i]->kind == VTB_KIND_FS &&
+			    !vtb_transports[i]->in_guest_memory)
+				shared[n++] = (char *)vtb_transports[i]->name;
+		shared[n] = NULL;
+		targets = shared;
+	}
 
 	if (!writes && !block) {
 		add_cell(r, k);

@@ -108,7 +108,7 @@ static gboolean roundtrip_check(const struct vtb_opts *o, const void *wopts,
 #define OFF(f) offsetof(struct roundtrip_opts, f)
 /* clang-format off */
 static const struct vtb_option roundtrip_options[] = {
-	{ "msg-size", VTB_OPT_LIST, OFF(msg.sizes), "64,512,4K", "LIST",
+	{ "msg-size", VTB_OPT_LIST, OFF(msg.sizes), "64,4K", "LIST",
 	  "roundtrip message sizes", check_msg_size, 0,
 	  (ssize_t)OFF(msg.given), NULL, 0, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL, 0, -1, NULL, 0, NULL },

@@ -185,7 +185,7 @@ const struct vtb_workload_ops vtb_workload_untar = {
 	.help = "the guest's GNU tar extracts a source tree onto the target "
 		"and syncs: seconds, files/s",
 	.needs = 0,
-	.flags = VTB_WL_WRITES | VTB_WL_OWN_DATA,
+	.flags = VTB_WL_WRITES | VTB_WL_OWN_DATA | VTB_WL_ON_SHARED_FS,
 	.work = VTB_WORK_UNTAR,
 	.prepare = untar_prepare,
 	.fill_run = untar_fill_run,
