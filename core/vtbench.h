@@ -490,6 +490,9 @@ struct vtb_xfer; /* engine/engine.h */
 /* Without --target: on every shared filesystem the backend has (the
  * transports of kind filesystem with a host directory), not its disk. */
 #define VTB_WL_ON_SHARED_FS 0x10u
+/* Without --transport: over the stream transports only (over a block
+ * transport it is a disk-to-disk copy, there when asked for). */
+#define VTB_WL_STREAMS_BY_DEFAULT 0x20u
 
 /*
  * A workload is data for the transfer engine (engine/engine.h): what the

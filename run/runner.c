@@ -526,6 +526,11 @@ void vtb_matrix_build(struct vtb_matrix *r)
 
 					if (t && !(t->kind & wl->needs))
 						continue;
+					if (t && !o->transports &&
+					    (wl->flags &
+					     VTB_WL_STREAMS_BY_DEFAULT) &&
+					    t->kind != VTB_KIND_STREAM)
+						continue;
 					if (t && o->transports &&
 					    !g_strv_contains(
 						    (const char *const *)

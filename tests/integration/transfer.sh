@@ -6,7 +6,7 @@
 
 J="$T/all.json"
 run_vtb run --accel tcg --workload upload-no-write,download-no-read,upload,write-no-upload,roundtrip \
-	--size 256K --msg-size 512 --runs 1 --warmup 0 --json "$J"
+	--transport virtio-serial,serial,virtio-blk,ubd --size 256K --msg-size 512 --runs 1 --warmup 0 --json "$J"
 # UML 6.1's serial line can stop reading for good once its tty throttled
 # (a kernel bug): a uml serial cell may then fail, but only with that
 # stall named; every other cell must pass.

@@ -76,6 +76,12 @@ static const struct mcase cases[] = {
 	/* Asked for, it runs (and fails with the reason). */
 	{"--backend uml --workload roundtrip --msg-size 4K", 2,
 	 "uml serial roundtrip 4096B", NULL, 0},
+	/* upload without --transport: the streams only; over a block
+	 * transport (a disk-to-disk copy) when asked for. */
+	{"--workload upload", 4, "uml serial upload ->ubd cache=writeback",
+	 NULL, 0},
+	{"--workload upload --transport virtio-blk,ubd", 3,
+	 "uml ubd upload ->ubd cache=writeback", "UML's own block", 1},
 	/* Filesystem targets: each one's own cache modes a cell, no image,
 	 * fs or disk cache; what a backend lacks skipped with why. */
 	{"--workload write-no-upload --target 9p,virtiofs,hostfs,tmpfs "
