@@ -705,12 +705,23 @@ static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
 			 struct vtb_sample *s)
 {
 	struct vtb_flush_counts now, d;
-	guint64 attached = 0;
+	guint64 attached = 0, missing = 0;
 
-	vtb_flush_status(f, &attached, NULL);
-	/* io_uring flushes bypass libc, where the audit listens. */
+	vtb_flush_status(f, &attached, &missing);
+	/*
+	 * No figures rather than zeros that prove nothing: no process
+	 * loaded the audit, an image it could not watch, or io_uring,
+	 * whose flushes bypass libc where the audit listens.
+	 */
 	if (!attached || g_str_equal(cell->aio, "io_uring"))
 		return;
+	if (missing) {
+		vtb_sample_add_note(s,
+				    "flush audit: %" G_GUINT64_FORMAT
+				    " image(s) could not be watched, no counts",
+				    missing);
+		return;
+	}
 	vtb_flush_read(f, &now);
 	vtb_flush_counts_sub(&now, before, &d);
 	vtb_sample_add_metric(s, "host_fsync", "calls", false, d.fsync);
