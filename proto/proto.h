@@ -83,7 +83,10 @@ enum vtb_work {
 	/*
 	 * Run bin/fio of the read-only ext2 tools disk `path2` with the
 	 * options `args` (split on spaces; the agent puts --output= of its
-	 * own file before them) on what VTB_MOUNT_DIR holds.  With
+	 * own file before them) on what VTB_MOUNT_DIR holds.  First, when
+	 * `path` is not "", write `size` bytes of the payload (zeros, or
+	 * VTB_RUN_F_RANDOM's) to that file and fsync it: fio's file, laid
+	 * out before the clock starts.  With
 	 * VTB_RUN_F_DIRECT, first check that VTB_MOUNT_DIR takes O_DIRECT
 	 * (a 4 KiB write and read) and pass --direct=1, or --direct=0 when
 	 * it refuses (EINVAL, EOPNOTSUPP).  READY before fio starts, READY
