@@ -1136,11 +1136,11 @@ static int count_one(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
-/* The last line(s) of tar's stderr, on one line, into @buf. */
-static void err_tail(char *buf, size_t size)
+/* The last line(s) of a tool's stderr @path, on one line, into @buf. */
+static void err_tail(const char *path, char *buf, size_t size)
 {
-	char raw[160];
-	int fd = open(UNTAR_ERR, O_RDONLY | O_CLOEXEC);
+	char raw[200];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	off_t end;
 	ssize_t n = 0;
 
@@ -1165,18 +1165,30 @@ static void err_tail(char *buf, size_t size)
 	snprintf(buf, size, "%s", raw);
 }
 
-/* Run the tools disk's tar on @tarball into VTB_UNTAR_DIR; its status. */
-static int run_tar(struct job *j, const char *tarball, int *status)
+#define TOOL_MAX_ARGS 96
+
+/*
+ * Run the tools disk's bin/@name with the @nargs arguments @args, stdin
+ * and stdout /dev/null, stderr into @err_path; its wait status in
+ * *@status.  -1 with the job's error when it could not be run at all.
+ */
+static int run_tool(struct job *j, const char *name, const char *const *args,
+		    int nargs, const char *err_path, int *status)
 {
-	static const char tar[] = TOOLS_DIR "/bin/tar";
-	char interp[256], ld[300];
-	const char *argv[12];
+	char tool[64], interp[256], ld[300];
+	const char *argv[TOOL_MAX_ARGS + 8];
 	int n = 0, ret, efd;
 	pid_t pid;
 
-	ret = elf_interp(tar, interp, sizeof(interp));
+	if (nargs > TOOL_MAX_ARGS) {
+		job_err(j, E2BIG, "%d arguments for %s (at most %d)", nargs,
+			name, TOOL_MAX_ARGS);
+		return -1;
+	}
+	snprintf(tool, sizeof(tool), TOOLS_DIR "/bin/%s", name);
+	ret = elf_interp(tool, interp, sizeof(interp));
 	if (ret < 0) {
-		job_err(j, -ret, "read the interpreter of %s", tar);
+		job_err(j, -ret, "read the interpreter of %s", tool);
 		return -1;
 	}
 	/* The loader, told where the libraries are: no ld.so.cache here. */
@@ -1186,19 +1198,14 @@ static int run_tar(struct job *j, const char *tarball, int *status)
 		argv[n++] = "--library-path";
 		argv[n++] = TOOLS_DIR "/lib";
 	}
-	argv[n++] = tar;
-	/* The article's command: tar -x --no-same-owner -f FILE. */
-	argv[n++] = "-x";
-	argv[n++] = "--no-same-owner";
-	argv[n++] = "-f";
-	argv[n++] = tarball;
-	argv[n++] = "-C";
-	argv[n++] = VTB_UNTAR_DIR;
+	argv[n++] = tool;
+	for (int i = 0; i < nargs; i++)
+		argv[n++] = args[i];
 	argv[n] = NULL;
-	efd = open(UNTAR_ERR, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	pid = fork();
 	if (pid < 0) {
-		job_err(j, errno, "fork for %s", tar);
+		job_err(j, errno, "fork for %s", tool);
 		if (efd >= 0)
 			close(efd);
 		return -1;
@@ -1217,10 +1224,39 @@ static int run_tar(struct job *j, const char *tarball, int *status)
 		close(efd);
 	while (waitpid(pid, status, 0) < 0)
 		if (errno != EINTR) {
-			job_err(j, errno, "wait for %s", tar);
+			job_err(j, errno, "wait for %s", tool);
 			return -1;
 		}
 	return 0;
+}
+
+/* A tool that did not exit 0, in the job's error: @what and its stderr. */
+static void tool_failed(struct job *j, const char *what, int status,
+			const char *err_path)
+{
+	struct vtb_result *r = j->res;
+	char tail[200];
+
+	err_tail(err_path, tail, sizeof(tail));
+	r->err = EIO;
+	if (WIFEXITED(status))
+		snprintf(r->detail, sizeof(r->detail),
+			 "%s exited with status %d: %s", what,
+			 WEXITSTATUS(status), tail[0] ? tail : "no message");
+	else
+		snprintf(r->detail, sizeof(r->detail),
+			 "%s killed by signal %d: %s", what, WTERMSIG(status),
+			 tail[0] ? tail : "no message");
+}
+
+/* Extract @tarball into VTB_UNTAR_DIR with the tools disk's tar. */
+static int run_tar(struct job *j, const char *tarball, int *status)
+{
+	/* The article's command: tar -x --no-same-owner -f FILE. */
+	const char *const args[] = {"-x", "--no-same-owner", "-f", tarball,
+				    "-C", VTB_UNTAR_DIR};
+
+	return run_tool(j, "tar", args, 6, UNTAR_ERR, status);
 }
 
 /*
@@ -1233,7 +1269,6 @@ static void untar(struct job *j)
 {
 	static const char tarball[] = VTB_UNTAR_DIR ".tar";
 	struct vtb_result *r = j->res;
-	char tail[200];
 	int status = 0;
 
 	if (mount_tools(j) < 0 || open_in(j, O_RDONLY) < 0)
@@ -1275,18 +1310,139 @@ static void untar(struct job *j)
 	}
 	r->bytes = walked.bytes;
 	r->hash = walked.files | walked.dirs << 32;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		tool_failed(j, "tar", status, UNTAR_ERR);
+}
+
+#define FIO_OUT "/vtbfio.json" /* fio's output, in the initramfs */
+#define FIO_ERR "/vtbfio.err"
+#define DIRECT_PROBE VTB_MOUNT_DIR "/.vtb-direct-probe"
+
+/*
+ * Whether VTB_MOUNT_DIR takes O_DIRECT, as fio would use it: an aligned
+ * 4 KiB write and read of a file of its own.  0 when it does, the errno
+ * when it refuses (EINVAL, EOPNOTSUPP: tmpfs before Linux 6.6, FUSE
+ * without direct I/O), -1 with the job's error for any other failure.
+ */
+static int direct_refused(struct job *j)
+{
+	int fd, e = 0;
+
+	fd = open(DIRECT_PROBE,
+		  O_RDWR | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		e = errno;
+	} else {
+		memset(iobuf, 0, 4096);
+		if (pwrite(fd, iobuf, 4096, 0) != 4096)
+			e = errno ? errno : EIO;
+		else if (pread(fd, iobuf, 4096, 0) != 4096)
+			e = errno ? errno : EIO;
+		close(fd);
+	}
+	unlink(DIRECT_PROBE);
+	if (e == EINVAL || e == EOPNOTSUPP)
+		return e;
+	if (e) {
+		job_err(j, e, "try O_DIRECT on %s", VTB_MOUNT_DIR);
+		return -1;
+	}
+	return 0;
+}
+
+/* A file's bytes to the host in DATA messages, then the empty one. */
+static void send_file(struct job *j, const char *path)
+{
+	static struct vtb_msg m = {.type = VTB_MSG_DATA};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	j->res->bytes = 0;
+	while (fd >= 0) {
+		size_t got;
+		int ret = read_full(fd, m.u.data.bytes, VTB_DATA_MAX, &got);
+
+		if (ret < 0 && !j->res->err)
+			job_err(j, -ret, "read %s", path);
+		if (ret < 0 || got == 0)
+			break;
+		m.u.data.len = (uint16_t)got;
+		send_msg(&m);
+		j->res->bytes += got;
+	}
+	if (fd >= 0)
+		close(fd);
+	m.u.data.len = 0;
+	send_msg(&m);
+}
+
+/*
+ * FIO: the host's fio job on VTB_MOUNT_DIR, timed from READY to READY;
+ * then fio's JSON goes back as DATA.  No JSON is read here: the host
+ * parses it.
+ */
+static void fio(struct job *j)
+{
+	static char args[VTB_STR_ARGS];
+	const char *argv[TOOL_MAX_ARGS];
+	struct vtb_result *r = j->res;
+	int n = 0, status = 0, refused = 0;
+	char *save = NULL, *tok;
+
+	j->hash = 0;
+	if (mount_tools(j) < 0)
 		return;
-	err_tail(tail, sizeof(tail));
-	r->err = EIO;
-	if (WIFEXITED(status))
-		snprintf(r->detail, sizeof(r->detail),
-			 "tar exited with status %d: %s", WEXITSTATUS(status),
-			 tail[0] ? tail : "no message");
-	else
-		snprintf(r->detail, sizeof(r->detail),
-			 "tar killed by signal %d: %s", WTERMSIG(status),
-			 tail[0] ? tail : "no message");
+	/* fio would lay its file out 4 KiB at a time, in the timed part. */
+	if (j->run->path[0] && j->run->size) {
+		j->out = open(j->run->path,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (j->out < 0) {
+			job_err(j, errno, "open %s", j->run->path);
+			return;
+		}
+		generate(j, j->out, j->run->path);
+		if (r->err)
+			return;
+		if (fsync(j->out) < 0) {
+			job_err(j, errno, "fsync %s", j->run->path);
+			return;
+		}
+		close(j->out);
+		j->out = -1;
+	}
+	if (j->run->flags & VTB_RUN_F_DIRECT) {
+		refused = direct_refused(j);
+		if (refused < 0)
+			return;
+	}
+	/* Global options come before the first --name: these first. */
+	argv[n++] = "--output=" FIO_OUT;
+	if (j->run->flags & VTB_RUN_F_DIRECT)
+		argv[n++] = refused ? "--direct=0" : "--direct=1";
+	copy_str(args, sizeof(args), j->run->args);
+	for (tok = strtok_r(args, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (n == TOOL_MAX_ARGS) {
+			job_err(j, E2BIG, "fio's options (at most %d)",
+				TOOL_MAX_ARGS - 2);
+			return;
+		}
+		argv[n++] = tok;
+	}
+	unlink(FIO_OUT);
+	send_simple(VTB_MSG_READY);
+	r->t_start_ns = now_ns();
+	run_tool(j, "fio", argv, n, FIO_ERR, &status);
+	r->t_end_ns = now_ns();
+	/* The end of the timed part, whatever fio made of it. */
+	send_simple(VTB_MSG_READY);
+	send_file(j, FIO_OUT);
+	unlink(FIO_OUT);
+	if ((j->run->flags & VTB_RUN_F_DIRECT) && !refused)
+		r->hash = VTB_FIO_DIRECT;
+	r->hash |= (uint64_t)refused << 32;
+	if (!r->err && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		tool_failed(j, "fio", status, FIO_ERR);
+	unlink(FIO_ERR);
 }
 
 /*
@@ -1372,6 +1528,9 @@ static void run_work(const struct vtb_run *run)
 	case VTB_WORK_UNTAR:
 		untar(&j);
 		break;
+	case VTB_WORK_FIO:
+		fio(&j);
+		break;
 	default:
 		r->err = EINVAL;
 		snprintf(r->detail, sizeof(r->detail), "unknown work %u",
@@ -1379,7 +1538,7 @@ static void run_work(const struct vtb_run *run)
 		break;
 	}
 out:
-	/* UNTAR ends its timed part before walking the tree. */
+	/* UNTAR and FIO end their timed part before they report. */
 	if (!r->t_end_ns)
 		r->t_end_ns = now_ns();
 	if (j.out >= 0)

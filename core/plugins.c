@@ -26,6 +26,7 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(roundtrip)                                                           \
 	X(download_no_read)                                                    \
 	X(untar)                                                               \
+	X(randio)                                                              \
 	/* a new workload: one line above */
 
 #define TRANSPORTS(X)                                                          \
@@ -61,6 +62,5 @@ const struct vtb_name vtb_transports_reserved[] = {
 };
 
 const struct vtb_name vtb_workloads_reserved[] = {
-	{"randio", NOT_YET},
 	{NULL, NULL},
 };

@@ -10,6 +10,7 @@
 #define RUN_INTS (4 + 4 + 8 + 8 + 4)
 #define RESULT_INTS (4 + 8 + 8 + 8 + 8 + 4)
 #define BYE_INTS 8
+#define DATA_LEN 2
 
 /* Bytes a string field takes on the wire at most / at least. */
 #define STR_MAX(arr) (2u + sizeof(arr) - 1u)
@@ -19,7 +20,7 @@ static const char *const type_names[VTB_MSG_TYPE_MAX_] = {
 	[VTB_MSG_HELLO] = "HELLO",	 [VTB_MSG_ERROR] = "ERROR",
 	[VTB_MSG_RUN] = "RUN",		 [VTB_MSG_RESULT] = "RESULT",
 	[VTB_MSG_POWEROFF] = "POWEROFF", [VTB_MSG_BYE] = "BYE",
-	[VTB_MSG_READY] = "READY",
+	[VTB_MSG_READY] = "READY",	 [VTB_MSG_DATA] = "DATA",
 };
 
 const char *vtb_msg_type_name(unsigned type)
@@ -54,11 +55,11 @@ static int payload_bounds(unsigned type, struct bounds *b)
 			 STR_MAX(m->u.error.detail);
 		return 0;
 	case VTB_MSG_RUN:
-		b->min = RUN_INTS + 5 * STR_MIN;
+		b->min = RUN_INTS + 6 * STR_MIN;
 		b->max = RUN_INTS + STR_MAX(m->u.run.path) +
 			 STR_MAX(m->u.run.path2) + STR_MAX(m->u.run.mount) +
 			 STR_MAX(m->u.run.mount_fs) +
-			 STR_MAX(m->u.run.mount_opts);
+			 STR_MAX(m->u.run.mount_opts) + STR_MAX(m->u.run.args);
 		return 0;
 	case VTB_MSG_RESULT:
 		b->min = RESULT_INTS + STR_MIN;
@@ -66,6 +67,10 @@ static int payload_bounds(unsigned type, struct bounds *b)
 		return 0;
 	case VTB_MSG_BYE:
 		b->min = b->max = BYE_INTS;
+		return 0;
+	case VTB_MSG_DATA:
+		b->min = DATA_LEN;
+		b->max = DATA_LEN + VTB_DATA_MAX;
 		return 0;
 	case VTB_MSG_POWEROFF:
 	case VTB_MSG_READY:
@@ -140,12 +145,13 @@ static size_t payload_size(const struct vtb_msg *m, int *ok)
 	case VTB_MSG_RUN: {
 		size_t c = STR_SIZE(m->u.run.mount),
 		       d = STR_SIZE(m->u.run.mount_fs),
-		       e = STR_SIZE(m->u.run.mount_opts);
+		       e = STR_SIZE(m->u.run.mount_opts),
+		       f = STR_SIZE(m->u.run.args);
 
 		a = STR_SIZE(m->u.run.path);
 		b = STR_SIZE(m->u.run.path2);
-		*ok = a && b && c && d && e;
-		return RUN_INTS + a + b + c + d + e;
+		*ok = a && b && c && d && e && f;
+		return RUN_INTS + a + b + c + d + e + f;
 	}
 	case VTB_MSG_RESULT:
 		a = STR_SIZE(m->u.result.detail);
@@ -153,6 +159,9 @@ static size_t payload_size(const struct vtb_msg *m, int *ok)
 		return RESULT_INTS + a;
 	case VTB_MSG_BYE:
 		return BYE_INTS;
+	case VTB_MSG_DATA:
+		*ok = m->u.data.len <= VTB_DATA_MAX;
+		return DATA_LEN + m->u.data.len;
 	case VTB_MSG_POWEROFF:
 	case VTB_MSG_READY:
 		return 0;
@@ -204,6 +213,7 @@ int vtb_msg_encode(const struct vtb_msg *m, uint8_t *buf, size_t cap)
 		put_str(&w, m->u.run.mount);
 		put_str(&w, m->u.run.mount_fs);
 		put_str(&w, m->u.run.mount_opts);
+		put_str(&w, m->u.run.args);
 		break;
 	case VTB_MSG_RESULT:
 		put_u32(&w, (uint32_t)m->u.result.err);
@@ -216,6 +226,11 @@ int vtb_msg_encode(const struct vtb_msg *m, uint8_t *buf, size_t cap)
 		break;
 	case VTB_MSG_BYE:
 		put_u64(&w, m->u.bye.t_ns);
+		break;
+	case VTB_MSG_DATA:
+		put_u16(&w, m->u.data.len);
+		memcpy(w.p + w.len, m->u.data.bytes, m->u.data.len);
+		w.len += m->u.data.len;
 		break;
 	default:
 		break;
@@ -273,6 +288,22 @@ static void get_str(struct rbuf *r, char *dst, size_t size)
 }
 
 #define GET_STR(r, arr) get_str((r), (arr), sizeof(arr))
+
+/* A blob of u16 length + bytes into @dst of @size; NULs allowed. */
+static uint16_t get_blob(struct rbuf *r, uint8_t *dst, size_t size)
+{
+	size_t n = (size_t)get_le(r, 2);
+
+	if (r->bad)
+		return 0;
+	if (n > size || r->len - r->off < n) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(dst, r->p + r->off, n);
+	r->off += n;
+	return (uint16_t)n;
+}
 
 static uint32_t hdr_u32(const uint8_t *p)
 {
@@ -366,6 +397,7 @@ int vtb_msg_decode(const uint8_t *buf, size_t len, struct vtb_msg *out)
 		GET_STR(&r, m.u.run.mount);
 		GET_STR(&r, m.u.run.mount_fs);
 		GET_STR(&r, m.u.run.mount_opts);
+		GET_STR(&r, m.u.run.args);
 		break;
 	case VTB_MSG_RESULT:
 		m.u.result.err = (int32_t)get_u32(&r);
@@ -378,6 +410,10 @@ int vtb_msg_decode(const uint8_t *buf, size_t len, struct vtb_msg *out)
 		break;
 	case VTB_MSG_BYE:
 		m.u.bye.t_ns = get_u64(&r);
+		break;
+	case VTB_MSG_DATA:
+		m.u.data.len =
+			get_blob(&r, m.u.data.bytes, sizeof(m.u.data.bytes));
 		break;
 	default:
 		break;

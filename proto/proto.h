@@ -15,14 +15,15 @@
  *
  * All integers are little-endian.  Payload fields are encoded in the order
  * of the struct members below: integers at their natural width, strings as
- * u16 length + bytes (no NUL, no embedded NUL, shorter than the array).
+ * u16 length + bytes (no NUL, no embedded NUL, shorter than the array),
+ * DATA's blob as u16 length + bytes (any bytes, at most VTB_DATA_MAX).
  * A payload must be consumed exactly: trailing bytes are an error.
  *
  * Message numbers are never reused.  A change to any payload bumps
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 4u
+#define VTB_PROTO_VERSION 5u
 #define VTB_HDR_SIZE 12u
 #define VTB_MSG_MAX_PAYLOAD 4096u
 #define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
@@ -35,11 +36,14 @@ enum vtb_msg_type {
 	VTB_MSG_POWEROFF = 5, /* host -> guest, sync and power off */
 	VTB_MSG_BYE = 6,      /* guest -> host, about to power off */
 	VTB_MSG_READY = 7,    /* guest -> host, data endpoint open, send now */
-	VTB_MSG_TYPE_MAX_ = 8 /* first unused number */
+	VTB_MSG_DATA = 8,     /* guest -> host, a chunk of a work's output */
+	VTB_MSG_TYPE_MAX_ = 9 /* first unused number */
 };
 
 #define VTB_STR_SHORT 64
 #define VTB_STR_LONG 256
+/* A tool's command line (RUN's args): fio's three jobs take ~400. */
+#define VTB_STR_ARGS 1024
 
 /* CLOCK_BOOTTIME nanoseconds, read by the agent. */
 struct vtb_hello {
@@ -76,10 +80,30 @@ enum vtb_work {
 	 * err and tar's exit status and stderr tail in detail on failure.
 	 */
 	VTB_WORK_UNTAR = 6,
-	VTB_WORK_MAX_ = 7
+	/*
+	 * Run bin/fio of the read-only ext2 tools disk `path2` with the
+	 * options `args` (split on spaces; the agent puts --output= of its
+	 * own file before them) on what VTB_MOUNT_DIR holds.  First, when
+	 * `path` is not "", write `size` bytes of the payload (zeros, or
+	 * VTB_RUN_F_RANDOM's) to that file and fsync it: fio's file, laid
+	 * out before the clock starts.  With
+	 * VTB_RUN_F_DIRECT, first check that VTB_MOUNT_DIR takes O_DIRECT
+	 * (a 4 KiB write and read) and pass --direct=1, or --direct=0 when
+	 * it refuses (EINVAL, EOPNOTSUPP).  READY before fio starts, READY
+	 * again when it ended (the end of the timed part, also when fio
+	 * failed), then fio's output file in DATA messages and an empty DATA,
+	 * then RESULT: `bytes` = bytes of that output, `hash` =
+	 * VTB_FIO_DIRECT when fio ran with O_DIRECT | the errno of the
+	 * refusal << 32; err and fio's exit status and stderr tail in detail
+	 * on failure.
+	 */
+	VTB_WORK_FIO = 7,
+	VTB_WORK_MAX_ = 8
 };
 
 #define VTB_UNTAR_DIR "/mnt/untar"
+/* RESULT's hash of VTB_WORK_FIO: fio ran with --direct=1. */
+#define VTB_FIO_DIRECT 0x1u
 
 #define VTB_RUN_F_RAW_TTY 0x1u	/* put `path` in raw mode (serial lines) */
 #define VTB_RUN_F_NOVERIFY 0x2u /* skip hashing */
@@ -89,6 +113,8 @@ enum vtb_work {
 /* Turn the write cache of the `mount` disk on first (its device reports
  * write through while the host caches). */
 #define VTB_RUN_F_MOUNT_WC 0x10u
+/* FIO: O_DIRECT where VTB_MOUNT_DIR takes it (VTB_WORK_FIO). */
+#define VTB_RUN_F_DIRECT 0x20u
 
 /* Where a RUN's `mount` puts its filesystem. */
 #define VTB_MOUNT_DIR "/mnt"
@@ -114,6 +140,9 @@ struct vtb_run {
 	char mount[VTB_STR_SHORT];
 	char mount_fs[VTB_STR_SHORT];
 	char mount_opts[VTB_STR_LONG];
+	/* A tool's options, space-separated, no value with a space (FIO);
+	 * "" for the other works. */
+	char args[VTB_STR_ARGS];
 };
 
 struct vtb_result {
@@ -130,6 +159,17 @@ struct vtb_bye {
 	uint64_t t_ns;
 };
 
+/*
+ * A chunk of a work's output (fio's JSON), in order; any bytes, NULs
+ * included.  Encoded as u16 `len` and that many bytes; an empty chunk
+ * ends the output.
+ */
+#define VTB_DATA_MAX (VTB_MSG_MAX_PAYLOAD - 2u)
+struct vtb_data {
+	uint16_t len; /* <= VTB_DATA_MAX */
+	uint8_t bytes[VTB_DATA_MAX];
+};
+
 struct vtb_msg {
 	uint16_t type;
 	union {
@@ -138,12 +178,14 @@ struct vtb_msg {
 		struct vtb_run run;
 		struct vtb_result result;
 		struct vtb_bye bye;
+		struct vtb_data data;
 	} u;
 };
 
 /*
  * Encode @m into @buf (capacity @cap).  Returns the number of bytes written,
- * -EINVAL for an unknown type or a string that does not fit its array, or
+ * -EINVAL for an unknown type, a string that does not fit its array or a
+ * DATA longer than VTB_DATA_MAX, or
  * -ENOSPC when @cap is too small.
  */
 int vtb_msg_encode(const struct vtb_msg *m, uint8_t *buf, size_t cap);
@@ -153,8 +195,9 @@ int vtb_msg_encode(const struct vtb_msg *m, uint8_t *buf, size_t cap);
  * bytes consumed (> 0) when a whole message was decoded into @out, 0 when
  * more bytes are needed (a prefix of a valid message), or -EBADMSG for bad
  * magic, non-zero flags, an unknown type, an oversized length, a truncated
- * or overlong field, an unterminated/NUL-containing string or trailing
- * payload bytes.  Never reads past @buf + @len.
+ * or overlong field, an unterminated/NUL-containing string, a DATA whose
+ * length is not its payload's, or trailing payload bytes.  Never reads past
+ * @buf + @len.
  */
 int vtb_msg_decode(const uint8_t *buf, size_t len, struct vtb_msg *out);
 

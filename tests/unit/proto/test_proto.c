@@ -46,6 +46,12 @@ static const struct rt_case rt_cases[] = {
 	 {.type = VTB_MSG_RUN,
 	  .u.run = {VTB_WORK_NONE, VTB_RUN_F_MOUNT_WC, 0, 0, 0, "", "",
 		    "blk:vtbtgt3", "ext4", "data=journal,noatime"}}},
+	{"run fio",
+	 {.type = VTB_MSG_RUN,
+	  .u.run = {VTB_WORK_FIO, VTB_RUN_F_DIRECT, 1 << 29, 0, 0, "",
+		    "blk:vtbtools", "", "", "",
+		    "--output-format=json --bs=4k --name=randread "
+		    "--rw=randread"}}},
 	{"run extreme",
 	 {.type = VTB_MSG_RUN,
 	  .u.run = {UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX,
@@ -63,6 +69,10 @@ static const struct rt_case rt_cases[] = {
 	{"bye", {.type = VTB_MSG_BYE, .u.bye = {42}}},
 	{"bye extreme", {.type = VTB_MSG_BYE, .u.bye = {UINT64_MAX}}},
 	{"ready", {.type = VTB_MSG_READY}},
+	{"data empty (the end)", {.type = VTB_MSG_DATA}},
+	{"data with NULs",
+	 {.type = VTB_MSG_DATA, .u.data = {6, {'{', 0, '}', 0, 0xff, '\n'}}}},
+	{"data full", {.type = VTB_MSG_DATA}, 1},
 };
 
 static void fill(char *s, size_t size)
@@ -96,9 +106,16 @@ static void case_msg(const struct rt_case *c, struct vtb_msg *m)
 		FILL(m->u.run.mount);
 		FILL(m->u.run.mount_fs);
 		FILL(m->u.run.mount_opts);
+		FILL(m->u.run.args);
 		break;
 	case VTB_MSG_RESULT:
 		FILL(m->u.result.detail);
+		break;
+	case VTB_MSG_DATA:
+		/* Every byte value, NUL included, to the longest chunk. */
+		m->u.data.len = VTB_DATA_MAX;
+		for (size_t i = 0; i < VTB_DATA_MAX; i++)
+			m->u.data.bytes[i] = (uint8_t)i;
 		break;
 	}
 }
@@ -137,7 +154,7 @@ static void test_golden(void **state)
 	};
 	static const uint8_t run[] = {
 		0x56, 0x54, 0x42, 0x31, 0x03, 0x00, 0x00, 0x00, /* header */
-		0x2a, 0x00, 0x00, 0x00,				/* length 42 */
+		0x2c, 0x00, 0x00, 0x00,				/* length 44 */
 		0x02, 0x00, 0x00, 0x00,				/* work */
 		0x05, 0x00, 0x00, 0x00,				/* flags */
 		0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, /* size */
@@ -148,6 +165,27 @@ static void test_golden(void **state)
 		0x00, 0x00,					/* mount */
 		0x00, 0x00,					/* mount_fs */
 		0x00, 0x00,					/* mount_opts */
+		0x00, 0x00,					/* args */
+	};
+	static const uint8_t run_fio[] = {
+		0x56, 0x54, 0x42, 0x31, 0x03, 0x00, 0x00, 0x00, /* header */
+		0x2d, 0x00, 0x00, 0x00,				/* length 45 */
+		0x07, 0x00, 0x00, 0x00,				/* work FIO */
+		0x20, 0x00, 0x00, 0x00,				/* DIRECT */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* size */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* seed */
+		0x00, 0x00, 0x00, 0x00,				/* block */
+		0x00, 0x00,					/* path */
+		0x00, 0x00,					/* path2 */
+		0x00, 0x00,					/* mount */
+		0x00, 0x00,					/* mount_fs */
+		0x00, 0x00,					/* mount_opts */
+		0x05, 0x00, '-',  'a',	' ',  '-',  'b',	/* args */
+	};
+	static const uint8_t data[] = {
+		0x56, 0x54, 0x42, 0x31, 0x08, 0x00, 0x00, 0x00, /* header */
+		0x05, 0x00, 0x00, 0x00,				/* length 5 */
+		0x03, 0x00, '{',  0x00, '}',			/* len, bytes */
 	};
 	struct vtb_msg m = {.type = VTB_MSG_BYE,
 			    .u.bye = {0x0102030405060708u}};
@@ -166,6 +204,23 @@ static void test_golden(void **state)
 	n = vtb_msg_encode(&m, buf, sizeof(buf));
 	assert_int_equal(n, sizeof(run));
 	assert_memory_equal(buf, run, sizeof(run));
+
+	memset(&m, 0, sizeof(m));
+	m.type = VTB_MSG_RUN;
+	m.u.run.work = VTB_WORK_FIO;
+	m.u.run.flags = VTB_RUN_F_DIRECT;
+	strcpy(m.u.run.args, "-a -b");
+	n = vtb_msg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, sizeof(run_fio));
+	assert_memory_equal(buf, run_fio, sizeof(run_fio));
+
+	memset(&m, 0, sizeof(m));
+	m.type = VTB_MSG_DATA;
+	m.u.data.len = 3;
+	memcpy(m.u.data.bytes, "{\0}", 3);
+	n = vtb_msg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, sizeof(data));
+	assert_memory_equal(buf, data, sizeof(data));
 }
 
 /* ---- malformed input ---- */
@@ -423,6 +478,100 @@ static void run_missing_path2(struct wire *w)
 	end(w);
 }
 
+/* A version 4 RUN: no args. */
+static void run_v4(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_RUN, 0);
+	put(w, VTB_WORK_SINK, 4);
+	put(w, 0, 4);
+	put(w, 1, 8);
+	put(w, 0, 8);
+	put(w, 4096, 4);
+	put_str(w, "/dev/vdb", 8);
+	for (int i = 0; i < 4; i++)
+		put_str(w, "", 0);
+	end(w);
+}
+
+static void run_args_too_long(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_RUN, 0);
+	put(w, VTB_WORK_FIO, 4);
+	put(w, 0, 4);
+	put(w, 1, 8);
+	put(w, 0, 8);
+	put(w, 4096, 4);
+	for (int i = 0; i < 5; i++)
+		put_str(w, "", 0);
+	put_rep(w, 'a', VTB_STR_ARGS);
+	end(w);
+}
+
+static void run_args_nul(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_RUN, 0);
+	put(w, VTB_WORK_FIO, 4);
+	put(w, 0, 4);
+	put(w, 1, 8);
+	put(w, 0, 8);
+	put(w, 4096, 4);
+	for (int i = 0; i < 5; i++)
+		put_str(w, "", 0);
+	put_str(w, "--a\0--b", 7);
+	end(w);
+}
+
+/* DATA's length says more than the payload holds. */
+static void data_truncated(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_DATA, 0);
+	put(w, 10, 2);
+	put(w, 0x4142434445ull, 5);
+	end(w);
+}
+
+/* ... or less. */
+static void data_trailing(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_DATA, 0);
+	put(w, 3, 2);
+	put(w, 0x41424344u, 4);
+	end(w);
+}
+
+/* Half of the length field. */
+static void data_len_cut(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_DATA, 0);
+	put(w, 0, 1);
+	end(w);
+}
+
+/* A length of VTB_DATA_MAX + 1 in a payload of the most a message has. */
+static void data_oversized(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_DATA, 0);
+	put(w, VTB_DATA_MAX + 1, 2);
+	for (unsigned i = 0; i < VTB_DATA_MAX; i++)
+		put(w, 'x', 1);
+	end(w);
+}
+
+/* The header's length beyond any DATA: refused before the payload. */
+static void data_header_oversized(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_DATA, 0);
+	set_len(w, VTB_MSG_MAX_PAYLOAD + 1);
+}
+
+static void data_len_0xffff(struct wire *w)
+{
+	hdr(w, VTB_MAGIC, VTB_MSG_DATA, 0);
+	put(w, 0xffff, 2);
+	put(w, 0, 8);
+	end(w);
+}
+
 /* A version 3 RUN: no mount fields. */
 static void run_v3(struct wire *w)
 {
@@ -468,6 +617,15 @@ static const struct bad_case {
 	{"run trailing byte", run_trailing},
 	{"run missing path2", run_missing_path2},
 	{"run of version 3 (no mount)", run_v3},
+	{"run of version 4 (no args)", run_v4},
+	{"run args too long", run_args_too_long},
+	{"run args embedded NUL", run_args_nul},
+	{"data truncated", data_truncated},
+	{"data trailing bytes", data_trailing},
+	{"data length cut", data_len_cut},
+	{"data length max+1", data_oversized},
+	{"data header length max+1", data_header_oversized},
+	{"data length 0xffff", data_len_0xffff},
 };
 
 static void test_malformed(void **state)
@@ -550,7 +708,11 @@ static const struct inval_case {
 	{"run mount", VTB_MSG_RUN, 2},
 	{"run mount_fs", VTB_MSG_RUN, 3},
 	{"run mount_opts", VTB_MSG_RUN, 4},
+	{"run args", VTB_MSG_RUN, 5},
 	{"result detail", VTB_MSG_RESULT, 0},
+	/* Not a string: a DATA longer than its array. */
+	{"data len max+1", VTB_MSG_DATA, -1},
+	{"data len 0xffff", VTB_MSG_DATA, -1},
 };
 
 static void test_encode_inval(void **state)
@@ -592,6 +754,9 @@ static void test_encode_inval(void **state)
 		case VTB_MSG_RUN * 8 + 4:
 			s = m.u.run.mount_opts, size = VTB_STR_LONG;
 			break;
+		case VTB_MSG_RUN * 8 + 5:
+			s = m.u.run.args, size = VTB_STR_ARGS;
+			break;
 		case VTB_MSG_RESULT * 8:
 			s = m.u.result.detail, size = VTB_STR_LONG;
 			break;
@@ -600,6 +765,10 @@ static void test_encode_inval(void **state)
 			assert_non_null(s);
 			memset(s, 'x', size);
 		}
+		if (c->type == VTB_MSG_DATA)
+			m.u.data.len = strstr(c->name, "0xffff")
+					       ? 0xffff
+					       : VTB_DATA_MAX + 1;
 		print_message("%s\n", c->name);
 		assert_int_equal(vtb_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
 		/* Invalid wins over too small. */
@@ -623,6 +792,7 @@ static void test_type_names(void **state)
 		{VTB_MSG_POWEROFF, "POWEROFF"},
 		{VTB_MSG_BYE, "BYE"},
 		{VTB_MSG_READY, "READY"},
+		{VTB_MSG_DATA, "DATA"},
 		{VTB_MSG_TYPE_MAX_, "UNKNOWN"},
 		{0xffff, "UNKNOWN"},
 		{UINT32_MAX, "UNKNOWN"},
