@@ -262,7 +262,11 @@ static void add_option_values(JsonBuilder *b, const struct vtb_option *tab,
 		case VTB_OPT_SIZE: {
 			guint64 v = *(const guint64 *)field;
 
-			json_builder_add_int_value(b, (gint64)v);
+			/* 0: not given, and no default (vtbench decides). */
+			if (v)
+				json_builder_add_int_value(b, (gint64)v);
+			else
+				json_builder_add_null_value(b);
 			break;
 		}
 		case VTB_OPT_SECONDS:
@@ -299,6 +303,11 @@ static void add_cli_options(JsonBuilder *b, const struct vtb_matrix *r)
 			add_option_values(
 				b, vtb_backends[i]->options,
 				vtb_backend_opts(&r->opts, vtb_backends[i]));
+	for (int i = 0; vtb_transports[i]; i++)
+		if (vtb_transports[i]->options)
+			add_option_values(
+				b, vtb_transports[i]->options,
+				vtb_transport_opts(&r->opts, vtb_transports[i]));
 	for (int i = 0; vtb_workloads[i]; i++)
 		if (vtb_workloads[i]->options)
 			add_option_values(

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 J="$T/untar.json"
-run_vtb run --backend uml,kvm --accel tcg --workload untar --untar-tree quick \
+run_vtb run --backend uml,kvm --accel tcg --workload untar --untar-tree quick --target ubd,virtio-blk \
 	--runs 1 --warmup 0 --json "$J"
 check "untar on uml and kvm: exit 0 (rc=$RC: $(grep -m1 -i error "$T/err"))" [ "$RC" -eq 0 ]
 for cell in "uml ubd" "kvm virtio-blk"; do
