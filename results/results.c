@@ -305,9 +305,9 @@ static void add_cli_options(JsonBuilder *b, const struct vtb_matrix *r)
 				vtb_backend_opts(&r->opts, vtb_backends[i]));
 	for (int i = 0; vtb_transports[i]; i++)
 		if (vtb_transports[i]->options)
-			add_option_values(
-				b, vtb_transports[i]->options,
-				vtb_transport_opts(&r->opts, vtb_transports[i]));
+			add_option_values(b, vtb_transports[i]->options,
+					  vtb_transport_opts(
+						  &r->opts, vtb_transports[i]));
 	for (int i = 0; vtb_workloads[i]; i++)
 		if (vtb_workloads[i]->options)
 			add_option_values(
