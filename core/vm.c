@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/channel.h"
@@ -47,6 +48,42 @@ void vtb_vm_free(struct vtb_vm *vm)
 	g_free(vm->dir);
 	g_free(vm->console_log);
 	g_free(vm);
+}
+
+static bool helper_ready(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false;
+	return !S_ISREG(st.st_mode) || st.st_size > 0;
+}
+
+gboolean vtb_vm_helper_wait(struct vtb_child *c, const char *path,
+			    const char *log, const char *what, const char *did,
+			    const char *do_, double limit_s, gint64 deadline,
+			    GError **err)
+{
+	for (;;) {
+		if (helper_ready(path))
+			return TRUE;
+		if (vtb_child_wait(c, 10)) {
+			g_autofree char *st = vtb_child_describe_status(c);
+			g_autofree char *tail = vtb_tail_file(log, 1);
+
+			g_strchomp(tail);
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "%s %s before it %s: %s", what, st, did,
+				    *tail ? tail : "(no output)");
+			return FALSE;
+		}
+		if (g_get_monotonic_time() > deadline) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "%s did not %s within %.0f s (log: %s)",
+				    what, do_, limit_s, log);
+			return FALSE;
+		}
+	}
 }
 
 struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,

@@ -49,6 +49,18 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 				      const char *log_name,
 				      const char *const *env_set, GError **err);
 
+/*
+ * Wait until helper @c is ready: @path exists (a regular file: with
+ * content, e.g. a pidfile; anything else, e.g. a socket: at all), by
+ * @deadline (monotonic us; @limit_s is that limit, for the message).
+ * FALSE with "@what STATUS before it @did: LOG's last line" when it
+ * exits first, or "@what did not @do within N s (log: @log)".
+ */
+gboolean vtb_vm_helper_wait(struct vtb_child *c, const char *path,
+			    const char *log, const char *what, const char *did,
+			    const char *do_, double limit_s, gint64 deadline,
+			    GError **err);
+
 /* Kill what is left (helpers after the VMM), close the channel, remove
  * the private dir. */
 void vtb_vm_free(struct vtb_vm *vm);

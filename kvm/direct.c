@@ -78,33 +78,6 @@ static gboolean direct_attach_disk(struct vtb_vm *vm, struct vtb_device *d,
 	return vtb_qemu_add_disk(&q->devs, d, err);
 }
 
-/* virtiofsd listens once its socket exists: by @deadline, or why not. */
-static gboolean virtiofsd_wait(struct vtb_child *c, const char *sock,
-			       const char *log, gint64 deadline, GError **err)
-{
-	for (;;) {
-		if (g_file_test(sock, G_FILE_TEST_EXISTS))
-			return TRUE;
-		if (vtb_child_wait(c, 10)) {
-			g_autofree char *st = vtb_child_describe_status(c);
-			g_autofree char *tail = vtb_tail_file(log, 1);
-
-			g_strchomp(tail);
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "virtiofsd %s before it listened: %s", st,
-				    *tail ? tail : "(no output)");
-			return FALSE;
-		}
-		if (g_get_monotonic_time() > deadline) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "virtiofsd did not listen within 10 s "
-				    "(log: %s)",
-				    log);
-			return FALSE;
-		}
-	}
-}
-
 /*
  * A filesystem target: 9p and tmpfs are QEMU's arguments; virtiofs has
  * QEMU 7.2's virtiofsd serve the directory, a helper child of the vm
@@ -136,8 +109,10 @@ static gboolean direct_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 	argv = vtb_virtiofsd_argv(vfsd, d, sock);
 	c = vtb_vm_spawn_helper(vm, (const char *const *)argv, "virtiofsd.log",
 				NULL, err);
-	if (!c || !virtiofsd_wait(c, sock, log,
-				  MIN(vm->deadline_us, t0 + 10000000), err)) {
+	/* It listens once its socket exists. */
+	if (!c ||
+	    !vtb_vm_helper_wait(c, sock, log, "virtiofsd", "listened", "listen",
+				10, MIN(vm->deadline_us, t0 + 10000000), err)) {
 		g_prefix_error(err, "virtiofs: ");
 		return FALSE;
 	}

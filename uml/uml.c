@@ -258,36 +258,6 @@ static GStrv audit_env(const struct vtb_vm *vm)
 	return env;
 }
 
-/* Until QSD wrote @pidfile (its exports listen), by @deadline. */
-static gboolean qsd_wait(struct vtb_child *c, const char *pidfile,
-			 const char *log, gint64 deadline, GError **err)
-{
-	for (;;) {
-		g_autofree char *pid = NULL;
-
-		if (g_file_get_contents(pidfile, &pid, NULL, NULL) && *pid)
-			return TRUE;
-		if (vtb_child_wait(c, 10)) {
-			g_autofree char *st = vtb_child_describe_status(c);
-			g_autofree char *tail = vtb_tail_file(log, 1);
-
-			g_strchomp(tail);
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "qemu-storage-daemon %s before it served "
-				    "the disk: %s",
-				    st, *tail ? tail : "(no output)");
-			return FALSE;
-		}
-		if (g_get_monotonic_time() > deadline) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "qemu-storage-daemon did not serve the "
-				    "disk within %.0f s (log: %s)",
-				    VTB_QSD_START_S, log);
-			return FALSE;
-		}
-	}
-}
-
 /*
  * A virtio-blk disk: qemu-storage-daemon serves its image as a
  * vhost-user-blk export, a helper of the vm started (and listening)
@@ -320,10 +290,13 @@ static gboolean uml_attach_vublk(struct vtb_vm *vm, struct vtb_device *d,
 	argv = vtb_qsd_argv(qsd, d, sock, pidfile);
 	c = vtb_vm_spawn_helper(vm, (const char *const *)argv, log_name,
 				(const char *const *)env, err);
-	if (!c || !qsd_wait(c, pidfile, log,
-			    MIN(vm->deadline_us,
-				t0 + (gint64)(VTB_QSD_START_S * 1e6)),
-			    err)) {
+	/* Its pidfile is written once its exports listen. */
+	if (!c ||
+	    !vtb_vm_helper_wait(
+		    c, pidfile, log, "qemu-storage-daemon", "served the disk",
+		    "serve the disk", VTB_QSD_START_S,
+		    MIN(vm->deadline_us, t0 + (gint64)(VTB_QSD_START_S * 1e6)),
+		    err)) {
 		g_prefix_error(err, "disk %s: ", d->name);
 		return FALSE;
 	}
