@@ -659,11 +659,26 @@ static void send_simple(uint16_t type)
 
 /* ---- workloads ---- */
 
-/* Non-idle and total jiffies of all CPUs, from /proc/stat's first line. */
-static int cpu_times(uint64_t *busy, uint64_t *total)
+/* The guest's CPU time (jiffies of all CPUs), context switches and
+ * interrupts, from /proc/stat. */
+struct cpu_times {
+	uint64_t busy, iowait, steal, idle, total;
+	uint64_t ctxt, intr;
+};
+
+static uint64_t stat_line(const char *buf, const char *key)
 {
-	char buf[512], *p;
+	const char *p = strstr(buf, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+static int cpu_times(struct cpu_times *c)
+{
+	/* The intr line has a count per IRQ: a few KiB. */
+	static char buf[32768];
 	uint64_t v[8] = {0};
+	char *p;
 
 	if (read_small("/proc/stat", buf, sizeof(buf)) < 0 ||
 	    strncmp(buf, "cpu ", 4))
@@ -672,11 +687,44 @@ static int cpu_times(uint64_t *busy, uint64_t *total)
 	/* user nice system idle iowait irq softirq steal (guest is in user) */
 	for (int i = 0; i < 8; i++)
 		v[i] = strtoull(p, &p, 10);
-	*total = 0;
+	c->total = 0;
 	for (int i = 0; i < 8; i++)
-		*total += v[i];
-	*busy = *total - v[3] - v[4];
+		c->total += v[i];
+	c->idle = v[3];
+	c->iowait = v[4];
+	c->steal = v[7];
+	c->busy = c->total - v[3] - v[4] - v[7];
+	c->ctxt = stat_line(buf, "\nctxt ");
+	c->intr = stat_line(buf, "\nintr ");
 	return 0;
+}
+
+static uint32_t permille(uint64_t part, uint64_t whole)
+{
+	return (uint32_t)(part * 1000 / whole);
+}
+
+/* MemTotal - MemAvailable, in KiB; 0 when unknown. */
+static uint64_t mem_used_kib(void)
+{
+	char buf[4096];
+	uint64_t total, avail;
+
+	if (read_small("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return 0;
+	total = stat_line(buf, "MemTotal:");
+	avail = stat_line(buf, "\nMemAvailable:");
+	return total > avail ? total - avail : 0;
+}
+
+/* Sleep @us microseconds, whatever signals come. */
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = {.tv_sec = (time_t)(us / 1000000),
+			      .tv_nsec = (long)(us % 1000000) * 1000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 struct job {
@@ -1464,8 +1512,8 @@ static void run_work(const struct vtb_run *run)
 		.in = -1,
 		.out = -1,
 	};
-	uint64_t busy0 = 0, total0 = 0, busy1, total1;
-	int have_cpu = cpu_times(&busy0, &total0) == 0;
+	struct cpu_times c0, c1;
+	int have_cpu = cpu_times(&c0) == 0;
 
 	if (debug)
 		logmsg("run work=%u flags=%#x size=%llu block=%u path=%s "
@@ -1487,6 +1535,17 @@ static void run_work(const struct vtb_run *run)
 	switch (run->work) {
 	case VTB_WORK_NONE:
 		j.hash = 0;
+		break;
+	case VTB_WORK_SLEEP:
+		j.hash = 0;
+		if (run->size > VTB_SLEEP_MAX_US) {
+			job_err(&j, EINVAL, "sleep of %llu us",
+				(unsigned long long)run->size);
+			break;
+		}
+		send_simple(VTB_MSG_READY);
+		r->t_start_ns = now_ns();
+		sleep_us(run->size);
 		break;
 	case VTB_WORK_SINK:
 		if (open_in(&j, O_RDONLY) < 0)
@@ -1548,9 +1607,17 @@ out:
 	/* A partial transfer is hashed too: it helps to see what arrived. */
 	if (j.hash && run->work != VTB_WORK_UNTAR && (!r->err || r->bytes))
 		r->hash = XXH3_64bits_digest(&hash_state);
-	if (have_cpu && cpu_times(&busy1, &total1) == 0 && total1 > total0)
-		r->cpu_busy_permille =
-			(uint32_t)((busy1 - busy0) * 1000 / (total1 - total0));
+	if (have_cpu && cpu_times(&c1) == 0 && c1.total > c0.total) {
+		uint64_t t = c1.total - c0.total;
+
+		r->cpu_busy_permille = permille(c1.busy - c0.busy, t);
+		r->cpu_iowait_permille = permille(c1.iowait - c0.iowait, t);
+		r->cpu_steal_permille = permille(c1.steal - c0.steal, t);
+		r->cpu_idle_permille = permille(c1.idle - c0.idle, t);
+		r->ctxt = c1.ctxt - c0.ctxt;
+		r->intr = c1.intr - c0.intr;
+	}
+	r->mem_used_kib = mem_used_kib();
 	if (debug || r->err)
 		logmsg("result err=%d bytes=%llu %s", r->err,
 		       (unsigned long long)r->bytes, r->detail);

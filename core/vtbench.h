@@ -320,6 +320,12 @@ struct vtb_driver_ops {
 	/* The VMM's own counters of disk @d (e.g. over QMP), or NULL. */
 	gboolean (*disk_stats)(struct vtb_vm *vm, const struct vtb_device *d,
 			       struct vtb_disk_stats *out, GError **err);
+	/*
+	 * The pid of a VMM that is not vm->child (one a daemon started) when
+	 * it runs on this host, else 0; NULL: vm->child is the VMM.  For the
+	 * CPU attribution (core/cpuacct.h).
+	 */
+	pid_t (*vmm_pid)(struct vtb_vm *vm);
 };
 
 /* Seconds of a transfer the guess of default_size stands for. */
@@ -441,6 +447,8 @@ struct vtb_sample {
 	/* What does not add up in this sample's own figures (a guest clock
 	 * ahead of the host's), "; "-joined; NULL when all does. */
 	char *note;
+	/* Where the timed interval's CPU went (core/cpuacct.h), or NULL. */
+	struct vtb_cpu_use *cpu;
 };
 
 struct vtb_workload_ops;

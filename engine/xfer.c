@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <xxhash.h>
 
 #include "core/channel.h"
+#include "core/cpuacct.h"
 #include "core/disk.h"
 #include "core/progress.h"
 #include "core/proc.h"
@@ -877,6 +879,74 @@ static void add_guest_figures(struct vtb_sample *s, const struct vtb_result *r)
 			      r->cpu_busy_permille / 10.0);
 }
 
+/* The processes whose threads the CPU attribution lists: the VMM (and
+ * its children), the helper daemons, vtbench. */
+static guint cpu_roots(struct vtb_vm *vm, struct vtb_cpu_root *r, guint max)
+{
+	pid_t vmm =
+		vm->driver->vmm_pid ? vm->driver->vmm_pid(vm) : vm->child.pid;
+	guint n = 0;
+
+	if (vmm > 0)
+		r[n++] = (struct vtb_cpu_root){vmm, VTB_CPU_VMM};
+	for (guint i = 0; vm->helpers && i < vm->helpers->len && n < max - 1;
+	     i++) {
+		const struct vtb_child *c = vm->helpers->pdata[i];
+
+		if (c->pid > 0 && !c->reaped)
+			r[n++] = (struct vtb_cpu_root){c->pid, VTB_CPU_HELPER};
+	}
+	r[n++] = (struct vtb_cpu_root){getpid(), VTB_CPU_VTBENCH};
+	return n;
+}
+
+/*
+ * The sample's CPU attribution from the snapshots around the timed part
+ * and the guest's own figures; what does not add up becomes a note.
+ */
+static void add_cpu_use(struct vtb_sample *s, const struct vtb_cpu_snap *a,
+			const struct vtb_cpu_snap *b,
+			const struct vtb_result *r)
+{
+	struct vtb_cpu_use *u = vtb_cpu_use_diff(a, b);
+	guint32 sum = r->cpu_busy_permille + r->cpu_iowait_permille +
+		      r->cpu_steal_permille + r->cpu_idle_permille;
+
+	/* Rounded down each: the four make 1000 less at most 4. */
+	if (sum && (sum > 1000 || sum < 996))
+		vtb_sample_add_note(s,
+				    "the guest's CPU figures add up to %.1f %% "
+				    "(busy %u, iowait %u, steal %u, idle %u "
+				    "permille): left out",
+				    sum / 10.0, r->cpu_busy_permille,
+				    r->cpu_iowait_permille,
+				    r->cpu_steal_permille,
+				    r->cpu_idle_permille);
+	else if (sum) {
+		u->guest.busy_pct = r->cpu_busy_permille / 10.0;
+		u->guest.iowait_pct = r->cpu_iowait_permille / 10.0;
+		u->guest.steal_pct = r->cpu_steal_permille / 10.0;
+		u->guest.idle_pct = r->cpu_idle_permille / 10.0;
+		u->guest.ctxt = (gint64)MIN(r->ctxt, (guint64)G_MAXINT64);
+		u->guest.intr = (gint64)MIN(r->intr, (guint64)G_MAXINT64);
+	}
+	if (r->mem_used_kib)
+		u->guest.mem_used_kib =
+			(gint64)MIN(r->mem_used_kib, (guint64)G_MAXINT64);
+	u->verdict = vtb_cpu_verdict(u);
+	/* Beyond 10 %, and beyond what the clock ticks of /proc can blur
+	 * (a few ticks of 10 ms in a short run). */
+	if (fabs(u->accounted_pct - 100) > VTB_CPU_ACCOUNTED_TOLERANCE &&
+	    fabs(u->accounted_pct - 100) * u->wall_s * u->cores / 100 >
+		    4.0 / (double)sysconf(_SC_CLK_TCK))
+		vtb_sample_add_note(s,
+				    "the CPU attribution accounts for %.0f %% "
+				    "of %.3f s x %d cores",
+				    u->accounted_pct, u->wall_s, u->cores);
+	vtb_cpu_use_free(s->cpu);
+	s->cpu = u;
+}
+
 /* The engine's feed: a stream transport gets the payload written into it
  * and drained; a disk transport is read by the guest, nothing to do. */
 static gboolean stream_feed(struct vtb_xfer *x, GError **err)
@@ -933,6 +1003,10 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	struct blk_snap pl0 = {.names = payload_stat_names};
 	struct blk_snap tg1, pl1;
 	struct sops_snap so0 = {0}, so1;
+	struct vtb_cpu_root roots[8];
+	guint n_roots = 0;
+	g_autoptr(vtb_cpu_snap) cpu0 = NULL;
+	g_autoptr(vtb_cpu_snap) cpu1 = NULL;
 
 	x.run = run;
 	/* The payload the transport carries or the guest makes (its hash is
@@ -987,6 +1061,9 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	if (!wait_ready(x.vm, g_get_monotonic_time() + 30000000, err))
 		goto out;
 	x.t0_us = g_get_monotonic_time();
+	/* After t0: the scan of /proc (ms) is not the run's time. */
+	n_roots = cpu_roots(x.vm, roots, G_N_ELEMENTS(roots));
+	cpu0 = vtb_cpu_snap_take(roots, n_roots);
 	if (!feed(&x, err))
 		goto out;
 	/*
@@ -1012,6 +1089,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 		goto out;
 	}
 	t1 = x.t_end_us ? x.t_end_us : g_get_monotonic_time();
+	cpu1 = vtb_cpu_snap_take(roots, n_roots);
 	if (audit)
 		audit_record(cell, audit,
 			     ((struct guest_runs *)x.vm->runs)->targets->len,
@@ -1035,6 +1113,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 		goto out;
 	s->seconds = (t1 - x.t0_us) / 1e6;
 	add_guest_figures(s, &m.u.result);
+	add_cpu_use(s, cpu0, cpu1, &m.u.result);
 	ok = release_guest(cell, g_steal_pointer(&x.vm), err);
 out:
 	/* A guest whose run failed is suspect: never kept. */

@@ -177,6 +177,10 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 	g_strv_builder_addv(b, (const char *[]){"-nodefaults",
 						"-no-user-config", "-display",
 						"none", "-no-reboot", NULL});
+	/* Threads named after their job ("CPU 0/TCG", "worker"), for the
+	 * CPU attribution; libvirt asks for the same. */
+	g_strv_builder_addv(
+		b, (const char *[]){"-name", "vtbench,debug-threads=on", NULL});
 	g_strv_builder_add(b, "-machine");
 	if (c->devs && c->devs->share_mem) {
 		/* vhost-user-fs maps the guest's memory: a shared memfd. */

@@ -1351,6 +1351,36 @@ static const struct vtb_device_ops lv_fs = {
 	.attach = lv_attach_fs,
 };
 
+/*
+ * The domain's QEMU when it runs here: libvirt's pidfile of a local
+ * qemu:///system, checked against the process's command line (a remote
+ * host's domain of the same name is not ours).
+ */
+static pid_t lv_vmm_pid(struct vtb_vm *vm)
+{
+	struct lv *lv = vm->priv;
+	g_autofree char *path = NULL, *text = NULL, *cmd = NULL;
+	g_autofree char *want = NULL;
+	gsize len = 0;
+	pid_t pid;
+
+	if (!lv || !lv->name)
+		return 0;
+	path = g_strdup_printf("/run/libvirt/qemu/%s.pid", lv->name);
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	pid = (pid_t)atoi(text);
+	g_free(path);
+	path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
+	if (pid <= 0 || !g_file_get_contents(path, &cmd, &len, NULL))
+		return 0;
+	want = g_strdup_printf("guest=%s,", lv->name);
+	for (gsize i = 0; i < len; i += strlen(cmd + i) + 1)
+		if (g_str_has_prefix(cmd + i, want))
+			return pid;
+	return 0;
+}
+
 const struct vtb_driver_ops vtb_kvm_libvirt = {
 	.name = "libvirt",
 	.devices =
@@ -1368,4 +1398,5 @@ const struct vtb_driver_ops vtb_kvm_libvirt = {
 	.wait_exit = lv_wait_exit,
 	.describe_exit = lv_describe_exit,
 	.disk_stats = lv_disk_stats,
+	.vmm_pid = lv_vmm_pid,
 };

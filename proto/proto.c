@@ -8,7 +8,7 @@
 #define HELLO_INTS (4 + 8 + 8 + 8 + 4)
 #define ERROR_INTS 4
 #define RUN_INTS (4 + 4 + 8 + 8 + 4)
-#define RESULT_INTS (4 + 8 + 8 + 8 + 8 + 4)
+#define RESULT_INTS (4 + 8 + 8 + 8 + 8 + 4 + 4 + 4 + 4 + 8 + 8 + 8)
 #define BYE_INTS 8
 #define DATA_LEN 2
 
@@ -222,6 +222,12 @@ int vtb_msg_encode(const struct vtb_msg *m, uint8_t *buf, size_t cap)
 		put_u64(&w, m->u.result.t_start_ns);
 		put_u64(&w, m->u.result.t_end_ns);
 		put_u32(&w, m->u.result.cpu_busy_permille);
+		put_u32(&w, m->u.result.cpu_iowait_permille);
+		put_u32(&w, m->u.result.cpu_steal_permille);
+		put_u32(&w, m->u.result.cpu_idle_permille);
+		put_u64(&w, m->u.result.ctxt);
+		put_u64(&w, m->u.result.intr);
+		put_u64(&w, m->u.result.mem_used_kib);
 		put_str(&w, m->u.result.detail);
 		break;
 	case VTB_MSG_BYE:
@@ -406,6 +412,12 @@ int vtb_msg_decode(const uint8_t *buf, size_t len, struct vtb_msg *out)
 		m.u.result.t_start_ns = get_u64(&r);
 		m.u.result.t_end_ns = get_u64(&r);
 		m.u.result.cpu_busy_permille = get_u32(&r);
+		m.u.result.cpu_iowait_permille = get_u32(&r);
+		m.u.result.cpu_steal_permille = get_u32(&r);
+		m.u.result.cpu_idle_permille = get_u32(&r);
+		m.u.result.ctxt = get_u64(&r);
+		m.u.result.intr = get_u64(&r);
+		m.u.result.mem_used_kib = get_u64(&r);
 		GET_STR(&r, m.u.result.detail);
 		break;
 	case VTB_MSG_BYE:

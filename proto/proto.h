@@ -23,7 +23,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 5u
+#define VTB_PROTO_VERSION 6u
 #define VTB_HDR_SIZE 12u
 #define VTB_MSG_MAX_PAYLOAD 4096u
 #define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
@@ -98,8 +98,14 @@ enum vtb_work {
 	 * on failure.
 	 */
 	VTB_WORK_FIO = 7,
-	VTB_WORK_MAX_ = 8
+	/*
+	 * Sleep `size` microseconds (at most VTB_SLEEP_MAX_US): READY, the
+	 * sleep, RESULT with `bytes` 0.  What an idle guest costs the host.
+	 */
+	VTB_WORK_SLEEP = 9,
+	VTB_WORK_MAX_ = 10
 };
+#define VTB_SLEEP_MAX_US 3600000000ull
 
 #define VTB_UNTAR_DIR "/mnt/untar"
 /* RESULT's hash of VTB_WORK_FIO: fio ran with --direct=1. */
@@ -151,8 +157,15 @@ struct vtb_result {
 	uint64_t hash;	     /* XXH3-64 of the bytes, 0 when not verified */
 	uint64_t t_start_ns; /* guest CLOCK_BOOTTIME */
 	uint64_t t_end_ns;
-	uint32_t cpu_busy_permille; /* guest CPU busy during the run */
-	char detail[VTB_STR_LONG];  /* where it failed, or "" */
+	/* The guest's CPUs over the run, from /proc/stat (v6: the rest). */
+	uint32_t cpu_busy_permille; /* busy: user, system, irq, ... */
+	uint32_t cpu_iowait_permille;
+	uint32_t cpu_steal_permille;
+	uint32_t cpu_idle_permille;
+	uint64_t ctxt;		   /* context switches during the run */
+	uint64_t intr;		   /* interrupts during the run */
+	uint64_t mem_used_kib;	   /* MemTotal - MemAvailable at the end */
+	char detail[VTB_STR_LONG]; /* where it failed, or "" */
 };
 
 struct vtb_bye {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "core/cpuacct.h"
 #include "core/gitrev.h"
 #include "core/json.h"
 #include "core/registry.h"
@@ -94,6 +95,49 @@ void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s)
 	s->max = st.max;
 	s->mean = st.mean;
 	s->stddev = st.stddev;
+}
+
+static gint by_seconds(gconstpointer a, gconstpointer b)
+{
+	double x = (*(const struct vtb_sample *const *)a)->seconds;
+	double y = (*(const struct vtb_sample *const *)b)->seconds;
+
+	return (x > y) - (x < y);
+}
+
+const struct vtb_sample *vtb_cell_median_sample(const struct vtb_cell *c)
+{
+	g_autoptr(GPtrArray) ok = g_ptr_array_new();
+
+	for (guint k = 0; k < c->samples->len; k++) {
+		const struct vtb_sample *x = c->samples->pdata[k];
+
+		if (x->ok && !x->warmup)
+			g_ptr_array_add(ok, (gpointer)x);
+	}
+	if (!ok->len)
+		return NULL;
+	g_ptr_array_sort(ok, by_seconds);
+	return ok->pdata[(ok->len - 1) / 2];
+}
+
+/* "guest-CPU-bound: ...; top: CPU 0/TCG 97 %, vtbench 3 %": the verdict
+ * and the three busiest threads of @u. */
+static char *cpu_line(const struct vtb_cpu_use *u)
+{
+	GString *s = g_string_new(u->verdict ? u->verdict : "no verdict");
+
+	for (guint i = 0; i < MIN(u->threads->len, 3u) && u->wall_s > 0; i++) {
+		const struct vtb_cpu_thread *t =
+			&g_array_index(u->threads, struct vtb_cpu_thread, i);
+
+		g_string_append_printf(
+			s, "%s%s%s%s %.0f %%", i ? ", " : "; top: ", t->process,
+			strcmp(t->process, t->thread) ? "/" : "",
+			strcmp(t->process, t->thread) ? t->thread : "",
+			100 * t->cpu_s / u->wall_s);
+	}
+	return g_string_free(s, FALSE);
 }
 
 gboolean vtb_cell_phase_median(const struct vtb_cell *c, const char *name,
@@ -353,6 +397,10 @@ static void add_sample(JsonBuilder *b, const struct vtb_sample *s)
 	/* Only when something did not add up: what, with the figures. */
 	if (s->note)
 		add_str(b, "note", s->note);
+	if (s->cpu) {
+		json_builder_set_member_name(b, "cpu");
+		vtb_cpu_use_to_json(s->cpu, b);
+	}
 	if (s->guest_release) {
 		json_builder_set_member_name(b, "guest");
 		json_builder_begin_object(b);
@@ -768,6 +816,57 @@ static const struct vtb_metric *sample_metric(const struct vtb_sample *x,
 	return NULL;
 }
 
+/* The CPU attribution of a sample: the verdict, seconds per group, the
+ * rest of the host, the check, the guest's busy %, the VMM's peak RSS and
+ * the guest's memory. */
+#define CSV_CPU_COLUMNS                                                        \
+	"cpu_verdict,cpu_vmm_s,cpu_guest_user_s,cpu_helper_s,cpu_vtbench_s,"   \
+	"cpu_other_s,cpu_idle_s,cpu_accounted_pct,guest_busy_pct,"             \
+	"vmm_hwm_kib,guest_mem_used_kib"
+
+static void csv_cpu(GString *s, const struct vtb_cpu_use *u)
+{
+	double g[VTB_CPU_VTBENCH + 1] = {0};
+	gint64 hwm = -1;
+
+	g_string_append_c(s, ',');
+	if (!u) {
+		g_string_append(s, ",,,,,,,,,,");
+		return;
+	}
+	vtb_csv_field(s, u->verdict);
+	for (guint i = 0; i < u->threads->len; i++) {
+		const struct vtb_cpu_thread *t =
+			&g_array_index(u->threads, struct vtb_cpu_thread, i);
+
+		g[t->group] += t->cpu_s;
+	}
+	for (int k = VTB_CPU_VMM; k <= VTB_CPU_VTBENCH; k++)
+		g_string_append_printf(s, ",%.6f", g[k]);
+	g_string_append_printf(s, ",%.6f,%.6f,%.1f", u->other_s, u->idle_s,
+			       u->accounted_pct);
+	if (u->guest.busy_pct >= 0)
+		g_string_append_printf(s, ",%.1f", u->guest.busy_pct);
+	else
+		g_string_append_c(s, ',');
+	for (guint i = 0; i < u->memory->len && hwm < 0; i++) {
+		const struct vtb_cpu_mem *m =
+			&g_array_index(u->memory, struct vtb_cpu_mem, i);
+
+		if (m->group == VTB_CPU_VMM)
+			hwm = m->hwm_kib;
+	}
+	if (hwm >= 0)
+		g_string_append_printf(s, ",%" G_GINT64_FORMAT, hwm);
+	else
+		g_string_append_c(s, ',');
+	if (u->guest.mem_used_kib >= 0)
+		g_string_append_printf(s, ",%" G_GINT64_FORMAT,
+				       u->guest.mem_used_kib);
+	else
+		g_string_append_c(s, ',');
+}
+
 static void csv_row(GString *s, const struct vtb_matrix *r,
 		    const struct vtb_cell *c, guint k, GPtrArray *phases,
 		    GPtrArray *metrics)
@@ -814,6 +913,7 @@ static void csv_row(GString *s, const struct vtb_matrix *r,
 	vtb_csv_field(s, x->guest_release);
 	g_string_append_c(s, ',');
 	vtb_csv_field(s, x->error);
+	csv_cpu(s, x->cpu);
 	for (guint p = 0; p < phases->len; p++) {
 		g_string_append_c(s, ',');
 		for (guint j = 0; x->phases && j < x->phases->len; j++) {
@@ -844,7 +944,7 @@ gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
 		"aio,size,payload,msg_size,mem_mib,boot_image,kernel_release,"
 		"kernel_build_id,run,warmup,"
 		"ok,seconds,bytes," VTB_METRIC_THROUGHPUT
-		",exit_s,guest_release,error");
+		",exit_s,guest_release,error," CSV_CPU_COLUMNS);
 	g_autoptr(GPtrArray) metrics = csv_metric_names(r);
 	g_autoptr(GPtrArray) phases = g_ptr_array_new();
 
@@ -919,6 +1019,7 @@ void vtb_results_print_table(const struct vtb_matrix *r, FILE *f)
 		g_autoptr(GPtrArray) names = NULL;
 		g_autoptr(GPtrArray) series = vtb_cell_series(c);
 		const struct vtb_series *secs = series->pdata[0];
+		const struct vtb_sample *med;
 		struct vtb_summary s;
 		struct vtb_stats st;
 
@@ -958,6 +1059,12 @@ void vtb_results_print_table(const struct vtb_matrix *r, FILE *f)
 			label, s.median, s.min, s.max, st.cv * 100, runs,
 			ph->str);
 		print_other_metrics(series, f);
+		med = vtb_cell_median_sample(c);
+		if (med && med->cpu) {
+			g_autofree char *line = cpu_line(med->cpu);
+
+			fprintf(f, "  cpu: %s\n", line);
+		}
 	}
 	for (guint i = 0; i < r->skipped->len; i++)
 		fprintf(f, "skipped: %s\n", (char *)r->skipped->pdata[i]);

@@ -52,6 +52,10 @@ struct vtb_summary {
 	double median, min, max, mean, stddev;
 };
 void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s);
+/* The ok measured sample whose seconds are the median (the lower of the
+ * middle two), whose CPU attribution stands for the cell; NULL when none
+ * is ok. */
+const struct vtb_sample *vtb_cell_median_sample(const struct vtb_cell *c);
 /* Median of phase @name over ok measured samples; FALSE when none. */
 gboolean vtb_cell_phase_median(const struct vtb_cell *c, const char *name,
 			       double *out);

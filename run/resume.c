@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/cpuacct.h"
 #include "results/resfile.h"
 #include "results/results.h"
 
@@ -83,6 +84,10 @@ static void import_samples(struct vtb_cell *c, JsonObject *row)
 					json_node_get_double(v));
 			}
 		}
+		if (json_object_has_member(o, "cpu") &&
+		    JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "cpu")))
+			s->cpu = vtb_cpu_use_from_json(
+				json_object_get_object_member(o, "cpu"));
 		g = json_object_has_member(o, "guest")
 			    ? json_object_get_object_member(o, "guest")
 			    : NULL;

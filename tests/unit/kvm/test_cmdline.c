@@ -101,6 +101,8 @@ static void test_qemu_argv(void **state)
 		assert_string_equal(argv[0], cfg.qemu);
 		assert_true(index_of(argv, "-nodefaults") > 0);
 		assert_true(index_of(argv, "-no-reboot") > 0);
+		assert_string_equal(after(argv, "-name"),
+				    "vtbench,debug-threads=on");
 		assert_string_equal(after(argv, "-machine"), c->machine);
 		assert_string_equal(after(argv, "-cpu"), c->cpu);
 		assert_string_equal(after(argv, "-m"), "256");
