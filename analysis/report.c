@@ -193,6 +193,29 @@ static int label_width(GArray *rows, struct vtb_rdoc **docs, int n)
 	return (int)CLAMP(w, LABEL_MIN, LABEL_MAX);
 }
 
+/* Whether a cell measuring @what (of any backend, any file) has @metric. */
+static bool what_has(struct vtb_rdoc **docs, int n, const char *what,
+		     const char *metric)
+{
+	for (int f = 0; f < n; f++)
+		for (guint i = 0; i < docs[f]->cells->len; i++) {
+			const struct vtb_rcell *c = docs[f]->cells->pdata[i];
+
+			if (!strcmp(c->what, what) &&
+			    vtb_series_find(c->series, metric))
+				return true;
+		}
+	return false;
+}
+
+/* A cell in the chart of @metric: its own, or, failed, where it would be. */
+static bool row_wanted(struct vtb_rdoc **docs, int n, const struct bar_row *r,
+		       const char *metric)
+{
+	return !metric || r->s ||
+	       (r->cell->n == 0 && what_has(docs, n, r->cell->what, metric));
+}
+
 static void chart_rows(struct vtb_rdoc **docs, int n, const char *metric,
 		       GPtrArray *groups, GArray *rows)
 {
@@ -235,7 +258,7 @@ static void chart_rows(struct vtb_rdoc **docs, int n, const char *metric,
 							       c->series,
 							       metric)
 						     : NULL;
-					if (!metric || r.s || c->n == 0)
+					if (row_wanted(docs, n, &r, metric))
 						g_array_append_val(rows, r);
 				}
 	}
@@ -522,7 +545,7 @@ static const struct {
 	{"guest-user", "#59a14f", "guest user processes (UML)"},
 	{"helper", "#b07aa1", "helper daemons"},
 	{"vtbench", "#f28e2b", "vtbench"},
-	{"few", "#bab0ac", "smaller threads"},
+	{"few", "#bab0ac", "threads under 5 %, together"},
 	{"other", "#9c755f", "other host processes"},
 	{"system", "#e15759", "host irq, softirq, steal"},
 	{"idle", "#eeeeee", "idle"},
@@ -530,7 +553,7 @@ static const struct {
 
 #define CPU_BAR_W 300
 #define CPU_BAR_H 20
-#define CPU_MIN_PCT 5 /* a thread below it is merged into "others" */
+#define CPU_MIN_PCT 5 /* a thread below it is merged (the legend says 5) */
 
 static const char *cpu_colour(const char *group)
 {
@@ -606,15 +629,17 @@ static void cpu_bar(GString *h, const struct vtb_rcpu *cpu)
 
 static void cpu_legend(GString *h)
 {
-	g_string_append(h, "<p class='key note'>Host CPU in each cell's "
+	g_string_append(h, "<p class='cpukey note'>Host CPU in each cell's "
 			   "median run, as a share of its cores \xc3\x97 "
 			   "wall time:");
 	for (size_t i = 0; i < G_N_ELEMENTS(cpu_groups); i++) {
-		g_string_append_printf(h, "<span style='background:%s'></span>",
+		g_string_append_printf(h,
+				       "<span class='kitem'><i style='"
+				       "background:%s'></i>",
 				       cpu_groups[i].colour);
 		vtb_html_escape(h, cpu_groups[i].legend);
+		g_string_append(h, "</span>");
 	}
-	esc_printf(h, " (threads under %d %% merged).", CPU_MIN_PCT);
 	g_string_append(h, "</p>\n");
 }
 
@@ -1065,6 +1090,9 @@ static const char style[] =
 	"font-family:monospace}"
 	".key span{display:inline-block;width:12px;height:12px;"
 	"margin:0 4px 0 12px;vertical-align:-1px}"
+	".cpukey i{display:inline-block;width:11px;height:11px;"
+	"margin:0 4px 0 12px;vertical-align:-1px;border:1px solid #bbb}"
+	".cpukey .kitem{white-space:nowrap}"
 	"table.cmp{font-size:13px}table.cmp th.what{font-weight:normal;"
 	"background:#fafafa;min-width:180px}table.cmp th.col{font-size:14px}"
 	"table.cmp td{padding:5px 8px}"
