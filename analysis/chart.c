@@ -113,8 +113,8 @@ char *vtb_value_text(double v, const char *unit)
 
 	if (!isfinite(v))
 		return g_strdup("-");
-	/* three significant digits, trailing zeros kept (1.00 s: not 1 s,
-	 * nor 1 ms), and never 1.23e+03 */
+	/* three significant digits, trailing zeros kept (1.00 s, not 1 s),
+	 * and never 1.23e+03 */
 	if (fabs(v) >= 100 || v == 0)
 		g_snprintf(num, sizeof(num), "%.0f", v);
 	else if (fabs(v) >= 10)
