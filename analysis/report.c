@@ -555,12 +555,14 @@ static const struct {
 #define CPU_BAR_H 20
 #define CPU_MIN_PCT 5 /* a thread below it is merged (the legend says 5) */
 
-static const char *cpu_colour(const char *group)
+/* @group's row of cpu_groups; NULL for a group this report does not know
+ * (its name comes from the file: never put into markup unescaped). */
+static int cpu_group(const char *group)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(cpu_groups); i++)
 		if (strcmp(cpu_groups[i].group, group) == 0)
-			return cpu_groups[i].colour;
-	return "#888888";
+			return (int)i;
+	return -1;
 }
 
 /*
@@ -580,19 +582,22 @@ static void cpu_bar(GString *h, const struct vtb_rcpu *cpu)
 		   cpu->cores, cpu->wall_s);
 	if (!isnan(cpu->accounted_pct))
 		esc_printf(h, ", %.1f %% accounted for", cpu->accounted_pct);
+	if (!isnan(cpu->guest_busy_pct))
+		esc_printf(h, "; the guest %.0f %% busy", cpu->guest_busy_pct);
 	g_string_append(h, "</title>");
 	for (guint i = 0; i < segs->len; i++) {
 		const struct vtb_cpu_seg *sg =
 			&g_array_index(segs, struct vtb_cpu_seg, i);
 		double w = MIN(sg->pct, MAX(100 - sum, 0)) / 100 * CPU_BAR_W;
 		g_autofree char *text = NULL;
+		int k = cpu_group(sg->group);
 
-		g_string_append_printf(h,
-				       "<rect class='seg g-%s' x='%.1f' y='0' "
-				       "width='%.1f' height='%d' fill='%s'>"
-				       "<title>",
-				       sg->group, x, w, CPU_BAR_H,
-				       cpu_colour(sg->group));
+		g_string_append_printf(
+			h,
+			"<rect class='seg g-%s' x='%.1f' y='0' width='%.1f' "
+			"height='%d' fill='%s'><title>",
+			k < 0 ? "unknown" : cpu_groups[k].group, x, w,
+			CPU_BAR_H, k < 0 ? "#888888" : cpu_groups[k].colour);
 		if (sg->process)
 			esc_printf(h, "%s (%s, %s): ", sg->name, sg->process,
 				   sg->group);

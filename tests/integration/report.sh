@@ -73,7 +73,10 @@ def row($be; $tr; $wl; $msg; $samples):
 	error: "stalled: no progress for 2 s <b>"}]),
   row("kvm"; "virtio-serial"; "roundtrip"; 64;
       [s("kvm"; 1.0; 1000; "guest-CPU-bound: CPU 0/TCG 97 % (guest 95 % busy)")
-       + {metrics: {latency_median_us: 150}}])]}' >"$T/cpu.json"
+       + {metrics: {latency_median_us: 150}}
+       | .cpu.threads += [{group: "x\u0027 onmouseover=\u0027alert(3)",
+			   process: "<i>p</i>", thread: "<script>t</script>",
+			   cpu_s: 0.2, wait_s: 0}]])]}' >"$T/cpu.json"
 jq 'del(.results[].samples[].cpu)' "$T/cpu.json" >"$T/nocpu.json"
 run_vtb report "$T/cpu.json" -o "$T/cpu.html"
 check "report of a file with CPU attribution -> exit 0 (rc=$RC: $ERR)" [ "$RC" -eq 0 -a -s "$T/cpu.html" ]
@@ -100,6 +103,8 @@ check "cpu: the small threads merged" grep -q "<title>others &lt; 5 % (2 threads
 check "cpu: a legend" grep -q "<p class='cpukey note'>Host CPU in each cell" "$H"
 check "cpu: the median sample's verdict" grep -q "<span class='med'>125 MB/s</span>.*<div class='cpuverdict'>guest-CPU-bound: CPU 0/TCG 97 % (guest 95 % busy)</div>" "$H"
 check "cpu: no other sample's" [ -z "$(grep 'not the median' "$H")" ]
+check "cpu: a group unknown to the report, grey" grep -q "<rect class='seg g-unknown' [^>]*fill='#888888'><title>&lt;script&gt;t&lt;/script&gt; (&lt;i&gt;p&lt;/i&gt;, x&#39; onmouseover=&#39;alert(3)): 0.2 s = 10.0 %" "$H"
+check "cpu: ... its strings escaped" [ -z "$(grep -e '<script>t' -e "x' onmouseover" -e '<i>p' "$H")" ]
 H="$T/nocpu.html"
 check "nocpu: no bar, no verdict, no legend" [ -z "$(grep -e "<svg class='cpu'" -e "class='cpuverdict'" -e 'Host CPU in each' "$H")" ]
 
