@@ -1178,9 +1178,16 @@ char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
 		if (g_hash_table_contains(heads, metrics->pdata[m]))
 			bar_chart(h, docs, n, backends, metrics->pdata[m]);
 	if (metrics->len > g_hash_table_size(heads)) {
-		g_string_append_printf(
-			h, "<details><summary>The other %u metrics</summary>\n",
-			metrics->len - g_hash_table_size(heads));
+		guint others = metrics->len - g_hash_table_size(heads);
+
+		if (others == 1)
+			g_string_append(h, "<details><summary>The other "
+					   "metric</summary>\n");
+		else
+			g_string_append_printf(h,
+					       "<details><summary>The other %u "
+					       "metrics</summary>\n",
+					       others);
 		for (guint m = 0; m < metrics->len; m++)
 			if (!g_hash_table_contains(heads, metrics->pdata[m]))
 				bar_chart(h, docs, n, backends,
