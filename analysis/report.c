@@ -948,12 +948,12 @@ static void cells_table(GString *h, struct vtb_rdoc **docs, int n)
 
 				vtb_stats_compute((double *)s->v->data,
 						  s->v->len, &st);
-				med = vtb_format_value(st.n ? st.median : NAN,
-						       s->unit);
-				lo = vtb_format_value(st.n ? st.min : NAN,
-						      s->unit);
-				hi = vtb_format_value(st.n ? st.max : NAN,
-						      s->unit);
+				med = vtb_value_text(st.n ? st.median : NAN,
+						     s->unit);
+				lo = vtb_value_text(st.n ? st.min : NAN,
+						    s->unit);
+				hi = vtb_value_text(st.n ? st.max : NAN,
+						    s->unit);
 				ci = st.n ? g_strdup_printf("%.4g .. %.4g",
 							    st.ci_lo, st.ci_hi)
 					  : g_strdup("-");
@@ -1014,10 +1014,10 @@ static void compare_table(GString *h, const struct vtb_comparison *c)
 	for (guint i = 0; i < c->rows->len; i++) {
 		const struct vtb_cmp_row *r =
 			&g_array_index(c->rows, struct vtb_cmp_row, i);
-		g_autofree char *b = vtb_format_value(
-			r->bst.n ? r->bst.median : NAN, r->unit);
-		g_autofree char *nv = vtb_format_value(
-			r->nst.n ? r->nst.median : NAN, r->unit);
+		g_autofree char *b =
+			vtb_value_text(r->bst.n ? r->bst.median : NAN, r->unit);
+		g_autofree char *nv =
+			vtb_value_text(r->nst.n ? r->nst.median : NAN, r->unit);
 		g_autofree char *ch = vtb_format_change(r->change);
 		g_autofree char *p = vtb_format_p(r->p);
 		const char *cls = r->verdict == VTB_VERDICT_REGRESSION ? "reg"
