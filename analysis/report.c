@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "analysis/chart.h"
 #include "analysis/compare.h"
 #include "core/gitrev.h"
 #include "results/results.h"
@@ -101,25 +102,21 @@ static const char *const phase_colours[] = {"#4e79a7", "#f28e2b", "#59a14f",
 					    "#e15759", "#76b7b2", "#edc948",
 					    "#b07aa1", "#ff9da7", "#9c755f"};
 
-/* A round step for about five gridlines up to @max. */
-static double nice_step(double max)
+/* A unit as shown: "µs" for the files' "us". */
+static const char *unit_text(const char *unit)
 {
-	double raw = max / 5, mag, f;
-
-	if (!(raw > 0))
-		return 1;
-	mag = pow(10, floor(log10(raw)));
-	f = raw / mag;
-	return mag * (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10);
+	return g_strcmp0(unit, "us") == 0 ? "\xc2\xb5s" : unit;
 }
 
-static void axis(GString *h, double x0, double width, double max, double y,
-		 double top, const char *unit)
+/* Gridlines and their values under a chart; "log scale" said by the unit. */
+static void axis(GString *h, double x0, double width, const struct vtb_axis *a,
+		 double y, double top, const char *unit)
 {
-	double step = nice_step(max);
+	double ticks[64];
+	int n = vtb_axis_ticks(a, ticks, G_N_ELEMENTS(ticks));
 
-	for (double t = 0; t <= max * 1.0001; t += step) {
-		double x = x0 + t / max * width;
+	for (int i = 0; i < n; i++) {
+		double x = x0 + vtb_axis_frac(a, ticks[i]) * width;
 
 		g_string_append_printf(h,
 				       "<line x1='%.1f' y1='%.1f' x2='%.1f' "
@@ -128,21 +125,24 @@ static void axis(GString *h, double x0, double width, double max, double y,
 		g_string_append_printf(h,
 				       "<text x='%.1f' y='%.1f' "
 				       "class='tick'>%g</text>",
-				       x, y + 14, t);
+				       x, y + 14, ticks[i]);
 	}
+	/* clear of the last tick's value, centred on the axis' end */
 	g_string_append_printf(h, "<text x='%.1f' y='%.1f' class='unit'>",
-			       x0 + width, y + 14);
-	vtb_html_escape(h, unit);
+			       x0 + width + 20, y + 14);
+	vtb_html_escape(h, unit_text(unit));
+	if (a->log)
+		g_string_append(h, ", log scale");
 	g_string_append(h, "</text>");
 }
 
 /*
- * @v on a bar of @width for @max; a negative value (a workload's own
- * metric may be one) is drawn as nothing rather than an invalid SVG.
+ * @v on a bar of @width on @a; a negative value (a workload's own metric
+ * may be one) is drawn as nothing rather than an invalid SVG.
  */
-static double scale(double v, double max, double width)
+static double scale(double v, const struct vtb_axis *a, double width)
 {
-	return CLAMP(v / max, 0, 1) * width;
+	return vtb_axis_frac(a, v) * width;
 }
 
 /* "what the cell measured", without the backend: rows of one group. */
@@ -193,6 +193,29 @@ static int label_width(GArray *rows, struct vtb_rdoc **docs, int n)
 	return (int)CLAMP(w, LABEL_MIN, LABEL_MAX);
 }
 
+/* Whether a cell measuring @what (of any backend, any file) has @metric. */
+static bool what_has(struct vtb_rdoc **docs, int n, const char *what,
+		     const char *metric)
+{
+	for (int f = 0; f < n; f++)
+		for (guint i = 0; i < docs[f]->cells->len; i++) {
+			const struct vtb_rcell *c = docs[f]->cells->pdata[i];
+
+			if (!strcmp(c->what, what) &&
+			    vtb_series_find(c->series, metric))
+				return true;
+		}
+	return false;
+}
+
+/* A cell in the chart of @metric: its own, or, failed, where it would be. */
+static bool row_wanted(struct vtb_rdoc **docs, int n, const struct bar_row *r,
+		       const char *metric)
+{
+	return !metric || r->s ||
+	       (r->cell->n == 0 && what_has(docs, n, r->cell->what, metric));
+}
+
 static void chart_rows(struct vtb_rdoc **docs, int n, const char *metric,
 		       GPtrArray *groups, GArray *rows)
 {
@@ -235,7 +258,7 @@ static void chart_rows(struct vtb_rdoc **docs, int n, const char *metric,
 							       c->series,
 							       metric)
 						     : NULL;
-					if (!metric || r.s || c->n == 0)
+					if (row_wanted(docs, n, &r, metric))
 						g_array_append_val(rows, r);
 				}
 	}
@@ -250,7 +273,8 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 	const char *unit = "";
 	g_autofree char *prev_group = NULL;
 	bool higher_better = false;
-	double max = 0, y = 8, height;
+	double max = 0, min_pos = NAN, y = 8, height;
+	struct vtb_axis ax;
 	int ngroups = 0, lw, bw;
 
 	chart_rows(docs, n, metric, groups, rows);
@@ -263,12 +287,19 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 			continue;
 		vtb_stats_compute((double *)r->s->v->data, r->s->v->len, &st);
 		max = MAX(max, st.max);
+		/* the whiskers too: they are drawn on the same axis */
+		for (guint k = 0; k < r->s->v->len; k++) {
+			double v = g_array_index(r->s->v, double, k);
+
+			if (v > 0 && !(v >= min_pos))
+				min_pos = v;
+		}
 		unit = r->s->unit;
 		higher_better = r->s->higher_better;
 	}
 	if (!rows->len || !(max > 0))
 		return;
-	max *= 1.05;
+	vtb_axis_init(&ax, min_pos, max);
 	lw = label_width(rows, docs, n);
 	bw = CHART_W - lw - VALUE_W;
 	for (guint i = 0; i < rows->len; i++) {
@@ -284,14 +315,16 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 	height = 8 + ngroups * GROUP_H + rows->len * ROW_H + AXIS_H;
 	g_string_append(h, "<h3>");
 	vtb_html_escape(h, metric);
-	esc_printf(h, " (%s, %s is better)", unit,
-		   higher_better ? "higher" : "lower");
+	esc_printf(h, " (%s, %s is better%s)", unit_text(unit),
+		   higher_better ? "higher" : "lower",
+		   ax.log ? ", log scale" : "");
 	g_string_append(h, "</h3>\n");
 	g_string_append_printf(h,
-			       "<svg class='chart' width='%d' height='%.0f' "
+			       "<svg class='chart %s' width='%d' height='%.0f' "
 			       "viewBox='0 0 %d %.0f' role='img'>",
-			       CHART_W, height, CHART_W, height);
-	axis(h, lw, bw, max, height - AXIS_H, 4, unit);
+			       ax.log ? "log" : "linear", CHART_W, height,
+			       CHART_W, height);
+	axis(h, lw, bw, &ax, height - AXIS_H, 4, unit);
 	for (guint i = 0; i < rows->len; i++) {
 		const struct bar_row *r =
 			&g_array_index(rows, struct bar_row, i);
@@ -330,15 +363,15 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 			continue;
 		}
 		vtb_stats_compute((double *)r->s->v->data, r->s->v->len, &st);
-		med = vtb_format_value(st.median, unit);
-		lo = vtb_format_value(st.min, unit);
-		hi = vtb_format_value(st.max, unit);
+		med = vtb_value_text(st.median, unit);
+		lo = vtb_value_text(st.min, unit);
+		hi = vtb_value_text(st.max, unit);
 		note = vtb_noise_note(&st);
 		g_string_append_printf(
 			h,
 			"<rect x='%d' y='%.1f' width='%.1f' height='14' "
 			"fill='%s'><title>",
-			lw, cy - 7, scale(st.median, max, bw),
+			lw, cy - 7, scale(st.median, &ax, bw),
 			bar_colour(backends, r->cell->backend, r->file, n));
 		esc_printf(h,
 			   "%s (%s): median %s, min %s, max %s, 95 %% CI "
@@ -346,8 +379,8 @@ static void bar_chart(GString *h, struct vtb_rdoc **docs, int n,
 			   r->cell->label, docs[r->file]->path, med, lo, hi,
 			   st.ci_lo, st.ci_hi, st.cv * 100, st.n);
 		g_string_append(h, "</title></rect>");
-		x1 = lw + scale(st.min, max, bw);
-		x2 = lw + scale(st.max, max, bw);
+		x1 = lw + scale(st.min, &ax, bw);
+		x2 = lw + scale(st.max, &ax, bw);
 		g_string_append_printf(
 			h,
 			"<path d='M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f "
@@ -401,6 +434,7 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 	g_autoptr(GArray) order =
 		g_array_new(FALSE, FALSE, sizeof(struct bar_row));
 	double max = 0, height, y = 8;
+	struct vtb_axis ax;
 	guint rows = 0;
 	int lw, bw;
 
@@ -424,7 +458,8 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 	}
 	if (!rows || !(max > 0))
 		return;
-	max *= 1.05;
+	/* stacked: linear, whatever the span */
+	vtb_axis_init(&ax, max, max);
 	lw = label_width(order, docs, n);
 	bw = CHART_W - lw - VALUE_W;
 	g_string_append(
@@ -438,7 +473,7 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 			       "<svg class='chart' width='%d' height='%.0f' "
 			       "viewBox='0 0 %d %.0f' role='img'>",
 			       CHART_W, height, CHART_W, height);
-	axis(h, lw, bw, max, height - AXIS_H - 26, 4, "s");
+	axis(h, lw, bw, &ax, height - AXIS_H - 26, 4, "s");
 	for (guint i = 0; i < order->len; i++) {
 		const struct bar_row *r =
 			&g_array_index(order, struct bar_row, i);
@@ -456,7 +491,7 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 		g_string_append(h, "</text>");
 		for (guint p = 0; p < c->phases->len; p++) {
 			const struct vtb_rphase *ph = c->phases->pdata[p];
-			double w = scale(ph->median, max, bw);
+			double w = scale(ph->median, &ax, bw);
 			guint k = 0;
 
 			g_ptr_array_find_with_equal_func(names, ph->name,
@@ -500,6 +535,298 @@ static void phase_timelines(GString *h, struct vtb_rdoc **docs, int n)
 		x += 30 + 7 * strlen(names->pdata[k]);
 	}
 	g_string_append(h, "</svg>\n");
+}
+
+/* CPU bar colours by thread group (chart.h vtb_cpu_seg). */
+static const struct {
+	const char *group, *colour, *legend;
+} cpu_groups[] = {
+	{"vmm", "#4e79a7", "VMM threads (QEMU, linux.uml)"},
+	{"guest-user", "#59a14f", "guest user processes (UML)"},
+	{"helper", "#b07aa1", "helper daemons"},
+	{"vtbench", "#f28e2b", "vtbench"},
+	{"few", "#bab0ac", "threads under 5 %, together"},
+	{"other", "#9c755f", "other host processes"},
+	{"system", "#e15759", "host irq, softirq, steal"},
+	{"idle", "#eeeeee", "idle"},
+};
+
+#define CPU_BAR_W 300
+#define CPU_BAR_H 20
+#define CPU_MIN_PCT 5 /* a thread below it is merged (the legend says 5) */
+
+/* @group's row of cpu_groups; NULL for a group this report does not know
+ * (its name comes from the file: never put into markup unescaped). */
+static int cpu_group(const char *group)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(cpu_groups); i++)
+		if (strcmp(cpu_groups[i].group, group) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Where the host's CPU went in a cell's median run: one stacked bar of
+ * wall time x cores, a piece per busy thread, then the verdict.
+ */
+static void cpu_bar(GString *h, const struct vtb_rcpu *cpu)
+{
+	g_autoptr(GArray) segs = vtb_cpu_segments(cpu, CPU_MIN_PCT);
+	double x = 0, sum = 0;
+
+	g_string_append_printf(h,
+			       "<svg class='cpu' width='%d' height='%d' "
+			       "viewBox='0 0 %d %d' role='img'><title>",
+			       CPU_BAR_W, CPU_BAR_H, CPU_BAR_W, CPU_BAR_H);
+	esc_printf(h, "host CPU in the median run: %d cores \xc3\x97 %.3g s",
+		   cpu->cores, cpu->wall_s);
+	if (!isnan(cpu->accounted_pct))
+		esc_printf(h, ", %.1f %% accounted for", cpu->accounted_pct);
+	if (!isnan(cpu->guest_busy_pct))
+		esc_printf(h, "; the guest %.0f %% busy", cpu->guest_busy_pct);
+	g_string_append(h, "</title>");
+	for (guint i = 0; i < segs->len; i++) {
+		const struct vtb_cpu_seg *sg =
+			&g_array_index(segs, struct vtb_cpu_seg, i);
+		double w = MIN(sg->pct, MAX(100 - sum, 0)) / 100 * CPU_BAR_W;
+		g_autofree char *text = NULL;
+		int k = cpu_group(sg->group);
+
+		g_string_append_printf(
+			h,
+			"<rect class='seg g-%s' x='%.1f' y='0' width='%.1f' "
+			"height='%d' fill='%s'><title>",
+			k < 0 ? "unknown" : cpu_groups[k].group, x, w,
+			CPU_BAR_H, k < 0 ? "#888888" : cpu_groups[k].colour);
+		if (sg->process)
+			esc_printf(h, "%s (%s, %s): ", sg->name, sg->process,
+				   sg->group);
+		else if (sg->count > 1)
+			esc_printf(h, "%s (%d threads): ", sg->name, sg->count);
+		else
+			esc_printf(h, "%s: ", sg->name);
+		esc_printf(h, "%.3g s = %.1f %% of %d cores \xc3\x97 %.3g s",
+			   sg->seconds, sg->pct, cpu->cores, cpu->wall_s);
+		g_string_append(h, "</title></rect>");
+		/* the name where it fits (about 6.2 px a character), else
+		 * the share alone, else nothing: the title has it */
+		text = g_strdup_printf("%s %.0f%%", sg->name, sg->pct);
+		if (w < 6.2 * g_utf8_strlen(text, -1) + 6) {
+			g_free(text);
+			text = g_strdup_printf("%.0f%%", sg->pct);
+		}
+		if (w >= 6.2 * g_utf8_strlen(text, -1) + 6) {
+			g_string_append_printf(
+				h, "<text x='%.1f' y='14' class='seg%s'>",
+				x + 3,
+				!strcmp(sg->group, "idle") ||
+						!strcmp(sg->group, "few")
+					? " dark"
+					: "");
+			vtb_html_escape(h, text);
+			g_string_append(h, "</text>");
+		}
+		x += w;
+		sum += sg->pct;
+	}
+	g_string_append(h, "</svg>");
+}
+
+static void cpu_legend(GString *h)
+{
+	g_string_append(h, "<p class='cpukey note'>Host CPU in each cell's "
+			   "median run, as a share of its cores \xc3\x97 "
+			   "wall time:");
+	for (size_t i = 0; i < G_N_ELEMENTS(cpu_groups); i++) {
+		g_string_append_printf(h,
+				       "<span class='kitem'><i style='"
+				       "background:%s'></i>",
+				       cpu_groups[i].colour);
+		vtb_html_escape(h, cpu_groups[i].legend);
+		g_string_append(h, "</span>");
+	}
+	g_string_append(h, "</p>\n");
+}
+
+/* The median of @c's @metric, NAN when it has none. */
+static double cell_median(const struct vtb_rcell *c, const char *metric,
+			  struct vtb_stats *st)
+{
+	const struct vtb_series *s = vtb_series_find(c->series, metric);
+
+	memset(st, 0, sizeof(*st));
+	if (!s || !s->v->len)
+		return NAN;
+	vtb_stats_compute((double *)s->v->data, s->v->len, st);
+	return st->median;
+}
+
+/* One cell of the comparison: median, notes, CPU bar, verdict. */
+static void cmp_cell(GString *h, const struct vtb_rcell *c,
+		     const struct vtb_series *head)
+{
+	struct vtb_stats st;
+	double med;
+	g_autofree char *v = NULL, *note = NULL;
+
+	if (!c) {
+		g_string_append(h, "<td class='none'>not measured</td>");
+		return;
+	}
+	if (!c->n) {
+		g_string_append(h, "<td class='failed'>");
+		esc_printf(h, "failed: %s",
+			   c->error ? c->error : "no ok samples");
+		g_string_append(h, "</td>");
+		return;
+	}
+	med = head ? cell_median(c, head->name, &st) : NAN;
+	v = vtb_value_text(med, head ? head->unit : "");
+	note = vtb_noise_note(&st);
+	g_string_append(h, "<td class='cell'><span class='med'>");
+	vtb_html_escape(h, v);
+	g_string_append(h, "</span> <span class='note'>");
+	esc_printf(h, "n=%d", c->n);
+	if (c->failed)
+		esc_printf(h, ", %d failed", c->failed);
+	if (note)
+		esc_printf(h, ", %s", note);
+	g_string_append(h, "</span>");
+	if (c->cpu) {
+		g_string_append(h, "<br>");
+		cpu_bar(h, c->cpu);
+		if (c->cpu->verdict) {
+			g_string_append(h, "<div class='cpuverdict'>");
+			vtb_html_escape(h, c->cpu->verdict);
+			g_string_append(h, "</div>");
+		}
+	}
+	g_string_append(h, "</td>");
+}
+
+static const struct vtb_rcell *find_cell(const struct vtb_rdoc *d,
+					 const char *what, const char *where)
+{
+	for (guint i = 0; i < d->cells->len; i++) {
+		const struct vtb_rcell *c = d->cells->pdata[i];
+
+		if (!strcmp(c->what, what) && !strcmp(c->where, where))
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * The question the suite exists for, first: one row per thing measured,
+ * one column per backend (and driver, accelerator), the medians of the
+ * metric that answers it, their ratio, and where the CPU went.
+ */
+static void comparison(GString *h, const struct vtb_rdoc *d, bool name_it)
+{
+	g_autoptr(GPtrArray) whats = g_ptr_array_new();
+	g_autoptr(GPtrArray) wheres = g_ptr_array_new();
+	bool any_cpu = false;
+
+	for (guint i = 0; i < d->cells->len; i++) {
+		const struct vtb_rcell *c = d->cells->pdata[i];
+
+		if (!g_ptr_array_find_with_equal_func(whats, c->what,
+						      g_str_equal, NULL))
+			g_ptr_array_add(whats, c->what);
+		if (!g_ptr_array_find_with_equal_func(wheres, c->where,
+						      g_str_equal, NULL))
+			g_ptr_array_add(wheres, c->where);
+		any_cpu |= c->cpu != NULL;
+	}
+	if (!whats->len)
+		return;
+	if (name_it) {
+		g_string_append(h, "<h3 class='name'>");
+		vtb_html_escape(h, d->path);
+		g_string_append(h, "</h3>\n");
+	}
+	if (any_cpu)
+		cpu_legend(h);
+	g_string_append(h, "<table class='cmp'><tr><th>measured</th>");
+	for (guint w = 0; w < wheres->len; w++) {
+		g_string_append(h, "<th class='col'>");
+		vtb_html_escape(h, wheres->pdata[w]);
+		g_string_append(h, "</th>");
+	}
+	if (wheres->len > 1)
+		g_string_append(h, "<th>ratio</th>");
+	g_string_append(h, "</tr>\n");
+	for (guint r = 0; r < whats->len; r++) {
+		const struct vtb_series *head = NULL;
+		g_autoptr(GPtrArray) ratios =
+			g_ptr_array_new_with_free_func(g_free);
+		int best = -1;
+		double bestv = NAN;
+
+		/* the metric: from the first cell with ok runs */
+		for (guint w = 0; !head && w < wheres->len; w++) {
+			const struct vtb_rcell *c =
+				find_cell(d, whats->pdata[r], wheres->pdata[w]);
+
+			if (c && c->n)
+				head = vtb_headline(c->series);
+		}
+		g_string_append(h, "<tr><th class='what'>");
+		vtb_html_escape(h, whats->pdata[r]);
+		if (head) {
+			g_string_append(h, "<br><span class='note'>");
+			esc_printf(h, "%s, %s is better", head->name,
+				   head->higher_better ? "higher" : "lower");
+			g_string_append(h, "</span>");
+		}
+		g_string_append(h, "</th>");
+		for (guint w = 0; w < wheres->len; w++) {
+			const struct vtb_rcell *c =
+				find_cell(d, whats->pdata[r], wheres->pdata[w]);
+			struct vtb_stats st;
+			double v;
+
+			cmp_cell(h, c, head);
+			if (!c || !c->n || !head)
+				continue;
+			v = cell_median(c, head->name, &st);
+			if (v > 0 &&
+			    (best < 0 ||
+			     (head->higher_better ? v > bestv : v < bestv))) {
+				best = (int)w;
+				bestv = v;
+			}
+		}
+		/* the best against each other one */
+		for (guint w = 0; best >= 0 && w < wheres->len; w++) {
+			const struct vtb_rcell *c =
+				find_cell(d, whats->pdata[r], wheres->pdata[w]);
+			struct vtb_stats st;
+			char *t;
+
+			if ((int)w == best || !c || !c->n)
+				continue;
+			t = vtb_ratio_text(wheres->pdata[best], bestv,
+					   wheres->pdata[w],
+					   cell_median(c, head->name, &st),
+					   head->higher_better);
+			if (t)
+				g_ptr_array_add(ratios, t);
+		}
+		if (wheres->len > 1) {
+			g_string_append(h, "<td class='ratio'>");
+			for (guint k = 0; k < ratios->len; k++) {
+				if (k)
+					g_string_append(h, "<br>");
+				vtb_html_escape(h, ratios->pdata[k]);
+			}
+			if (!ratios->len)
+				g_string_append(h, "-");
+			g_string_append(h, "</td>");
+		}
+		g_string_append(h, "</tr>\n");
+	}
+	g_string_append(h, "</table>\n");
 }
 
 static void td(GString *h, const char *cls, const char *text)
@@ -621,12 +948,12 @@ static void cells_table(GString *h, struct vtb_rdoc **docs, int n)
 
 				vtb_stats_compute((double *)s->v->data,
 						  s->v->len, &st);
-				med = vtb_format_value(st.n ? st.median : NAN,
-						       s->unit);
-				lo = vtb_format_value(st.n ? st.min : NAN,
-						      s->unit);
-				hi = vtb_format_value(st.n ? st.max : NAN,
-						      s->unit);
+				med = vtb_value_text(st.n ? st.median : NAN,
+						     s->unit);
+				lo = vtb_value_text(st.n ? st.min : NAN,
+						    s->unit);
+				hi = vtb_value_text(st.n ? st.max : NAN,
+						    s->unit);
 				ci = st.n ? g_strdup_printf("%.4g .. %.4g",
 							    st.ci_lo, st.ci_hi)
 					  : g_strdup("-");
@@ -687,10 +1014,10 @@ static void compare_table(GString *h, const struct vtb_comparison *c)
 	for (guint i = 0; i < c->rows->len; i++) {
 		const struct vtb_cmp_row *r =
 			&g_array_index(c->rows, struct vtb_cmp_row, i);
-		g_autofree char *b = vtb_format_value(
-			r->bst.n ? r->bst.median : NAN, r->unit);
-		g_autofree char *nv = vtb_format_value(
-			r->nst.n ? r->nst.median : NAN, r->unit);
+		g_autofree char *b =
+			vtb_value_text(r->bst.n ? r->bst.median : NAN, r->unit);
+		g_autofree char *nv =
+			vtb_value_text(r->nst.n ? r->nst.median : NAN, r->unit);
 		g_autofree char *ch = vtb_format_change(r->change);
 		g_autofree char *p = vtb_format_p(r->p);
 		const char *cls = r->verdict == VTB_VERDICT_REGRESSION ? "reg"
@@ -767,7 +1094,23 @@ static const char style[] =
 	"table.files th{text-align:right}table.files th.name{text-align:left;"
 	"font-family:monospace}"
 	".key span{display:inline-block;width:12px;height:12px;"
-	"margin:0 4px 0 12px;vertical-align:-1px}";
+	"margin:0 4px 0 12px;vertical-align:-1px}"
+	".cpukey i{display:inline-block;width:11px;height:11px;"
+	"margin:0 4px 0 12px;vertical-align:-1px;border:1px solid #bbb}"
+	".cpukey .kitem{white-space:nowrap}"
+	"table.cmp{font-size:13px}table.cmp th.what{font-weight:normal;"
+	"background:#fafafa;min-width:180px}table.cmp th.col{font-size:14px}"
+	"table.cmp td{padding:5px 8px}"
+	"table.cmp .med{font-size:16px;font-weight:bold;"
+	"font-variant-numeric:tabular-nums}"
+	"table.cmp td.failed{color:#b00;max-width:300px}"
+	"table.cmp td.none{color:#888}"
+	"table.cmp td.ratio{font-weight:bold;max-width:200px}"
+	"svg.cpu{display:block;margin:5px 0 2px;border:1px solid #ccc}"
+	"svg rect.seg{stroke:#fff;stroke-width:1}"
+	"svg text.seg{fill:#fff;font-size:11px}svg text.seg.dark{fill:#333}"
+	".cpuverdict{font-size:12px;color:#333;max-width:302px}"
+	"details>summary{cursor:pointer;font-size:15px;margin:16px 0 4px}";
 
 static void colour_key(GString *h, const GPtrArray *backends, int n)
 {
@@ -790,6 +1133,17 @@ char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
 	GString *h = g_string_new(NULL);
 	g_autoptr(GPtrArray) metrics = metric_names(docs, n);
 	g_autoptr(GPtrArray) backends = doc_backends(docs, n);
+	g_autoptr(GHashTable) heads = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (int f = 0; f < n; f++)
+		for (guint i = 0; i < docs[f]->cells->len; i++) {
+			const struct vtb_rcell *c = docs[f]->cells->pdata[i];
+			const struct vtb_series *s =
+				c->n ? vtb_headline(c->series) : NULL;
+
+			if (s)
+				g_hash_table_add(heads, s->name);
+		}
 
 	g_string_append(h, "<!DOCTYPE html>\n<html lang='en'><head>"
 			   "<meta charset='utf-8'>"
@@ -802,7 +1156,14 @@ char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
 	esc_printf(h, "Made by vtbench %s (%s) from %d file%s.",
 		   PACKAGE_VERSION, VTB_GIT_REV, n, n == 1 ? "" : "s");
 	g_string_append(h, "</p>\n");
-	files_table(h, docs, n);
+	g_string_append(h, "<h2>Backends side by side</h2>\n<p class='note'>"
+			   "One row per thing measured, one column per "
+			   "backend: the median of the measured runs of the "
+			   "metric that answers it (the workload's own rate "
+			   "or latency, else the throughput, else the "
+			   "seconds), and their ratio.</p>\n");
+	for (int f = 0; f < n; f++)
+		comparison(h, docs[f], n > 1);
 	if (n == 2) {
 		struct vtb_comparison *c =
 			vtb_compare(docs[0], docs[1], alpha, threshold);
@@ -812,10 +1173,30 @@ char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
 	}
 	g_string_append(h, "<h2>Metrics</h2>\n");
 	colour_key(h, backends, n);
+	/* the metrics that answer a cell first, the others folded */
 	for (guint m = 0; m < metrics->len; m++)
-		bar_chart(h, docs, n, backends, metrics->pdata[m]);
+		if (g_hash_table_contains(heads, metrics->pdata[m]))
+			bar_chart(h, docs, n, backends, metrics->pdata[m]);
+	if (metrics->len > g_hash_table_size(heads)) {
+		guint others = metrics->len - g_hash_table_size(heads);
+
+		if (others == 1)
+			g_string_append(h, "<details><summary>The other "
+					   "metric</summary>\n");
+		else
+			g_string_append_printf(h,
+					       "<details><summary>The other %u "
+					       "metrics</summary>\n",
+					       others);
+		for (guint m = 0; m < metrics->len; m++)
+			if (!g_hash_table_contains(heads, metrics->pdata[m]))
+				bar_chart(h, docs, n, backends,
+					  metrics->pdata[m]);
+		g_string_append(h, "</details>\n");
+	}
 	phase_timelines(h, docs, n);
 	cells_table(h, docs, n);
+	files_table(h, docs, n);
 	g_string_append(h, "</body></html>\n");
 	return g_string_free(h, FALSE);
 }

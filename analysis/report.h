@@ -7,11 +7,15 @@
 #include "results/resfile.h"
 
 /*
- * The page for @n documents (in the order given): files and hosts, one
- * bar chart per metric (median, min-max whiskers, UML beside KVM), the
- * start-up phases as stacked timelines, the cells' statistics, and with
- * exactly two documents the compare table (first = base).  Every string
- * from the files is HTML-escaped; nothing is fetched from anywhere.
+ * The page for @n documents (in the order given): first, per document,
+ * the backends side by side (a row per thing measured, a column per
+ * backend, the headline medians, their ratio, each cell's CPU bar and
+ * verdict when the file has them); with exactly two documents the
+ * compare table (first = base); one bar chart per metric (median, min-max
+ * whiskers, UML beside KVM, log axis beyond 100x); the start-up phases as
+ * stacked timelines; the cells' statistics; files and hosts.  Every
+ * string from the files is HTML-escaped; nothing is fetched from
+ * anywhere.
  */
 char *vtb_report_html(struct vtb_rdoc **docs, int n, double alpha,
 		      double threshold);

@@ -10,16 +10,23 @@ static bool shown(const char *v, const char *dflt)
 	return v && strcmp(v, "-") != 0 && (!dflt || strcmp(v, dflt) != 0);
 }
 
-char *vtb_cell_key_label(const struct vtb_cell_key *k)
+char *vtb_cell_key_where(const struct vtb_cell_key *k)
 {
 	GString *s = g_string_new(k->backend);
 
 	/* Only a backend with an accelerator has drivers to tell apart. */
 	if (shown(k->accel, NULL))
 		g_string_append_printf(s, "/%s/%s", k->driver, k->accel);
+	return g_string_free(s, FALSE);
+}
+
+char *vtb_cell_key_what(const struct vtb_cell_key *k)
+{
+	GString *s = g_string_new(NULL);
+
 	if (shown(k->transport, NULL))
-		g_string_append_printf(s, " %s", k->transport);
-	g_string_append_printf(s, " %s", k->workload);
+		g_string_append_printf(s, "%s ", k->transport);
+	g_string_append(s, k->workload);
 	if (k->msg_size)
 		g_string_append_printf(s, " %" G_GINT64_FORMAT "B",
 				       k->msg_size);
@@ -37,6 +44,14 @@ char *vtb_cell_key_label(const struct vtb_cell_key *k)
 	if (shown(k->payload, "zero"))
 		g_string_append_printf(s, " %s", k->payload);
 	return g_string_free(s, FALSE);
+}
+
+char *vtb_cell_key_label(const struct vtb_cell_key *k)
+{
+	g_autofree char *where = vtb_cell_key_where(k);
+	g_autofree char *what = vtb_cell_key_what(k);
+
+	return g_strdup_printf("%s %s", where, what);
 }
 
 void vtb_cell_key_of(const struct vtb_cell *c, struct vtb_cell_key *k)

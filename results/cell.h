@@ -14,6 +14,10 @@ struct vtb_cell_key {
 /* "kvm/direct/tcg virtio-blk upload ->virtio-blk cache=none": the label
  * run prints and compare and report show (newly allocated). */
 char *vtb_cell_key_label(const struct vtb_cell_key *k);
+/* Its two halves, newly allocated: where it ran ("kvm/direct/tcg"; uml)
+ * and what it measured ("virtio-blk upload ->virtio-blk cache=none"). */
+char *vtb_cell_key_where(const struct vtb_cell_key *k);
+char *vtb_cell_key_what(const struct vtb_cell_key *k);
 void vtb_cell_key_of(const struct vtb_cell *c, struct vtb_cell_key *k);
 char *vtb_cell_label(const struct vtb_cell *c);
 

@@ -36,11 +36,23 @@ static void rphase_free(gpointer p)
 	g_free(ph);
 }
 
+static void rcpu_free(struct vtb_rcpu *cpu)
+{
+	if (!cpu)
+		return;
+	if (cpu->threads)
+		g_array_unref(cpu->threads);
+	g_free(cpu);
+}
+
 static void rcell_free(gpointer p)
 {
 	struct vtb_rcell *c = p;
 
 	g_free(c->label);
+	g_free(c->where);
+	g_free(c->what);
+	rcpu_free(c->cpu);
 	if (c->series)
 		g_ptr_array_unref(c->series);
 	if (c->phases)
@@ -216,7 +228,8 @@ static void add_value(struct vtb_rcell *c, JsonObject *metrics,
  * the workload's own metrics come from "metrics".
  */
 static gboolean read_sample(struct vtb_rcell *c, JsonObject *metrics,
-			    JsonNode *n, const char *where, GError **err)
+			    JsonNode *n, const char *where, double *ok_secs,
+			    GError **err)
 {
 	JsonObject *s, *m;
 	bool ok, warmup;
@@ -253,6 +266,7 @@ static gboolean read_sample(struct vtb_rcell *c, JsonObject *metrics,
 	if (secs < 0 || bytes < 0)
 		return bad(err, "%s: negative \"seconds\" or \"bytes\"", where);
 	c->n++;
+	*ok_secs = secs;
 	add_value(c, metrics, VTB_METRIC_SECONDS, secs);
 	if (bytes > 0 && secs > 0)
 		add_value(c, metrics, VTB_METRIC_THROUGHPUT,
@@ -298,8 +312,8 @@ static const char *member_str(JsonObject *o, const char *name)
 		       : NULL;
 }
 
-/* The label `run` printed for this row (results/cell.c). */
-static char *make_label(const struct vtb_rcell *c)
+/* The label `run` printed for this row, and its halves (results/cell.c). */
+static void make_label(struct vtb_rcell *c)
 {
 	struct vtb_cell_key k = {
 		.backend = c->backend,
@@ -318,7 +332,9 @@ static char *make_label(const struct vtb_rcell *c)
 
 	if (json_object_has_member(c->obj, "msg_size"))
 		k.msg_size = json_object_get_int_member(c->obj, "msg_size");
-	return vtb_cell_key_label(&k);
+	c->label = vtb_cell_key_label(&k);
+	c->where = vtb_cell_key_where(&k);
+	c->what = vtb_cell_key_what(&k);
 }
 
 bool vtb_rcell_match(const struct vtb_rcell *a, const struct vtb_rcell *b)
@@ -368,6 +384,109 @@ gint64 vtb_rcell_size(const struct vtb_rcell *c)
 	return json_object_get_int_member_with_default(c->obj, "size", 0);
 }
 
+int vtb_median_index(const double *v, int n)
+{
+	int best = -1;
+
+	/* the value with as many below it as the middle rank: O(n^2), and n
+	 * is a cell's runs */
+	for (int i = 0; i < n; i++) {
+		int below = 0, same = 0;
+
+		for (int j = 0; j < n; j++) {
+			below += v[j] < v[i];
+			same += v[j] == v[i] && j < i;
+		}
+		if (below + same == (n - 1) / 2) {
+			best = i;
+			break;
+		}
+	}
+	return best;
+}
+
+static double opt_number(JsonObject *o, const char *name, double dflt)
+{
+	double d;
+
+	return node_number(json_object_get_member(o, name), &d) ? d : dflt;
+}
+
+/*
+ * "cpu" of a sample, when present and not null: the engine's attribution.
+ * The figures drawn must be numbers; what is only shown may be missing.
+ */
+static gboolean read_cpu(JsonNode *n, const char *where, struct vtb_rcpu **out,
+			 GError **err)
+{
+	g_autoptr(GArray) threads = NULL;
+	JsonObject *o, *g;
+	JsonNode *tn;
+	JsonArray *ta;
+	struct vtb_rcpu *cpu;
+	double wall, cores;
+
+	*out = NULL;
+	if (!n || json_node_is_null(n))
+		return TRUE;
+	if (!JSON_NODE_HOLDS_OBJECT(n))
+		return bad(err, "%s: not an object", where);
+	o = json_node_get_object(n);
+	if (!node_number(json_object_get_member(o, "wall_s"), &wall) ||
+	    !(wall > 0))
+		return bad(err, "%s: missing \"wall_s\" (seconds > 0)", where);
+	if (!node_number(json_object_get_member(o, "cores"), &cores) ||
+	    cores < 1 || cores != floor(cores))
+		return bad(err, "%s: missing \"cores\" (a count >= 1)", where);
+	tn = json_object_get_member(o, "threads");
+	if (!tn || !JSON_NODE_HOLDS_ARRAY(tn))
+		return bad(err, "%s: missing \"threads\" (array)", where);
+	if (!check_text(o, "verdict", where, err))
+		return FALSE;
+	ta = json_node_get_array(tn);
+	threads = g_array_new(FALSE, TRUE, sizeof(struct vtb_rthread));
+	for (guint i = 0; i < json_array_get_length(ta); i++) {
+		JsonNode *e = json_array_get_element(ta, i);
+		struct vtb_rthread t = {0};
+		JsonObject *to;
+
+		if (!JSON_NODE_HOLDS_OBJECT(e))
+			return bad(err, "%s.threads[%u]: not an object", where,
+				   i);
+		to = json_node_get_object(e);
+		t.group = node_string(json_object_get_member(to, "group"));
+		t.process = node_string(json_object_get_member(to, "process"));
+		t.thread = node_string(json_object_get_member(to, "thread"));
+		if (!t.group || !t.process || !t.thread)
+			return bad(err,
+				   "%s.threads[%u]: missing \"group\", "
+				   "\"process\" or \"thread\" (string)",
+				   where, i);
+		if (!node_number(json_object_get_member(to, "cpu_s"),
+				 &t.cpu_s) ||
+		    t.cpu_s < 0)
+			return bad(err,
+				   "%s.threads[%u]: missing \"cpu_s\" "
+				   "(seconds >= 0)",
+				   where, i);
+		t.wait_s = opt_number(to, "wait_s", NAN);
+		g_array_append_val(threads, t);
+	}
+	cpu = g_new0(struct vtb_rcpu, 1);
+	cpu->wall_s = wall;
+	cpu->cores = (int)cores;
+	cpu->threads = g_steal_pointer(&threads);
+	cpu->other_s = MAX(opt_number(o, "other_s", 0), 0);
+	cpu->idle_s = MAX(opt_number(o, "idle_s", 0), 0);
+	cpu->system_s = MAX(opt_number(o, "system_s", 0), 0);
+	cpu->accounted_pct = opt_number(o, "accounted_pct", NAN);
+	g = member_object(o, "guest");
+	cpu->guest_busy_pct = g ? opt_number(g, "busy_pct", NAN) : NAN;
+	cpu->verdict = node_string(json_object_get_member(o, "verdict"));
+	*out = cpu;
+	return TRUE;
+}
+
 static gboolean read_cell(struct vtb_rdoc *d, JsonNode *n, guint idx,
 			  GError **err)
 {
@@ -379,7 +498,10 @@ static gboolean read_cell(struct vtb_rdoc *d, JsonNode *n, guint idx,
 	struct vtb_rcell *c;
 	JsonObject *metrics, *phases, *params;
 	JsonNode *samples, *sa, *mn;
+	g_autoptr(GArray) ok_secs = NULL;
+	g_autoptr(GArray) ok_idx = NULL;
 	bool flag;
+	int med;
 
 	if (!JSON_NODE_HOLDS_OBJECT(n))
 		return bad(err, "%s: not an object", where);
@@ -435,22 +557,42 @@ static gboolean read_cell(struct vtb_rdoc *d, JsonNode *n, guint idx,
 					"higher_better)",
 					where, name);
 	}
-	c->label = make_label(c);
+	make_label(c);
 	c->series =
 		g_ptr_array_new_with_free_func((GDestroyNotify)vtb_series_free);
 	/* seconds first, even when every sample failed */
 	g_ptr_array_add(c->series,
 			vtb_series_new(VTB_METRIC_SECONDS, "s", false));
 	metrics = member_object(c->obj, "metrics");
+	ok_secs = g_array_new(FALSE, FALSE, sizeof(double));
+	ok_idx = g_array_new(FALSE, FALSE, sizeof(guint));
 	for (guint i = 0;
 	     i < json_array_get_length(json_node_get_array(samples)); i++) {
 		g_autofree char *w =
 			g_strdup_printf("%s.samples[%u]", where, i);
+		double secs = NAN;
 
 		if (!read_sample(c, metrics,
 				 json_array_get_element(
 					 json_node_get_array(samples), i),
-				 w, err))
+				 w, &secs, err))
+			return FALSE;
+		if (!isnan(secs)) {
+			g_array_append_val(ok_secs, secs);
+			g_array_append_val(ok_idx, i);
+		}
+	}
+	med = vtb_median_index((double *)ok_secs->data, (int)ok_secs->len);
+	if (med >= 0) {
+		guint i = g_array_index(ok_idx, guint, med);
+		g_autofree char *w =
+			g_strdup_printf("%s.samples[%u].cpu", where, i);
+		JsonNode *sn =
+			json_array_get_element(json_node_get_array(samples), i);
+
+		if (!read_cpu(json_object_get_member(json_node_get_object(sn),
+						     "cpu"),
+			      w, &c->cpu, err))
 			return FALSE;
 	}
 	if (!c->error)

@@ -339,6 +339,12 @@ static void test_noise_note(void **state)
 #define PARAMS ",\"params\":{\"runs\":1,\"size\":0,\"msg_size\":0}"
 #define SAMPLE_X(extra) "{\"ok\":true,\"warmup\":false,\"seconds\":1" extra "}"
 #define SAMPLE SAMPLE_X(",\"bytes\":0")
+/* A sample's "cpu", as the engine writes it (without the closing brace). */
+#define CPU(extra)                                                             \
+	"{\"wall_s\":1.02,\"cores\":2,\"threads\":[{\"group\":\"vmm\","        \
+	"\"process\":\"qemu-system-x86\",\"thread\":\"CPU 0/TCG\","            \
+	"\"cpu_s\":0.98,\"wait_s\":0.01}],\"other_s\":0.05,\"idle_s\":0.9,"    \
+	"\"guest\":{\"busy_pct\":95}" extra
 
 struct shape_case {
 	const char *json;
@@ -395,6 +401,32 @@ static const struct shape_case shape_cases[] = {
 	 "results[0].samples[0].phases.boot: not a number"},
 	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"metrics\":7"))),
 	 "results[0].samples[0]: \"metrics\" is not an object"},
+	/* the engine's CPU attribution: what is drawn must be numbers */
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"cpu\":null"))), NULL},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"cpu\":" CPU("") "}"))), NULL},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"cpu\":[]"))),
+	 "results[0].samples[0].cpu: not an object"},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"cpu\":{\"cores\":2,"
+				  "\"threads\":[]}"))),
+	 "results[0].samples[0].cpu: missing \"wall_s\" (seconds > 0)"},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"cpu\":{\"wall_s\":1,"
+				  "\"cores\":0.5,\"threads\":[]}"))),
+	 "results[0].samples[0].cpu: missing \"cores\" (a count >= 1)"},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"cpu\":{\"wall_s\":1,"
+				  "\"cores\":2}"))),
+	 "results[0].samples[0].cpu: missing \"threads\" (array)"},
+	{DOC(ROW(PARAMS,
+		 SAMPLE_X(",\"bytes\":0,\"cpu\":" CPU(",\"verdict\":1") "}"))),
+	 "results[0].samples[0].cpu: \"verdict\" is not a string"},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"cpu\":{\"wall_s\":1,"
+				  "\"cores\":2,\"threads\":[{\"group\":"
+				  "\"vmm\",\"process\":\"q\",\"thread\":"
+				  "\"t\",\"cpu_s\":\"1\"}]}"))),
+	 "results[0].samples[0].cpu.threads[0]: missing \"cpu_s\""},
+	{DOC(ROW(PARAMS, SAMPLE_X(",\"bytes\":0,\"cpu\":{\"wall_s\":1,"
+				  "\"cores\":2,\"threads\":[{\"group\":"
+				  "\"vmm\",\"cpu_s\":1}]}"))),
+	 "results[0].samples[0].cpu.threads[0]: missing \"group\""},
 	/* compare reads the load averages as numbers */
 	{DOC_H(",\"host\":{\"loadavg\":[\"high\"]}", ROW(PARAMS, SAMPLE)),
 	 "host.loadavg: not an array of numbers"},
@@ -403,6 +435,97 @@ static const struct shape_case shape_cases[] = {
 	{DOC_H(",\"host\":[]", ROW(PARAMS, SAMPLE)),
 	 "\"host\" is not an object"},
 };
+
+static void test_median_index(void **state)
+{
+	static const struct {
+		double v[6];
+		int n, want;
+	} cases[] = {
+		{{0}, 0, -1},
+		{{7}, 1, 0},
+		{{3, 1, 2}, 3, 2},
+		/* even: the lower of the middle two */
+		{{4, 1, 3, 2}, 4, 3},
+		{{1, 2}, 2, 0},
+		/* equals ranked by position */
+		{{5, 5, 5}, 3, 1},
+		{{2, 1, 1, 9, 9}, 5, 0},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+		assert_int_equal(vtb_median_index(cases[i].v, cases[i].n),
+				 cases[i].want);
+}
+
+/* The cell's "cpu" is that of its median ok measured sample. */
+static void test_cpu_of_median(void **state)
+{
+	static const char json[] = DOC(ROW(
+		PARAMS,
+		/* a warm-up and a failure are never the median */
+		"{\"ok\":true,\"warmup\":true,\"seconds\":2,\"bytes\":0,"
+		"\"cpu\":" CPU(
+			",\"verdict\":\"warm-up\"") "}},"
+						    "{\"ok\":false,\"warmup\":"
+						    "false,\"seconds\":2,"
+						    "\"bytes\":0,"
+						    "\"cpu\":" CPU(
+							    ",\"verdict\":"
+							    "\"failed\"") "}},"
+									  "{\"o"
+									  "k\":"
+									  "true"
+									  ",\"w"
+									  "armu"
+									  "p\":"
+									  "fals"
+									  "e,"
+									  "\"se"
+									  "cond"
+									  "s\":"
+									  "3,"
+									  "\"by"
+									  "tes"
+									  "\":"
+									  "0,"
+									  "\"cp"
+									  "u\""
+									  ":" CPU(",\"verdict\":\"slow\"") "}},"
+													   "{\"ok\":true,\"warmup\":false,\"seconds\":2,\"bytes\":0,"
+													   "\"cpu\":" CPU(
+														   ",\"verdict\":\"median\"") "}},"
+																	      "{\"ok\":true,\"warmup\":false,\"seconds\":1,\"bytes\":0}"));
+	static const char old[] = DOC(ROW(PARAMS, SAMPLE));
+	g_autoptr(GError) e = NULL;
+	struct vtb_rdoc *d = vtb_rdoc_parse("t.json", json, -1, &e);
+	const struct vtb_rcell *c;
+	const struct vtb_rthread *t;
+
+	if (!d)
+		fail_msg("%s", e->message);
+	c = d->cells->pdata[0];
+	assert_non_null(c->cpu);
+	assert_string_equal(c->cpu->verdict, "median");
+	assert_true(c->cpu->wall_s == 1.02);
+	assert_int_equal(c->cpu->cores, 2);
+	assert_true(c->cpu->idle_s == 0.9 && c->cpu->system_s == 0);
+	assert_true(c->cpu->guest_busy_pct == 95);
+	assert_true(isnan(c->cpu->accounted_pct));
+	assert_int_equal(c->cpu->threads->len, 1);
+	t = &g_array_index(c->cpu->threads, struct vtb_rthread, 0);
+	assert_string_equal(t->thread, "CPU 0/TCG");
+	assert_string_equal(t->group, "vmm");
+	assert_true(t->cpu_s == 0.98);
+	assert_string_equal(c->where, "uml");
+	assert_string_equal(c->what, "startup");
+	vtb_rdoc_free(d);
+	/* an older file: no attribution, no error */
+	d = vtb_rdoc_parse("t.json", old, -1, &e);
+	assert_non_null(d);
+	assert_null(((struct vtb_rcell *)d->cells->pdata[0])->cpu);
+	vtb_rdoc_free(d);
+}
 
 static void test_shape(void **state)
 {
@@ -433,6 +556,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shape),
+		cmocka_unit_test(test_median_index),
+		cmocka_unit_test(test_cpu_of_median),
 		cmocka_unit_test(test_csv_field),
 		cmocka_unit_test(test_noise_note),
 		cmocka_unit_test(test_csv_file),
