@@ -27,6 +27,7 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(download_no_read)                                                    \
 	X(untar)                                                               \
 	X(randio)                                                              \
+	X(syscall)                                                             \
 	/* a new workload: one line above */
 
 #define TRANSPORTS(X)                                                          \
