@@ -1734,8 +1734,10 @@ static void syscalls(struct job *j)
 		if (!eq || op == N_SYS_OPS || n == N_SYS_OPS * 2) {
 			r->err = EINVAL;
 			snprintf(r->detail, sizeof(r->detail),
-				 "syscall: %s: not OP=COUNT with a known OP, "
-				 "or too many",
+				 !eq ? "syscall: '%s' is not OP=COUNT"
+				 : op == N_SYS_OPS
+					 ? "syscall: unknown op '%s'"
+					 : "syscall: too many ops at '%s'",
 				 tok);
 			return;
 		}
