@@ -299,7 +299,7 @@ static gboolean check_scale(const char *opt, double v, GError **err)
 static const struct vtb_option syscall_options[] = {
 	{ "syscall-ops", VTB_OPT_LIST, OFF(ops),
 	  "getpid,open_close,stat,pipe_pingpong,fork_wait,fork_exec,page_fault",
-	  "LIST", "syscall's micro-benchmarks, run in this order: getpid, "
+	  "LIST", "syscall's micro-benchmarks, always run in this order: getpid, "
 	  "open_close (a tmpfs file), stat, pipe_pingpong (64 bytes to "
 	  "another process and back), fork_wait, fork_exec (a static "
 	  "binary), page_fault (fresh anonymous memory)", NULL, 0, -1,
