@@ -263,8 +263,9 @@ static gboolean syscall_check(struct vtb_xfer *x, const struct vtb_result *res,
 		g_autofree char *name = g_strdup_printf("%s_ns", r->names[i]);
 
 		/* Interned: a metric's name outlives the sample (static). */
-		vtb_sample_add_metric(x->s, g_intern_string(name), "ns/op",
-				      false, (double)ns[i] / r->counts[i]);
+		vtb_sample_add_metric(x->s, g_intern_string(name),
+				      VTB_UNIT_PER_OP, false,
+				      (double)ns[i] / r->counts[i]);
 		guest_s += ns[i] / 1e9;
 	}
 	/*

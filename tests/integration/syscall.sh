@@ -30,6 +30,13 @@ for be in uml kvm; do
 	jqok "$be: one guest for the cell" \
 		"[.results[] | select(.backend == \"$be\")][0].boots == 1" "$J"
 done
+# One matrix of the ops, UML beside KVM, the ratio of their medians.
+if says "$OUT" '^ns per operation (medians) *uml syscall *kvm/direct/tcg syscall *ratio$' &&
+	[ "$(printf '%s\n' "$OUT" | grep -cE '^[a-z_]+_ns +[0-9]+ +[0-9]+ +[0-9.]+x$')" -eq 7 ]; then
+	ok "run prints every op's medians, uml beside kvm, with their ratio"
+else
+	not_ok "no matrix of the 7 ops with a ratio in: $OUT"
+fi
 # What the workload is for: UML's system call goes through the host.
 jqok "uml's getpid dearer than kvm's" \
 	"([.results[] | select(.backend == \"uml\")][0].metrics.getpid_ns.summary.median) > ([.results[] | select(.backend == \"kvm\")][0].metrics.getpid_ns.summary.median)" "$J"
