@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
@@ -1493,6 +1494,337 @@ static void fio(struct job *j)
 	unlink(FIO_ERR);
 }
 
+/* ---- SYSCALL: micro-benchmarks of the guest kernel ---- */
+
+/* A tmpfs of the agent's own for the file operations, once per boot. */
+#define SYS_DIR "/vtbsys"
+#define SYS_FILE SYS_DIR "/file"
+/* argv[1] that makes the agent exit at once (fork_exec's static binary). */
+#define EXIT_AT_ONCE "vtb.exit-at-once"
+#define SYS_MAX_COUNT 1000000000ull
+#define FAULT_CHUNK (4u << 20)
+#define PAGE 4096u
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Wait for @pid; 0 when it exited with status 0, else -1 with the error. */
+static int reap(struct job *j, pid_t pid, const char *what)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			job_err(j, errno, "%s: wait", what);
+			return -1;
+		}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	j->res->err = ECHILD;
+	snprintf(j->res->detail, sizeof(j->res->detail), "%s: the child %s %d",
+		 what,
+		 WIFEXITED(st) ? "exited with status" : "was killed by signal",
+		 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	return -1;
+}
+
+/* Each op runs @n times and puts the guest's nanoseconds in *@ns. */
+static int op_getpid(struct job *j, uint64_t n, uint64_t *ns)
+{
+	uint64_t t0 = mono_ns();
+
+	(void)j;
+	/* The system call itself: no libc cache in the way. */
+	for (uint64_t i = 0; i < n; i++)
+		syscall(SYS_getpid);
+	*ns = mono_ns() - t0;
+	return 0;
+}
+
+static int op_open_close(struct job *j, uint64_t n, uint64_t *ns)
+{
+	uint64_t t0 = mono_ns();
+
+	for (uint64_t i = 0; i < n; i++) {
+		int fd = open(SYS_FILE, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			job_err(j, errno, "open_close: open %s", SYS_FILE);
+			return -1;
+		}
+		close(fd);
+	}
+	*ns = mono_ns() - t0;
+	return 0;
+}
+
+static int op_stat(struct job *j, uint64_t n, uint64_t *ns)
+{
+	uint64_t t0 = mono_ns();
+	struct stat st;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (stat(SYS_FILE, &st) < 0) {
+			job_err(j, errno, "stat: stat %s", SYS_FILE);
+			return -1;
+		}
+	*ns = mono_ns() - t0;
+	return 0;
+}
+
+/* 64 bytes to a child over one pipe, back over another, @n times. */
+static int op_pipe_pingpong(struct job *j, uint64_t n, uint64_t *ns)
+{
+	uint8_t msg[64];
+	int to[2], from[2], ret = 0;
+	size_t got;
+	uint64_t t0;
+	pid_t pid;
+
+	memset(msg, 0x5a, sizeof(msg));
+	if (pipe2(to, O_CLOEXEC) < 0) {
+		job_err(j, errno, "pipe_pingpong: pipe");
+		return -1;
+	}
+	if (pipe2(from, O_CLOEXEC) < 0) {
+		job_err(j, errno, "pipe_pingpong: pipe");
+		close(to[0]);
+		close(to[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(to[1]);
+		close(from[0]);
+		/* Echo until the parent closes its end. */
+		while (read_full(to[0], msg, sizeof(msg), &got) == 0 &&
+		       got == sizeof(msg))
+			if (write_all(from[1], msg, sizeof(msg)) < 0)
+				_exit(1);
+		_exit(got == 0 ? 0 : 1);
+	}
+	close(to[0]);
+	close(from[1]);
+	if (pid < 0) {
+		job_err(j, errno, "pipe_pingpong: fork");
+		close(to[1]);
+		close(from[0]);
+		return -1;
+	}
+	t0 = mono_ns();
+	for (uint64_t i = 0; i < n && !ret; i++) {
+		if ((ret = write_all(to[1], msg, sizeof(msg))) < 0)
+			job_err(j, -ret, "pipe_pingpong: write");
+		else if ((ret = read_full(from[0], msg, sizeof(msg), &got)) < 0)
+			job_err(j, -ret, "pipe_pingpong: read");
+		else if (got != sizeof(msg))
+			job_err(j, ret = EPIPE,
+				"pipe_pingpong: %zu of %zu "
+				"bytes came back",
+				got, sizeof(msg));
+	}
+	*ns = mono_ns() - t0;
+	close(to[1]);
+	if (reap(j, pid, "pipe_pingpong") < 0)
+		ret = -1;
+	close(from[0]);
+	return ret ? -1 : 0;
+}
+
+static int op_fork_wait(struct job *j, uint64_t n, uint64_t *ns)
+{
+	uint64_t t0 = mono_ns();
+
+	for (uint64_t i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0) {
+			job_err(j, errno, "fork_wait: fork");
+			return -1;
+		}
+		if (reap(j, pid, "fork_wait") < 0)
+			return -1;
+	}
+	*ns = mono_ns() - t0;
+	return 0;
+}
+
+/* The agent is static: it is its own static binary, told to exit. */
+static int op_fork_exec(struct job *j, uint64_t n, uint64_t *ns)
+{
+	static char *const argv[] = {"/init", EXIT_AT_ONCE, NULL};
+	uint64_t t0 = mono_ns();
+
+	for (uint64_t i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		if (pid < 0) {
+			job_err(j, errno, "fork_exec: fork");
+			return -1;
+		}
+		if (reap(j, pid, "fork_exec of /init") < 0)
+			return -1;
+	}
+	*ns = mono_ns() - t0;
+	return 0;
+}
+
+/* One write to each of @n fresh pages; only the writes are timed. */
+static int op_page_fault(struct job *j, uint64_t n, uint64_t *ns)
+{
+	*ns = 0;
+	for (uint64_t done = 0; done < n;) {
+		uint64_t pages = n - done < FAULT_CHUNK / PAGE
+					 ? n - done
+					 : FAULT_CHUNK / PAGE,
+			 t0;
+		volatile uint8_t *p =
+			mmap(NULL, FAULT_CHUNK, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED) {
+			job_err(j, errno, "page_fault: mmap %u bytes",
+				FAULT_CHUNK);
+			return -1;
+		}
+		/* A fault per 4 KiB page, not one per 2 MiB (no THP on UML:
+		 * EINVAL, which changes nothing). */
+		madvise((void *)p, FAULT_CHUNK, MADV_NOHUGEPAGE);
+		t0 = mono_ns();
+		for (uint64_t i = 0; i < pages; i++)
+			p[i * PAGE] = 1;
+		*ns += mono_ns() - t0;
+		munmap((void *)p, FAULT_CHUNK);
+		done += pages;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct job *j, uint64_t n, uint64_t *ns);
+} sys_ops[] = {
+	{"getpid", op_getpid},
+	{"open_close", op_open_close},
+	{"stat", op_stat},
+	{"pipe_pingpong", op_pipe_pingpong},
+	{"fork_wait", op_fork_wait},
+	{"fork_exec", op_fork_exec},
+	{"page_fault", op_page_fault},
+};
+#define N_SYS_OPS (sizeof(sys_ops) / sizeof(sys_ops[0]))
+
+/* The tmpfs and its file, before READY. */
+static int sys_setup(struct job *j)
+{
+	static int mounted;
+	int fd;
+
+	if (!mounted) {
+		if (mkdir(SYS_DIR, 0755) < 0 && errno != EEXIST) {
+			job_err(j, errno, "mkdir %s", SYS_DIR);
+			return -1;
+		}
+		if (mount("tmpfs", SYS_DIR, "tmpfs", MS_NOSUID, NULL) < 0) {
+			job_err(j, errno, "mount tmpfs on %s", SYS_DIR);
+			return -1;
+		}
+		mounted = 1;
+	}
+	fd = open(SYS_FILE, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		job_err(j, errno, "create %s", SYS_FILE);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * SYSCALL: `args` is "OP=COUNT ..."; all checked before READY, then each
+ * op run and its line sent as DATA (proto.h).
+ */
+static void syscalls(struct job *j)
+{
+	static char args[VTB_STR_ARGS];
+	static struct vtb_msg m = {.type = VTB_MSG_DATA};
+	struct {
+		unsigned op;
+		uint64_t count;
+	} todo[N_SYS_OPS * 2];
+	struct vtb_result *r = j->res;
+	unsigned n = 0;
+	char *save = NULL, *tok;
+
+	j->hash = 0;
+	copy_str(args, sizeof(args), j->run->args);
+	for (tok = strtok_r(args, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		unsigned op;
+
+		if (eq)
+			*eq = '\0';
+		for (op = 0; op < N_SYS_OPS; op++)
+			if (!strcmp(tok, sys_ops[op].name))
+				break;
+		if (!eq || op == N_SYS_OPS || n == N_SYS_OPS * 2) {
+			r->err = EINVAL;
+			snprintf(r->detail, sizeof(r->detail),
+				 !eq ? "syscall: '%s' is not OP=COUNT"
+				 : op == N_SYS_OPS
+					 ? "syscall: unknown op '%s'"
+					 : "syscall: too many ops at '%s'",
+				 tok);
+			return;
+		}
+		errno = 0;
+		todo[n].count = strtoull(eq + 1, &end, 10);
+		if (errno || end == eq + 1 || *end || !todo[n].count ||
+		    todo[n].count > SYS_MAX_COUNT) {
+			r->err = EINVAL;
+			snprintf(r->detail, sizeof(r->detail),
+				 "syscall: %s=%s: a count from 1 to %llu", tok,
+				 eq + 1, SYS_MAX_COUNT);
+			return;
+		}
+		todo[n++].op = op;
+	}
+	if (sys_setup(j) < 0)
+		return;
+	send_simple(VTB_MSG_READY);
+	r->t_start_ns = now_ns();
+	r->bytes = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t ns = 0;
+		int len;
+
+		if (sys_ops[todo[i].op].run(j, todo[i].count, &ns) < 0)
+			break;
+		len = snprintf((char *)m.u.data.bytes, VTB_DATA_MAX,
+			       "%s %llu %llu\n", sys_ops[todo[i].op].name,
+			       (unsigned long long)todo[i].count,
+			       (unsigned long long)ns);
+		m.u.data.len = (uint16_t)len;
+		send_msg(&m);
+		r->bytes += (uint64_t)len;
+	}
+	r->t_end_ns = now_ns();
+	m.u.data.len = 0;
+	send_msg(&m);
+}
+
 /*
  * READY is sent once the data endpoint is open (and in raw mode), for the
  * workloads whose stream or disk the host feeds or drains, and for GEN
@@ -1590,6 +1922,9 @@ static void run_work(const struct vtb_run *run)
 	case VTB_WORK_FIO:
 		fio(&j);
 		break;
+	case VTB_WORK_SYSCALL:
+		syscalls(&j);
+		break;
 	default:
 		r->err = EINVAL;
 		snprintf(r->detail, sizeof(r->detail), "unknown work %u",
@@ -1597,7 +1932,7 @@ static void run_work(const struct vtb_run *run)
 		break;
 	}
 out:
-	/* UNTAR and FIO end their timed part before they report. */
+	/* UNTAR, FIO and SYSCALL end their timed part before they report. */
 	if (!r->t_end_ns)
 		r->t_end_ns = now_ns();
 	if (j.out >= 0)
@@ -1669,11 +2004,15 @@ NORETURN static void serve(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uint64_t t_entry = now_ns(), t_modules;
 	struct cmdline cl;
 	unsigned loaded;
+
+	/* SYSCALL's fork_exec: a static binary that exits at once. */
+	if (argc == 2 && !strcmp(argv[1], EXIT_AT_ONCE))
+		return 0;
 
 	/* Mounting and rebooting the host by mistake would be unkind. */
 	if (getpid() != 1) {

@@ -1,5 +1,5 @@
 /* The tables `run` prints after its cells: the upload split, the flush
- * audit. */
+ * audit, the figures per operation. */
 #include "analysis/tables.h"
 
 #include <string.h>
@@ -161,4 +161,81 @@ void vtb_print_flush_audit(const struct vtb_matrix *r, FILE *f)
 		fprintf(f, "%-60s %6.0f %9.0f %5.0f %7.0f %8.0f\n", label, v[0],
 			v[1], v[2], v[3], v[4]);
 	}
+}
+
+static bool per_op(const struct vtb_series *s)
+{
+	return g_str_equal(s->unit, VTB_UNIT_PER_OP) && s->v->len;
+}
+
+void vtb_print_per_op(const struct vtb_matrix *r, FILE *f)
+{
+	g_autoptr(GPtrArray) cells = g_ptr_array_new();
+	g_autoptr(GPtrArray) series = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_ptr_array_unref);
+	/* Borrowed from the series, freed after it. */
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	int w = 12;
+
+	for (guint i = 0; i < r->cells->len; i++) {
+		const struct vtb_cell *c = r->cells->pdata[i];
+		GPtrArray *s = vtb_cell_series(c);
+		bool any = false;
+
+		for (guint k = 0; k < s->len; k++) {
+			const struct vtb_series *x = s->pdata[k];
+
+			if (!per_op(x))
+				continue;
+			any = true;
+			if (!g_ptr_array_find_with_equal_func(
+				    names, x->name, g_str_equal, NULL))
+				g_ptr_array_add(names, x->name);
+		}
+		if (!any) {
+			g_ptr_array_unref(s);
+			continue;
+		}
+		g_ptr_array_add(cells, (gpointer)c);
+		g_ptr_array_add(series, s);
+	}
+	if (!cells->len)
+		return;
+	for (guint i = 0; i < cells->len; i++) {
+		g_autofree char *label = vtb_cell_label(cells->pdata[i]);
+
+		w = MAX(w, (int)strlen(label));
+	}
+	fprintf(f, "\n%-28s", "ns per operation (medians)");
+	for (guint i = 0; i < cells->len; i++) {
+		g_autofree char *label = vtb_cell_label(cells->pdata[i]);
+
+		fprintf(f, " %*s", w, label);
+	}
+	fprintf(f, "%s\n", cells->len == 2 ? "   ratio" : "");
+	for (guint n = 0; n < names->len; n++) {
+		const char *name = names->pdata[n];
+		double v[2] = {0, 0};
+
+		fprintf(f, "%-28s", name);
+		for (guint i = 0; i < cells->len; i++) {
+			struct vtb_series *x =
+				vtb_series_find(series->pdata[i], name);
+			double m;
+
+			if (!x || !x->v->len) {
+				fprintf(f, " %*s", w, "-");
+				continue;
+			}
+			m = vtb_median((double *)x->v->data, x->v->len);
+			if (i < 2)
+				v[i] = m;
+			fprintf(f, " %*.0f", w, m);
+		}
+		if (cells->len == 2 && v[0] > 0 && v[1] > 0)
+			fprintf(f, " %6.1fx", v[0] / v[1]);
+		fprintf(f, "\n");
+	}
+	if (cells->len == 2)
+		fprintf(f, "(ratio: the first column over the second)\n");
 }

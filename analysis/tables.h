@@ -17,5 +17,12 @@ void vtb_print_split(const struct vtb_matrix *r, FILE *f);
  * what did the VMM do to the image file meanwhile?
  */
 void vtb_print_flush_audit(const struct vtb_matrix *r, FILE *f);
+/*
+ * Figures per operation (metrics of unit VTB_UNIT_PER_OP, syscall's):
+ * one row per metric, one column of medians per cell that measured it
+ * (a cell with no ok run has none: no column rather than zeros), and with
+ * two columns the first's over the second's, UML beside KVM.
+ */
+void vtb_print_per_op(const struct vtb_matrix *r, FILE *f);
 
 #endif

@@ -28,6 +28,7 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(untar)                                                               \
 	X(randio)                                                              \
 	X(idle)                                                                \
+	X(syscall)                                                             \
 	/* a new workload: one line above */
 
 #define TRANSPORTS(X)                                                          \

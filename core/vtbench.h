@@ -425,6 +425,10 @@ struct vtb_phase {
 	double s;
 };
 
+/* The unit of a metric per operation (syscall's): `run` prints those in
+ * one matrix, a row per metric and a column per cell. */
+#define VTB_UNIT_PER_OP "ns/op"
+
 /* A figure a workload measures besides seconds (e.g. latency p99). */
 struct vtb_metric {
 	const char *name; /* static: "p99_us", "msgs_per_s", ... */

@@ -23,7 +23,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 6u
+#define VTB_PROTO_VERSION 7u
 #define VTB_HDR_SIZE 12u
 #define VTB_MSG_MAX_PAYLOAD 4096u
 #define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
@@ -99,6 +99,18 @@ enum vtb_work {
 	 */
 	VTB_WORK_FIO = 7,
 	/*
+	 * Micro-benchmarks of the guest kernel, timed by the guest:
+	 * `args` is "OP=COUNT ..." (space-separated, each OP once, run in
+	 * that order), OP one of VTB_SYSCALL_OPS.  READY once set up (a
+	 * tmpfs of the agent's own for the file ops), then after each OP
+	 * one DATA of one line "OP COUNT NS\n", NS the guest's
+	 * CLOCK_MONOTONIC nanoseconds for all COUNT operations (decimal),
+	 * then an empty DATA, then RESULT: `bytes` = the bytes of those
+	 * lines.  The first OP that fails ends the list (its line is not
+	 * sent): err and what failed in detail.
+	 */
+	VTB_WORK_SYSCALL = 8,
+	/*
 	 * Sleep `size` microseconds (at most VTB_SLEEP_MAX_US): READY, the
 	 * sleep, RESULT with `bytes` 0.  What an idle guest costs the host.
 	 */
@@ -106,6 +118,23 @@ enum vtb_work {
 	VTB_WORK_MAX_ = 10
 };
 #define VTB_SLEEP_MAX_US 3600000000ull
+
+/*
+ * VTB_WORK_SYSCALL's operations, one COUNT each:
+ *   getpid       the getpid system call
+ *   open_close   open and close of a file on a tmpfs
+ *   stat         stat of that file
+ *   pipe_pingpong  64 bytes to another process over a pipe and back
+ *   fork_wait    fork, the child exits at once, wait for it
+ *   fork_exec    fork, exec of a static binary (the agent) that exits at
+ *                once, wait for it
+ *   page_fault   the first write to a page of fresh anonymous memory
+ *                (4 KiB pages, mapped 4 MiB at a time; the mmap and
+ *                munmap are not timed)
+ */
+#define VTB_SYSCALL_OPS                                                        \
+	"getpid", "open_close", "stat", "pipe_pingpong", "fork_wait",          \
+		"fork_exec", "page_fault"
 
 #define VTB_UNTAR_DIR "/mnt/untar"
 /* RESULT's hash of VTB_WORK_FIO: fio ran with --direct=1. */

@@ -802,6 +802,7 @@ int vtb_cmd_run(int argc, char **argv)
 	vtb_results_print_table(&r, stdout);
 	vtb_print_split(&r, stdout);
 	vtb_print_flush_audit(&r, stdout);
+	vtb_print_per_op(&r, stdout);
 	for (guint i = 0; i < r.cells->len; i++) {
 		struct vtb_summary s;
 

@@ -52,6 +52,10 @@ static const struct rt_case rt_cases[] = {
 		    "blk:vtbtools", "", "", "",
 		    "--output-format=json --bs=4k --name=randread "
 		    "--rw=randread"}}},
+	{"run syscall",
+	 {.type = VTB_MSG_RUN,
+	  .u.run = {VTB_WORK_SYSCALL, 0, 0, 0, 0, "", "", "", "", "",
+		    "getpid=20000 open_close=5000 fork_exec=50"}}},
 	{"run extreme",
 	 {.type = VTB_MSG_RUN,
 	  .u.run = {UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX,
@@ -805,6 +809,22 @@ static void test_type_names(void **state)
 				    names[i].name);
 }
 
+/* Work numbers are the protocol's: never reused, never renumbered. */
+static void test_work_numbers(void **state)
+{
+	static const struct {
+		unsigned got, want;
+	} works[] = {
+		{VTB_WORK_NONE, 0},  {VTB_WORK_SINK, 1},  {VTB_WORK_COPY, 2},
+		{VTB_WORK_GEN, 3},   {VTB_WORK_ECHO, 4},  {VTB_WORK_EMIT, 5},
+		{VTB_WORK_UNTAR, 6}, {VTB_WORK_FIO, 7},	  {VTB_WORK_SYSCALL, 8},
+		{VTB_WORK_SLEEP, 9}, {VTB_WORK_MAX_, 10},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(works); i++)
+		assert_int_equal(works[i].got, works[i].want);
+}
+
 /* ---- payload generator ---- */
 
 static void test_payload(void **state)
@@ -853,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_encode_nospc),
 		cmocka_unit_test(test_encode_inval),
 		cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_work_numbers),
 		cmocka_unit_test(test_payload),
 	};
 
