@@ -41,6 +41,9 @@ for tr in virtio-serial virtio-blk serial; do
 			[ "$b" = "[{\"d\":\"direct\",\"b\":262144,\"ok\":true,\"e\":null},{\"d\":\"libvirt\",\"b\":262144,\"ok\":true,\"e\":null}]" ]
 	done
 done
+# libvirt's QEMU is found (its pidfile) and its threads named as ours.
+jqok "CPU attribution through libvirt: QEMU's vCPU thread and peak RSS" \
+	'[.results[] | select(.driver == "libvirt" and .transport == "virtio-blk") | .samples[0].cpu | (any(.threads[]; .group == "vmm" and .thread == "CPU 0/TCG" and .runs_guest) and any(.memory[]; .group == "vmm" and .hwm_kib > 10000))] | length == 2 and all' "$J"
 # The flush audit reaches QEMU through <qemu:env>: libvirt's QEMU turns the
 # guest's fsync into an fdatasync on the image as the direct one does.
 check "flush audit through libvirt" \
