@@ -81,8 +81,14 @@ gboolean vtb_qemu_add_disk(struct vtb_qemu_devs *q, struct vtb_device *d,
 		g_string_append_printf(drive, ",cache=%s", d->cache);
 	if (d->aio)
 		g_string_append_printf(drive, ",aio=%s", d->aio);
+	/*
+	 * A read-only disk is a file of vtbench's cache that nothing writes
+	 * (made beside it and renamed into place): no image lock, which
+	 * another vtbench's UML, holding a POSIX read lock on the same file
+	 * for its ubd, would refuse ("Failed to get consistent read lock").
+	 */
 	if (d->readonly)
-		g_string_append(drive, ",readonly=on");
+		g_string_append(drive, ",readonly=on,file.locking=off");
 	add(q, "-drive");
 	take(q, g_string_free(drive, FALSE));
 	/*

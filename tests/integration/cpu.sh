@@ -24,9 +24,18 @@ done
 # Every run, warm-ups included (the sizing may add warm-ups).
 n=$(jq '[.results[].samples[] | select(.ok)] | length' "$J")
 check "12 runs or more ok ($n)" [ "$n" -ge 12 ]
-# (Beyond a few clock ticks: /proc counts processes in ticks of 10 ms.)
-jqok "every run of 0.5 s or more: threads, other processes and idle within 10 % of wall x cores" \
-	"[.results[].samples[] | select(.ok and .seconds >= 0.5) | .cpu.accounted_pct] | length >= 6 and all(. >= 90 and . <= 110)" "$J"
+# (Beyond a few clock ticks: /proc counts processes in ticks of 10 ms,
+# and a host busy with short-lived processes of others blurs their share:
+# judged on runs where the others took under a quarter of the host.)
+calm='select(.ok and .seconds >= 0.5 and .cpu.other_s < 0.25 * .cpu.wall_s * .cpu.cores)'
+nc=$(jq "[.results[].samples[] | $calm] | length" "$J")
+if [ "$nc" -ge 4 ]; then
+	jqok "every run of 0.5 s or more: threads, other processes and idle within 10 % of wall x cores ($nc runs)" \
+		"[.results[].samples[] | $calm | .cpu.accounted_pct] | all(. >= 90 and . <= 110)" "$J"
+else
+	skip "threads, other processes and idle within 10 % of wall x cores" \
+		"the host's other processes took a quarter of it or more in all but $nc runs"
+fi
 jqok "kvm: the vCPU thread by its name, running the guest" \
 	'[.results[] | select(.backend == "kvm") | .samples[-1].cpu.threads[] | select(.thread == "CPU 0/TCG" and .group == "vmm" and .runs_guest)] | length == 2' "$J"
 jqok "uml: the kernel thread runs the guest, the agent's process is guest-user" \

@@ -248,7 +248,7 @@ static const struct devcase dev_cases[] = {
 	 {"chardev:vtbchr0",
 	  "virtserialport,bus=vtbser.0,chardev=vtbchr1,name=vtb.data",
 	  "file=/i/t.img,if=none,id=vtbdisk0,format=raw,cache=none,"
-	  "aio=native,readonly=on",
+	  "aio=native,readonly=on,file.locking=off",
 	  "iothread,id=vtbio0",
 	  "virtio-blk-pci,drive=vtbdisk0,serial=tgt,iothread=vtbio0"}},
 	{"kvm",
