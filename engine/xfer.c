@@ -721,8 +721,13 @@ static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
 	 * loaded the audit, an image it could not watch, or io_uring,
 	 * whose flushes bypass libc where the audit listens.
 	 */
-	if (!attached || g_str_equal(cell->aio, "io_uring"))
+	if (!attached)
 		return;
+	if (g_str_equal(cell->aio, "io_uring")) {
+		vtb_sample_add_note(s, "flush audit: unknown under io_uring, "
+				       "whose flushes do not go through libc");
+		return;
+	}
 	if (missing) {
 		vtb_sample_add_note(s,
 				    "flush audit: %" G_GUINT64_FORMAT
@@ -735,7 +740,10 @@ static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
 	vtb_sample_add_metric(s, "host_fsync", "calls", false, d.fsync);
 	vtb_sample_add_metric(s, "host_fdatasync", "calls", false, d.fdatasync);
 	vtb_sample_add_metric(s, "host_sync_file_range", "calls", false,
-			      d.sync_file_range + d.syncfs);
+			      d.sync_file_range);
+	vtb_sample_add_metric(s, "host_syncfs", "calls", false, d.syncfs);
+	vtb_sample_add_metric(s, "host_dsync_writes", "writes", false,
+			      d.dsync_writes);
 	/*
 	 * Opens happen at VMM start, before the run, for every target the
 	 * guest was booted with, each alike: the opens of one.
