@@ -734,6 +734,9 @@ struct job {
 	size_t block;
 	int hash;
 	int in, out; /* data fds, -1 when unused */
+	/* VTB_RUN_F_READBACK: the file read back, once it was. */
+	int read_back;
+	uint64_t back_bytes, back_hash;
 };
 
 PRINTF(3, 4) static void job_err(struct job *j, int err, const char *fmt, ...)
@@ -1096,6 +1099,82 @@ static void generate(struct job *j, int out, const char *out_name)
 		done += n;
 		j->res->bytes = done;
 	}
+}
+
+/* The host's READY on the control channel, in the middle of a run
+ * (nothing else is sent to the guest then). */
+static int wait_host_ready(struct job *j)
+{
+	uint8_t buf[VTB_MSG_MAX];
+	size_t fill = 0;
+	struct vtb_msg m;
+
+	for (;;) {
+		ssize_t n = read(ctl_fd, buf + fill, sizeof(buf) - fill);
+		int used;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			job_err(j, n < 0 ? errno : EPIPE,
+				"wait for the host's READY");
+			return -1;
+		}
+		fill += (size_t)n;
+		used = vtb_msg_decode(buf, fill, &m);
+		if (used == 0)
+			continue;
+		if (used < 0 || m.type != VTB_MSG_READY) {
+			job_err(j, EPROTO, "the host sent %s, not READY",
+				used < 0 ? "garbage"
+					 : vtb_msg_type_name(m.type));
+			return -1;
+		}
+		return 0;
+	}
+}
+
+/*
+ * VTB_RUN_F_READBACK, after the timed part: READY, the host's READY, then
+ * the file `path2` is read again past the guest's page cache (its pages
+ * dropped) and hashed into j->back_hash.
+ */
+static void read_back(struct job *j)
+{
+	XXH3_state_t st;
+	int fd, ret;
+
+	if (!(j->run->flags & VTB_RUN_F_READBACK) || j->res->err)
+		return;
+	j->res->t_end_ns = now_ns();
+	send_simple(VTB_MSG_READY);
+	/* The host reads its counters first, then says go. */
+	if (wait_host_ready(j) < 0)
+		return;
+	fd = open(j->run->path2, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		job_err(j, errno, "open %s to read it back", j->run->path2);
+		return;
+	}
+	/* Clean after the fsync: DONTNEED drops them all. */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	XXH3_64bits_reset(&st);
+	for (;;) {
+		size_t got;
+
+		ret = read_full(fd, iobuf, j->block, &got);
+		XXH3_64bits_update(&st, iobuf, got);
+		j->back_bytes += got;
+		if (ret < 0) {
+			job_err(j, -ret, "read %s back", j->run->path2);
+			break;
+		}
+		if (got < j->block)
+			break;
+	}
+	close(fd);
+	j->back_hash = XXH3_64bits_digest(&st);
+	j->read_back = !j->res->err;
 }
 
 #define TOOLS_DIR "/tools"
@@ -1893,6 +1972,7 @@ static void run_work(const struct vtb_run *run)
 		r->t_start_ns = now_ns();
 		pump_overlapped(&j, j.out, run->path2);
 		finish_out(&j);
+		read_back(&j);
 		break;
 	case VTB_WORK_GEN:
 		if (open_out(&j) < 0)
@@ -1901,6 +1981,7 @@ static void run_work(const struct vtb_run *run)
 		r->t_start_ns = now_ns();
 		generate(&j, j.out, run->path2);
 		finish_out(&j);
+		read_back(&j);
 		break;
 	case VTB_WORK_EMIT:
 		if (open_in(&j, O_WRONLY) < 0)
@@ -1942,6 +2023,18 @@ out:
 	/* A partial transfer is hashed too: it helps to see what arrived. */
 	if (j.hash && run->work != VTB_WORK_UNTAR && (!r->err || r->bytes))
 		r->hash = XXH3_64bits_digest(&hash_state);
+	/* What the host verifies is what the file holds. */
+	if (j.read_back && !r->err) {
+		if (j.back_bytes != r->bytes || j.back_hash != r->hash)
+			job_err(&j, EIO,
+				"%s read back differs: %llu bytes, hash "
+				"%016llx; written %llu, %016llx",
+				run->path2, (unsigned long long)j.back_bytes,
+				(unsigned long long)j.back_hash,
+				(unsigned long long)r->bytes,
+				(unsigned long long)r->hash);
+		r->hash = j.back_hash;
+	}
 	if (have_cpu && cpu_times(&c1) == 0 && c1.total > c0.total) {
 		uint64_t t = c1.total - c0.total;
 

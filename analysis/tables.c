@@ -131,8 +131,9 @@ static bool metric_median(const struct vtb_cell *c, const char *name,
 void vtb_print_flush_audit(const struct vtb_matrix *r, FILE *f)
 {
 	static const char *const names[] = {
-		"host_fsync", "host_fdatasync", "host_sync_file_range",
-		"host_sync_opens", "host_direct_opens"};
+		"host_fsync",	    "host_fdatasync",	 "host_sync_file_range",
+		"host_sync_opens",  "host_direct_opens", "host_syncfs",
+		"host_dsync_writes"};
 	bool header = false;
 
 	for (guint i = 0; i < r->cells->len; i++) {
@@ -151,15 +152,15 @@ void vtb_print_flush_audit(const struct vtb_matrix *r, FILE *f)
 		if (!any)
 			continue;
 		if (!header) {
-			fprintf(f, "\n%-60s %6s %9s %5s %7s %8s\n",
+			fprintf(f, "\n%-60s %6s %9s %5s %7s %8s %6s %9s\n",
 				"flush audit: guest fsync -> host (median/run)",
 				"fsync", "fdatasync", "sfr", "O_SYNC",
-				"O_DIRECT");
+				"O_DIRECT", "syncfs", "RWF_DSYNC");
 			header = true;
 		}
 		label = vtb_cell_label(c);
-		fprintf(f, "%-60s %6.0f %9.0f %5.0f %7.0f %8.0f\n", label, v[0],
-			v[1], v[2], v[3], v[4]);
+		fprintf(f, "%-60s %6.0f %9.0f %5.0f %7.0f %8.0f %6.0f %9.0f\n",
+			label, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
 	}
 }
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,6 +102,28 @@ static guint64 zero_hash(guint64 size)
 	return h;
 }
 
+char *vtb_payload_hash_text(guint64 hash, const struct stat *st)
+{
+	return g_strdup_printf(
+		"%016" G_GINT64_MODIFIER "x %ju %jd %jd.%09ld\n", hash,
+		(uintmax_t)st->st_ino, (intmax_t)st->st_size,
+		(intmax_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
+
+/* The hash of the cache file's text when it was made for @st's file. */
+gboolean vtb_payload_hash_parse(const char *text, const struct stat *st,
+				guint64 *hash)
+{
+	g_autofree char *want = NULL;
+	char *end;
+
+	*hash = g_ascii_strtoull(text, &end, 16);
+	if (end == text)
+		return FALSE;
+	want = vtb_payload_hash_text(*hash, st);
+	return strcmp(text, want) == 0;
+}
+
 gboolean vtb_payload_get(const char *cache_dir, const char *payload,
 			 guint64 size, guint64 seed, char **path, guint64 *hash,
 			 GError **err)
@@ -117,11 +140,13 @@ gboolean vtb_payload_get(const char *cache_dir, const char *payload,
 		      : g_strdup_printf("zero-%" G_GUINT64_FORMAT ".bin", size);
 	*path = g_build_filename(dir, name, NULL);
 	hpath = g_strconcat(*path, ".xxh3", NULL);
+	/* The hash is trusted for the file it was made with only: same
+	 * inode, size and mtime (else the file is made again). */
 	if (stat(*path, &st) == 0 && (guint64)st.st_size == size &&
-	    g_file_get_contents(hpath, &htext, NULL, NULL)) {
-		*hash = g_ascii_strtoull(htext, NULL, 16);
+	    g_file_get_contents(hpath, &htext, NULL, NULL) &&
+	    vtb_payload_hash_parse(htext, &st, hash))
 		return TRUE;
-	}
+	unlink(*path);
 	if (random) {
 		if (!write_random(*path, size, seed, hash, err))
 			goto fail;
@@ -140,7 +165,12 @@ gboolean vtb_payload_get(const char *cache_dir, const char *payload,
 		*hash = zero_hash(size);
 	}
 	g_free(htext);
-	htext = g_strdup_printf("%016" G_GINT64_MODIFIER "x\n", *hash);
+	if (stat(*path, &st) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "stat payload %s: %s",
+			    *path, g_strerror(errno));
+		goto fail;
+	}
+	htext = vtb_payload_hash_text(*hash, &st);
 	if (!g_file_set_contents(hpath, htext, -1, err))
 		goto fail;
 	return TRUE;

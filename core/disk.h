@@ -4,11 +4,23 @@
 
 #include <glib.h>
 
+struct stat;
+
+/*
+ * The payload cache's hash file for @st's file: "HASH INODE SIZE
+ * MTIME\n" (newly allocated), and its reading: TRUE with *hash when
+ * @text was made for the file @st is of now (same inode, size, mtime).
+ */
+char *vtb_payload_hash_text(guint64 hash, const struct stat *st);
+gboolean vtb_payload_hash_parse(const char *text, const struct stat *st,
+				guint64 *hash);
+
 /*
  * The payload of @size bytes, as a file the host sends from or attaches
  * as a read-only disk: "zero" is a sparse file, "random" the seeded
  * generator's stream (proto.h) written once.  Cached in @cache_dir with
- * its XXH3-64 hash, which *hash receives.
+ * its XXH3-64 hash, which *hash receives: the cached hash is used only
+ * while the file is the one it was made with, else the file is made again.
  */
 gboolean vtb_payload_get(const char *cache_dir, const char *payload,
 			 guint64 size, guint64 seed, char **path, guint64 *hash,

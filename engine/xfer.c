@@ -286,6 +286,7 @@ static gboolean guest_for_run(struct vtb_xfer *x, const char *payload_path,
 have:
 	x->data = g->data;
 	x->priv = g->priv;
+	x->target_is_fs = g->fs;
 	if (g->fs)
 		x->target = g->targets->pdata[0];
 	else if (g->next < g->targets->len)
@@ -650,6 +651,11 @@ static guint32 run_flags(const struct vtb_cell *cell)
 		f |= VTB_RUN_F_RANDOM;
 	if (g_getenv("VTBENCH_TEST_STALL"))
 		f |= VTB_RUN_F_TEST_STALL;
+	/* What was written is read back after the timed part and verified:
+	 * the hash of the bytes in flight would not prove they landed. */
+	if (verify_on(cell) && (cell->workload->work == VTB_WORK_COPY ||
+				cell->workload->work == VTB_WORK_GEN))
+		f |= VTB_RUN_F_READBACK;
 	return f;
 }
 
@@ -715,8 +721,13 @@ static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
 	 * loaded the audit, an image it could not watch, or io_uring,
 	 * whose flushes bypass libc where the audit listens.
 	 */
-	if (!attached || g_str_equal(cell->aio, "io_uring"))
+	if (!attached)
 		return;
+	if (g_str_equal(cell->aio, "io_uring")) {
+		vtb_sample_add_note(s, "flush audit: unknown under io_uring, "
+				       "whose flushes do not go through libc");
+		return;
+	}
 	if (missing) {
 		vtb_sample_add_note(s,
 				    "flush audit: %" G_GUINT64_FORMAT
@@ -729,7 +740,10 @@ static void audit_record(const struct vtb_cell *cell, struct vtb_flush *f,
 	vtb_sample_add_metric(s, "host_fsync", "calls", false, d.fsync);
 	vtb_sample_add_metric(s, "host_fdatasync", "calls", false, d.fdatasync);
 	vtb_sample_add_metric(s, "host_sync_file_range", "calls", false,
-			      d.sync_file_range + d.syncfs);
+			      d.sync_file_range);
+	vtb_sample_add_metric(s, "host_syncfs", "calls", false, d.syncfs);
+	vtb_sample_add_metric(s, "host_dsync_writes", "writes", false,
+			      d.dsync_writes);
 	/*
 	 * Opens happen at VMM start, before the run, for every target the
 	 * guest was booted with, each alike: the opens of one.
@@ -826,6 +840,58 @@ struct payload {
 	guint8 *map;
 	size_t len;
 };
+
+/*
+ * Test hook VTBENCH_TEST_CORRUPT_TARGET: once the guest wrote and synced
+ * its file on a host directory (a filesystem target), flip its first
+ * byte on the host, so that the read-back must catch it.
+ */
+static void corrupt_target(const struct vtb_xfer *x)
+{
+	g_autofree char *path = NULL;
+	guint8 b;
+	int fd;
+
+	if (!g_getenv("VTBENCH_TEST_CORRUPT_TARGET") || !x->target_is_fs ||
+	    !x->target->image)
+		return;
+	path = g_build_filename(x->target->image, "payload", NULL);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (pread(fd, &b, 1, 0) == 1) {
+		b ^= 0xff;
+		if (pwrite(fd, &b, 1, 0) != 1)
+			g_warning("corrupt %s: %s", path, g_strerror(errno));
+	}
+	close(fd);
+}
+
+/*
+ * The mapped payload in memory before the clock starts: a page that is
+ * not would be read from the host's disk inside the timed part.  Returns
+ * the share of its pages in memory then (mincore), -1 when unknown.
+ */
+static double payload_warm(const struct payload *p)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t pages = (p->len + page - 1) / page, in = 0;
+	g_autofree unsigned char *vec = NULL;
+	volatile guint8 sink = 0;
+
+	if (!p->map || !p->len)
+		return -1;
+	madvise(p->map, p->len, MADV_WILLNEED);
+	for (size_t off = 0; off < p->len; off += page)
+		sink ^= p->map[off];
+	(void)sink;
+	vec = g_malloc(pages);
+	if (mincore(p->map, p->len, vec) < 0)
+		return -1;
+	for (size_t i = 0; i < pages; i++)
+		in += vec[i] & 1;
+	return 100.0 * (double)in / (double)pages;
+}
 
 static void payload_clear(struct payload *p)
 {
@@ -1005,6 +1071,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	struct sops_snap so0 = {0}, so1;
 	struct vtb_cpu_root roots[8];
 	guint n_roots = 0;
+	bool have_result = false;
+	double resident;
 	g_autoptr(vtb_cpu_snap) cpu0 = NULL;
 	g_autoptr(vtb_cpu_snap) cpu1 = NULL;
 
@@ -1043,12 +1111,22 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	/* As the article did: flush the host before each timed run. */
 	if (pay.path || x.target)
 		sync();
+	/*
+	 * --drop-caches is for what the guest reads through the VMM (a
+	 * payload disk, the target's image).  A stream's payload is the
+	 * host's source: it is read into memory instead, so that no host
+	 * disk read lands in the timed part of "the channel alone".
+	 */
 	if (cell->env->opts->drop_caches) {
-		if (pay.path)
+		if (pay.path && !pay.map)
 			vtb_drop_cache(pay.path);
 		if (x.target && x.target->kind == VTB_DEV_DISK)
 			vtb_drop_cache(x.target->image);
 	}
+	resident = payload_warm(&pay);
+	if (resident >= 0)
+		vtb_sample_add_metric(s, "host_payload_in_memory_pct", "%",
+				      true, resident);
 	if (audit)
 		vtb_flush_read(audit, &flush0);
 	tg0.d = x.target;
@@ -1075,7 +1153,23 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	      * guest only has to answer. */
 	     : x.t_end_us ? g_get_monotonic_time() + 30000000
 			  : result_deadline(cell);
-	if (!vtb_chan_expect(x.vm, VTB_MSG_RESULT, &m, dl, err)) {
+	/* A run that reads its file back ends its timed part with READY
+	 * (or a RESULT that says why it could not). */
+	if (run->flags & VTB_RUN_F_READBACK) {
+		if (!vtb_chan_recv(x.vm, &m, dl, err))
+			goto out;
+		if (m.type == VTB_MSG_READY) {
+			x.t_end_us = g_get_monotonic_time();
+		} else if (m.type != VTB_MSG_RESULT) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "the guest sent %s, not READY or RESULT, "
+				    "at the end of the transfer",
+				    vtb_msg_type_name(m.type));
+			goto out;
+		} else {
+			have_result = true;
+		}
+	} else if (!vtb_chan_expect(x.vm, VTB_MSG_RESULT, &m, dl, err)) {
 		if (sink && (*err)->code == VTB_ERR_RUN &&
 		    g_get_monotonic_time() >= dl) {
 			g_clear_error(err);
@@ -1087,6 +1181,8 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 				cell->size, stall_s());
 		}
 		goto out;
+	} else {
+		have_result = true;
 	}
 	t1 = x.t_end_us ? x.t_end_us : g_get_monotonic_time();
 	cpu1 = vtb_cpu_snap_take(roots, n_roots);
@@ -1102,6 +1198,19 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	blk_record(s, &pl0, &pl1);
 	sops_snap(x.data, &so1);
 	sops_record(s, &so0, &so1);
+	/* The file read back: outside the timed part and the counters. */
+	if (!have_result) {
+		struct vtb_msg go = {.type = VTB_MSG_READY};
+
+		corrupt_target(&x);
+		if (!vtb_chan_send(x.vm, &go, g_get_monotonic_time() + 10000000,
+				   err) ||
+		    !vtb_chan_expect(x.vm, VTB_MSG_RESULT, &m,
+				     result_deadline(cell), err)) {
+			g_prefix_error(err, "reading %s back: ", run->path2);
+			goto out;
+		}
+	}
 	s->bytes = x.bytes ? x.bytes : m.u.result.bytes;
 	if (w->check_result
 		    ? !w->check_result(&x, &m.u.result, err)

@@ -44,9 +44,8 @@ static struct {
 static int n_images;
 
 /*
- * fd → "is an image" for fds we saw opened or duplicated.  Only a cache:
- * a clear bit is checked with fstat(), so fds inherited, received over a
- * socket or opened behind our back are still counted.
+ * fd → "is an image" for fds we saw opened or duplicated: a record kept
+ * up to date, never trusted for a count (fd_is_image checks the inode).
  */
 #define FD_BITS 65536
 #define LONG_BITS (8 * sizeof(unsigned long))
@@ -92,19 +91,22 @@ static bool stat_is_image(const struct stat *st)
 	return false;
 }
 
-/* Caller saves errno. */
+/*
+ * Caller saves errno.  The inode decides, every time: a set bit may be
+ * stale (a close by the raw syscall, the number then reused), and a flush
+ * costs far more than an fstat.
+ */
 static bool fd_is_image(int fd)
 {
 	struct stat st;
+	bool img;
 
 	if (fd < 0)
 		return false;
-	if (bit_get(fd))
-		return true;
-	if (fstat(fd, &st) != 0 || !stat_is_image(&st))
-		return false;
-	bit_put(fd, true);
-	return true;
+	img = fstat(fd, &st) == 0 && stat_is_image(&st);
+	if (img != bit_get(fd))
+		bit_put(fd, img);
+	return img;
 }
 
 /* Counted before the call, so a flush the VMM is killed in still shows. */

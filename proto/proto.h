@@ -150,6 +150,14 @@ enum vtb_work {
 #define VTB_RUN_F_MOUNT_WC 0x10u
 /* FIO: O_DIRECT where VTB_MOUNT_DIR takes it (VTB_WORK_FIO). */
 #define VTB_RUN_F_DIRECT 0x20u
+/*
+ * COPY and GEN: once `path2` is written and fsynced, READY (the end of the
+ * timed part); the host reads its counters and answers READY; then the
+ * guest drops the file's pages from its page cache, reads it back and
+ * hashes it: RESULT's `hash` is that of the file read back (an error, EIO,
+ * when it differs from what was written).
+ */
+#define VTB_RUN_F_READBACK 0x40u
 
 /* Where a RUN's `mount` puts its filesystem. */
 #define VTB_MOUNT_DIR "/mnt"

@@ -557,6 +557,44 @@ static void add_cell_env(JsonBuilder *b, const struct vtb_matrix *r,
 	json_builder_end_object(b);
 }
 
+/* What the check of a cell's runs proves, in words. */
+static const char *verified(const struct vtb_cell *c, const struct vtb_opts *o)
+{
+	if (o->verify && g_str_equal(o->verify, "off"))
+		return "nothing: --verify off (byte counts only)";
+	switch (c->workload->work) {
+	case VTB_WORK_SINK:
+		return "the guest's XXH3 of every byte it received, against "
+		       "the "
+		       "host's of the payload (its cached hash is trusted only "
+		       "for the file it was made with)";
+	case VTB_WORK_COPY:
+	case VTB_WORK_GEN:
+		return "after the timed part the guest drops the written "
+		       "file's pages from its page cache, reads it back and "
+		       "hashes it (XXH3): that hash against the payload's; "
+		       "and the bytes written against the ones received or "
+		       "generated";
+	case VTB_WORK_ECHO:
+		return "the host's XXH3 of every byte echoed back, against "
+		       "what it sent";
+	case VTB_WORK_EMIT:
+		return "the host's XXH3 of every byte it received, against "
+		       "the seeded generator's";
+	case VTB_WORK_UNTAR:
+		return "every file, directory and byte of the tarball counted "
+		       "on the target after the extraction";
+	case VTB_WORK_FIO:
+		return "fio's own job accounting (no content check)";
+	case VTB_WORK_SYSCALL:
+		return "every operation reported, with the count asked";
+	case VTB_WORK_SLEEP:
+		return "the guest slept as long as asked and moved nothing";
+	default:
+		return "nothing is moved";
+	}
+}
+
 static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 		       const struct vtb_cell *c)
 {
@@ -585,6 +623,7 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 	}
 	add_int(b, "msg_size", c->msg_size);
 	add_str(b, "verify", o->verify);
+	add_str(b, "verified", verified(c, o));
 	/* Kept guests: one boot for all runs of the cell, or one each. */
 	if (boot)
 		add_str(b, "boot", boot);

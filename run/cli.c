@@ -211,7 +211,10 @@ const struct vtb_option vtb_run_options[] = {
 	{ "payload", VTB_OPT_LIST, OFF(payloads), "zero", "zero|random",
 	  "payload bytes", NULL, 0, -1, payloads },
 	{ "verify", VTB_OPT_STR, OFF(verify), "on", "on|off",
-	  "hash every byte on both sides", NULL, 0, -1, onoff },
+	  "check what moved: XXH3 of every byte against the payload's, "
+	  "a written file read back (past the guest's page cache) after "
+	  "the timed part; results say what per cell (params.verified)",
+	  NULL, 0, -1, onoff },
 	{ "boot", VTB_OPT_STR, OFF(boot), "per-cell", "per-cell|per-run",
 	  "one boot serves every run of a cell that leaves nothing behind "
 	  "(upload-no-write, roundtrip), or a fresh boot per run", NULL, 0,

@@ -47,7 +47,7 @@ jqok "CPU attribution through libvirt: QEMU's vCPU thread and peak RSS" \
 # The flush audit reaches QEMU through <qemu:env>: libvirt's QEMU turns the
 # guest's fsync into an fdatasync on the image as the direct one does.
 check "flush audit through libvirt" \
-	awk '/^kvm\/libvirt.*upload.*cache=writeback/ && NF > 6 { found = 1; if ($(NF-3) < 1) exit 1 } END { exit !found }' "$T/out"
+	awk '/^kvm\/libvirt.*upload.*cache=writeback/ && NF > 8 { found = 1; if ($(NF-5) < 1) exit 1 } END { exit !found }' "$T/out"
 no_domains qemu:///system "transfers"
 no_leftovers "transfers"
 

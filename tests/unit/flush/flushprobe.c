@@ -11,6 +11,7 @@
  *   dup dup2=N dupfd setfl-direct close pipe   (the new fd becomes current)
  *   closefrom                     close_range(3, ~0U, 0)
  *   sysdup2=N                     dup2 by the raw syscall, unseen by libc
+ *   sysclose                      close by the raw syscall, unseen by libc
  *   fsync-fails                   fsync, which must fail with EINVAL
  *   threads=N,M                   N threads doing M fdatasyncs each
  *   cd=DIR                        chdir
@@ -126,6 +127,8 @@ static int op(const char *o)
 		return fcntl(cur, F_SETFL, fcntl(cur, F_GETFL) | O_DIRECT);
 	if (IS("close"))
 		return close(cur);
+	if (IS("sysclose"))
+		return (int)syscall(SYS_close, cur);
 	if (IS("closefrom"))
 		return close_range(3, ~0U, 0);
 	if (IS("sysdup2"))

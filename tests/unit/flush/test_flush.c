@@ -76,6 +76,10 @@ static const struct flush_case flush_cases[] = {
 	 "open=@/img dup2=100 closefrom pipe fsync-fails sysdup2=100 "
 	 "fsync-fails",
 	 {0}},
+	{"image fd closed behind the preload, its number reused by another",
+	 "@/img",
+	 "open=@/img sysclose sysopen=@/other fsync fdatasync",
+	 {0}},
 	{"image fd opened behind the preload",
 	 "@/img",
 	 "sysopen=@/img fsync fdatasync",
