@@ -23,7 +23,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 7u
+#define VTB_PROTO_VERSION 8u
 #define VTB_HDR_SIZE 12u
 #define VTB_MSG_MAX_PAYLOAD 4096u
 #define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
