@@ -864,8 +864,7 @@ void vtb_cpu_use_to_json(const struct vtb_cpu_use *u, JsonBuilder *b)
 		vtb_json_str(b, "process", t->process);
 		vtb_json_str(b, "thread", t->thread);
 		vtb_json_int(b, "n", t->n);
-		json_builder_set_member_name(b, "runs_guest");
-		json_builder_add_boolean_value(b, t->runs_guest);
+		vtb_json_bool(b, "runs_guest", t->runs_guest);
 		vtb_json_num(b, "cpu_s", t->cpu_s);
 		vtb_json_num(b, "wait_s", t->wait_s);
 		json_builder_end_object(b);

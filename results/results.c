@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/registry.h"
 #include "results/cell.h"
+#include "results/resfile.h"
 
 double vtb_sample_throughput(const struct vtb_sample *s)
 {
@@ -97,28 +98,23 @@ void vtb_cell_summary(const struct vtb_cell *c, struct vtb_summary *s)
 	s->stddev = st.stddev;
 }
 
-static gint by_seconds(gconstpointer a, gconstpointer b)
-{
-	double x = (*(const struct vtb_sample *const *)a)->seconds;
-	double y = (*(const struct vtb_sample *const *)b)->seconds;
-
-	return (x > y) - (x < y);
-}
-
 const struct vtb_sample *vtb_cell_median_sample(const struct vtb_cell *c)
 {
 	g_autoptr(GPtrArray) ok = g_ptr_array_new();
+	g_autoptr(GArray) secs = g_array_new(FALSE, FALSE, sizeof(double));
+	int i;
 
 	for (guint k = 0; k < c->samples->len; k++) {
 		const struct vtb_sample *x = c->samples->pdata[k];
 
-		if (x->ok && !x->warmup)
+		if (x->ok && !x->warmup) {
 			g_ptr_array_add(ok, (gpointer)x);
+			g_array_append_val(secs, x->seconds);
+		}
 	}
-	if (!ok->len)
-		return NULL;
-	g_ptr_array_sort(ok, by_seconds);
-	return ok->pdata[(ok->len - 1) / 2];
+	/* The same choice as the report's of a results file. */
+	i = vtb_median_index((const double *)secs->data, (int)secs->len);
+	return i < 0 ? NULL : ok->pdata[i];
 }
 
 /* "guest-CPU-bound: ...; top: CPU 0/TCG 97 %, vtbench 3 %": the verdict
