@@ -65,6 +65,10 @@ gint64 vtb_xfer_stall_deadline(void);
 /* The bytes of the seeded payload at @offset (what the agent makes). */
 void vtb_xfer_fill(guint8 *buf, size_t n, guint64 offset);
 
+/* The guest's figures of a run from its RESULT: the phase guest_transfer
+ * (a note instead when its stamps are out of order), guest_cpu_pct. */
+void vtb_xfer_guest_figures(struct vtb_sample *s, const struct vtb_result *r);
+
 /* Power off the guest the cell kept between its runs, if any. */
 gboolean vtb_cell_release_guest(struct vtb_cell *cell, GError **err);
 

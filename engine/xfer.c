@@ -2,6 +2,7 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
@@ -937,10 +938,18 @@ static gint64 result_deadline(const struct vtb_cell *cell)
 	return g_get_monotonic_time() + (gint64)(s * 1e6);
 }
 
-static void add_guest_figures(struct vtb_sample *s, const struct vtb_result *r)
+void vtb_xfer_guest_figures(struct vtb_sample *s, const struct vtb_result *r)
 {
-	vtb_sample_add_phase(s, "guest_transfer",
-			     (r->t_end_ns - r->t_start_ns) / 1e9);
+	/* Unsigned stamps: out of order, the difference would wrap. */
+	if (r->t_end_ns >= r->t_start_ns)
+		vtb_sample_add_phase(s, "guest_transfer",
+				     (r->t_end_ns - r->t_start_ns) / 1e9);
+	else
+		vtb_sample_add_note(
+			s,
+			"guest stamps out of order (start %" PRIu64
+			", end %" PRIu64 " ns): guest_transfer unknown",
+			(uint64_t)r->t_start_ns, (uint64_t)r->t_end_ns);
 	vtb_sample_add_metric(s, "guest_cpu_pct", "%", false,
 			      r->cpu_busy_permille / 10.0);
 }
@@ -1059,6 +1068,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	struct payload pay = {0};
 	struct vtb_msg m = {.type = VTB_MSG_RUN};
 	struct vtb_run *run = &m.u.run;
+	struct vtb_msg rm; /* the guest's answers: never over the RUN sent */
 	bool stream = cell->tops && cell->tops->kind == VTB_KIND_STREAM;
 	bool sink = stream && w->work == VTB_WORK_SINK && !w->feed;
 	gboolean ok = FALSE;
@@ -1156,20 +1166,20 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	/* A run that reads its file back ends its timed part with READY
 	 * (or a RESULT that says why it could not). */
 	if (run->flags & VTB_RUN_F_READBACK) {
-		if (!vtb_chan_recv(x.vm, &m, dl, err))
+		if (!vtb_chan_recv(x.vm, &rm, dl, err))
 			goto out;
-		if (m.type == VTB_MSG_READY) {
+		if (rm.type == VTB_MSG_READY) {
 			x.t_end_us = g_get_monotonic_time();
-		} else if (m.type != VTB_MSG_RESULT) {
+		} else if (rm.type != VTB_MSG_RESULT) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "the guest sent %s, not READY or RESULT, "
 				    "at the end of the transfer",
-				    vtb_msg_type_name(m.type));
+				    vtb_msg_type_name(rm.type));
 			goto out;
 		} else {
 			have_result = true;
 		}
-	} else if (!vtb_chan_expect(x.vm, VTB_MSG_RESULT, &m, dl, err)) {
+	} else if (!vtb_chan_expect(x.vm, VTB_MSG_RESULT, &rm, dl, err)) {
 		if (sink && (*err)->code == VTB_ERR_RUN &&
 		    g_get_monotonic_time() >= dl) {
 			g_clear_error(err);
@@ -1205,24 +1215,24 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 		corrupt_target(&x);
 		if (!vtb_chan_send(x.vm, &go, g_get_monotonic_time() + 10000000,
 				   err) ||
-		    !vtb_chan_expect(x.vm, VTB_MSG_RESULT, &m,
+		    !vtb_chan_expect(x.vm, VTB_MSG_RESULT, &rm,
 				     result_deadline(cell), err)) {
 			g_prefix_error(err, "reading %s back: ", run->path2);
 			goto out;
 		}
 	}
-	s->bytes = x.bytes ? x.bytes : m.u.result.bytes;
+	s->bytes = x.bytes ? x.bytes : rm.u.result.bytes;
 	if (w->check_result
-		    ? !w->check_result(&x, &m.u.result, err)
-		    : !check_result(cell, &m.u.result,
+		    ? !w->check_result(&x, &rm.u.result, err)
+		    : !check_result(cell, &rm.u.result,
 				    x.expect_bytes ? x.expect_bytes : run->size,
 				    x.expect_hash_set ? x.expect_hash
 						      : pay.hash,
 				    err))
 		goto out;
 	s->seconds = (t1 - x.t0_us) / 1e6;
-	add_guest_figures(s, &m.u.result);
-	add_cpu_use(s, cpu0, cpu1, &m.u.result);
+	vtb_xfer_guest_figures(s, &rm.u.result);
+	add_cpu_use(s, cpu0, cpu1, &rm.u.result);
 	ok = release_guest(cell, g_steal_pointer(&x.vm), err);
 out:
 	/* A guest whose run failed is suspect: never kept. */

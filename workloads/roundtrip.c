@@ -14,7 +14,13 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The timed part: each message out, its echo back, compared. */
+/*
+ * The timed part: each message out, its echo back, compared.  A
+ * message's latency is its write and the read of its echo only: the
+ * host makes and hashes the next message (different bytes each time, so
+ * a stale echo cannot pass) outside that interval.  msgs_per_s is the
+ * wall rate of the whole loop, that work included.
+ */
 static gboolean echo_feed(struct vtb_xfer *x, GError **err)
 {
 	guint32 msz = x->run->block, n = (guint32)(x->run->size / msz);
@@ -25,12 +31,11 @@ static gboolean echo_feed(struct vtb_xfer *x, GError **err)
 
 	XXH3_64bits_reset(st);
 	for (guint32 i = 0; i < n; i++) {
-		gint64 a = g_get_monotonic_time();
-		gint64 dl = vtb_xfer_stall_deadline();
+		gint64 a, dl = vtb_xfer_stall_deadline();
 
-		/* Different bytes each time, so a stale echo cannot pass. */
 		vtb_xfer_fill(out, msz, (guint64)i * msz);
 		XXH3_64bits_update(st, out, msz);
+		a = g_get_monotonic_time();
 		if (!vtb_xfer_write(x, out, msz, dl, err) ||
 		    !vtb_xfer_read(x, in, msz, dl, err)) {
 			g_prefix_error(err, "message %u of %u: ", i + 1, n);

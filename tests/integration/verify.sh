@@ -5,7 +5,7 @@
 # 9p).  A cached payload hash is trusted only for the file it was made
 # with: a payload changed behind vtbench's back is made again, not sent
 # with a stale hash.  The flush audit keeps its columns apart and says
-# "unknown" where it cannot see.  --drop-caches leaves a stream's payload in memory.
+# "unknown" where it cannot see.  A short write says the bytes lost.  --drop-caches leaves a stream's payload in memory.
 # Each check fails without its fix.
 . "$(dirname "$0")/lib.sh"
 
@@ -30,10 +30,20 @@ check "read back and verified: exit 0 (rc=$RC)" [ "$RC" -eq 0 ]
 jqok "every run ok, 4 MiB, host and guest time the same part" \
 	'[.results[] | .samples[0] | .ok and .bytes == 4194304 and (.phases.guest_transfer - .seconds | fabs) <= 0.02 + 0.2 * .seconds] | length == 4 and all' "$J"
 
-# The flush audit: syncfs and RWF_DSYNC writes in columns of their own;
-# under io_uring, whose flushes bypass libc, no counts but "unknown".
+# The flush audit: syncfs and RWF_DSYNC writes in columns of their own.
 jqok "flush audit: fsync, fdatasync, sync_file_range, syncfs, RWF_DSYNC apart" \
 	'[.results[] | select(.backend == "kvm" and .target == "virtio-blk") | .samples[0].metrics | has("host_fdatasync") and has("host_sync_file_range") and has("host_syncfs") and has("host_dsync_writes")] == [true]' "$J"
+# A guest that could write only part of the file (a 1 MiB tmpfs for 8 MiB)
+# says how much was lost: the RESULT's byte count is checked against the
+# size asked, not against itself.
+J="$T/short.json"
+run_vtb run --backend uml,kvm --accel tcg --workload write-no-upload \
+	--target tmpfs --mount-opts size=1m --size 8M --runs 1 --warmup 0 --json "$J"
+check "a full target: exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
+jqok "each backend names the bytes lost and the guest's ENOSPC" \
+	'[.results[] | .samples[0] | (.ok | not) and (.error | test("^lost 7340032 of 8388608 bytes: guest: write /mnt/payload: No space left on device"))] | length == 2 and all' "$J"
+
+# Under io_uring, whose flushes bypass libc, no counts but "unknown".
 J="$T/uring.json"
 run_vtb run --backend kvm --accel tcg --workload write-no-upload \
 	--target virtio-blk --aio io_uring --size 1M --runs 1 --warmup 0 --json "$J"
