@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -737,6 +738,10 @@ struct job {
 	/* VTB_RUN_F_READBACK: the file read back, once it was. */
 	int read_back;
 	uint64_t back_bytes, back_hash;
+	/* `in` is a tty: what its input queue held before the last read,
+	 * and the most before any (VTB_RUN's idle_ms). */
+	int in_tty;
+	int tty_last, tty_peak;
 };
 
 PRINTF(3, 4) static void job_err(struct job *j, int err, const char *fmt, ...)
@@ -866,7 +871,66 @@ static int open_in(struct job *j, int flags)
 			return -1;
 		}
 	}
+	j->in_tty = isatty(j->in);
+	j->tty_last = j->tty_peak = 0;
 	return 0;
+}
+
+/*
+ * read_full() of `in`; from a tty with the RUN's idle_ms, also watch the
+ * line: -ENOLINK when no byte came for that long, and what the tty's
+ * input queue held before the last read (the n_tty buffer throttles the
+ * line at VTB_TTY_THROTTLE_AT: with nothing else draining it, a throttle
+ * between two reads shows at the next one).
+ */
+static int read_in(struct job *j, uint8_t *buf, size_t want, size_t *got)
+{
+	*got = 0;
+	if (!j->in_tty || !j->run->idle_ms)
+		return read_full(j->in, buf, want, got);
+	while (*got < want) {
+		struct pollfd pf = {.fd = j->in, .events = POLLIN};
+		int q = 0, r = poll(&pf, 1, (int)j->run->idle_ms);
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ENOLINK;
+		if (ioctl(j->in, TIOCINQ, &q) == 0) {
+			j->tty_last = q;
+			if (q > j->tty_peak)
+				j->tty_peak = q;
+		}
+		n = read_pieces(j->in, buf + *got, want - *got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+/* The line went quiet (read_in's -ENOLINK): the RESULT says how. */
+static void line_quiet(struct job *j, uint64_t done)
+{
+	struct vtb_result *r = j->res;
+
+	r->err = ENOLINK;
+	r->bytes = done;
+	r->hash = (uint64_t)j->tty_peak;
+	snprintf(r->detail, sizeof(r->detail),
+		 "no byte on %s for %u ms after %llu of %llu bytes; its tty "
+		 "input queue held %d bytes before the last read, at most %d "
+		 "(the tty throttles the line at %u)",
+		 j->run->path, j->run->idle_ms, (unsigned long long)done,
+		 (unsigned long long)j->run->size, j->tty_last, j->tty_peak,
+		 VTB_TTY_THROTTLE_AT);
 }
 
 static int open_out(struct job *j)
@@ -916,7 +980,7 @@ static void pump(struct job *j, int out, const char *out_name)
 		if ((j->run->flags & VTB_RUN_F_TEST_STALL) &&
 		    size / 2 - done < want)
 			want = (size_t)(size / 2 - done);
-		ret = read_full(j->in, iobuf, want, &got);
+		ret = read_in(j, iobuf, want, &got);
 		if (j->hash)
 			XXH3_64bits_update(&hash_state, iobuf, got);
 		if (got && out >= 0) {
@@ -930,6 +994,10 @@ static void pump(struct job *j, int out, const char *out_name)
 		}
 		done += got;
 		r->bytes = done;
+		if (ret == -ENOLINK) {
+			line_quiet(j, done);
+			return;
+		}
 		if (ret < 0) {
 			job_err(j, -ret, "read %s", j->run->path);
 			return;
@@ -985,7 +1053,7 @@ static void *ring_reader(void *arg)
 		pthread_mutex_unlock(&ring.mu);
 		if (size - done < want)
 			want = (size_t)(size - done);
-		ret = read_full(j->in, buf, want, &got);
+		ret = read_in(j, buf, want, &got);
 		if (j->hash)
 			XXH3_64bits_update(&hash_state, buf, got);
 		done += got;
@@ -1061,6 +1129,8 @@ static void pump_overlapped(struct job *j, int out, const char *out_name)
 	if (werr) {
 		r->bytes = written;
 		job_err(j, werr, "write %s", out_name);
+	} else if (ring.err == ENOLINK) {
+		line_quiet(j, ring.bytes);
 	} else if (ring.err > 0) {
 		job_err(j, ring.err, "read %s", j->run->path);
 	} else if (ring.err < 0) {
@@ -2021,7 +2091,8 @@ out:
 	if (j.in >= 0)
 		close(j.in);
 	/* A partial transfer is hashed too: it helps to see what arrived. */
-	if (j.hash && run->work != VTB_WORK_UNTAR && (!r->err || r->bytes))
+	if (j.hash && run->work != VTB_WORK_UNTAR && r->err != ENOLINK &&
+	    (!r->err || r->bytes))
 		r->hash = XXH3_64bits_digest(&hash_state);
 	/* What the host verifies is what the file holds. */
 	if (j.read_back && !r->err) {

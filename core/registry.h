@@ -7,11 +7,9 @@
 extern const struct vtb_backend_ops vtb_backend_uml;
 extern const struct vtb_backend_ops vtb_backend_kvm;
 
-/*
- * n_tty throttles its line below 128 free bytes of its 4 KiB buffer, so an
- * echo of this many bytes always throttles it (VTB_QUIRK_DEAF_AFTER_THROTTLE).
- */
-#define VTB_LINE_THROTTLE_AT (4096 - 128)
+/* An echo of this many bytes always throttles the guest's tty
+ * (VTB_QUIRK_DEAF_AFTER_THROTTLE). */
+#define VTB_LINE_THROTTLE_AT VTB_TTY_THROTTLE_AT
 
 /* The row of @drv for device kind @k, or NULL when it has none. */
 const struct vtb_device_ops *vtb_driver_row(const struct vtb_driver_ops *drv,

@@ -387,18 +387,23 @@ gboolean vtb_cell_release_guest(struct vtb_cell *cell, GError **err)
 	return vm ? poweroff_free(vm, err) : TRUE;
 }
 
+/*
+ * The guest's words for a line that went quiet (its read gave up after
+ * RUN's idle_ms) when its tty had throttled the line before: the
+ * evidence of VTB_QUIRK_DEAF_AFTER_THROTTLE.
+ */
+#define LINE_DEAF "the line went deaf after the guest's tty throttled it, "
+
 /* A stall on a line that goes deaf (VTB_QUIRK_DEAF_AFTER_THROTTLE) says
- * why. */
+ * why, when the guest saw it happen. */
 static void explain_stall(const struct vtb_cell *cell, GError **err)
 {
 	const struct vtb_device_ops *row =
 		cell->tops ? vtb_backend_row(cell->backend, cell->tops->device)
 			   : NULL;
 
-	/* The quirk is the line's read side: the guest must have read. */
-	if (err && *err && strstr((*err)->message, "stalled") && row &&
-	    (row->quirks & VTB_QUIRK_DEAF_AFTER_THROTTLE) &&
-	    cell->workload->work != VTB_WORK_EMIT) {
+	if (err && *err && strstr((*err)->message, LINE_DEAF) && row &&
+	    (row->quirks & VTB_QUIRK_DEAF_AFTER_THROTTLE)) {
 		char *m = g_strdup_printf("%s (%s)", (*err)->message,
 					  row->quirk_why);
 
@@ -407,20 +412,78 @@ static void explain_stall(const struct vtb_cell *cell, GError **err)
 	}
 }
 
-static void fail_stall(GError **err, guint64 done, guint64 size)
+/* Bytes the host sent on @d that the VMM has not taken yet, or -1. */
+static gint64 queued_to_vmm(struct vtb_device *d)
+{
+	int q = 0;
+
+	if (!d)
+		return -1;
+	if (d->sops)
+		return (gint64)d->sops->queued(d->sobj);
+	return d->fd >= 0 && ioctl(d->fd, SIOCOUTQ, &q) == 0 ? q : -1;
+}
+
+/*
+ * A RESULT's failure as the reason of the run.  A line gone quiet
+ * (ENOLINK) went deaf after a throttle when the guest's tty had
+ * throttled it during the run and the VMM still holds bytes it no longer
+ * reads.
+ */
+static void guest_failed(const struct vtb_result *r, gint64 queued,
+			 GError **err)
+{
+	const char *d = r->detail[0] ? r->detail : g_strerror(r->err);
+
+	if (r->err == ENOLINK && r->hash >= VTB_TTY_THROTTLE_AT && queued > 0)
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "stalled: " LINE_DEAF "%" G_GINT64_FORMAT
+			    " bytes still queued to the VMM; %s",
+			    queued, d);
+	else if (r->err == ENOLINK)
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "stalled: %s", d);
+	else
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s", d);
+}
+
+/*
+ * The host saw no progress for stall_s().  A guest that watches its line
+ * (RUN's idle_ms) says in a moment how it saw the stall: its RESULT is
+ * the better reason.  TRUE when it replaced @err.
+ */
+#define STALL_GRACE_MS 3000
+static void guest_stopped(struct vtb_vm *vm, struct vtb_device *d, guint64 done,
+			  guint64 size, GError **err);
+
+static gboolean guest_says(struct vtb_vm *vm, struct vtb_device *d,
+			   guint64 done, guint64 size, GError **err)
+{
+	struct pollfd pf = {.fd = vm->ctl_fd, .events = POLLIN};
+
+	if (vtb_interrupted() ||
+	    (!vm->rlen && poll(&pf, 1, STALL_GRACE_MS) <= 0))
+		return FALSE;
+	g_clear_error(err);
+	guest_stopped(vm, d, done, size, err);
+	return TRUE;
+}
+
+static void fail_stall(struct vtb_vm *vm, struct vtb_device *d, guint64 done,
+		       guint64 size, GError **err)
 {
 	g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 		    "stalled: no progress for %.0f s after %" G_GUINT64_FORMAT
 		    " of %" G_GUINT64_FORMAT " bytes",
 		    stall_s(), done, size);
+	guest_says(vm, d, done, size, err);
 }
 
 /*
  * The guest answered while we were still sending: it stopped reading.
  * Turn its RESULT (or ERROR) into the reason.
  */
-static void guest_stopped(struct vtb_vm *vm, guint64 done, guint64 size,
-			  GError **err)
+static void guest_stopped(struct vtb_vm *vm, struct vtb_device *d, guint64 done,
+			  guint64 size, GError **err)
 {
 	struct vtb_msg m;
 	g_autoptr(GError) e = NULL;
@@ -432,7 +495,9 @@ static void guest_stopped(struct vtb_vm *vm, guint64 done, guint64 size,
 					   done, size);
 		return;
 	}
-	if (m.type == VTB_MSG_RESULT)
+	if (m.type == VTB_MSG_RESULT && m.u.result.err == ENOLINK)
+		guest_failed(&m.u.result, queued_to_vmm(d), err);
+	else if (m.type == VTB_MSG_RESULT)
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "guest stopped reading after %" G_GUINT64_FORMAT
 			    " of %" G_GUINT64_FORMAT " bytes: %s",
@@ -451,14 +516,14 @@ static void guest_stopped(struct vtb_vm *vm, guint64 done, guint64 size,
  * moment before the VMM is reaped), the VMM's end is the reason: give it
  * a second to be reaped and say how it went instead.
  */
-static gboolean backend_failed(struct vtb_vm *vm, guint64 done, guint64 size,
-			       GError **err)
+static gboolean backend_failed(struct vtb_vm *vm, struct vtb_device *d,
+			       guint64 done, guint64 size, GError **err)
 {
 	struct pollfd p = {.fd = vm->child.pidfd, .events = POLLIN};
 
 	if (p.fd >= 0 && poll(&p, 1, 1000) > 0 && (p.revents & POLLIN)) {
 		g_clear_error(err);
-		guest_stopped(vm, done, size, err);
+		guest_stopped(vm, d, done, size, err);
 		return FALSE;
 	}
 	g_prefix_error(err,
@@ -533,10 +598,10 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 			continue;
 		}
 		if (w < 0 && d->sops && errno == EIO)
-			return backend_failed(vm, off, size, err);
+			return backend_failed(vm, d, off, size, err);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			if (errno == EPIPE || errno == ECONNRESET) {
-				guest_stopped(vm, off, size, err);
+				guest_stopped(vm, d, off, size, err);
 				return FALSE;
 			}
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
@@ -557,11 +622,11 @@ static gboolean send_stream(struct vtb_vm *vm, struct vtb_device *d,
 		r = poll(pf, pf[2].fd >= 0 ? 3 : 2, 500);
 		if (r > 0 && (pf[1].revents || pf[2].revents) &&
 		    !pf[0].revents) {
-			guest_stopped(vm, off, size, err);
+			guest_stopped(vm, d, off, size, err);
 			return FALSE;
 		}
 		if (g_get_monotonic_time() - last > stall_s() * 1e6) {
-			fail_stall(err, off, size);
+			fail_stall(vm, d, off, size, err);
 			return FALSE;
 		}
 	}
@@ -603,6 +668,7 @@ static gboolean wait_drained(struct vtb_vm *vm, struct vtb_device *d,
 				    "%d of %" G_GUINT64_FORMAT
 				    " bytes still queued for %.0f s",
 				    q, size, stall_s());
+			guest_says(vm, d, size - (guint64)q, size, err);
 			return FALSE;
 		}
 	}
@@ -610,12 +676,12 @@ static gboolean wait_drained(struct vtb_vm *vm, struct vtb_device *d,
 
 /* Check the guest's RESULT against what was sent. */
 static gboolean check_result(struct vtb_cell *cell, const struct vtb_result *r,
-			     guint64 size, guint64 hash, GError **err)
+			     struct vtb_device *d, guint64 size, guint64 hash,
+			     GError **err)
 {
 	if (r->err) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s",
-			    r->detail[0] ? r->detail : g_strerror(r->err));
-		if (r->bytes < size)
+		guest_failed(r, queued_to_vmm(d), err);
+		if (r->bytes < size && r->err != ENOLINK)
 			g_prefix_error(err,
 				       "lost %" G_GUINT64_FORMAT
 				       " of %" G_GUINT64_FORMAT " bytes: ",
@@ -1103,6 +1169,10 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 
 	run->work = w->work;
 	run->flags = run_flags(cell);
+	/* A guest reading a tty watches it: a line that goes quiet is told
+	 * by the guest (with what its tty saw) before the host's stall. */
+	if (stream)
+		run->idle_ms = (guint32)(stall_s() * 1000);
 	run->seed = PAYLOAD_SEED;
 	if (per_msg) {
 		run->block = cell->msg_size;
@@ -1224,7 +1294,7 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	s->bytes = x.bytes ? x.bytes : rm.u.result.bytes;
 	if (w->check_result
 		    ? !w->check_result(&x, &rm.u.result, err)
-		    : !check_result(cell, &rm.u.result,
+		    : !check_result(cell, &rm.u.result, x.data,
 				    x.expect_bytes ? x.expect_bytes : run->size,
 				    x.expect_hash_set ? x.expect_hash
 						      : pay.hash,
@@ -1272,7 +1342,7 @@ gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
 			continue;
 		}
 		if (r < 0 && d->sops && errno == EIO)
-			return backend_failed(vm, got, n, err);
+			return backend_failed(vm, d, got, n, err);
 		if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "stream closed after %zu of %zu bytes", got,
@@ -1285,6 +1355,7 @@ gboolean vtb_xfer_read(struct vtb_xfer *x, guint8 *buf, size_t n,
 				    "stalled: a read of %zu bytes incomplete "
 				    "(%zu arrived) after %.0f s",
 				    n, got, stall_s());
+			guest_says(vm, d, got, n, err);
 			return FALSE;
 		}
 		poll(pf, pf[1].fd >= 0 ? 2 : 1, (int)MIN(left, 500));
@@ -1314,7 +1385,7 @@ gboolean vtb_xfer_write(struct vtb_xfer *x, const guint8 *buf, size_t n,
 			continue;
 		}
 		if (w < 0 && d->sops && errno == EIO)
-			return backend_failed(x->vm, done, n, err);
+			return backend_failed(x->vm, d, done, n, err);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 				    "write a message: %s", g_strerror(errno));
@@ -1326,6 +1397,7 @@ gboolean vtb_xfer_write(struct vtb_xfer *x, const guint8 *buf, size_t n,
 				    "stalled: could not send a message for "
 				    "%.0f s",
 				    stall_s());
+			guest_says(x->vm, d, done, n, err);
 			return FALSE;
 		}
 		poll(&pf, 1, (int)MIN(left, 500));

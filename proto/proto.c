@@ -7,7 +7,7 @@
 /* Bytes of each payload's integer fields, in the order of its struct. */
 #define HELLO_INTS (4 + 8 + 8 + 8 + 4)
 #define ERROR_INTS 4
-#define RUN_INTS (4 + 4 + 8 + 8 + 4)
+#define RUN_INTS (4 + 4 + 8 + 8 + 4 + 4)
 #define RESULT_INTS (4 + 8 + 8 + 8 + 8 + 4 + 4 + 4 + 4 + 8 + 8 + 8)
 #define BYE_INTS 8
 #define DATA_LEN 2
@@ -208,6 +208,7 @@ int vtb_msg_encode(const struct vtb_msg *m, uint8_t *buf, size_t cap)
 		put_u64(&w, m->u.run.size);
 		put_u64(&w, m->u.run.seed);
 		put_u32(&w, m->u.run.block);
+		put_u32(&w, m->u.run.idle_ms);
 		put_str(&w, m->u.run.path);
 		put_str(&w, m->u.run.path2);
 		put_str(&w, m->u.run.mount);
@@ -398,6 +399,7 @@ int vtb_msg_decode(const uint8_t *buf, size_t len, struct vtb_msg *out)
 		m.u.run.size = get_u64(&r);
 		m.u.run.seed = get_u64(&r);
 		m.u.run.block = get_u32(&r);
+		m.u.run.idle_ms = get_u32(&r);
 		GET_STR(&r, m.u.run.path);
 		GET_STR(&r, m.u.run.path2);
 		GET_STR(&r, m.u.run.mount);

@@ -23,8 +23,10 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 8u
+#define VTB_PROTO_VERSION 9u
 #define VTB_HDR_SIZE 12u
+/* n_tty throttles its line when less than 128 of its 4096 bytes are free. */
+#define VTB_TTY_THROTTLE_AT (4096u - 128u)
 #define VTB_MSG_MAX_PAYLOAD 4096u
 #define VTB_MSG_MAX (VTB_HDR_SIZE + VTB_MSG_MAX_PAYLOAD)
 
@@ -165,11 +167,20 @@ enum vtb_work {
 #define VTB_MOUNT_NONE "-"
 
 struct vtb_run {
-	uint32_t work;		  /* enum vtb_work */
-	uint32_t flags;		  /* VTB_RUN_F_* */
-	uint64_t size;		  /* bytes */
-	uint64_t seed;		  /* PRNG seed for VTB_RUN_F_RANDOM */
-	uint32_t block;		  /* I/O block size in bytes */
+	uint32_t work;	/* enum vtb_work */
+	uint32_t flags; /* VTB_RUN_F_* */
+	uint64_t size;	/* bytes */
+	uint64_t seed;	/* PRNG seed for VTB_RUN_F_RANDOM */
+	uint32_t block; /* I/O block size in bytes */
+	/*
+	 * SINK, COPY, ECHO from a tty: give up when no byte came for this
+	 * many ms (0: wait as long as it takes): RESULT err ENOLINK, and
+	 * `hash` the most the tty's input queue held before a read
+	 * (TIOCINQ): at VTB_TTY_THROTTLE_AT or more, the tty had throttled
+	 * the line, so a line that then went quiet while the VMM still had
+	 * bytes for it went deaf after a throttle.
+	 */
+	uint32_t idle_ms;
 	char path[VTB_STR_SHORT]; /* source: a path, vport:NAME or blk:SERIAL */
 	char path2[VTB_STR_SHORT]; /* destination, "" when none */
 	/*

@@ -66,6 +66,9 @@ VTBENCH_TEST_STALL=1 VTBENCH_STALL_S=2 run_vtb run --backend uml --transport ser
 	--workload upload-no-write --size 4M --runs 1 --warmup 0 --json "$T/s.json"
 check "stalled guest -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
 check "stall reported with progress" grep -q 'stalled: no progress for 2 s after' "$T/s.json"
+# The guest stopped reading on purpose: no evidence of a deaf line, so
+# no UML bug named.
+check "an induced stall names no UML bug" eval '! grep -q "known UML bug\|went deaf" "$T/s.json"'
 no_leftovers "stall"
 
 # ... also when the VMM already took every byte into its own buffers.
@@ -74,6 +77,20 @@ VTBENCH_TEST_STALL=1 VTBENCH_STALL_S=2 run_vtb run --backend uml --transport ser
 check "stall behind the VMM's buffers -> exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
 check "that stall reported" grep -q 'stalled: the VMM took all 65536 bytes' "$T/s2.json"
 no_leftovers "stall behind buffers"
+
+# A 4 KiB echo fills the guest's 4 KiB tty, which throttles the line.
+# UML's serial line then goes deaf (Debian 12's UML 6.1): the guest saw
+# its tty throttle and the line go quiet, the host still holds bytes for
+# the VMM, and only then is the bug named.  QEMU's UART under the same
+# throttle goes on.
+J="$T/deaf.json"
+VTBENCH_STALL_S=2 run_vtb run --backend uml,kvm --accel tcg --transport serial \
+	--workload roundtrip --msg-size 4K --size 64K --runs 1 --warmup 0 --json "$J"
+jqok "uml serial 4 KiB echo: deaf line named with its evidence" \
+	'[.results[] | select(.backend == "uml") | .samples[0] | (.ok | not) and (.error | test("stalled: the line went deaf after the guest.s tty throttled it, [1-9][0-9]* bytes still queued to the VMM; no byte on /dev/ttyS[0-9]+ for 2000 ms after [0-9]+ of 65536 bytes; its tty input queue held [0-9]+ bytes before the last read, at most (39[6-9][0-9]|40[0-9][0-9]) .*known UML bug"))] == [true]' "$J"
+jqok "kvm serial 4 KiB echo: the throttled line goes on" \
+	'[.results[] | select(.backend == "kvm") | .samples[0].ok] == [true]' "$J"
+no_leftovers "deaf line"
 
 # The VMM killed mid-transfer.
 "$VTB" run --backend kvm --accel tcg --transport virtio-serial --workload upload-no-write \

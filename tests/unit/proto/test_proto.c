@@ -40,25 +40,25 @@ static const struct rt_case rt_cases[] = {
 	 1},
 	{"run sink",
 	 {.type = VTB_MSG_RUN,
-	  .u.run = {VTB_WORK_SINK, VTB_RUN_F_RAW_TTY, 4 << 20, 0, 65536,
+	  .u.run = {VTB_WORK_SINK, VTB_RUN_F_RAW_TTY, 4 << 20, 0, 65536, 15000,
 		    "/dev/vport0p2", ""}}},
 	{"run with a mount",
 	 {.type = VTB_MSG_RUN,
-	  .u.run = {VTB_WORK_NONE, VTB_RUN_F_MOUNT_WC, 0, 0, 0, "", "",
+	  .u.run = {VTB_WORK_NONE, VTB_RUN_F_MOUNT_WC, 0, 0, 0, 0, "", "",
 		    "blk:vtbtgt3", "ext4", "data=journal,noatime"}}},
 	{"run fio",
 	 {.type = VTB_MSG_RUN,
-	  .u.run = {VTB_WORK_FIO, VTB_RUN_F_DIRECT, 1 << 29, 0, 0, "",
+	  .u.run = {VTB_WORK_FIO, VTB_RUN_F_DIRECT, 1 << 29, 0, 0, 0, "",
 		    "blk:vtbtools", "", "", "",
 		    "--output-format=json --bs=4k --name=randread "
 		    "--rw=randread"}}},
 	{"run syscall",
 	 {.type = VTB_MSG_RUN,
-	  .u.run = {VTB_WORK_SYSCALL, 0, 0, 0, 0, "", "", "", "", "",
+	  .u.run = {VTB_WORK_SYSCALL, 0, 0, 0, 0, 0, "", "", "", "", "",
 		    "getpid=20000 open_close=5000 fork_exec=50"}}},
 	{"run extreme",
 	 {.type = VTB_MSG_RUN,
-	  .u.run = {UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX,
+	  .u.run = {UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT32_MAX,
 		    UINT32_MAX}},
 	 1},
 	{"result",
@@ -160,27 +160,29 @@ static void test_golden(void **state)
 	};
 	static const uint8_t run[] = {
 		0x56, 0x54, 0x42, 0x31, 0x03, 0x00, 0x00, 0x00, /* header */
-		0x2c, 0x00, 0x00, 0x00,				/* length 44 */
+		0x30, 0x00, 0x00, 0x00,				/* length 48 */
 		0x02, 0x00, 0x00, 0x00,				/* work */
 		0x05, 0x00, 0x00, 0x00,				/* flags */
 		0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, /* size */
 		0xef, 0xbe, 0xad, 0xde, 0x00, 0x00, 0x00, 0x80, /* seed */
 		0x00, 0x00, 0x01, 0x00,				/* block */
-		0x03, 0x00, 'a',  '/',	'b',			/* path */
-		0x01, 0x00, 'c',				/* path2 */
-		0x00, 0x00,					/* mount */
-		0x00, 0x00,					/* mount_fs */
-		0x00, 0x00,					/* mount_opts */
-		0x00, 0x00,					/* args */
+		0x98, 0x3a, 0x00, 0x00,	     /* idle_ms 15000 */
+		0x03, 0x00, 'a',  '/',	'b', /* path */
+		0x01, 0x00, 'c',	     /* path2 */
+		0x00, 0x00,		     /* mount */
+		0x00, 0x00,		     /* mount_fs */
+		0x00, 0x00,		     /* mount_opts */
+		0x00, 0x00,		     /* args */
 	};
 	static const uint8_t run_fio[] = {
 		0x56, 0x54, 0x42, 0x31, 0x03, 0x00, 0x00, 0x00, /* header */
-		0x2d, 0x00, 0x00, 0x00,				/* length 45 */
+		0x31, 0x00, 0x00, 0x00,				/* length 49 */
 		0x07, 0x00, 0x00, 0x00,				/* work FIO */
 		0x20, 0x00, 0x00, 0x00,				/* DIRECT */
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* size */
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* seed */
 		0x00, 0x00, 0x00, 0x00,				/* block */
+		0x00, 0x00, 0x00, 0x00,				/* idle_ms */
 		0x00, 0x00,					/* path */
 		0x00, 0x00,					/* path2 */
 		0x00, 0x00,					/* mount */
@@ -206,7 +208,7 @@ static void test_golden(void **state)
 	m.type = VTB_MSG_RUN;
 	m.u.run = (struct vtb_run){
 		VTB_WORK_COPY, 5,     1 << 20, 0x80000000deadbeefu,
-		65536,	       "a/b", "c"};
+		65536,	       15000, "a/b",   "c"};
 	n = vtb_msg_encode(&m, buf, sizeof(buf));
 	assert_int_equal(n, sizeof(run));
 	assert_memory_equal(buf, run, sizeof(run));
