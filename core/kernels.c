@@ -1,41 +1,77 @@
 /* Where the kernels, modules and the guest agent are found by default. */
 #include "core/kernels.h"
 
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/vtbench.h"
+
+gboolean vtb_helper_trusted(const char *path, uid_t me, GError **err)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	const char *why = NULL;
+	struct stat st, dst;
+
+	if (stat(path, &st) < 0 || stat(dir, &dst) < 0)
+		why = g_strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_uid != 0 && st.st_uid != me)
+		why = "owned by another user (neither root nor you)";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = "writable by others";
+	else if (dst.st_uid != 0 && dst.st_uid != me)
+		why = "in a directory owned by another user";
+	else if (dst.st_mode & (S_IWGRP | S_IWOTH))
+		why = "in a directory writable by others";
+	if (!why)
+		return TRUE;
+	g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE, "refusing %s: %s",
+		    path, why);
+	return FALSE;
+}
 
 char *vtb_find_helper(const char *env_var, const char *subdir, const char *name,
 		      const char *what, GError **err)
 {
 	const char *env = g_getenv(env_var);
 	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-	g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
+	g_autofree char *built =
+		g_build_filename(VTB_BUILDDIR, subdir, name, NULL);
 	g_autofree char *installed =
 		g_build_filename(VTB_PKGLIBEXECDIR, name, NULL);
-	const char *cands[4] = {0};
-	g_autofree char *c1 = NULL, *c2 = NULL;
-	int n = 0;
+	g_autofree char *path = NULL;
+	g_autoptr(GError) e = NULL;
+	/* A program of the build tree (the tests' too) uses the build's
+	 * helper; an installed one the installed helper: nowhere else. */
+	bool in_tree = self && g_str_has_prefix(self, VTB_BUILDDIR "/");
+	const char *cand = env && *env ? env : in_tree ? built : installed;
 
-	if (env && *env)
-		cands[n++] = env;
-	if (dir) {
-		c1 = g_build_filename(dir, subdir, name, NULL);
-		/* Unit tests run from tests/unit/<folder>/. */
-		c2 = g_build_filename(dir, "..", "..", "..", subdir, name,
-				      NULL);
-		cands[n++] = c1;
-		cands[n++] = c2;
+	if (access(cand, R_OK) < 0) {
+		if (env && *env)
+			g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
+				    "%s not found: %s=%s: %s", what, env_var,
+				    cand, g_strerror(errno));
+		else
+			g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
+				    "%s not found (looked for %s): %s", what,
+				    cand,
+				    in_tree ? "run make"
+					    : "reinstall vtbench, or set "
+					      "its path in the environment");
+		return NULL;
 	}
-	cands[n++] = installed;
-	for (int i = 0; i < n; i++)
-		if (access(cands[i], R_OK) == 0)
-			return g_canonicalize_filename(cands[i], NULL);
-	g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
-		    "%s not found (looked for %s): run make, or set %s", what,
-		    cands[env && *env ? 1 : 0], env_var);
-	return NULL;
+	path = realpath(cand, NULL);
+	if (!path || !vtb_helper_trusted(path, geteuid(), &e)) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE, "%s: %s", what,
+			    e ? e->message : g_strerror(errno));
+		return NULL;
+	}
+	return g_steal_pointer(&path);
 }
 
 char *vtb_find_agent(GError **err)

@@ -3,14 +3,24 @@
 #define VTB_KERNELS_H
 
 #include <glib.h>
+#include <sys/types.h>
 
 /*
- * A file vtbench ships beside itself: $@env_var, else @subdir/@name next
- * to the running program (the build tree; ../../@subdir from tests/unit),
- * else the installed libexec dir.  Absolute; NULL + err naming @what.
+ * A file vtbench ships beside itself: $@env_var, else @subdir/@name of
+ * the build tree when the running program is in it (tests included),
+ * else the installed libexec dir; never anywhere else.  Absolute, and
+ * trusted (vtb_helper_trusted); NULL + err naming @what.
  */
 char *vtb_find_helper(const char *env_var, const char *subdir, const char *name,
 		      const char *what, GError **err);
+
+/*
+ * May vtbench run or inject @path (a library preloaded into QEMU under
+ * libvirt runs as root)?  A regular file owned by root or @me and not
+ * writable by group or others, in a directory of the same kind.  FALSE +
+ * err "refusing PATH: why".
+ */
+gboolean vtb_helper_trusted(const char *path, uid_t me, GError **err);
 
 /* The static guest agent ($VTBENCH_AGENT, build tree or libexec). */
 char *vtb_find_agent(GError **err);

@@ -364,6 +364,12 @@ static gboolean store_pool(struct store *s, GError **err)
 			break;
 		virStoragePoolFree(p);
 	}
+	/*
+	 * A path on the daemon's side, which is share-nothing by definition
+	 * here (it could not see our files): our $TMPDIR is one of those
+	 * files, so /tmp of the daemon's host, where any user may create a
+	 * directory; a random name libvirt builds 0711.
+	 */
 	path = g_strdup_printf("/tmp/%s-%08x", s->pool_name, g_random_int());
 	xml = g_markup_printf_escaped(
 		"<pool type='dir'><name>%s</name>"
