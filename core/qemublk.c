@@ -8,6 +8,19 @@
 const char *const vtb_qemu_caches[] = {"none",	     "writeback",    "unsafe",
 				       "directsync", "writethrough", NULL};
 
+char *vtb_qemu_opt_value(const char *v)
+{
+	GString *s = g_string_sized_new(strlen(v) + 8);
+
+	/* QEMU's option syntax: a comma inside a value is written twice. */
+	for (; *v; v++) {
+		if (*v == ',')
+			g_string_append_c(s, ',');
+		g_string_append_c(s, *v);
+	}
+	return g_string_free(s, FALSE);
+}
+
 /* QEMU's manual, -drive cache=: cache.writeback, cache.direct,
  * cache.no-flush for each mode. */
 static const struct {
@@ -50,6 +63,8 @@ GStrv vtb_qsd_argv(const char *qsd, const struct vtb_device *d,
 	GStrvBuilder *b = g_strv_builder_new();
 	struct vtb_qemu_cache c = {.writeback = true};
 	const char *ro = d->readonly ? "on" : "off";
+	g_autofree char *image = vtb_qemu_opt_value(d->image);
+	g_autofree char *asock = vtb_qemu_opt_value(sock);
 	GStrv argv;
 
 	vtb_qemu_cache_of(d->cache ? d->cache : "writeback", &c);
@@ -60,7 +75,7 @@ GStrv vtb_qsd_argv(const char *qsd, const struct vtb_device *d,
 				 "driver=file,node-name=file0,filename=%s,"
 				 "cache.direct=%s,cache.no-flush=%s,"
 				 "read-only=%s%s%s",
-				 d->image, c.direct ? "on" : "off",
+				 image, c.direct ? "on" : "off",
 				 c.no_flush ? "on" : "off", ro,
 				 d->aio ? ",aio=" : "", d->aio ? d->aio : ""));
 	g_strv_builder_add(b, "--blockdev");
@@ -77,7 +92,7 @@ GStrv vtb_qsd_argv(const char *qsd, const struct vtb_device *d,
 				 "type=vhost-user-blk,id=export0,"
 				 "node-name=disk0,addr.type=unix,addr.path=%s,"
 				 "writable=%s,writethrough=%s",
-				 sock, d->readonly ? "off" : "on",
+				 asock, d->readonly ? "off" : "on",
 				 c.writeback ? "off" : "on"));
 	g_strv_builder_add(b, "--pidfile");
 	g_strv_builder_add(b, pidfile);

@@ -36,4 +36,7 @@ char *vtb_qemu_disk_cannot(const struct vtb_device *d);
 GStrv vtb_qsd_argv(const char *qsd, const struct vtb_device *d,
 		   const char *sock, const char *pidfile);
 
+/* @v as a value of a QEMU option (commas doubled); g_free. */
+char *vtb_qemu_opt_value(const char *v);
+
 #endif

@@ -74,9 +74,16 @@ static struct vtb_device *add_data_device(struct vtb_vm *vm,
 	if (c->tops->describe)
 		c->tops->describe(c, d);
 	if (d->kind == VTB_DEV_DISK) {
+		const struct vtb_transport_ops *t =
+			c->target ? vtb_transport_find(c->target) : NULL;
+
 		d->image = g_strdup(payload_path);
-		d->cache = g_str_equal(c->cache, "-") ? NULL : c->cache;
-		d->aio = g_str_equal(c->aio, "-") ? NULL : c->aio;
+		/* A filesystem target's cache mode (9p's mmap, virtiofs's
+		 * auto) is its own: the payload disk then has QEMU's. */
+		if (!t || t->kind != VTB_KIND_FS) {
+			d->cache = g_str_equal(c->cache, "-") ? NULL : c->cache;
+			d->aio = g_str_equal(c->aio, "-") ? NULL : c->aio;
+		}
 	}
 	return d;
 }

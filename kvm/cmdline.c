@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/proc.h"
+#include "core/qemublk.h"
 #include "proto/proto.h"
 #include "kvm/kvm.h"
 
@@ -32,8 +33,9 @@ static void take(struct vtb_qemu_devs *q, char *a)
 static int add_chardev(struct vtb_qemu_devs *q, const struct vtb_device *d)
 {
 	add(q, "-chardev");
-	take(q, g_strdup_printf("socket,id=vtbchr%d,path=%s", q->nchr,
-				d->end_path));
+	g_autofree char *path = vtb_qemu_opt_value(d->end_path);
+
+	take(q, g_strdup_printf("socket,id=vtbchr%d,path=%s", q->nchr, path));
 	return q->nchr++;
 }
 
@@ -66,6 +68,7 @@ gboolean vtb_qemu_add_disk(struct vtb_qemu_devs *q, struct vtb_device *d,
 {
 	GString *drive;
 	int n = q->ndisk;
+	g_autofree char *image = vtb_qemu_opt_value(d->image);
 
 	if (d->kind != VTB_DEV_DISK || !g_str_equal(d->bus, "virtio-blk")) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
@@ -76,7 +79,7 @@ gboolean vtb_qemu_add_disk(struct vtb_qemu_devs *q, struct vtb_device *d,
 	q->ndisk++;
 	drive = g_string_new(NULL);
 	g_string_append_printf(drive, "file=%s,if=none,id=vtbdisk%d,format=%s",
-			       d->image, n, d->format);
+			       image, n, d->format);
 	if (d->cache)
 		g_string_append_printf(drive, ",cache=%s", d->cache);
 	if (d->aio)
@@ -112,6 +115,8 @@ gboolean vtb_qemu_add_fs(struct vtb_qemu_devs *q, struct vtb_device *d,
 			 const char *vfs_sock, GError **err)
 {
 	int n = q->nfs;
+	g_autofree char *dir = vtb_qemu_opt_value(d->image ? d->image : "");
+	g_autofree char *sock = vtb_qemu_opt_value(vfs_sock ? vfs_sock : "");
 
 	if (d->kind == VTB_DEV_FS && g_str_equal(d->bus, "tmpfs")) {
 		g_free(d->guest);
@@ -131,15 +136,14 @@ gboolean vtb_qemu_add_fs(struct vtb_qemu_devs *q, struct vtb_device *d,
 		add(q, "-fsdev");
 		take(q, g_strdup_printf("local,id=vtbfs%d,path=%s,"
 					"security_model=none",
-					n, d->image));
+					n, dir));
 		add(q, "-device");
 		take(q, g_strdup_printf("virtio-9p-pci,fsdev=vtbfs%d,"
 					"mount_tag=%s",
 					n, d->name));
 	} else {
 		add(q, "-chardev");
-		take(q, g_strdup_printf("socket,id=vtbvfs%d,path=%s", n,
-					vfs_sock));
+		take(q, g_strdup_printf("socket,id=vtbvfs%d,path=%s", n, sock));
 		add(q, "-device");
 		take(q, g_strdup_printf("vhost-user-fs-pci,chardev=vtbvfs%d,"
 					"tag=%s",
@@ -178,6 +182,8 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 	bool kvm = strcmp(c->accel, "kvm") == 0;
 	GStrv argv;
 	g_autofree char *smp = g_strdup_printf("%d", MAX(c->smp, 1));
+	g_autofree char *con = vtb_qemu_opt_value(c->console_log);
+	g_autofree char *ctl = vtb_qemu_opt_value(c->ctl_sock);
 
 	g_strv_builder_add(b, c->qemu);
 	g_strv_builder_addv(b, (const char *[]){"-nodefaults",
@@ -208,8 +214,7 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 						c->kernel, "-initrd", c->initrd,
 						"-append", c->append, NULL});
 	g_strv_builder_add(b, "-chardev");
-	vtb_strv_take(
-		b, g_strdup_printf("file,id=vtbcon,path=%s", c->console_log));
+	vtb_strv_take(b, g_strdup_printf("file,id=vtbcon,path=%s", con));
 	g_strv_builder_addv(
 		b, (const char *[]){"-serial", "chardev:vtbcon", NULL});
 	/* The control channel: its own virtio-serial port, never the
@@ -218,8 +223,7 @@ GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 						"virtio-serial-pci,id=vtbser",
 						NULL});
 	g_strv_builder_add(b, "-chardev");
-	vtb_strv_take(b,
-		      g_strdup_printf("socket,id=vtbctl,path=%s", c->ctl_sock));
+	vtb_strv_take(b, g_strdup_printf("socket,id=vtbctl,path=%s", ctl));
 	g_strv_builder_addv(b, (const char *[]){"-device",
 						"virtserialport,bus=vtbser.0,"
 						"chardev=vtbctl,name=vtb.ctl",

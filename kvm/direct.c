@@ -104,6 +104,15 @@ static gboolean direct_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 			    VTB_VIRTIOFSD);
 		return FALSE;
 	}
+	/* -o source=: FUSE's option syntax, which splits at ','. */
+	if (strchr(d->image, ',')) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "virtiofsd cannot take the directory %s: its -o "
+			    "options split at ','; set TMPDIR to a path "
+			    "without one",
+			    d->image);
+		return FALSE;
+	}
 	sock = g_build_filename(vm->dir, "virtiofs.sock", NULL);
 	log = g_build_filename(vm->dir, "virtiofsd.log", NULL);
 	argv = vtb_virtiofsd_argv(vfsd, d, sock);

@@ -61,6 +61,16 @@ gboolean vtb_uml_add_disk(struct vtb_uml_devs *u, struct vtb_device *d,
 			    d->kind == VTB_DEV_DISK ? d->bus : "stream");
 		return FALSE;
 	}
+	/* ubdN=FILE[,COW][:SERIAL]: no way to quote either. */
+	if (strpbrk(d->image, ",: \t\n")) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "ubd cannot take the image %s: UML's ubd= splits "
+			    "it at ',' and ':' (and its command line at "
+			    "blanks); set VTBENCH_CACHE_DIR or TMPDIR to a "
+			    "path without them",
+			    d->image);
+		return FALSE;
+	}
 	g_ptr_array_add(u->args, g_strdup_printf("ubd%d%s%s=%s", u->ndisk,
 						 d->readonly ? "r" : "",
 						 sync ? "s" : "", d->image));
@@ -81,6 +91,31 @@ void vtb_uml_add_vhost(struct vtb_uml_devs *u, struct vtb_device *d,
 		g_free(d->guest);
 		d->guest = g_strdup_printf("vport:%s", d->name);
 	}
+}
+
+gboolean vtb_uml_argv_check(char *const *argv, GError **err)
+{
+	for (guint i = 1; argv[i]; i++) {
+		const char *a = argv[i], *why = NULL;
+		const char *v = strchr(a, '=');
+
+		/* UML joins its arguments into the kernel's command line. */
+		if (strpbrk(a, " \t\n"))
+			why = "its command line splits at blanks";
+		else if (g_str_has_prefix(a, "virtio_uml.device=") &&
+			 strchr(v + 1, ':') != strrchr(v + 1, ':'))
+			why = "virtio_uml.device= ends its socket at ':'";
+		else if (g_str_has_prefix(a, "hostfs=") && strchr(a, ','))
+			why = "hostfs= ends its directory at ','";
+		if (why) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+				    "UML cannot take '%s': %s; set TMPDIR or "
+				    "VTBENCH_CACHE_DIR to a path without them",
+				    a, why);
+			return FALSE;
+		}
+	}
+	return TRUE;
 }
 
 GStrv vtb_uml_argv(const struct vtb_uml_cfg *c)
@@ -465,6 +500,12 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 		.devs = &ub->devs,
 	};
 	argv = vtb_uml_argv(&cfg);
+	if (!vtb_uml_argv_check(argv, err)) {
+		close(log_fd);
+		close(sv[0]);
+		close(sv[1]);
+		return FALSE;
+	}
 	ub->map[0] = (struct vtb_fdmap){.src = sv[1], .dst = 3};
 	ok = vtb_child_spawn(&vm->child, (const char *const *)argv, log_fd,
 			     ub->map, ub->nmap,

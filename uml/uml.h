@@ -75,6 +75,10 @@ struct vtb_uml_cfg {
 	const struct vtb_uml_devs *devs; /* serial lines and disks, or NULL */
 };
 
+/* Can UML take each of @argv (after argv[0]) as meant?  FALSE + err
+ * naming the argument and the reason. */
+gboolean vtb_uml_argv_check(char *const *argv, GError **err);
+
 /* The argv of linux.uml for @c (newly allocated, NULL-terminated). */
 GStrv vtb_uml_argv(const struct vtb_uml_cfg *c);
 

@@ -57,4 +57,26 @@ E=$(jq -r '.results[0].samples[0].error // ""' "$T/k.json")
 check "virtiofsd killed: exit 3, the failed sample names it (rc=$rc: $E)" \
 	bash -c "[ $rc -eq 3 ] && printf '%s' \"\$1\" | grep -q 'virtiofsd, a back-end of the guest.s devices, killed by signal 9'" _ "$E"
 no_leftovers "virtiofsd killed"
+# The payload on a disk, the target a shared directory: the cell's cache
+# mode is the filesystem's (9p's mmap), not the payload disk's.  And a
+# TMPDIR with a comma: QEMU's options carry it doubled; virtiofsd's -o and
+# UML's command line cannot, and say so.
+C="$TMPDIR/a,b"
+mkdir -p "$C"
+J="$T/comma.json"
+TMPDIR="$C" run_vtb run --backend kvm,uml --accel tcg --workload upload \
+	--transport virtio-blk,ubd --target 9p,virtiofs,hostfs --size 1M --runs 1 --warmup 0 --json "$J"
+jqok "virtio-blk upload -> 9p from a TMPDIR with a comma: verified" \
+	'[.results[] | select(.backend == "kvm" and .target == "9p") | .samples[0] | .ok and .bytes == 1048576] == [true]' "$J"
+jqok "virtiofsd's directory with a comma: refused, saying why" \
+	'[.results[] | select(.target == "virtiofs") | .samples[0].error | test("virtiofsd cannot take the directory .*a,b.*: its -o options split at .,.")] == [true]' "$J"
+jqok "UML under a TMPDIR with a comma: refused, saying why" \
+	'[.results[] | select(.backend == "uml") | .samples[0].error | test("UML cannot take .hostfs=.*a,b.*: hostfs= ends its directory at .,.")] | length == 2 and all' "$J"
+rm -rf "$C"
+J="$T/payload-disk.json"
+run_vtb run --backend kvm --accel tcg --workload upload --transport virtio-blk \
+	--target 9p,virtiofs --size 1M --runs 1 --warmup 0 --json "$J"
+jqok "virtio-blk upload -> 9p and virtiofs: verified" \
+	'[.results[] | .samples[0] | .ok and .bytes == 1048576] | length == 2 and all' "$J"
+no_leftovers "payload disk to a shared directory"
 finish

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "core/qemublk.h"
 #include "core/registry.h"
 #include "kvm/kvm.h"
 #include "engine/engine.h"
@@ -518,6 +519,63 @@ static void test_qemu_version(void **state)
 	vtbt_rm_rf(dir);
 }
 
+/* Paths as option values: QEMU's commas doubled; what UML cannot take
+ * refused, naming it. */
+static void test_path_syntax(void **state)
+{
+	/* clang-format off */
+	static const struct { const char *in, *out; } esc[] = {
+		{ "/a/b", "/a/b" }, { "", "" }, { "/t/a,b", "/t/a,,b" },
+		{ ",", ",," }, { "/x,,y,", "/x,,,,y,," },
+	};
+	static const struct {
+		const char *arg, *refused; /* NULL: taken */
+	} uml[] = {
+		{ "ubd0=/c/p.img", NULL },
+		{ "con0=fd:0,fd:1", NULL },
+		{ "virtio_uml.device=/t/a.sock:3", NULL },
+		{ "virtio_uml.device=/t:x/a.sock:3", "ends its socket at ':'" },
+		{ "hostfs=/t/h", NULL },
+		{ "hostfs=/t/a,b/h", "hostfs= ends its directory at ','" },
+		{ "initrd=/t/a b/i.cpio", "splits at blanks" },
+		{ "uml_dir=/t/a\tb", "splits at blanks" },
+		{ "uml_dir=/t/a\nb", "splits at blanks" },
+	};
+	/* clang-format on */
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(esc); i++) {
+		g_autofree char *o = vtb_qemu_opt_value(esc[i].in);
+
+		assert_string_equal(o, esc[i].out);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(uml); i++) {
+		char *argv[] = {"linux.uml", (char *)uml[i].arg, NULL};
+		g_autoptr(GError) e = NULL;
+		gboolean ok = vtb_uml_argv_check(argv, &e);
+
+		if (!uml[i].refused != !!ok ||
+		    (uml[i].refused && !strstr(e->message, uml[i].refused)))
+			fail_msg("%s: %s, want %s", uml[i].arg,
+				 ok ? "taken" : e->message,
+				 uml[i].refused ? uml[i].refused : "taken");
+	}
+	/* ubd= has no quoting: an image path with ',' or ':' is refused. */
+	{
+		struct vtb_uml_devs ud;
+		struct vtb_device d = {.kind = VTB_DEV_DISK,
+				       .bus = "ubd",
+				       .format = "raw",
+				       .name = "x",
+				       .image = "/t/a:b.img"};
+		g_autoptr(GError) e = NULL;
+
+		vtb_uml_devs_init(&ud);
+		assert_false(vtb_uml_add_disk(&ud, &d, &e));
+		assert_non_null(strstr(e->message, "splits it at ',' and ':'"));
+		vtb_uml_devs_clear(&ud);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_fs),
 		cmocka_unit_test(test_virtiofsd_argv),
+		cmocka_unit_test(test_path_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
