@@ -303,6 +303,7 @@ static void kvm_priv_clear(void *priv)
 	g_free(kv->qemu);
 	g_free(kv->qemu_version);
 	g_free(kv->verdict);
+	g_free(kv->qemu_said);
 	g_free(kv->accel);
 	g_free(kv->cpu);
 }

@@ -31,6 +31,9 @@ struct vtb_kvm_env {
 	char *accel;	  /* "kvm" or "tcg": what its cells use */
 	char *cpu;	  /* -cpu model that passed the KVM test, or NULL */
 	double prepare_s; /* vmlinux extraction/cache lookup */
+	/* QEMU's own reason (vtb_qemu_reason) for the last boot that
+	 * failed, set by the direct driver's explain(). */
+	char *qemu_said;
 	/* libvirt driver: "shared" or "upload" (share-nothing), static;
 	 * NULL until a libvirt guest booted. */
 	const char *libvirt_files;
@@ -104,6 +107,17 @@ char *vtb_kvm_append(const char *accel, const char *extra);
  */
 gboolean vtb_kvm_test(const struct vtb_backend_ops *be, struct vtb_env *env,
 		      const char *initrd, GError **err);
+/*
+ * QEMU's own reason in its stderr @text, one line (newly allocated), or
+ * NULL when it printed none we know: a KVM internal error with its
+ * register dump ("KVM internal error, suberror 1 (emulation failure) at
+ * RIP=...: lock cmpxchg16b", the instruction decoded from the dump's
+ * Code= bytes when it is CMPXCHG8B/16B, else the first bytes), or the
+ * line where QEMU says KVM refused ("Could not access KVM kernel module:
+ * ...", "failed to initialize kvm: ...", "failed to set MSR ...", ...).
+ */
+char *vtb_qemu_reason(const char *text);
+
 /* The backend's verify(): the accelerator from --accel and the test. */
 gboolean vtb_kvm_verify(const struct vtb_backend_ops *be, struct vtb_env *env,
 			const char *initrd, GError **err);
