@@ -23,28 +23,33 @@ static gboolean direct_prepare(struct vtb_vm *vm, GError **err)
 	return TRUE;
 }
 
-/* QEMU's first line of complaint on stderr, or NULL. */
-static char *qemu_complaint(const char *qlog)
-{
-	g_autofree char *data = NULL;
-	char *nl;
-
-	if (!g_file_get_contents(qlog, &data, NULL, NULL) || !*data)
-		return NULL;
-	nl = strchr(data, '\n');
-	if (nl)
-		*nl = 0;
-	return g_strdup(g_strstrip(data));
-}
-
-/* QEMU's own complaint is the best reason there is. */
+/*
+ * QEMU's own complaint is the best reason there is: its own reason
+ * (vtb_qemu_reason: a KVM error or register dump in one line), else the
+ * first line on its stderr.  Its own reason is also kept in
+ * kv->qemu_said, for the KVM test.
+ */
 static void direct_explain(struct vtb_vm *vm, GError **err)
 {
 	struct direct *q = vm->priv;
-	g_autofree char *qerr = qemu_complaint(q->qlog);
+	struct vtb_kvm_env *kv = vtb_env_priv(vm->cell->env, vm->cell->backend);
+	g_autofree char *data = NULL;
+	char *nl;
 
-	if (qerr)
-		g_prefix_error(err, "%s: ", qerr);
+	if (!g_file_get_contents(q->qlog, &data, NULL, NULL) || !*data)
+		return;
+	g_free(kv->qemu_said);
+	kv->qemu_said = vtb_qemu_reason(data);
+	if (kv->qemu_said) {
+		g_prefix_error(err, "%s: ", kv->qemu_said);
+		return;
+	}
+	nl = strchr(data, '\n');
+	if (nl)
+		*nl = 0;
+	g_strstrip(data);
+	if (*data)
+		g_prefix_error(err, "%s: ", data);
 }
 
 /* QEMU connects to every socket at start-up: listen first. */

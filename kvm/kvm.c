@@ -303,6 +303,9 @@ static void kvm_priv_clear(void *priv)
 	g_free(kv->qemu);
 	g_free(kv->qemu_version);
 	g_free(kv->verdict);
+	g_free(kv->test_cache);
+	g_free(kv->qemu_reason);
+	g_free(kv->qemu_said);
 	g_free(kv->accel);
 	g_free(kv->cpu);
 }
@@ -339,6 +342,14 @@ static void kvm_probe(const struct vtb_env *env, GString *out)
 
 	g_string_append_printf(out, "KVM usable:  %s: %s\n",
 			       kv->usable ? "yes" : "no", kv->verdict);
+	if (kv->tries)
+		g_string_append_printf(
+			out,
+			"KVM test:    %d %s (at most %d)%s; "
+			"verdict %s %s\n",
+			kv->tries, kv->tries == 1 ? "try" : "tries",
+			VTB_KVM_TEST_TRIES, kv->cached ? ", earlier" : "",
+			kv->cached ? "cached in" : "saved to", kv->test_cache);
 	g_string_append_printf(out, "kvm accel:   %s\n", kv->accel);
 	g_string_append_printf(out, "qemu:        %s (%s)\n", kv->qemu,
 			       kv->qemu_version);
@@ -398,6 +409,16 @@ static void kvm_record(const struct vtb_env *env, const struct vtb_cell *cell,
 	else
 		json_builder_add_null_value(b);
 	vtb_json_str(b, "reason", kv->verdict);
+	/* The test: how many boots the verdict took, QEMU's own reason for
+	 * the last that failed, whether it was cached, and where. */
+	json_builder_set_member_name(b, "tries");
+	if (kv->tries)
+		json_builder_add_int_value(b, kv->tries);
+	else
+		json_builder_add_null_value(b);
+	vtb_json_str(b, "qemu_reason", kv->qemu_reason);
+	vtb_json_bool(b, "cached", kv->cached);
+	vtb_json_str(b, "cache_file", kv->test_cache);
 	vtb_json_str(b, "accel", kv->accel);
 	vtb_json_str(b, "cpu", kv->cpu);
 }

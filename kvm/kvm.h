@@ -31,6 +31,16 @@ struct vtb_kvm_env {
 	char *accel;	  /* "kvm" or "tcg": what its cells use */
 	char *cpu;	  /* -cpu model that passed the KVM test, or NULL */
 	double prepare_s; /* vmlinux extraction/cache lookup */
+	/* QEMU's own reason (vtb_qemu_reason) for the last boot that
+	 * failed, set by the direct driver's explain(). */
+	char *qemu_said;
+	/* The KVM test: boots its verdict took (0: not tested), whether
+	 * the verdict came from its cache (@test_cache: where), and QEMU's
+	 * own reason for its last failed boot, NULL when QEMU gave none. */
+	int tries;
+	bool cached;
+	char *test_cache;
+	char *qemu_reason;
 	/* libvirt driver: "shared" or "upload" (share-nothing), static;
 	 * NULL until a libvirt guest booted. */
 	const char *libvirt_files;
@@ -97,13 +107,55 @@ char *vtb_kvm_append(const char *accel, const char *extra);
 
 /*
  * Is KVM usable for a real guest here?  Boots the appliance under
- * -enable-kvm with a 2 s deadline (a working KVM reaches HELLO in well
- * under a second) unless a verdict for this host boot, QEMU version and
- * guest kernel is cached.  Sets @be's usable and verdict in @env.
- * @initrd is the appliance used for the test.
+ * -enable-kvm (-cpu host, then qemu64) with a 2 s deadline (a working KVM
+ * reaches HELLO in well under a second), up to VTB_KVM_TEST_TRIES times
+ * with longer deadlines before it concludes "no", unless a verdict for
+ * the same vtb_kvm_probe_key() is cached.  A "yes" is cached at once.
+ * Sets @be's usable, verdict, tries and cached in @env.  @initrd is the
+ * appliance used for the test.
  */
 gboolean vtb_kvm_test(const struct vtb_backend_ops *be, struct vtb_env *env,
 		      const char *initrd, GError **err);
+#define VTB_KVM_TEST_TRIES 3
+
+/*
+ * The device the KVM test opens: /dev/kvm, or for tests only
+ * $VTBENCH_TEST_KVM_DEV (=/dev/null drives the test's "no" path on a host
+ * without KVM: the device opens, QEMU's KVM does not).
+ */
+const char *vtb_kvm_dev(void);
+
+/* Everything the KVM test's verdict depends on. */
+struct vtb_kvm_probe_id {
+	const char *boot_id; /* /proc/sys/kernel/random/boot_id */
+	/* the device (vtb_kvm_dev()): st_dev, st_ino, st_rdev */
+	guint64 dev, ino, rdev;
+	const char *qemu, *qemu_version;
+	gint64 qemu_size, qemu_mtime_ns;
+	const char *kernel, *kernel_build_id; /* the boot image */
+	gint64 kernel_size, kernel_mtime_ns;
+	const char *initrd; /* the appliance */
+	gint64 initrd_size, initrd_mtime_ns;
+	int cpus, mem_mb;
+};
+
+/*
+ * The name of @id's cached verdict: 32 hex digits of a hash of every
+ * member (newly allocated).  Any member changed changes the key.
+ */
+char *vtb_kvm_probe_key(const struct vtb_kvm_probe_id *id);
+
+/*
+ * QEMU's own reason in its stderr @text, one line (newly allocated), or
+ * NULL when it printed none we know: a KVM internal error with its
+ * register dump ("KVM internal error, suberror 1 (emulation failure) at
+ * RIP=...: lock cmpxchg16b", the instruction decoded from the dump's
+ * Code= bytes when it is CMPXCHG8B/16B, else the first bytes), or the
+ * line where QEMU says KVM refused ("Could not access KVM kernel module:
+ * ...", "failed to initialize kvm: ...", "failed to set MSR ...", ...).
+ */
+char *vtb_qemu_reason(const char *text);
+
 /* The backend's verify(): the accelerator from --accel and the test. */
 gboolean vtb_kvm_verify(const struct vtb_backend_ops *be, struct vtb_env *env,
 			const char *initrd, GError **err);

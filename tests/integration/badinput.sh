@@ -46,6 +46,13 @@ expect_bad "roundtrip: --size 1099511627776 with --msg-size 64 is 17179869184 me
 expect_bad "--runs: at most 100000, got 2147483647" --runs 2147483647 --warmup 1
 expect_bad "--cpus: at most [0-9]* (this host's CPUs), got 999" --backend kvm --accel tcg --cpus 999
 expect_bad "--mem: at most [0-9]* MiB (this host's memory), got 2147483647" --mem 2147483647
+# Under --accel auto too: refused before the KVM test boots anything, so
+# no verdict is made (or cached) with them.  The test device forced, so
+# the test would boot even on a host without /dev/kvm.
+VTBENCH_TEST_KVM_DEV=/dev/null expect_bad "--cpus: at most [0-9]* (this host's CPUs), got 999" \
+	--backend kvm --cpus 999
+VTBENCH_TEST_KVM_DEV=/dev/null expect_bad "--mem: at most [0-9]* MiB (this host's memory), got 2147483647" \
+	--backend kvm --mem 2147483647
 expect_bad "--timeout: not a number of seconds (0.1 <= SEC <= 86400): '1e-9'" --timeout 1e-9
 expect_bad "--mount-opts: 'sync init=/bin/sh' has a space" --backend uml --mount-opts "sync init=/bin/sh"
 expect_bad "--json: cannot write /nonexistent/dir/r.json: /nonexistent/dir: No such file" \

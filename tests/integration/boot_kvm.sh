@@ -39,6 +39,77 @@ echo '{"tool": "something else"}' >"$T/bad.json"
 run_vtb run --backend uml --workload startup --resume "$T/bad.json"
 check "--resume of a foreign file -> exit 2, one line (rc=$RC)" [ "$RC" -eq 2 -a "$(printf '%s\n' "$ERR" | grep -c .)" -eq 1 ]
 
+# The KVM test's "no", driven on any host: VTBENCH_TEST_KVM_DEV=/dev/null
+# opens where /dev/kvm would, and QEMU's own KVM then fails (no /dev/kvm
+# here; where there is one, a standard guest does not run on it:
+# DESIGN.md).  Its verdict is cached under a key of /dev/null's identity,
+# apart from the real device's.  QEMU, found in PATH, logs each KVM boot.
+QEMU=$(command -v qemu-system-x86_64)
+mkdir -p "$T/bin"
+printf '#!/bin/sh\ncase " $* " in *accel=kvm*) echo "$*" >>"%s";; esac\nexec %s "$@"\n' \
+	"$T/kvmboots" "$QEMU" >"$T/bin/qemu-system-x86_64"
+chmod +x "$T/bin/qemu-system-x86_64"
+kvm_boots() { [ -e "$T/kvmboots" ] && grep -c . "$T/kvmboots" || echo 0; }
+# forced NAME [OPTIONS]: a startup run with the forced device; rc in RC,
+# results in $T/NAME.json, its KVM boots in KB.
+forced() {
+	local name=$1; shift
+	rm -f "$T/kvmboots"
+	PATH="$T/bin:$PATH" VTBENCH_TEST_KVM_DEV=/dev/null run_vtb run --backend kvm \
+		--workload startup --runs 1 --warmup 0 --json "$T/$name.json" "$@"
+	KB=$(kvm_boots)
+}
+kvmf() { jqf ".host.kvm.$1" "$T/$2.json"; }
+has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; } # has TEXT PART
+# The wrapper's path (in $T) is part of the key: no earlier run's verdict.
+forced neg1
+CF=$(kvmf cache_file neg1)
+if [ "$(kvmf usable neg1)" = true ]; then
+	skip "forced KVM test 'no': retries, reason, cache key" "QEMU's KVM runs a guest here"
+else
+	check "forced 'no': run exits 0 on TCG (rc=$RC: $(tail -n1 "$T/err"))" \
+		[ "$RC" -eq 0 -a "$(jqf '.results[0].accel' "$T/neg1.json")" = tcg ]
+	check "forced 'no': tried 3 times, recorded (tries=$(kvmf tries neg1))" \
+		[ "$(kvmf tries neg1)" = 3 -a "$(kvmf cached neg1)" = false ]
+	check "forced 'no': 2 models x 3 tries = 6 KVM boots (saw $KB)" [ "$KB" -eq 6 ]
+	check "forced 'no': the verdict says so" says "$(kvmf reason neg1)" \
+		'^/dev/null opens, but a Linux guest does not reach its agent under KVM in 3 tries (deadlines 2, 4, 4 s)'
+	QR=$(kvmf qemu_reason neg1)
+	if [ ! -e /dev/kvm ]; then
+		check "forced 'no' without /dev/kvm: QEMU's own reason recorded ($QR)" \
+			says "$QR" '^Could not access KVM kernel module: No such file or directory$'
+	fi
+	if [ "$QR" != null ]; then
+		check "forced 'no': the verdict names QEMU's reason" has "$(kvmf reason neg1)" "$QR"
+	fi
+	check "forced 'no': the verdict is cached where the results say ($CF)" \
+		[ -f "$CF" ]
+	check "forced 'no': auto said why it used TCG" grep -q "using TCG: /dev/null opens" "$T/err"
+
+	forced neg2
+	check "same options: the verdict is reused (cached=$(kvmf cached neg2), $KB KVM boots)" \
+		[ "$(kvmf cached neg2)" = true -a "$KB" -eq 0 -a "$(kvmf tries neg2)" = 3 ]
+	check "... and says it was cached" says "$(kvmf reason neg2)" 'cached for this boot'
+	PATH="$T/bin:$PATH" VTBENCH_TEST_KVM_DEV=/dev/null run_vtb probe
+	check "probe reuses it too, and says where it is cached" \
+		grep -qxF "KVM test:    3 tries (at most 3), earlier; verdict cached in $CF" "$T/out"
+
+	if [ "$(nproc)" -ge 2 ]; then
+		forced cpus2 --cpus 2
+		check "--cpus 2: another key, tested afresh (cached=$(kvmf cached cpus2), $KB KVM boots)" \
+			[ "$(kvmf cached cpus2)" = false -a "$KB" -eq 6 -a "$(kvmf cache_file cpus2)" != "$CF" ]
+		rm -f "$(kvmf cache_file cpus2)"
+	else
+		skip "--cpus 2: another key" "this host has 1 CPU"
+	fi
+	forced mem --mem 320
+	check "--mem 320: another key, tested afresh (cached=$(kvmf cached mem), $KB KVM boots)" \
+		[ "$(kvmf cached mem)" = false -a "$KB" -eq 6 -a "$(kvmf cache_file mem)" != "$CF" ]
+	rm -f "$(kvmf cache_file mem)"
+fi
+rm -f "$CF"
+no_leftovers "forced KVM test"
+
 run_vtb list
 check "list exits 0 (rc=$RC)" [ "$RC" -eq 0 ]
 check "list says what virtio-serial can do per backend (both: uml through vtbench's vhost-user console)" \
