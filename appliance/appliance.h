@@ -6,6 +6,7 @@
 #define VTB_APPLIANCE_H
 
 #include <glib.h>
+#include <sys/types.h>
 
 #define VTB_APPLIANCE_ERROR (vtb_appliance_error_quark())
 GQuark vtb_appliance_error_quark(void);
@@ -150,5 +151,9 @@ void vtb_tools_clear(struct vtb_tools *t);
  * Returns a newly allocated path.
  */
 char *vtb_cache_dir(GError **err);
+
+/* A cache directory vtbench may believe: a directory of @me's, not
+ * writable by group or others.  FALSE + err naming it and why. */
+gboolean vtb_cache_dir_trusted(const char *dir, uid_t me, GError **err);
 
 #endif

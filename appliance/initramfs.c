@@ -313,5 +313,33 @@ char *vtb_cache_dir(GError **err)
 		g_free(dir);
 		return NULL;
 	}
+	if (!vtb_cache_dir_trusted(dir, geteuid(), err)) {
+		g_free(dir);
+		return NULL;
+	}
 	return dir;
+}
+
+gboolean vtb_cache_dir_trusted(const char *dir, uid_t me, GError **err)
+{
+	struct stat st;
+	const char *why = NULL;
+
+	if (stat(dir, &st) < 0)
+		why = g_strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (st.st_uid != me)
+		why = "owned by another user";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = "writable by others";
+	if (!why)
+		return TRUE;
+	/* What is in it decides what runs and what is believed. */
+	g_set_error(err, VTB_APPLIANCE_ERROR, VTB_APPLIANCE_ERR_IO,
+		    "cache directory %s: %s, so its appliances, payload hashes "
+		    "and KVM verdicts cannot be trusted (chmod 700 it, or set "
+		    "VTBENCH_CACHE_DIR)",
+		    dir, why);
+	return FALSE;
 }

@@ -120,6 +120,9 @@ run_vtb frobnicate
 check "unknown command -> 2" [ "$RC" -eq 2 ]
 run_vtb compare a.json b.json
 check "compare of missing files -> 2" [ "$RC" -eq 2 ]
+# A cache directory others may write: what is in it cannot be believed.
+mkdir -p "$T/opencache" && chmod 777 "$T/opencache"
+VTBENCH_CACHE_DIR="$T/opencache" expect_bad "cache directory $T/opencache: writable by others" --backend uml
 run_vtb run --help
 check "run --help -> 0 and lists --uml-kernel" [ "$RC" -eq 0 -a -n "$(printf '%s' "$OUT" | grep -- --uml-kernel)" ]
 finish

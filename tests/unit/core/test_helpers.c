@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <glib/gstdio.h>
 
+#include "appliance/appliance.h"
 #include "core/kernels.h"
 #include "core/vtbench.h"
 
@@ -97,11 +98,60 @@ static void test_found(void **state)
 	g_unsetenv("VTBENCH_AGENT");
 }
 
+/* The cache directory: what is in it decides what runs. */
+static void test_cache_dir(void **state)
+{
+	/* clang-format off */
+	static const struct {
+		const char *name;
+		mode_t mode; /* 0: a regular file */
+		bool other_owner;
+		const char *refused;
+	} cases[] = {
+		{ "mine, 0700", 0700, false, NULL },
+		{ "mine, 0755", 0755, false, NULL },
+		{ "group-writable", 0770, false, "writable by others" },
+		{ "world-writable", 0777, false, "writable by others" },
+		{ "a file", 0, false, "not a directory" },
+		{ "another user's", 0700, true, "owned by another user" },
+	};
+	/* clang-format on */
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *top = g_dir_make_tmp("vtbcache-XXXXXX", NULL);
+		g_autofree char *d = g_build_filename(top, "c", NULL);
+		g_autoptr(GError) e = NULL;
+		uid_t me = geteuid();
+		gboolean ok;
+
+		if (cases[i].mode) {
+			assert_int_equal(mkdir(d, 0700), 0);
+			assert_int_equal(chmod(d, cases[i].mode), 0);
+		} else {
+			assert_true(g_file_set_contents(d, "", 0, NULL));
+		}
+		if (cases[i].other_owner)
+			me = me + 1;
+		ok = vtb_cache_dir_trusted(d, me, &e);
+		if (!cases[i].refused != !!ok ||
+		    (cases[i].refused &&
+		     (!strstr(e->message, cases[i].refused) ||
+		      !strstr(e->message, d))))
+			fail_msg("%s: %s, want %s", cases[i].name,
+				 ok ? "trusted" : e->message,
+				 cases[i].refused ? cases[i].refused
+						  : "trusted");
+		g_remove(d);
+		g_rmdir(top);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trusted),
 		cmocka_unit_test(test_found),
+		cmocka_unit_test(test_cache_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
