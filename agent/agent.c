@@ -18,6 +18,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -368,6 +369,10 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 
 struct cmdline {
 	char ctl[256]; /* vtb.ctl= */
+	/* vtb.fault=panic|crash:MS (the host's VTBENCH_TEST_FAULT): MS
+	 * after HELLO, the kernel panics or the agent (PID 1) faults. */
+	char fault[16];
+	unsigned fault_ms;
 };
 
 /* Values with spaces or quotes are not supported: we choose the names. */
@@ -395,6 +400,16 @@ static void parse_cmdline(struct cmdline *cl)
 			logmsg("ignoring %s (poweroff or reboot)", tok);
 		} else if (!strncmp(tok, "vtb.debug=", 10)) {
 			debug = strcmp(tok + 10, "0") != 0;
+		} else if (!strncmp(tok, "vtb.fault=", 10)) {
+			char *colon = strchr(tok + 10, ':');
+
+			if (colon) {
+				*colon = 0;
+				copy_str(cl->fault, sizeof(cl->fault),
+					 tok + 10);
+				cl->fault_ms =
+					(unsigned)strtoul(colon + 1, NULL, 10);
+			}
 		}
 	}
 }
@@ -632,6 +647,43 @@ static void send_msg(const struct vtb_msg *m)
 
 	if (ret < 0)
 		fail(-ret, "write control channel");
+}
+
+/* ---- injected faults (tests/campaign.sh) ---- */
+
+static int fault_panic;
+static volatile int *volatile fault_nowhere; /* NULL */
+
+static void fault_fire(int sig)
+{
+	(void)sig;
+	if (fault_panic) {
+		int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+		if (fd >= 0 && write(fd, "c", 1) == 1)
+			for (;;)
+				pause();
+	}
+	/* A real fault: PID 1 dies, and the kernel with it. */
+	*fault_nowhere = 1;
+}
+
+static void fault_arm(const struct cmdline *cl)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+
+	if (!cl->fault[0])
+		return;
+	if (strcmp(cl->fault, "panic") && strcmp(cl->fault, "crash")) {
+		logmsg("ignoring vtb.fault=%s (panic or crash)", cl->fault);
+		return;
+	}
+	fault_panic = !strcmp(cl->fault, "panic");
+	it.it_value.tv_sec = cl->fault_ms / 1000;
+	it.it_value.tv_usec = (cl->fault_ms % 1000) * 1000;
+	signal(SIGALRM, fault_fire);
+	setitimer(ITIMER_REAL, &it, NULL);
+	logmsg("vtb.fault: %s in %u ms", cl->fault, cl->fault_ms);
 }
 
 static void send_hello(uint64_t t_entry, uint64_t t_modules, unsigned loaded)
@@ -2202,5 +2254,6 @@ int main(int argc, char **argv)
 	if (early.set)
 		fail_early();
 	send_hello(t_entry, t_modules, loaded);
+	fault_arm(&cl);
 	serve();
 }

@@ -260,3 +260,18 @@ gboolean vtb_vm_poweroff(struct vtb_vm *vm, double timeout_s, GError **err)
 	vm->t_exit_us = g_get_monotonic_time();
 	return TRUE;
 }
+
+const char *vtb_test_fault_param(void)
+{
+	static char param[48];
+	const char *e = g_getenv("VTBENCH_TEST_FAULT");
+	g_autoptr(GRegex) re = NULL;
+
+	if (!e || !*e)
+		return NULL;
+	re = g_regex_new("^(panic|crash):[0-9]{1,6}$", 0, 0, NULL);
+	if (!g_regex_match(re, e, 0, NULL))
+		return NULL;
+	g_snprintf(param, sizeof(param), "vtb.fault=%s", e);
+	return param;
+}

@@ -67,4 +67,12 @@ void vtb_vm_free(struct vtb_vm *vm);
 typedef struct vtb_vm vtb_vm;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vtb_vm, vtb_vm_free)
 
+/*
+ * Test hook (tests/campaign.sh): VTBENCH_TEST_FAULT=panic:MS or crash:MS
+ * becomes the guest kernel parameter vtb.fault=..., and MS after its
+ * HELLO the guest's kernel panics or its agent (PID 1) faults.  NULL
+ * without it (or when malformed).
+ */
+const char *vtb_test_fault_param(void);
+
 #endif

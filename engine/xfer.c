@@ -511,6 +511,11 @@ static void guest_stopped(struct vtb_vm *vm, struct vtb_device *d, guint64 done,
 			    done, size,
 			    m.u.result.detail[0] ? m.u.result.detail
 						 : g_strerror(m.u.result.err));
+	else if (m.type == VTB_MSG_ERROR)
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "guest agent failed after %" G_GUINT64_FORMAT
+			    " of %" G_GUINT64_FORMAT " bytes: %s %s",
+			    done, size, m.u.error.step, m.u.error.detail);
 	else
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "guest sent %s mid-transfer",

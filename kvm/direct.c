@@ -148,7 +148,7 @@ static gboolean direct_spawn(struct vtb_vm *vm, GError **err)
 	int lfd, log_fd;
 	gboolean ok;
 
-	append = vtb_kvm_append(accel, NULL);
+	append = vtb_kvm_append(accel, vtb_test_fault_param());
 	cfg = (struct vtb_qemu_cfg){
 		.qemu = kv->qemu,
 		.accel = accel,

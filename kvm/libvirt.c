@@ -1125,7 +1125,7 @@ static gboolean lv_spawn(struct vtb_vm *vm, GError **err)
 		label = g_strdup_printf("+%u:+%u", (unsigned)getuid(),
 					(unsigned)getgid());
 	}
-	append = vtb_kvm_append(vm->cell->accel, NULL);
+	append = vtb_kvm_append(vm->cell->accel, vtb_test_fault_param());
 	cfg = (struct vtb_domxml_cfg){
 		.name = lv->name,
 		.accel = vm->cell->accel,

@@ -498,6 +498,7 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 		.hostfs_dir = hostfs,
 		.ctl_fd = 3,
 		.devs = &ub->devs,
+		.append = vtb_test_fault_param(),
 	};
 	argv = vtb_uml_argv(&cfg);
 	if (!vtb_uml_argv_check(argv, err)) {
