@@ -6,36 +6,12 @@
  */
 #include "workloads/metadata.h"
 
-#include <stdarg.h>
 #include <string.h>
 
-#include "core/channel.h"
-#include "core/registry.h"
+#include "engine/lines.h"
 #include "workloads/untar.h"
 
 extern const struct vtb_workload_ops vtb_workload_metadata;
-
-static gboolean bad(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean bad(GError **err, const char *fmt, ...)
-{
-	g_autofree char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "metadata: the guest's %s",
-		    msg);
-	return FALSE;
-}
-
-/* A decimal u64 of @s, nothing else; FALSE for garbage and overflow. */
-static gboolean decimal(const char *s, guint64 *v)
-{
-	return *s >= '0' && *s <= '9' &&
-	       g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, v, NULL);
-}
 
 gboolean vtb_metadata_parse(const char *text, gsize len, guint64 want,
 			    struct vtb_metadata_lines *out, GError **err)
@@ -43,58 +19,26 @@ gboolean vtb_metadata_parse(const char *text, gsize len, guint64 want,
 	static const char *const parts[] = {"walk", "rm"};
 	guint64 *n[] = {&out->walk_n, &out->rm_n};
 	guint64 *ns[] = {&out->walk_ns, &out->rm_ns};
-	const char *p = text, *end = text + len;
+	struct vtb_lines l;
 
 	memset(out, 0, sizeof(*out));
-	if (memchr(text, '\0', len))
-		return bad(err, "lines hold a NUL byte");
+	if (!vtb_lines_begin(&l, "metadata", text, len, err))
+		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(parts); i++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		g_autofree char *line = NULL, *shown = NULL;
-		g_auto(GStrv) f = NULL;
-
-		if (!nl)
-			return bad(err, "%s line is missing%s", parts[i],
-				   p < end ? " (a line without its end)" : "");
-		line = g_strndup(p, (gsize)(nl - p));
-		p = nl + 1;
-		f = g_strsplit(line, " ", 0);
-		/* Quoted escaped: the message goes into JSON as UTF-8. */
-		if (g_strv_length(f) != 3) {
-			shown = g_strescape(line, NULL);
-			return bad(err, "line %u is not '%s N NS': '%.60s'",
-				   i + 1, parts[i], shown);
-		}
-		if (!g_str_equal(f[0], parts[i])) {
-			shown = g_strescape(f[0], NULL);
-			return bad(err, "line %u is '%.40s' where %s was due",
-				   i + 1, shown, parts[i]);
-		}
-		if (!decimal(f[1], n[i]) || !decimal(f[2], ns[i])) {
-			g_autofree char *c = g_strescape(f[1], NULL);
-
-			shown = g_strescape(f[2], NULL);
-			return bad(err,
-				   "%s: entries '%.30s' or nanoseconds "
-				   "'%.30s' is no decimal of 64 bits",
-				   parts[i], c, shown);
-		}
+		if (!vtb_lines_next(&l, parts[i], "PART N NS", n[i], ns[i],
+				    err))
+			return FALSE;
 		if (*n[i] != want)
-			return bad(err,
-				   "%s counted %" G_GUINT64_FORMAT
-				   " entries, the tarball holds "
-				   "%" G_GUINT64_FORMAT,
-				   parts[i], *n[i], want);
+			return vtb_lines_fail(&l, err,
+					      "%s counted %" G_GUINT64_FORMAT
+					      " entries, the tarball holds "
+					      "%" G_GUINT64_FORMAT,
+					      parts[i], *n[i], want);
 		if (!*ns[i])
-			return bad(err, "%s took 0 ns: no time", parts[i]);
+			return vtb_lines_fail(&l, err, "%s took 0 ns: no time",
+					      parts[i]);
 	}
-	if (p != end) {
-		g_autofree char *shown = g_strescape(p, NULL);
-
-		return bad(err, "lines go on after the rm line: '%.40s'",
-			   shown);
-	}
-	return TRUE;
+	return vtb_lines_end(&l, "the rm line", err);
 }
 
 /* ---- the workload ---- */
@@ -153,35 +97,9 @@ static gboolean metadata_feed(struct vtb_xfer *x, GError **err)
 	/* 9p's untar of the git tree took 26 s here, its removal is of
 	 * that order: allow 50 entries a second, and a start. */
 	gint64 wait_us = (gint64)((120 + entries(&m->u) / 50.0) * 1e6);
-	static const char *const after[] = {"READY", "the walk's line",
-					    "the rm line"};
-	struct vtb_msg msg;
 
-	g_string_truncate(m->out, 0);
-	m->lines = 0;
-	for (;;) {
-		if (!vtb_chan_expect(x->vm, VTB_MSG_DATA, &msg,
-				     g_get_monotonic_time() + wait_us, err)) {
-			g_prefix_error(err, "metadata: waiting after %s: ",
-				       after[MIN(m->lines, 2)]);
-			return FALSE;
-		}
-		if (!msg.u.data.len)
-			break;
-		if (m->lines == 2) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "metadata: the guest sent more than its "
-				    "2 lines");
-			return FALSE;
-		}
-		m->lines++;
-		x->t_end_us = g_get_monotonic_time();
-		g_string_append_len(m->out, (const char *)msg.u.data.bytes,
-				    msg.u.data.len);
-	}
-	if (!x->t_end_us)
-		x->t_end_us = g_get_monotonic_time();
-	return TRUE;
+	return vtb_lines_receive(x, "metadata", 2, wait_us, m->out, &m->lines,
+				 err);
 }
 
 static gboolean metadata_check(struct vtb_xfer *x, const struct vtb_result *r,
@@ -193,19 +111,8 @@ static gboolean metadata_check(struct vtb_xfer *x, const struct vtb_result *r,
 
 	/* Nothing crosses a transport: the lines are no payload. */
 	x->s->bytes = 0;
-	if (r->err) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s",
-			    r->detail[0] ? r->detail : g_strerror(r->err));
+	if (!vtb_lines_result("metadata", r, m->out, err))
 		return FALSE;
-	}
-	if (r->bytes != m->out->len) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "metadata: %" G_GSIZE_FORMAT
-			    " of the guest's %" G_GUINT64_FORMAT
-			    " bytes of lines arrived",
-			    m->out->len, r->bytes);
-		return FALSE;
-	}
 	if (!vtb_metadata_parse(m->out->str, m->out->len, entries(&m->u), &l,
 				err))
 		return FALSE;
