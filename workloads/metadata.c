@@ -45,7 +45,7 @@ gboolean vtb_metadata_parse(const char *text, gsize len, guint64 want,
 
 /* The tree of untar, and the guest's lines of one run. */
 struct metadata {
-	struct vtb_untar u; /* first: x->priv is both */
+	struct vtb_untar u; /* untar's tarball and disks */
 	guint lines;	    /* DATA messages that held a line */
 	GString *out;
 };
