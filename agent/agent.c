@@ -1509,44 +1509,57 @@ static int run_tar(struct job *j, const char *tarball, int *status)
 	return run_tool(j, "tar", args, 6, UNTAR_ERR, status);
 }
 
+#define UNTAR_TARBALL VTB_UNTAR_DIR ".tar"
+
 /*
- * UNTAR: the tarball copied from its disk next to where it is extracted
- * (the article's "tarball on the same filesystem"), before READY; the
- * timed part is tar and the sync, closed by a second READY; the tree's
- * counts go back in RESULT.
+ * The tarball copied from its disk next to where it is extracted (the
+ * article's "tarball on the same filesystem"), and VTB_UNTAR_DIR made.
  */
-static void untar(struct job *j)
+static int stage_tarball(struct job *j)
 {
-	static const char tarball[] = VTB_UNTAR_DIR ".tar";
 	struct vtb_result *r = j->res;
-	int status = 0;
 
 	if (mount_tools(j) < 0 || open_in(j, O_RDONLY) < 0)
-		return;
-	j->out = open(tarball, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		return -1;
+	j->out = open(UNTAR_TARBALL, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		      0644);
 	if (j->out < 0) {
-		job_err(j, errno, "open %s", tarball);
-		return;
+		job_err(j, errno, "open %s", UNTAR_TARBALL);
+		return -1;
 	}
 	j->hash = 0;
-	pump(j, j->out, tarball);
+	pump(j, j->out, UNTAR_TARBALL);
 	if (r->err)
-		return;
+		return -1;
 	if (fsync(j->out) < 0) {
-		job_err(j, errno, "fsync %s", tarball);
-		return;
+		job_err(j, errno, "fsync %s", UNTAR_TARBALL);
+		return -1;
 	}
 	close(j->out);
 	j->out = -1;
 	r->bytes = 0;
 	if (mkdir(VTB_UNTAR_DIR, 0755) < 0) {
 		job_err(j, errno, "mkdir %s", VTB_UNTAR_DIR);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * UNTAR: the tarball staged before READY; the timed part is tar and the
+ * sync, closed by a second READY; the tree's counts go back in RESULT.
+ */
+static void untar(struct job *j)
+{
+	struct vtb_result *r = j->res;
+	int status = 0;
+
+	if (stage_tarball(j) < 0)
+		return;
 	sync();
 	send_simple(VTB_MSG_READY);
 	r->t_start_ns = now_ns();
-	if (run_tar(j, tarball, &status) == 0)
+	if (run_tar(j, UNTAR_TARBALL, &status) == 0)
 		sync();
 	r->t_end_ns = now_ns();
 	/* The end of the timed part, whatever tar made of it. */
@@ -1562,6 +1575,320 @@ static void untar(struct job *j)
 	r->hash = walked.files | walked.dirs << 32;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		tool_failed(j, "tar", status, UNTAR_ERR);
+}
+
+/* ---- METADATA: the walk and removal of an extracted tree ---- */
+
+/* Deeper than any source tree; each level holds a directory open. */
+#define TREE_MAX_DEPTH 256
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The path of what a tree part works on, for its error. */
+static char tree_path[4096];
+
+static size_t tree_push(size_t at, const char *name)
+{
+	int n = snprintf(tree_path + at, sizeof(tree_path) - at, "/%s", name);
+
+	return n < 0 || (size_t)n >= sizeof(tree_path) - at
+		       ? sizeof(tree_path) - 1
+		       : at + (size_t)n;
+}
+
+/* The directory @name in @dfd, opened to read (tree_path names it). */
+static int open_dir_at(struct job *j, int dfd, const char *name)
+{
+	int fd = openat(dfd, name,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		job_err(j, errno, "open %s", tree_path);
+	return fd;
+}
+
+/*
+ * The walk of what @dfd (a directory, consumed) holds, as find does: its
+ * entries read and each one fstatat'ed, directories walked in turn.
+ * *@n counts the entries; *@skip (a test hook) leaves one out.
+ */
+static int walk_tree(struct job *j, int dfd, size_t at, unsigned depth,
+		     uint64_t *n, int *skip)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *e;
+	int ret = 0;
+
+	if (!d) {
+		job_err(j, errno, "read %s", tree_path);
+		close(dfd);
+		return -1;
+	}
+	if (depth > TREE_MAX_DEPTH) {
+		job_err(j, ELOOP, "walk %s (deeper than %d)", tree_path,
+			TREE_MAX_DEPTH);
+		closedir(d);
+		return -1;
+	}
+	while (ret == 0) {
+		struct stat st;
+		size_t sub;
+
+		errno = 0;
+		e = readdir(d);
+		if (!e) {
+			if (errno) {
+				tree_path[at] = '\0';
+				job_err(j, errno, "read %s", tree_path);
+				ret = -1;
+			}
+			break;
+		}
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		sub = tree_push(at, e->d_name);
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+		    0) {
+			job_err(j, errno, "stat %s", tree_path);
+			ret = -1;
+			break;
+		}
+		if (*skip)
+			*skip = 0;
+		else
+			(*n)++;
+		if (S_ISDIR(st.st_mode)) {
+			int fd = open_dir_at(j, dirfd(d), e->d_name);
+
+			ret = fd < 0 ? -1
+				     : walk_tree(j, fd, sub, depth + 1, n,
+						 skip);
+		}
+		tree_path[at] = '\0';
+	}
+	closedir(d);
+	return ret;
+}
+
+/* The names a directory holds (not . and ..), NUL-separated, and whether
+ * each is a directory (d_type, or an fstatat where the filesystem does
+ * not say), read whole before anything is removed. */
+struct names {
+	char *buf;
+	size_t len, cap;
+};
+
+static int names_add(struct names *nm, const char *name, char is_dir)
+{
+	size_t need = strlen(name) + 2;
+
+	if (nm->len + need > nm->cap) {
+		size_t cap = nm->cap ? nm->cap * 2 : 4096;
+		char *b;
+
+		while (cap < nm->len + need)
+			cap *= 2;
+		b = realloc(nm->buf, cap);
+		if (!b)
+			return -1;
+		nm->buf = b;
+		nm->cap = cap;
+	}
+	nm->buf[nm->len++] = is_dir;
+	memcpy(nm->buf + nm->len, name, need - 1);
+	nm->len += need - 1;
+	return 0;
+}
+
+static int read_names(struct job *j, int dfd, struct names *nm)
+{
+	int fd = dup(dfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+
+	if (!d) {
+		job_err(j, errno, "read %s", tree_path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (;;) {
+		char is_dir;
+
+		errno = 0;
+		e = readdir(d);
+		if (!e)
+			break;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (e->d_type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0) {
+				job_err(j, errno, "stat %s/%s", tree_path,
+					e->d_name);
+				closedir(d);
+				return -1;
+			}
+			is_dir = S_ISDIR(st.st_mode);
+		} else {
+			is_dir = e->d_type == DT_DIR;
+		}
+		if (names_add(nm, e->d_name, is_dir) < 0) {
+			errno = ENOMEM;
+			break;
+		}
+	}
+	if (errno) {
+		job_err(j, errno, "read %s", tree_path);
+		closedir(d);
+		return -1;
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * rm -rf of what @dfd (a directory, consumed) holds: each directory's
+ * names read first, then every entry unlinked, a directory once emptied.
+ * *@n counts the entries removed.
+ */
+static int rm_tree(struct job *j, int dfd, size_t at, unsigned depth,
+		   uint64_t *n)
+{
+	struct names nm = {0};
+	int ret = 0;
+
+	if (depth > TREE_MAX_DEPTH) {
+		job_err(j, ELOOP, "remove %s (deeper than %d)", tree_path,
+			TREE_MAX_DEPTH);
+		close(dfd);
+		return -1;
+	}
+	if (read_names(j, dfd, &nm) < 0) {
+		free(nm.buf);
+		close(dfd);
+		return -1;
+	}
+	for (size_t off = 0; off < nm.len && ret == 0;) {
+		int is_dir = nm.buf[off];
+		const char *name = nm.buf + off + 1;
+		size_t sub = tree_push(at, name);
+
+		off += strlen(name) + 2;
+		if (is_dir) {
+			int fd = open_dir_at(j, dfd, name);
+
+			ret = fd < 0 ? -1 : rm_tree(j, fd, sub, depth + 1, n);
+			if (ret < 0)
+				break;
+		}
+		if (unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0) < 0) {
+			job_err(j, errno, "remove %s", tree_path);
+			ret = -1;
+			break;
+		}
+		(*n)++;
+		tree_path[at] = '\0';
+	}
+	free(nm.buf);
+	close(dfd);
+	return ret;
+}
+
+/* The guest's caches dropped: the walk reads its filesystem again. */
+static int drop_caches(struct job *j)
+{
+	static const char path[] = "/proc/sys/vm/drop_caches";
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0 || write_all(fd, "3\n", 2) < 0) {
+		job_err(j, errno, "write 3 to %s", path);
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* One DATA of one line "PART N NS\n"; its bytes counted in RESULT. */
+static void send_part(struct job *j, const char *part, uint64_t n, uint64_t ns)
+{
+	static struct vtb_msg m = {.type = VTB_MSG_DATA};
+	int len =
+		snprintf((char *)m.u.data.bytes, VTB_DATA_MAX, "%s %llu %llu\n",
+			 part, (unsigned long long)n, (unsigned long long)ns);
+
+	m.u.data.len = (uint16_t)len;
+	send_msg(&m);
+	j->res->bytes += (uint64_t)len;
+}
+
+static int open_extracted(struct job *j)
+{
+	int fd = open(VTB_UNTAR_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	copy_str(tree_path, sizeof(tree_path), VTB_UNTAR_DIR);
+	if (fd < 0)
+		job_err(j, errno, "open %s", VTB_UNTAR_DIR);
+	return fd;
+}
+
+/*
+ * METADATA: the tree extracted, the tarball removed and the caches
+ * dropped before READY; then the walk and the removal, each timed by the
+ * guest and reported in its line (proto.h).
+ */
+static void metadata(struct job *j)
+{
+	static struct vtb_msg m = {.type = VTB_MSG_DATA};
+	struct vtb_result *r = j->res;
+	uint64_t walked_n = 0, removed_n = 0, t0;
+	size_t top = strlen(VTB_UNTAR_DIR);
+	int status = 0, skip = !!(j->run->flags & VTB_RUN_F_TEST_SHORT), fd;
+
+	if (stage_tarball(j) < 0 || run_tar(j, UNTAR_TARBALL, &status) < 0)
+		return;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		tool_failed(j, "tar", status, UNTAR_ERR);
+		return;
+	}
+	if (unlink(UNTAR_TARBALL) < 0) {
+		job_err(j, errno, "remove %s", UNTAR_TARBALL);
+		return;
+	}
+	sync();
+	if (drop_caches(j) < 0)
+		return;
+	r->bytes = 0;
+	send_simple(VTB_MSG_READY);
+	r->t_start_ns = now_ns();
+	t0 = mono_ns();
+	fd = open_extracted(j);
+	if (fd >= 0 && walk_tree(j, fd, top, 0, &walked_n, &skip) == 0) {
+		send_part(j, "walk", walked_n, mono_ns() - t0);
+		t0 = mono_ns();
+		fd = open_extracted(j);
+		if (fd >= 0 && rm_tree(j, fd, top, 0, &removed_n) == 0) {
+			if (rmdir(VTB_UNTAR_DIR) < 0)
+				job_err(j, errno, "remove %s", VTB_UNTAR_DIR);
+			else {
+				sync();
+				send_part(j, "rm", removed_n, mono_ns() - t0);
+			}
+		}
+	}
+	r->t_end_ns = now_ns();
+	m.u.data.len = 0;
+	send_msg(&m);
+	r->hash = walked_n | removed_n << 32;
 }
 
 #define FIO_OUT "/vtbfio.json" /* fio's output, in the initramfs */
@@ -1705,14 +2032,6 @@ static void fio(struct job *j)
 #define SYS_MAX_COUNT 1000000000ull
 #define FAULT_CHUNK (4u << 20)
 #define PAGE 4096u
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Wait for @pid; 0 when it exited with status 0, else -1 with the error. */
 static int reap(struct job *j, pid_t pid, const char *what)
@@ -2122,6 +2441,9 @@ static void run_work(const struct vtb_run *run)
 	case VTB_WORK_UNTAR:
 		untar(&j);
 		break;
+	case VTB_WORK_METADATA:
+		metadata(&j);
+		break;
 	case VTB_WORK_FIO:
 		fio(&j);
 		break;
@@ -2135,7 +2457,8 @@ static void run_work(const struct vtb_run *run)
 		break;
 	}
 out:
-	/* UNTAR, FIO and SYSCALL end their timed part before they report. */
+	/* UNTAR, FIO, SYSCALL and METADATA end their timed part before they
+	 * report. */
 	if (!r->t_end_ns)
 		r->t_end_ns = now_ns();
 	if (j.out >= 0)
@@ -2143,7 +2466,8 @@ out:
 	if (j.in >= 0)
 		close(j.in);
 	/* A partial transfer is hashed too: it helps to see what arrived. */
-	if (j.hash && run->work != VTB_WORK_UNTAR && r->err != ENOLINK &&
+	if (j.hash && run->work != VTB_WORK_UNTAR &&
+	    run->work != VTB_WORK_METADATA && r->err != ENOLINK &&
 	    (!r->err || r->bytes))
 		r->hash = XXH3_64bits_digest(&hash_state);
 	/* What the host verifies is what the file holds. */

@@ -26,6 +26,7 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(roundtrip)                                                           \
 	X(download_no_read)                                                    \
 	X(untar)                                                               \
+	X(metadata)                                                            \
 	X(randio)                                                              \
 	X(idle)                                                                \
 	X(syscall)                                                             \

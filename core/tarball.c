@@ -308,6 +308,28 @@ static gboolean bad_tarball(GError **err, const char *path, const char *why,
 	return FALSE;
 }
 
+/*
+ * The directory the tarball is extracted into, named by a member: ".",
+ * "./" or "./." (what `tar -cf x.tar -C dir .` puts first).  Extracting it
+ * makes no entry of its own, so it is not counted.
+ */
+static gboolean names_top(const char *name)
+{
+	const char *p = name;
+
+	if (!p)
+		return FALSE;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (p[0] == '.' && (p[1] == '/' || p[1] == '\0'))
+			p++;
+		else
+			break;
+	}
+	return *p == '\0';
+}
+
 gboolean vtb_tarball_count(const char *path, struct vtb_tree_counts *counts,
 			   GError **err)
 {
@@ -334,11 +356,6 @@ gboolean vtb_tarball_count(const char *path, struct vtb_tree_counts *counts,
 			    NULL);
 		goto out_free;
 	}
-	if (st.st_size == 0) {
-		bad_tarball(err, path, "an empty file, not a tar archive",
-			    NULL);
-		goto out_free;
-	}
 	counts->tar_size = st.st_size;
 	/* Filters only to say so: the guest's tar reads it as it is. */
 	archive_read_support_format_tar(ar);
@@ -358,7 +375,9 @@ gboolean vtb_tarball_count(const char *path, struct vtb_tree_counts *counts,
 			bad_tarball(err, path, why, NULL);
 			goto out_free;
 		}
-		if (archive_entry_hardlink(ae))
+		if (names_top(archive_entry_pathname(ae)))
+			; /* the top: already there */
+		else if (archive_entry_hardlink(ae))
 			counts->others++;
 		else if (archive_entry_filetype(ae) == AE_IFDIR)
 			counts->dirs++;

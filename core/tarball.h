@@ -43,7 +43,9 @@ gboolean vtb_tarball_get(const char *cache_dir,
 
 /*
  * Read the tarball at @path through (a user's --tarball) and count what it
- * holds.  VTB_ERR_USAGE, one line naming @path, when it is no tar archive,
+ * holds: what extracting it adds below the directory it is extracted
+ * into, so a member naming that directory itself ("./") is not counted.
+ * VTB_ERR_USAGE, one line naming @path, when it is no tar archive,
  * compressed (the guest's tar gets it as is and has no decompressor),
  * truncated, or empty.
  */

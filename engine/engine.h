@@ -31,7 +31,10 @@ struct vtb_xfer {
 	guint64 expect_hash;  /* its hash, with expect_hash_set */
 	bool expect_hash_set; /* else: the payload's hash */
 	gint64 t_end_us;      /* end of the timed part; 0: RESULT's arrival */
-	guint64 bytes;	      /* moved, for the sample; 0: the RESULT's */
+	/* Set by fill_run(): how long the guest may take from RUN to READY
+	 * (untimed work of its own first); 0: 30 s. */
+	gint64 ready_wait_us;
+	guint64 bytes; /* moved, for the sample; 0: the RESULT's */
 	/* A workload's own state (prepare), kept with the guest it was
 	 * booted for and freed with it by priv_free. */
 	void *priv;

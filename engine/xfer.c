@@ -1228,7 +1228,10 @@ gboolean vtb_xfer_run(struct vtb_cell *cell, struct vtb_sample *s, GError **err)
 	sops_snap(x.data, &so0);
 	if (!vtb_chan_send(x.vm, &m, g_get_monotonic_time() + 10000000, err))
 		goto out;
-	if (!wait_ready(x.vm, g_get_monotonic_time() + 30000000, err))
+	if (!wait_ready(x.vm,
+			g_get_monotonic_time() +
+				(x.ready_wait_us ? x.ready_wait_us : 30000000),
+			err))
 		goto out;
 	x.t0_us = g_get_monotonic_time();
 	/* After t0: the scan of /proc (ms) is not the run's time. */

@@ -23,7 +23,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 9u
+#define VTB_PROTO_VERSION 10u
 #define VTB_HDR_SIZE 12u
 /* n_tty throttles its line when less than 128 of its 4096 bytes are free. */
 #define VTB_TTY_THROTTLE_AT (4096u - 128u)
@@ -117,7 +117,24 @@ enum vtb_work {
 	 * sleep, RESULT with `bytes` 0.  What an idle guest costs the host.
 	 */
 	VTB_WORK_SLEEP = 9,
-	VTB_WORK_MAX_ = 10
+	/*
+	 * What users meet after an untar: a walk of the tree and its removal.
+	 * Untimed: the tarball copied and extracted as UNTAR does (`path`,
+	 * `size`, the tools disk `path2`), the tarball removed, sync, the
+	 * guest's caches dropped (/proc/sys/vm/drop_caches: 3), so the walk
+	 * starts cold; a tar that fails is the RESULT's err, with no READY.
+	 * Then READY; the walk: an fstatat (not following symlinks) of every
+	 * entry below VTB_UNTAR_DIR, then one DATA of one line "walk N NS\n";
+	 * the removal (rm -rf: every entry unlinked, VTB_UNTAR_DIR last) and
+	 * a sync, then one DATA "rm N NS\n"; N the entries below
+	 * VTB_UNTAR_DIR (itself not counted), NS the guest's CLOCK_MONOTONIC
+	 * nanoseconds for that part (decimal).  Then an empty DATA, then
+	 * RESULT: `bytes` = the bytes of those lines, `hash` = the walk's N |
+	 * the removal's N << 32.  A part that fails ends the list (its line
+	 * is not sent): err and what failed in detail.
+	 */
+	VTB_WORK_METADATA = 10,
+	VTB_WORK_MAX_ = 11
 };
 #define VTB_SLEEP_MAX_US 3600000000ull
 
@@ -160,6 +177,9 @@ enum vtb_work {
  * when it differs from what was written).
  */
 #define VTB_RUN_F_READBACK 0x40u
+/* Test hook (METADATA): the walk leaves one entry out of its count, so
+ * the host must see the short count. */
+#define VTB_RUN_F_TEST_SHORT 0x80u
 
 /* Where a RUN's `mount` puts its filesystem. */
 #define VTB_MOUNT_DIR "/mnt"

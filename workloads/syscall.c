@@ -6,14 +6,12 @@
  */
 #include "workloads/syscall.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/channel.h"
 #include "core/registry.h"
-#include "engine/engine.h"
+#include "engine/lines.h"
 
 extern const struct vtb_workload_ops vtb_workload_syscall;
 
@@ -38,88 +36,35 @@ const struct vtb_syscall_op *vtb_syscall_op_find(const char *name)
 	return NULL;
 }
 
-static gboolean bad(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean bad(GError **err, const char *fmt, ...)
-{
-	g_autofree char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "syscall: the guest's %s",
-		    msg);
-	return FALSE;
-}
-
-/* A decimal u64 of @s, nothing else; FALSE for garbage and overflow. */
-static gboolean decimal(const char *s, guint64 *v)
-{
-	return *s >= '0' && *s <= '9' &&
-	       g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, v, NULL);
-}
-
 gboolean vtb_syscall_parse(const char *text, gsize len,
 			   const char *const *names, const guint64 *counts,
 			   guint n, guint64 *ns, GError **err)
 {
-	const char *p = text, *end = text + len;
+	struct vtb_lines l;
 
-	if (memchr(text, '\0', len))
-		return bad(err, "lines hold a NUL byte");
+	if (!vtb_lines_begin(&l, "syscall", text, len, err))
+		return FALSE;
 	for (guint i = 0; i < n; i++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		g_autofree char *line = NULL, *shown = NULL;
-		g_auto(GStrv) f = NULL;
 		guint64 count;
 
-		if (!nl)
-			return bad(err, "line for %s is missing%s", names[i],
-				   p < end ? " (a line without its end)" : "");
-		line = g_strndup(p, (gsize)(nl - p));
-		p = nl + 1;
-		f = g_strsplit(line, " ", 0);
-		/* Quoted escaped: the message goes into JSON as UTF-8. */
-		if (g_strv_length(f) != 3) {
-			shown = g_strescape(line, NULL);
-			return bad(err, "line %u is not 'OP COUNT NS': '%.60s'",
-				   i + 1, shown);
-		}
-		if (!g_str_equal(f[0], names[i])) {
-			shown = g_strescape(f[0], NULL);
-			return bad(err, "line %u is %.40s where %s was asked",
-				   i + 1, shown, names[i]);
-		}
-		if (!decimal(f[1], &count) || !decimal(f[2], &ns[i])) {
-			g_autofree char *c = g_strescape(f[1], NULL);
-
-			shown = g_strescape(f[2], NULL);
-			return bad(err,
-				   "%s: count '%.30s' or nanoseconds '%.30s' "
-				   "is no decimal of 64 bits",
-				   names[i], c, shown);
-		}
+		if (!vtb_lines_next(&l, names[i], "OP COUNT NS", &count, &ns[i],
+				    err))
+			return FALSE;
 		if (count != counts[i])
-			return bad(err,
-				   "%s: %" G_GUINT64_FORMAT
-				   " runs where %" G_GUINT64_FORMAT
-				   " were asked",
-				   names[i], count, counts[i]);
+			return vtb_lines_fail(&l, err,
+					      "%s: %" G_GUINT64_FORMAT
+					      " runs where %" G_GUINT64_FORMAT
+					      " were asked",
+					      names[i], count, counts[i]);
 		if (!ns[i] || ns[i] / count > 1000000000u)
-			return bad(err,
-				   "%s: %" G_GUINT64_FORMAT
-				   " ns for %" G_GUINT64_FORMAT
-				   " runs is not a time (0, or over 1 s each)",
-				   names[i], ns[i], count);
+			return vtb_lines_fail(
+				&l, err,
+				"%s: %" G_GUINT64_FORMAT
+				" ns for %" G_GUINT64_FORMAT
+				" runs is not a time (0, or over 1 s each)",
+				names[i], ns[i], count);
 	}
-	if (p != end) {
-		g_autofree char *shown = g_strescape(p, NULL);
-
-		return bad(err, "lines go on after the last op: '%.40s'",
-			   shown);
-	}
-	return TRUE;
+	return vtb_lines_end(&l, "the last op", err);
 }
 
 /* ---- the workload ---- */
@@ -195,36 +140,10 @@ static gboolean syscall_feed(struct vtb_xfer *x, GError **err)
 		vtb_workload_opts(x->cell->env->opts, &vtb_workload_syscall);
 	struct sys_run *r = x->priv;
 	double scale = o && o->scale > 1 ? o->scale : 1;
-	struct vtb_msg m;
 
-	g_string_truncate(r->out, 0);
-	r->lines = 0;
-	for (;;) {
-		/* UML's fork_exec took up to 53 ms each: 10 of them < 1 s. */
-		gint64 dl = g_get_monotonic_time() + (gint64)(60e6 * scale);
-
-		if (!vtb_chan_expect(x->vm, VTB_MSG_DATA, &m, dl, err)) {
-			g_prefix_error(err, "syscall: the line after op %u: ",
-				       r->lines);
-			return FALSE;
-		}
-		if (!m.u.data.len)
-			break;
-		if (r->lines == r->n) {
-			g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-				    "syscall: the guest sent more than the %u "
-				    "lines asked for",
-				    r->n);
-			return FALSE;
-		}
-		r->lines++;
-		x->t_end_us = g_get_monotonic_time();
-		g_string_append_len(r->out, (const char *)m.u.data.bytes,
-				    m.u.data.len);
-	}
-	if (!x->t_end_us)
-		x->t_end_us = g_get_monotonic_time();
-	return TRUE;
+	/* UML's fork_exec took up to 53 ms each: 10 of them < 1 s. */
+	return vtb_lines_receive(x, "syscall", r->n, (gint64)(60e6 * scale),
+				 r->out, &r->lines, err);
 }
 
 static gboolean syscall_check(struct vtb_xfer *x, const struct vtb_result *res,
@@ -234,20 +153,8 @@ static gboolean syscall_check(struct vtb_xfer *x, const struct vtb_result *res,
 	guint64 ns[G_N_ELEMENTS(vtb_syscall_ops)];
 	double guest_s = 0, host_s = (x->t_end_us - x->t0_us) / 1e6;
 
-	if (res->err) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s",
-			    res->detail[0] ? res->detail
-					   : g_strerror(res->err));
+	if (!vtb_lines_result("syscall", res, r->out, err))
 		return FALSE;
-	}
-	if (res->bytes != r->out->len) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "syscall: %" G_GSIZE_FORMAT
-			    " of the guest's %" G_GUINT64_FORMAT
-			    " bytes of lines arrived",
-			    r->out->len, res->bytes);
-		return FALSE;
-	}
 	if (!vtb_syscall_parse(r->out->str, r->out->len, r->names, r->counts,
 			       r->n, ns, err))
 		return FALSE;

@@ -1,14 +1,14 @@
 /* Workload `untar`: the guest's GNU tar extracts a source tree onto the
  * target, tarball on the same filesystem (the Lima article's test). */
+#include "workloads/untar.h"
+
 #include <stddef.h>
 #include <string.h>
 
 #include "appliance/appliance.h"
 #include "core/channel.h"
 #include "core/registry.h"
-#include "core/tarball.h"
 #include "core/vm.h"
-#include "engine/engine.h"
 
 /* One tree for every run and both backends. */
 #define UNTAR_SEED 0x5eed5eedULL
@@ -21,19 +21,15 @@ struct untar_opts {
 	bool tree_given;
 };
 
-/* What one sample extracts, and the disks that carry it. */
-struct untar {
-	struct vtb_tree_counts want;
-	char *tar_path;
-	struct vtb_device *tools, *tar;
-};
+void vtb_untar_clear(struct vtb_untar *u)
+{
+	g_clear_pointer(&u->tar_path, g_free);
+}
 
 static void untar_free(gpointer p)
 {
-	struct untar *u = p;
-
-	g_free(u->tar_path);
-	g_free(u);
+	vtb_untar_clear(p);
+	g_free(p);
 }
 
 static struct vtb_device *ro_disk(struct vtb_xfer *x, const char *name,
@@ -53,18 +49,16 @@ static struct vtb_device *ro_disk(struct vtb_xfer *x, const char *name,
 }
 
 /* The tarball and the tools image (tar and its libraries), as disks. */
-static gboolean untar_prepare(struct vtb_xfer *x, GError **err)
+gboolean vtb_untar_prepare(struct vtb_xfer *x, struct vtb_untar *u,
+			   GError **err)
 {
 	const struct untar_opts *o =
 		vtb_workload_opts(x->cell->env->opts, &vtb_workload_untar);
 	const char *cache = x->cell->env->cache_dir;
 	g_autofree char *tar = g_find_program_in_path("tar");
-	struct untar *u = g_new0(struct untar, 1);
 	struct vtb_tools tools;
 	const char *bins[] = {tar, NULL};
 
-	x->priv = u;
-	x->priv_free = untar_free;
 	if (o && o->tarball) {
 		u->tar_path = g_strdup(o->tarball);
 		if (!vtb_tarball_count(u->tar_path, &u->want, err))
@@ -79,7 +73,8 @@ static gboolean untar_prepare(struct vtb_xfer *x, GError **err)
 	}
 	if (!tar) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_UNAVAILABLE,
-			    "untar: no tar on this host to give the guest");
+			    "%s: no tar on this host to give the guest",
+			    x->cell->workload->name);
 		return FALSE;
 	}
 	if (!vtb_tools_get(cache, bins, NULL, &tools, err)) {
@@ -93,23 +88,39 @@ static gboolean untar_prepare(struct vtb_xfer *x, GError **err)
 	return TRUE;
 }
 
-static void untar_fill_run(struct vtb_xfer *x, struct vtb_run *run)
+static gboolean untar_prepare(struct vtb_xfer *x, GError **err)
 {
-	struct untar *u = x->priv;
+	struct vtb_untar *u = g_new0(struct vtb_untar, 1);
 
+	x->priv = u;
+	x->priv_free = untar_free;
+	return vtb_untar_prepare(x, u, err);
+}
+
+void vtb_untar_fill_run(const struct vtb_untar *u, struct vtb_run *run)
+{
 	g_strlcpy(run->path, u->tar->guest, sizeof(run->path));
 	g_strlcpy(run->path2, u->tools->guest, sizeof(run->path2));
 	run->size = u->want.tar_size;
 	run->block = 1u << 20;
 }
 
+static void untar_fill_run(struct vtb_xfer *x, struct vtb_run *run)
+{
+	vtb_untar_fill_run(x->priv, run);
+}
+
+gint64 vtb_untar_extract_us(const struct vtb_untar *u)
+{
+	/* 9p took 5+ minutes for the git tree by hand: allow for it. */
+	return (gint64)((300 + u->want.tar_size / 1e5) * 1e6);
+}
+
 /* The timed part ends at the guest's second READY, after tar and sync. */
 static gboolean untar_feed(struct vtb_xfer *x, GError **err)
 {
-	struct untar *u = x->priv;
-	/* 9p took 5+ minutes for the git tree by hand: allow for it. */
-	gint64 dl = g_get_monotonic_time() +
-		    (gint64)((300 + u->want.tar_size / 1e5) * 1e6);
+	struct vtb_untar *u = x->priv;
+	gint64 dl = g_get_monotonic_time() + vtb_untar_extract_us(u);
 	struct vtb_msg m;
 
 	if (!vtb_chan_expect(x->vm, VTB_MSG_READY, &m, dl, err)) {
@@ -124,7 +135,7 @@ static gboolean untar_feed(struct vtb_xfer *x, GError **err)
 static gboolean untar_check(struct vtb_xfer *x, const struct vtb_result *r,
 			    GError **err)
 {
-	struct untar *u = x->priv;
+	struct vtb_untar *u = x->priv;
 	guint64 files = r->hash & 0xffffffffu, dirs = r->hash >> 32;
 	double secs = (x->t_end_us - x->t0_us) / 1e6;
 
@@ -170,19 +181,20 @@ static gboolean check_tarball(const char *opt, const char *v, GError **err)
 /* clang-format off */
 static const struct vtb_option untar_options[] = {
 	{ "untar-tree", VTB_OPT_STR, OFF(tree), "quick", "SHAPE",
-	  "untar's generated tree: quick (22 dirs, 430 files, 4 MB) or git "
-	  "(the article's: 213 dirs, 4294 files, 43 MB)", NULL, 0,
-	  (ssize_t)OFF(tree_given), tree_names, 0, NULL },
+	  "the generated tree of untar and metadata: quick (22 dirs, 430 "
+	  "files, 4 MB) or git (the article's: 213 dirs, 4294 files, 43 MB)",
+	  NULL, 0, (ssize_t)OFF(tree_given), tree_names, 0, NULL },
 	{ "tarball", VTB_OPT_STR, OFF(tarball), NULL, "FILE",
-	  "untar this (uncompressed) tarball instead", check_tarball, 0, -1,
-	  NULL, 0, NULL },
+	  "untar (and metadata) this uncompressed tarball instead",
+	  check_tarball, 0, -1, NULL, 0, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL, 0, -1, NULL, 0, NULL },
 };
 /* clang-format on */
 
 const struct vtb_workload_ops vtb_workload_untar = {
 	.name = "untar",
-	.help = "the guest's GNU tar extracts a source tree onto the target "
+	.help = "the guest's GNU tar extracts a source tree onto the "
+		"target "
 		"and syncs: seconds, files/s",
 	.needs = 0,
 	.flags = VTB_WL_WRITES | VTB_WL_OWN_DATA | VTB_WL_ON_SHARED_FS,

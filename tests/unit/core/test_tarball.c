@@ -202,20 +202,37 @@ static void test_shape(void **state)
 	assert_int_equal(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
 }
 
-/* A tree made by the host's GNU tar, a symlink in it, counted right. */
+struct count_case {
+	const char *label;
+	const char *member; /* what tar -C src is given */
+};
+
+static const struct count_case count_cases[] = {
+	{"top", "top"},
+	/* "./" first: the directory extracted into, no entry of its own. */
+	{"dot", "."},
+	{"dot-slash", "./"},
+	{"dot-top", "./top"},
+};
+
+/*
+ * A tree made by the host's GNU tar, a symlink in it, counted as what
+ * extracting it adds: 2 directories, 2 files (16 bytes), 1 symlink.
+ */
 static void test_count_gnu_tar(void **state)
 {
-	g_autofree char *src = g_build_filename(fx.tmp, "src", NULL);
-	g_autofree char *tar = g_build_filename(fx.tmp, "gnu.tar", NULL);
+	const struct count_case *cc = *state;
+	g_autofree char *src = g_strdup_printf("%s/src-%s", fx.tmp, cc->label);
+	g_autofree char *tar =
+		g_strdup_printf("%s/gnu-%s.tar", fx.tmp, cc->label);
 	g_autofree char *a = g_build_filename(src, "top/a.txt", NULL);
 	g_autofree char *b = g_build_filename(src, "top/sub/b.bin", NULL);
 	g_autofree char *l = g_build_filename(src, "top/link", NULL);
-	const char *argv[] = {"tar", "-cf", tar, "-C", src, "top", NULL};
+	const char *argv[] = {"tar", "-cf", tar, "-C", src, cc->member, NULL};
 	g_autoptr(GBytes) out = NULL;
 	struct vtb_tree_counts c;
 	GError *err = NULL;
 
-	(void)state;
 	vtbt_write(a, "hello\n", 6);
 	vtbt_write(b, "0123456789", 10);
 	assert_int_equal(symlink("a.txt", l), 0);
@@ -227,6 +244,25 @@ static void test_count_gnu_tar(void **state)
 	assert_int_equal(c.files, 2);
 	assert_int_equal(c.bytes, 16);
 	assert_int_equal(c.others, 1);
+}
+
+/* A tarball of nothing but "./": no entry to extract. */
+static void test_count_only_dot(void **state)
+{
+	g_autofree char *src = g_build_filename(fx.tmp, "empty", NULL);
+	g_autofree char *tar = g_build_filename(fx.tmp, "dot.tar", NULL);
+	const char *argv[] = {"tar", "-cf", tar, "-C", src, ".", NULL};
+	g_autoptr(GBytes) out = NULL;
+	struct vtb_tree_counts c;
+	GError *err = NULL;
+
+	(void)state;
+	g_mkdir_with_parents(src, 0700);
+	out = vtbt_exec(argv);
+	assert_non_null(out);
+	assert_false(vtb_tarball_count(tar, &c, &err));
+	assert_non_null(strstr(err->message, "an empty tar archive"));
+	g_error_free(err);
 }
 
 enum bad {
@@ -321,7 +357,13 @@ int main(void)
 
 		vtbt_add(tests, name, test_shape, &shape_cases[i]);
 	}
-	vtbt_add(tests, "count/gnu-tar", test_count_gnu_tar, NULL);
+	for (i = 0; i < G_N_ELEMENTS(count_cases); i++) {
+		g_autofree char *name = g_strdup_printf("count/gnu-tar-%s",
+							count_cases[i].label);
+
+		vtbt_add(tests, name, test_count_gnu_tar, &count_cases[i]);
+	}
+	vtbt_add(tests, "count/only-dot", test_count_only_dot, NULL);
 	for (i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
 		g_autofree char *name =
 			g_strdup_printf("bad/%s", bad_cases[i].label);

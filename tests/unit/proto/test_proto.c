@@ -817,10 +817,12 @@ static void test_work_numbers(void **state)
 	static const struct {
 		unsigned got, want;
 	} works[] = {
-		{VTB_WORK_NONE, 0},  {VTB_WORK_SINK, 1},  {VTB_WORK_COPY, 2},
-		{VTB_WORK_GEN, 3},   {VTB_WORK_ECHO, 4},  {VTB_WORK_EMIT, 5},
-		{VTB_WORK_UNTAR, 6}, {VTB_WORK_FIO, 7},	  {VTB_WORK_SYSCALL, 8},
-		{VTB_WORK_SLEEP, 9}, {VTB_WORK_MAX_, 10},
+		{VTB_WORK_NONE, 0},	 {VTB_WORK_SINK, 1},
+		{VTB_WORK_COPY, 2},	 {VTB_WORK_GEN, 3},
+		{VTB_WORK_ECHO, 4},	 {VTB_WORK_EMIT, 5},
+		{VTB_WORK_UNTAR, 6},	 {VTB_WORK_FIO, 7},
+		{VTB_WORK_SYSCALL, 8},	 {VTB_WORK_SLEEP, 9},
+		{VTB_WORK_METADATA, 10}, {VTB_WORK_MAX_, 11},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(works); i++)

@@ -73,6 +73,14 @@ static const struct mcase cases[] = {
 	 * has (uml hostfs, kvm 9p and virtiofs), the others skipped. */
 	{"--workload untar", 3, "kvm/direct/tcg untar ->9p cache=mmap",
 	 "uml has no virtio-9p", 3},
+	/* metadata runs where untar does: the same shared filesystems by
+	 * default, the disks and tmpfs when asked for. */
+	{"--workload metadata", 3,
+	 "kvm/direct/tcg metadata ->virtiofs "
+	 "cache=auto",
+	 "uml has no virtio-9p", 3},
+	{"--workload metadata --target ubd,virtio-blk,tmpfs", 5,
+	 "uml metadata ->ubd cache=writeback", "UML's own block", 1},
 	/* Asked for, it runs (and fails with the reason). */
 	{"--backend uml --workload roundtrip --msg-size 4K", 2,
 	 "uml serial roundtrip 4096B", NULL, 0},
