@@ -75,6 +75,17 @@ struct vtb_module {
 GPtrArray *vtb_modules_resolve(const char *dir, const char *release,
 			       const char *const *names, GError **err);
 
+/*
+ * The "depends=" and "vermagic=" values of the .modinfo of the module
+ * image at @data (@n bytes: an ELF relocatable, or one compressed by
+ * gzip, xz, zstd or lz4; writable, as libelf may write it), as
+ * vtb_modules_resolve reads each .ko; @path names it in errors.  Each
+ * is newly allocated, or left NULL when absent.
+ * Errors (ERR_MODULE): not ELF, truncated, corrupt, no .modinfo.
+ */
+gboolean vtb_modinfo_parse(const char *path, void *data, gsize n,
+			   char **depends, char **vermagic, GError **err);
+
 struct vtb_appliance {
 	char *initrd; /* path of the cached initramfs (newc cpio) */
 	char *key;    /* hex cache key */

@@ -240,24 +240,15 @@ static gboolean parse_modinfo(Elf *elf, const char *path, char **depends,
 	return TRUE;
 }
 
-/* *depends is NULL or "" when the module needs nothing. */
-static gboolean read_modinfo(const char *path, char **depends, char **vermagic,
-			     GError **err)
+gboolean vtb_modinfo_parse(const char *path, void *data, gsize n,
+			   char **depends, char **vermagic, GError **err)
 {
-	g_autoptr(GMappedFile) mf = NULL;
 	g_autoptr(GBytes) plain = NULL;
-	enum vtb_comp comp;
-	char *d;
-	gsize n;
+	char *d = data;
+	enum vtb_comp comp = vtb_comp_detect(d, n);
 	Elf *elf;
 	gboolean ok;
 
-	mf = vtb_map_file(path, VTB_APPLIANCE_ERR_MODULE, err);
-	if (!mf)
-		return FALSE;
-	d = g_mapped_file_get_contents(mf);
-	n = g_mapped_file_get_length(mf);
-	comp = vtb_comp_detect(d, n);
 	if (comp != VTB_COMP_NONE) {
 		plain = vtb_decompress(comp, d, n, 0, path,
 				       VTB_APPLIANCE_ERR_MODULE, err);
@@ -277,6 +268,20 @@ static gboolean read_modinfo(const char *path, char **depends, char **vermagic,
 	     parse_modinfo(elf, path, depends, vermagic, err);
 	elf_end(elf);
 	return ok;
+}
+
+/* *depends is NULL or "" when the module needs nothing. */
+static gboolean read_modinfo(const char *path, char **depends, char **vermagic,
+			     GError **err)
+{
+	g_autoptr(GMappedFile) mf = NULL;
+
+	mf = vtb_map_file(path, VTB_APPLIANCE_ERR_MODULE, err);
+	if (!mf)
+		return FALSE;
+	return vtb_modinfo_parse(path, g_mapped_file_get_contents(mf),
+				 g_mapped_file_get_length(mf), depends,
+				 vermagic, err);
 }
 
 static gboolean cycle_error(struct resolver *r, const char *name, GError **err)

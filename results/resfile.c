@@ -652,6 +652,28 @@ static gboolean check_host(const struct vtb_rdoc *d, GError **err)
 	return TRUE;
 }
 
+/*
+ * json-glib's message quotes the token it stopped at, newlines and all
+ * (a broken string constant runs to the next quote): one line of at most
+ * 160 characters, as every usage error is.
+ */
+static char *one_line(const char *msg)
+{
+	char *s = g_utf8_make_valid(msg, -1);
+
+	for (char *p = s; *p; p++)
+		if (g_ascii_iscntrl(*p))
+			*p = ' ';
+	if (g_utf8_strlen(s, -1) > 160) {
+		char *cut = g_utf8_substring(s, 0, 159);
+
+		g_free(s);
+		s = g_strconcat(cut, "\u2026", NULL);
+		g_free(cut);
+	}
+	return s;
+}
+
 struct vtb_rdoc *vtb_rdoc_parse(const char *path, const char *data, gssize len,
 				GError **err)
 {
@@ -665,7 +687,9 @@ struct vtb_rdoc *vtb_rdoc_parse(const char *path, const char *data, gssize len,
 	d->path = g_strdup(path);
 	d->cells = g_ptr_array_new_with_free_func(rcell_free);
 	if (!json_parser_load_from_data(p, data, len, &e)) {
-		bad(err, "%s: not JSON: %s", path, e->message);
+		g_autofree char *why = one_line(e->message);
+
+		bad(err, "%s: not JSON: %s", path, why);
 		goto fail;
 	}
 	d->root_node = json_parser_steal_root(p);

@@ -30,10 +30,11 @@ static gboolean usage_error(GError **err, const char *fmt, ...)
 
 static gboolean check_backend(const char *opt, const char *v, GError **err)
 {
-	GString *known = g_string_new(NULL);
+	GString *known;
 
 	if (vtb_backend_find(v))
 		return TRUE;
+	known = g_string_new(NULL);
 	for (int i = 0; vtb_backends[i]; i++)
 		g_string_append_printf(known, "%s%s", i ? ", " : "",
 				       vtb_backends[i]->name);

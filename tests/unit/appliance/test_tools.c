@@ -150,8 +150,11 @@ static gboolean ldd_of(const char *bin, GHashTable *libs, char **interp)
 		if (w[1] && strcmp(w[1], "=>") == 0 && w[2])
 			g_hash_table_insert(libs, g_strdup(w[0]),
 					    realpath(w[2], NULL));
-		else if (w[0][0] == '/')
+		else if (w[0][0] == '/') {
+			/* The same loader for every binary of a case. */
+			g_free(*interp);
 			*interp = g_strdup(w[0]);
+		}
 	}
 	return TRUE;
 }

@@ -527,6 +527,33 @@ static void test_cpu_of_median(void **state)
 	vtb_rdoc_free(d);
 }
 
+/*
+ * Not JSON: one line however the parser quotes the token it stopped at.
+ * The first case is what fuzz_results found (a string constant broken
+ * across lines, quoted whole by json-glib).
+ */
+static void test_not_json_one_line(void **state)
+{
+	g_autofree char *xs = g_strnfill(1000, 'x');
+	g_autofree char *long_str = g_strdup_printf("[\"%s\" 1]", xs);
+	const char *cases[] = {"{\"st\n 1.5,\n\" 1}", "[1, \"a\r\nb\" 2]",
+			       long_str};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) e = NULL;
+		struct vtb_rdoc *d = vtb_rdoc_parse("t.json", cases[i], -1, &e);
+
+		assert_null(d);
+		assert_non_null(e);
+		assert_true(g_str_has_prefix(e->message, "t.json: not JSON: "));
+		for (const char *p = e->message; *p; p++)
+			if (g_ascii_iscntrl(*p))
+				fail_msg("control character in: %s",
+					 e->message);
+		assert_true(g_utf8_strlen(e->message, -1) < 200);
+	}
+}
+
 static void test_shape(void **state)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(shape_cases); i++) {
@@ -562,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_noise_note),
 		cmocka_unit_test(test_csv_file),
 		cmocka_unit_test(test_json_roundtrip),
+		cmocka_unit_test(test_not_json_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
