@@ -453,6 +453,7 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.prepare = kvm_prepare,
 	.verify = vtb_kvm_verify,
 	.base_modules = kvm_base_modules,
+	.kernel_arch = "x86_64",
 	.modules_dir = kvm_modules_dir,
 	.release = kvm_release,
 	/* The engine's entry point; only libvirt has QMP to ask. */

@@ -756,6 +756,7 @@ const struct vtb_backend_ops vtb_backend_uml = {
 	.prepare = uml_prepare,
 	.verify = vtb_uml_xstate_test,
 	.base_modules = uml_base_modules,
+	.kernel_arch = "um",
 	.modules_dir = uml_modules_dir,
 	.release = uml_release,
 	.default_disk = "ubd",
