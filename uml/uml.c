@@ -180,9 +180,18 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 	struct vtb_uml_env *u = U(env);
 	const struct vtb_uml_opts *o =
 		vtb_backend_opts(env->opts, &vtb_backend_uml);
-	const char *path = o->kernel ? o->kernel : vtb_default_uml_kernel();
+	/* A build directory: its vmlinux-sized ELF is named linux. */
+	const char *const in_dir[] = {"linux", NULL};
+	g_autofree char *dir = NULL;
+	g_autofree char *path = NULL;
 	g_autoptr(GError) e = NULL;
 
+	path = vtb_kernel_in_dir("--uml-kernel",
+				 o->kernel ? o->kernel
+					   : vtb_default_uml_kernel(),
+				 in_dir, &dir, err);
+	if (!path)
+		return FALSE;
 	if (!vtb_kernel_identify(path, &u->kernel, &e)) {
 		/* A kernel the user named is bad input; a default one
 		 * missing means UML is not installed here. */
@@ -197,6 +206,8 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 			    vtb_kernel_kind_name(u->kernel.kind));
 		return FALSE;
 	}
+	if (dir)
+		vtb_kernel_source(dir, &u->kernel);
 	if (o->modules) {
 		if (!g_file_test(o->modules, G_FILE_TEST_IS_DIR)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
