@@ -190,8 +190,9 @@ static const struct vtb_option kvm_options[] = {
 	{ "connect", VTB_OPT_STR, OFF(connect), "qemu:///system", "URI",
 	  "libvirt URI (driver libvirt)", NULL, 0, -1 },
 	{ "kvm-kernel", VTB_OPT_STR, OFF(kernel), NULL, "PATH",
-	  "guest kernel bzImage or vmlinux (default: newest found)", NULL, 0,
-	  -1 },
+	  "guest kernel bzImage or vmlinux, or a build directory (its "
+	  "vmlinux, else arch/x86/boot/bzImage) (default: newest found)",
+	  NULL, 0, -1 },
 	{ "kvm-modules", VTB_OPT_STR, OFF(modules), NULL, "DIR",
 	  "guest kernel modules (default: the kernel's own)", NULL, 0, -1 },
 	{ "qemu", VTB_OPT_STR, OFF(qemu), "qemu-system-x86_64", "PATH",

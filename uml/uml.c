@@ -164,7 +164,8 @@ static const char *const autoonoff[] = {"auto", "on", "off", NULL};
 /* clang-format off */
 static const struct vtb_option uml_options[] = {
 	{ "uml-kernel", VTB_OPT_STR, OFF(kernel), NULL, "PATH",
-	  "UML kernel (default /usr/bin/linux.uml)", NULL, 0, -1 },
+	  "UML kernel, or a build directory (its linux) (default "
+	  "/usr/bin/linux.uml)", NULL, 0, -1 },
 	{ "uml-modules", VTB_OPT_STR, OFF(modules), NULL, "DIR",
 	  "UML modules (default /usr/lib/uml/modules/RELEASE)", NULL, 0, -1 },
 	{ "uml-xstate", VTB_OPT_STR, OFF(xstate), "auto", "auto|on|off",
