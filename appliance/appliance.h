@@ -33,6 +33,12 @@ struct vtb_kernel_info {
 	char *banner;	  /* the whole "Linux version ..." line, or NULL */
 	char *build_id;	  /* hex of NT_GNU_BUILD_ID, NULL when absent */
 	gboolean has_pvh; /* VMLINUX only: PVH entry note present */
+	/* Where it came from, when given as a build directory: the
+	 * directory (absolute), and when that is in a git work tree its
+	 * HEAD and whether the tree has changes (has_git FALSE: no git). */
+	char *build_dir;
+	char *git_head;
+	gboolean has_git, git_dirty;
 };
 
 /*

@@ -377,6 +377,8 @@ void vtb_kernel_info_clear(struct vtb_kernel_info *ki)
 	g_free(ki->release);
 	g_free(ki->banner);
 	g_free(ki->build_id);
+	g_free(ki->build_dir);
+	g_free(ki->git_head);
 	memset(ki, 0, sizeof(*ki));
 }
 

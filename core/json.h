@@ -53,6 +53,13 @@ static inline void vtb_json_kernel(JsonBuilder *b, const char *k,
 	vtb_json_str(b, "release", ki->release);
 	vtb_json_str(b, "banner", ki->banner);
 	vtb_json_str(b, "build_id", ki->build_id);
+	if (ki->build_dir)
+		vtb_json_str(b, "build_dir", ki->build_dir);
+	if (ki->has_git) {
+		vtb_json_str(b, "git_head", ki->git_head);
+		json_builder_set_member_name(b, "git_dirty");
+		json_builder_add_boolean_value(b, ki->git_dirty);
+	}
 	json_builder_end_object(b);
 }
 

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/vtbench.h"
@@ -165,4 +167,91 @@ char *vtb_default_kvm_kernel(const char *cache_dir, char **modules)
 	}
 	*modules = mod;
 	return best;
+}
+
+char *vtb_kernel_in_dir(const char *opt, const char *path,
+			const char *const *names, char **dir, GError **err)
+{
+	g_autoptr(GString) tried = g_string_new(NULL);
+
+	*dir = NULL;
+	if (!g_file_test(path, G_FILE_TEST_IS_DIR))
+		return g_strdup(path);
+	for (int i = 0; names[i]; i++) {
+		g_autofree char *f = g_build_filename(path, names[i], NULL);
+
+		if (g_file_test(f, G_FILE_TEST_IS_REGULAR)) {
+			*dir = g_strdup(path);
+			return g_steal_pointer(&f);
+		}
+		g_string_append_printf(tried, "%s%s", i ? " or " : "",
+				       names[i]);
+	}
+	g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+		    "%s %s: a directory without a kernel (looked for %s in it)",
+		    opt, path, tried->str);
+	return NULL;
+}
+
+/* A git command's stdout (newly allocated), or NULL when git is missing,
+ * fails or does not answer in time.  Output goes to a memfd, read after
+ * the exit, so a long `status` cannot block on a pipe. */
+static char *git_out(const char *dir, const char *const *args)
+{
+	const char *argv[12] = {"git", "--no-optional-locks", "-C", dir};
+	struct vtb_child c = {0};
+	g_autofree char *out = NULL;
+	struct stat st;
+	int fd, n = 4;
+
+	for (int i = 0; args[i] && n < (int)G_N_ELEMENTS(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	fd = memfd_create("vtbgit", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (!vtb_child_spawn(&c, argv, fd, NULL, 0, NULL, NULL)) {
+		close(fd);
+		return NULL;
+	}
+	if (!vtb_child_wait(&c, 5000)) {
+		vtb_child_kill(&c);
+		close(fd);
+		return NULL;
+	}
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) || fstat(fd, &st)) {
+		close(fd);
+		return NULL;
+	}
+	out = g_malloc0(st.st_size + 1);
+	if (pread(fd, out, st.st_size, 0) != st.st_size) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	return g_steal_pointer(&out);
+}
+
+void vtb_kernel_source(const char *dir, struct vtb_kernel_info *ki)
+{
+	const char *const head_args[] = {"rev-parse", "--verify", "HEAD", NULL};
+	const char *const status_args[] = {"status", "--porcelain", NULL};
+	g_autofree char *head = NULL, *status = NULL;
+
+	g_free(ki->build_dir);
+	ki->build_dir = g_canonicalize_filename(dir, NULL);
+	head = git_out(ki->build_dir, head_args);
+	if (!head)
+		return;
+	g_strstrip(head);
+	if (strlen(head) < 40 ||
+	    strspn(head, "0123456789abcdef") != strlen(head))
+		return;
+	status = git_out(ki->build_dir, status_args);
+	if (!status)
+		return;
+	g_free(ki->git_head);
+	ki->git_head = g_steal_pointer(&head);
+	ki->git_dirty = status[0] != '\0';
+	ki->has_git = TRUE;
 }

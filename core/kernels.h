@@ -5,6 +5,8 @@
 #include <glib.h>
 #include <sys/types.h>
 
+#include "appliance/appliance.h"
+
 /*
  * A file vtbench ships beside itself: $@env_var, else @subdir/@name of
  * the build tree when the running program is in it (tests included),
@@ -42,5 +44,22 @@ char *vtb_default_kvm_kernel(const char *cache_dir, char **modules);
 /* Modules dir for a guest kernel at @kernel with @release: the tree it
  * came from (…/boot/vmlinuz-R → …/lib/modules/R), else /lib/modules/R. */
 char *vtb_kvm_modules_for(const char *kernel, const char *release);
+
+/*
+ * The kernel @path names for option @opt ("--uml-kernel"): @path itself
+ * when it is not a directory, else the first of @names (paths relative to
+ * the build directory) found in it, with *@dir set to @path (newly
+ * allocated; NULL for a file).  NULL with @err (VTB_ERR_USAGE, naming
+ * what was looked for) when the directory holds none of them.
+ */
+char *vtb_kernel_in_dir(const char *opt, const char *path,
+			const char *const *names, char **dir, GError **err);
+/*
+ * Fill @ki's build_dir with @dir (made absolute) and, when @dir is in a
+ * git work tree, git_head and git_dirty from `git rev-parse HEAD` and
+ * `git status --porcelain` (each with a deadline); has_git stays FALSE
+ * when there is no git, no work tree or no answer in time.
+ */
+void vtb_kernel_source(const char *dir, struct vtb_kernel_info *ki);
 
 #endif

@@ -408,6 +408,9 @@ struct vtb_backend_ops {
 	void (*versions)(const struct vtb_env *env, void *b);
 	/* Modules the guest needs for the control channel (NULL-ended). */
 	const char *const *base_modules;
+	/* The kernel's ARCH= ("um", "x86_64"): the fragment of `vtbench
+	 * kernel config --arch` gathers the modules of the backends of it. */
+	const char *kernel_arch;
 	/* Modules dir and release used for the appliance. */
 	const char *(*modules_dir)(const struct vtb_env *env);
 	const char *(*release)(const struct vtb_env *env);

@@ -190,8 +190,9 @@ static const struct vtb_option kvm_options[] = {
 	{ "connect", VTB_OPT_STR, OFF(connect), "qemu:///system", "URI",
 	  "libvirt URI (driver libvirt)", NULL, 0, -1 },
 	{ "kvm-kernel", VTB_OPT_STR, OFF(kernel), NULL, "PATH",
-	  "guest kernel bzImage or vmlinux (default: newest found)", NULL, 0,
-	  -1 },
+	  "guest kernel bzImage or vmlinux, or a build directory (its "
+	  "vmlinux, else arch/x86/boot/bzImage) (default: newest found)",
+	  NULL, 0, -1 },
 	{ "kvm-modules", VTB_OPT_STR, OFF(modules), NULL, "DIR",
 	  "guest kernel modules (default: the kernel's own)", NULL, 0, -1 },
 	{ "qemu", VTB_OPT_STR, OFF(qemu), "qemu-system-x86_64", "PATH",
@@ -209,8 +210,12 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 	const struct vtb_kvm_opts *o =
 		vtb_backend_opts(env->opts, &vtb_backend_kvm);
 	g_autofree char *found = NULL, *found_mods = NULL;
+	g_autofree char *dir = NULL, *in_dir = NULL;
 	g_autoptr(GError) e = NULL;
 	const char *path = o->kernel;
+	/* A build directory: the vmlinux (booted through its PVH entry, as
+	 * pick_boot_image() would from the bzImage), else the bzImage. */
+	const char *const names[] = {"vmlinux", "arch/x86/boot/bzImage", NULL};
 
 	kv->o = o;
 
@@ -240,12 +245,37 @@ static gboolean kvm_prepare(struct vtb_env *env, GError **err)
 		}
 		path = found;
 	}
+	if (o->kernel) {
+		in_dir = vtb_kernel_in_dir("--kvm-kernel", o->kernel, names,
+					   &dir, err);
+		if (!in_dir)
+			return FALSE;
+		path = in_dir;
+	}
 	if (!vtb_kernel_identify(path, &kv->kernel, &e)) {
 		g_set_error(err, VTB_ERROR,
 			    o->kernel ? VTB_ERR_USAGE : VTB_ERR_UNAVAILABLE,
 			    "--kvm-kernel: %s", e->message);
 		return FALSE;
 	}
+	if (dir && kv->kernel.kind == VTB_KERNEL_VMLINUX &&
+	    !kv->kernel.has_pvh) {
+		/* A vmlinux QEMU cannot boot (no CONFIG_PVH): the bzImage. */
+		g_autofree char *bz = g_build_filename(dir, names[1], NULL);
+
+		if (g_file_test(bz, G_FILE_TEST_IS_REGULAR)) {
+			vtb_kernel_info_clear(&kv->kernel);
+			g_free(in_dir);
+			path = in_dir = g_steal_pointer(&bz);
+			if (!vtb_kernel_identify(path, &kv->kernel, &e)) {
+				g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+					    "--kvm-kernel: %s", e->message);
+				return FALSE;
+			}
+		}
+	}
+	if (dir)
+		vtb_kernel_source(dir, &kv->kernel);
 	if (kv->kernel.kind == VTB_KERNEL_UML) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
 			    "--kvm-kernel %s: a UML kernel, not a guest kernel "
@@ -453,6 +483,7 @@ const struct vtb_backend_ops vtb_backend_kvm = {
 	.prepare = kvm_prepare,
 	.verify = vtb_kvm_verify,
 	.base_modules = kvm_base_modules,
+	.kernel_arch = "x86_64",
 	.modules_dir = kvm_modules_dir,
 	.release = kvm_release,
 	/* The engine's entry point; only libvirt has QMP to ask. */

@@ -8,6 +8,7 @@
 #include "core/proc.h"
 #include "run/check.h"
 #include "run/commands.h"
+#include "run/kernel.h"
 #include "run/runner.h"
 
 static const struct {
@@ -27,6 +28,8 @@ static const struct {
 	{"check", vtb_cmd_check,
 	 "BASE.json [run options]: BASE's matrix again, exit 0/1/125 for git "
 	 "bisect run"},
+	{"kernel", vtb_cmd_kernel,
+	 "config --arch ARCH [--check FILE]: the config a kernel needs"},
 };
 
 static void usage(FILE *f)
@@ -58,7 +61,7 @@ int main(int argc, char **argv)
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr,
 		"vtbench: unknown command '%s' (run, list, probe, compare, "
-		"report, check)\n",
+		"report, check, kernel)\n",
 		argv[1]);
 	return 2;
 }

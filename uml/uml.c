@@ -164,7 +164,8 @@ static const char *const autoonoff[] = {"auto", "on", "off", NULL};
 /* clang-format off */
 static const struct vtb_option uml_options[] = {
 	{ "uml-kernel", VTB_OPT_STR, OFF(kernel), NULL, "PATH",
-	  "UML kernel (default /usr/bin/linux.uml)", NULL, 0, -1 },
+	  "UML kernel, or a build directory (its linux) (default "
+	  "/usr/bin/linux.uml)", NULL, 0, -1 },
 	{ "uml-modules", VTB_OPT_STR, OFF(modules), NULL, "DIR",
 	  "UML modules (default /usr/lib/uml/modules/RELEASE)", NULL, 0, -1 },
 	{ "uml-xstate", VTB_OPT_STR, OFF(xstate), "auto", "auto|on|off",
@@ -180,9 +181,18 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 	struct vtb_uml_env *u = U(env);
 	const struct vtb_uml_opts *o =
 		vtb_backend_opts(env->opts, &vtb_backend_uml);
-	const char *path = o->kernel ? o->kernel : vtb_default_uml_kernel();
+	/* A build directory: its vmlinux-sized ELF is named linux. */
+	const char *const in_dir[] = {"linux", NULL};
+	g_autofree char *dir = NULL;
+	g_autofree char *path = NULL;
 	g_autoptr(GError) e = NULL;
 
+	path = vtb_kernel_in_dir("--uml-kernel",
+				 o->kernel ? o->kernel
+					   : vtb_default_uml_kernel(),
+				 in_dir, &dir, err);
+	if (!path)
+		return FALSE;
 	if (!vtb_kernel_identify(path, &u->kernel, &e)) {
 		/* A kernel the user named is bad input; a default one
 		 * missing means UML is not installed here. */
@@ -197,6 +207,8 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 			    vtb_kernel_kind_name(u->kernel.kind));
 		return FALSE;
 	}
+	if (dir)
+		vtb_kernel_source(dir, &u->kernel);
 	if (o->modules) {
 		if (!g_file_test(o->modules, G_FILE_TEST_IS_DIR)) {
 			g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
@@ -756,6 +768,7 @@ const struct vtb_backend_ops vtb_backend_uml = {
 	.prepare = uml_prepare,
 	.verify = vtb_uml_xstate_test,
 	.base_modules = uml_base_modules,
+	.kernel_arch = "um",
 	.modules_dir = uml_modules_dir,
 	.release = uml_release,
 	.default_disk = "ubd",

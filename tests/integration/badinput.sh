@@ -33,6 +33,18 @@ expect_bad "No such file" --backend uml --uml-kernel /nonexistent/linux
 expect_bad "not a Linux kernel" --backend uml --uml-kernel /bin/true
 expect_bad "[bB][zZ][iI]mage" --backend uml --uml-kernel "$KVM_KERNEL"
 expect_bad "UML kernel" --backend kvm --accel tcg --kvm-kernel /usr/bin/linux.uml
+# Build directories holding no kernel (issue 15): what was looked for.
+mkdir -p "$T/emptybuild/arch/x86/boot"
+expect_bad "--uml-kernel $T/emptybuild: a directory without a kernel (looked for linux in it)" \
+	--backend uml --uml-kernel "$T/emptybuild"
+expect_bad "--kvm-kernel $T/emptybuild: a directory without a kernel (looked for vmlinux or arch/x86/boot/bzImage in it)" \
+	--backend kvm --accel tcg --kvm-kernel "$T/emptybuild"
+# A directory named linux is not a kernel file.
+mkdir -p "$T/dirbuild/linux"
+expect_bad "looked for linux in it" --backend uml --uml-kernel "$T/dirbuild"
+# A build directory of the other kind of kernel.
+mkdir -p "$T/umlbuild" && ln -s /usr/bin/linux.uml "$T/umlbuild/vmlinux"
+expect_bad "UML kernel" --backend kvm --accel tcg --kvm-kernel "$T/umlbuild"
 expect_bad "no such program" --backend kvm --accel tcg --qemu /nonexistent/qemu-system-x86_64
 expect_bad "unknown backend 'vmware'" --backend vmware
 expect_bad "unknown workload 'boot'" --workload boot
