@@ -22,25 +22,40 @@ static bool field_match(const char *want, const char *have)
 	return !none && strcmp(want, have) == 0;
 }
 
-static bool obj_match(const char *want, JsonObject *o, const char *dotted)
+bool vtb_article_row_match_key(const struct vtb_article_row *row,
+			       const struct vtb_cell_key *k,
+			       const char *mount_opts)
 {
-	g_autofree char *have = want ? vtb_json_text(o, dotted) : NULL;
-
-	return field_match(want, have);
+	if (row->missing)
+		return false;
+	return field_match(row->transport, k->transport) &&
+	       field_match(row->workload, k->workload) &&
+	       field_match(row->target, k->target) &&
+	       field_match(row->image, k->image) &&
+	       field_match(row->fs, k->fs) &&
+	       field_match(row->payload, k->payload) &&
+	       field_match(row->mount_opts, mount_opts);
 }
 
 bool vtb_article_row_match(const struct vtb_article_row *row,
 			   const struct vtb_rcell *c)
 {
-	if (row->missing)
-		return false;
-	return field_match(row->transport, c->transport) &&
-	       field_match(row->workload, c->workload) &&
-	       obj_match(row->target, c->obj, "target") &&
-	       obj_match(row->image, c->obj, "image") &&
-	       obj_match(row->fs, c->obj, "fs") &&
-	       obj_match(row->payload, c->obj, "payload") &&
-	       obj_match(row->mount_opts, c->obj, "params.mount_opts");
+	g_autofree char *target = vtb_json_text(c->obj, "target");
+	g_autofree char *image = vtb_json_text(c->obj, "image");
+	g_autofree char *fs = vtb_json_text(c->obj, "fs");
+	g_autofree char *payload = vtb_json_text(c->obj, "payload");
+	g_autofree char *mount_opts =
+		vtb_json_text(c->obj, "params.mount_opts");
+	struct vtb_cell_key k = {
+		.transport = c->transport,
+		.workload = c->workload,
+		.target = target,
+		.image = image,
+		.fs = fs,
+		.payload = payload,
+	};
+
+	return vtb_article_row_match_key(row, &k, mount_opts);
 }
 
 /* " WORD " or " WORD:" in @s, or @s starting with "WORD ". */

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "results/cell.h"
 #include "results/resfile.h"
 
 /*
@@ -30,7 +31,14 @@ struct vtb_article {
 	const struct vtb_article_row *rows;
 };
 
-/* Does the results row @c measure @row's cell? */
+/*
+ * Does the cell @k (with the matrix's --mount-opts @mount_opts, NULL:
+ * none) measure @row's cell?
+ */
+bool vtb_article_row_match_key(const struct vtb_article_row *row,
+			       const struct vtb_cell_key *k,
+			       const char *mount_opts);
+/* The same for a results row. */
 bool vtb_article_row_match(const struct vtb_article_row *row,
 			   const struct vtb_rcell *c);
 /*
