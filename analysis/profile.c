@@ -100,9 +100,9 @@ static void ours(const struct vtb_article_row *row, const struct vtb_rcell *c,
 	struct vtb_stats st;
 
 	if (!c->n) {
-		*value = g_strdup_printf("FAILED (%d runs): %s", c->failed,
+		*value = g_strdup_printf("FAILED: %s",
 					 c->error ? c->error : "no ok run");
-		*spread = g_strdup("-");
+		*spread = g_strdup_printf("0 ok / %d", c->failed);
 		return;
 	}
 	if (!s || !s->v->len) {
