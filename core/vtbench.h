@@ -38,8 +38,9 @@ struct vtb_opts {
 	char **targets; /* buses of the disk written to */
 	char **aios;	/* threads, native, io_uring */
 	char *mount_opts;
-	char *verify; /* on, off */
-	char *boot;   /* per-cell, per-run */
+	char *profile; /* the named matrix whose options came first */
+	char *verify;  /* on, off */
+	char *boot;    /* per-cell, per-run */
 	guint64 disk_size;
 	bool drop_caches;
 	bool size_given;

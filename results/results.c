@@ -735,6 +735,9 @@ char *vtb_results_json(const struct vtb_matrix *r)
 	json_builder_begin_object(b);
 	add_int(b, "schema", VTB_SCHEMA);
 	add_str(b, "tool", "vtbench");
+	/* The matrix came from a named profile (its options, then the
+	 * command line's): null when not. */
+	add_str(b, "profile", r->opts.profile);
 	add_str(b, "started", r->started);
 	add_str(b, "finished", r->finished);
 	add_bool(b, "interrupted", r->interrupted);

@@ -10,6 +10,7 @@
 
 #include "core/registry.h"
 #include "run/options.h"
+#include "run/profiles.h"
 
 #define OFF(f) offsetof(struct vtb_opts, f)
 #define GIVEN(f) ((ssize_t)offsetof(struct vtb_opts, f))
@@ -161,6 +162,17 @@ static gboolean check_out_file(const char *opt, const char *v, GError **err)
 	return TRUE;
 }
 
+static gboolean check_profile(const char *opt, const char *v, GError **err)
+{
+	g_autofree char *known = NULL;
+
+	if (vtb_profile_find(v))
+		return TRUE;
+	known = vtb_profile_names();
+	return usage_error(err, "--%s: unknown profile '%s' (known: %s)", opt,
+			   v, known);
+}
+
 static const char *const payloads[] = {"zero", "random", NULL};
 static const char *const targets[] = {"virtio-blk", "ubd",   "9p", "virtiofs",
 				      "hostfs",	    "tmpfs", NULL};
@@ -169,6 +181,11 @@ static const char *const boots[] = {"per-cell", "per-run", NULL};
 
 /* clang-format off */
 const struct vtb_option vtb_run_options[] = {
+	{ "profile", VTB_OPT_STR, OFF(profile), NULL, "NAME",
+	  "a named matrix that reproduces an article's tables (`vtbench "
+	  "list`): its options first, then the command line's, which "
+	  "replace the profile's of the same name (lists too)",
+	  check_profile, 0, -1 },
 	{ "backend", VTB_OPT_LIST, OFF(backends), "uml,kvm", "LIST",
 	  "backends to run: uml, kvm", check_backend, 0, GIVEN(backends_given) },
 	{ "driver", VTB_OPT_LIST, OFF(drivers), NULL, "LIST",
@@ -305,10 +322,12 @@ gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
 			   bool *help, GError **err)
 {
 	struct vtb_optset sets[RUN_SETS];
+	int n;
+	g_autofree char **words = vtb_profile_expand(argc, argv, &n);
 
 	memset(o, 0, sizeof(*o));
 	run_sets(o, sets);
-	if (!vtb_options_parse(sets, argc, argv, NULL, help, err))
+	if (!vtb_options_parse(sets, n, words, NULL, help, err))
 		return FALSE;
 	/* What only the workloads asked for can say of the options. */
 	for (char **w = o->workloads; !*help && w && *w; w++) {

@@ -5,9 +5,11 @@
 #include <stdio.h>
 
 #include "analysis/compare.h"
+#include "analysis/profile.h"
 #include "analysis/report.h"
 #include "core/vtbench.h"
 #include "run/options.h"
+#include "run/profiles.h"
 
 struct compare_opts {
 	double threshold; /* percent */
@@ -97,9 +99,22 @@ out:
 
 struct report_opts {
 	char *output;
+	char *profile;
 	double threshold; /* percent */
 	double alpha;
 };
+
+static gboolean check_profile(const char *opt, const char *v, GError **err)
+{
+	g_autofree char *known = NULL;
+
+	if (vtb_profile_find(v))
+		return TRUE;
+	known = vtb_profile_names();
+	g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+		    "--%s: unknown profile '%s' (known: %s)", opt, v, known);
+	return FALSE;
+}
 
 #define ROFF(f) offsetof(struct report_opts, f)
 /* clang-format off */
@@ -107,6 +122,11 @@ static const struct vtb_option report_options[] = {
 	{ .name = "output", .short_name = 'o', .type = VTB_OPT_STR,
 	  .offset = ROFF(output), .metavar = "FILE",
 	  .help = "the HTML file to write (required)", .given = -1 },
+	{ .name = "profile", .type = VTB_OPT_STR, .offset = ROFF(profile),
+	  .metavar = "NAME",
+	  .help = "instead of HTML: the profile's article tables for one "
+		  "results file, on stdout (`vtbench list` names the "
+		  "profiles)", .given = -1, .check = check_profile },
 	{ .name = "threshold", .type = VTB_OPT_NUM, .offset = ROFF(threshold),
 	  .def = "5", .metavar = "PCT",
 	  .help = "compare table (two files): smallest change that counts, "
@@ -121,7 +141,8 @@ static const struct vtb_option report_options[] = {
 
 static void report_help(FILE *f)
 {
-	fprintf(f, "Usage: vtbench report FILE.json... -o report.html\n\n"
+	fprintf(f, "Usage: vtbench report FILE.json... -o report.html\n"
+		   "       vtbench report --profile NAME FILE.json\n\n"
 		   "Write one self-contained HTML page (inline SVG, no "
 		   "network) with a chart\nper metric, the start-up phases "
 		   "and, for two files, the compare table.\n\nOptions:\n");
@@ -156,6 +177,26 @@ int vtb_cmd_report(int argc, char **argv)
 		g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,
 			    "needs at least one results file");
 		goto bad;
+	}
+	if (o.profile) {
+		const struct vtb_profile *p = vtb_profile_find(o.profile);
+		struct vtb_rdoc *d;
+
+		if (files->len != 1) {
+			g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,
+				    "--profile takes one results file (got "
+				    "%u)",
+				    files->len);
+			goto bad;
+		}
+		d = vtb_rdoc_load(files->pdata[0], &e);
+		if (!d)
+			goto bad;
+		for (const struct vtb_article *const *a = p->articles; *a; a++)
+			vtb_print_article(p->name, *a, d, stdout);
+		vtb_rdoc_free(d);
+		rc = 0;
+		goto out;
 	}
 	if (!o.output) {
 		g_set_error(&e, VTB_ERROR, VTB_ERR_USAGE,

@@ -11,8 +11,10 @@
 #include "core/registry.h"
 #include "core/progress.h"
 #include "results/results.h"
+#include "analysis/profile.h"
 #include "analysis/tables.h"
 #include "results/cell.h"
+#include "run/profiles.h"
 #include "run/resume.h"
 #include "engine/engine.h"
 
@@ -684,6 +686,23 @@ static void run_cell(struct vtb_matrix *r, struct vtb_cell *c, guint idx)
 	vtb_progress_cell_done(idx, label, summary);
 }
 
+/* The profile's tables, from the results as a file would hold them. */
+static void print_profile(const struct vtb_matrix *r, FILE *f)
+{
+	const struct vtb_profile *p = vtb_profile_find(r->opts.profile);
+	g_autofree char *json = vtb_results_json(r);
+	g_autoptr(GError) e = NULL;
+	struct vtb_rdoc *d = vtb_rdoc_parse("results", json, -1, &e);
+
+	if (!d) {
+		g_printerr("vtbench: profile %s: %s\n", p->name, e->message);
+		return;
+	}
+	for (const struct vtb_article *const *a = p->articles; *a; a++)
+		vtb_print_article(p->name, *a, d, f);
+	vtb_rdoc_free(d);
+}
+
 int vtb_cmd_run(int argc, char **argv)
 {
 	struct vtb_matrix r = {0};
@@ -803,6 +822,8 @@ int vtb_cmd_run(int argc, char **argv)
 	vtb_print_split(&r, stdout);
 	vtb_print_flush_audit(&r, stdout);
 	vtb_print_per_op(&r, stdout);
+	if (r.opts.profile)
+		print_profile(&r, stdout);
 	for (guint i = 0; i < r.cells->len; i++) {
 		struct vtb_summary s;
 
@@ -911,6 +932,14 @@ int vtb_cmd_list(int argc, char **argv)
 	for (int i = 0; vtb_workloads_reserved[i].name; i++)
 		printf("  %-16s no: %s\n", vtb_workloads_reserved[i].name,
 		       vtb_workloads_reserved[i].missing);
+	printf("Profiles (--profile NAME: these options first; the command "
+	       "line's replace them):\n");
+	for (const struct vtb_profile *p = vtb_profiles; p->name; p++) {
+		g_autofree char *words = g_strjoinv(" ", (char **)p->words);
+
+		printf("  %-16s %s\n  %-16s vtbench run %s\n", p->name, p->help,
+		       "", words);
+	}
 out:
 	vtb_cleanup_all();
 	vtb_matrix_clear(&r);

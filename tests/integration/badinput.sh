@@ -49,6 +49,8 @@ expect_bad "no such program" --backend kvm --accel tcg --qemu /nonexistent/qemu-
 expect_bad "unknown backend 'vmware'" --backend vmware
 expect_bad "unknown workload 'boot'" --workload boot
 expect_bad "unknown option --frobnicate" --frobnicate
+expect_bad "unknown profile 'lim' (known: libguestfs, lima)" --profile lim
+expect_bad "unknown value 'vmdk'" --profile libguestfs --image vmdk
 expect_bad "must be at least 1" --runs 0
 expect_bad "not a directory" --backend kvm --accel tcg --kvm-modules /nonexistent
 
