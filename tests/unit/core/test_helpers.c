@@ -107,7 +107,7 @@ static void test_cache_dir(void **state)
 		mode_t mode; /* 0: a regular file */
 		bool other_owner;
 		const char *refused;
-	} cases[] = {
+	} dirs[] = {
 		{ "mine, 0700", 0700, false, NULL },
 		{ "mine, 0755", 0755, false, NULL },
 		{ "group-writable", 0770, false, "writable by others" },
@@ -117,30 +117,28 @@ static void test_cache_dir(void **state)
 	};
 	/* clang-format on */
 	(void)state;
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+	for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
 		g_autofree char *top = g_dir_make_tmp("vtbcache-XXXXXX", NULL);
 		g_autofree char *d = g_build_filename(top, "c", NULL);
 		g_autoptr(GError) e = NULL;
 		uid_t me = geteuid();
 		gboolean ok;
 
-		if (cases[i].mode) {
+		if (dirs[i].mode) {
 			assert_int_equal(mkdir(d, 0700), 0);
-			assert_int_equal(chmod(d, cases[i].mode), 0);
+			assert_int_equal(chmod(d, dirs[i].mode), 0);
 		} else {
 			assert_true(g_file_set_contents(d, "", 0, NULL));
 		}
-		if (cases[i].other_owner)
+		if (dirs[i].other_owner)
 			me = me + 1;
 		ok = vtb_cache_dir_trusted(d, me, &e);
-		if (!cases[i].refused != !!ok ||
-		    (cases[i].refused &&
-		     (!strstr(e->message, cases[i].refused) ||
-		      !strstr(e->message, d))))
-			fail_msg("%s: %s, want %s", cases[i].name,
+		if (!dirs[i].refused != !!ok ||
+		    (dirs[i].refused && (!strstr(e->message, dirs[i].refused) ||
+					 !strstr(e->message, d))))
+			fail_msg("%s: %s, want %s", dirs[i].name,
 				 ok ? "trusted" : e->message,
-				 cases[i].refused ? cases[i].refused
-						  : "trusted");
+				 dirs[i].refused ? dirs[i].refused : "trusted");
 		g_remove(d);
 		g_rmdir(top);
 	}
