@@ -92,6 +92,9 @@ static void test_overrides(void **state)
 			if (!strstr(e->message, c->want))
 				fail_msg("'%s': '%s' lacks '%s'", c->args,
 					 e->message, c->want);
+			/* A failed parse may have set some: freed all the
+			 * same. */
+			vtb_opts_clear(&o);
 			continue;
 		}
 		{
