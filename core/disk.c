@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "core/proc.h"
 #include "core/vtbench.h"
 
 gboolean vtb_run_tool(const char *const *argv, GError **err)
@@ -52,6 +53,16 @@ static gboolean write_random(const char *path, guint64 size, guint64 seed,
 		size_t n = MIN(chunk, size - off);
 		size_t done = 0;
 
+		/* A big payload takes minutes: Ctrl-C ends it. */
+		if (vtb_interrupted()) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_INTERRUPTED,
+				    "interrupted by signal %d making %s",
+				    vtb_interrupt_signal(), path);
+			close(fd);
+			unlink(tmp);
+			XXH3_freeState(st);
+			return FALSE;
+		}
 		vtb_payload_fill(buf, n, off, seed);
 		XXH3_64bits_update(st, buf, n);
 		while (done < n) {
@@ -88,18 +99,27 @@ fail:
 	return FALSE;
 }
 
-static guint64 zero_hash(guint64 size)
+/* The hash of @size zeros (minutes for terabytes: Ctrl-C ends it). */
+static gboolean zero_hash(guint64 size, guint64 *h, GError **err)
 {
 	static guint8 zeros[1 << 16];
 	XXH3_state_t *st = XXH3_createState();
-	guint64 h;
 
 	XXH3_64bits_reset(st);
-	for (guint64 off = 0; off < size; off += sizeof(zeros))
+	for (guint64 off = 0; off < size; off += sizeof(zeros)) {
+		if ((off & ((1u << 30) - 1)) == 0 && vtb_interrupted()) {
+			g_set_error(err, VTB_ERROR, VTB_ERR_INTERRUPTED,
+				    "interrupted by signal %d hashing the "
+				    "payload",
+				    vtb_interrupt_signal());
+			XXH3_freeState(st);
+			return FALSE;
+		}
 		XXH3_64bits_update(st, zeros, MIN(sizeof(zeros), size - off));
-	h = XXH3_64bits_digest(st);
+	}
+	*h = XXH3_64bits_digest(st);
 	XXH3_freeState(st);
-	return h;
+	return TRUE;
 }
 
 char *vtb_payload_hash_text(guint64 hash, const struct stat *st)
@@ -124,21 +144,44 @@ gboolean vtb_payload_hash_parse(const char *text, const struct stat *st,
 	return strcmp(text, want) == 0;
 }
 
+/* Where the payload's file is kept in @cache_dir. */
+static char *payload_path(const char *cache_dir, const char *payload,
+			  guint64 size, guint64 seed)
+{
+	g_autofree char *name =
+		g_str_equal(payload, "random")
+			? g_strdup_printf("random-%016" G_GINT64_MODIFIER
+					  "x-%" G_GUINT64_FORMAT ".bin",
+					  seed, size)
+			: g_strdup_printf("zero-%" G_GUINT64_FORMAT ".bin",
+					  size);
+
+	return g_build_filename(cache_dir, "payload", name, NULL);
+}
+
+guint64 vtb_payload_bytes_to_make(const char *cache_dir, const char *payload,
+				  guint64 size, guint64 seed)
+{
+	g_autofree char *path = payload_path(cache_dir, payload, size, seed);
+	struct stat st;
+
+	if (!g_str_equal(payload, "random") ||
+	    (stat(path, &st) == 0 && (guint64)st.st_size == size))
+		return 0;
+	return size;
+}
+
 gboolean vtb_payload_get(const char *cache_dir, const char *payload,
 			 guint64 size, guint64 seed, char **path, guint64 *hash,
 			 GError **err)
 {
 	g_autofree char *dir = g_build_filename(cache_dir, "payload", NULL);
-	g_autofree char *name = NULL, *hpath = NULL, *htext = NULL;
+	g_autofree char *hpath = NULL, *htext = NULL;
 	bool random = g_str_equal(payload, "random");
 	struct stat st;
 
 	g_mkdir_with_parents(dir, 0700);
-	name = random ? g_strdup_printf("random-%016" G_GINT64_MODIFIER
-					"x-%" G_GUINT64_FORMAT ".bin",
-					seed, size)
-		      : g_strdup_printf("zero-%" G_GUINT64_FORMAT ".bin", size);
-	*path = g_build_filename(dir, name, NULL);
+	*path = payload_path(cache_dir, payload, size, seed);
 	hpath = g_strconcat(*path, ".xxh3", NULL);
 	/* The hash is trusted for the file it was made with only: same
 	 * inode, size and mtime (else the file is made again). */
@@ -159,10 +202,14 @@ gboolean vtb_payload_get(const char *cache_dir, const char *payload,
 				    g_strerror(errno));
 			if (fd >= 0)
 				close(fd);
+			unlink(*path);
 			goto fail;
 		}
 		close(fd);
-		*hash = zero_hash(size);
+		if (!zero_hash(size, hash, err)) {
+			unlink(*path);
+			goto fail;
+		}
 	}
 	g_free(htext);
 	if (stat(*path, &st) < 0) {

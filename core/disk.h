@@ -26,6 +26,14 @@ gboolean vtb_payload_get(const char *cache_dir, const char *payload,
 			 guint64 size, guint64 seed, char **path, guint64 *hash,
 			 GError **err);
 
+/* The seed of the transfers' "random" payload. */
+#define VTB_PAYLOAD_SEED 0x5eed5eedULL
+
+/* Bytes vtb_payload_get() would write to @cache_dir's filesystem for this
+ * payload: 0 for a sparse "zero" one or one already cached at @size. */
+guint64 vtb_payload_bytes_to_make(const char *cache_dir, const char *payload,
+				  guint64 size, guint64 seed);
+
 /*
  * Make a disk image of @disk_size at @path of kind @image (raw-sparse,
  * raw-prealloc, qcow2, qcow2-prealloc) holding an empty @fs (ext2/3/4)

@@ -27,7 +27,7 @@
 #include "flush/flush.h"
 
 #define CHUNK (1u << 20)
-#define PAYLOAD_SEED 0x5eed5eedULL
+#define PAYLOAD_SEED VTB_PAYLOAD_SEED
 
 static guint8 zeros[CHUNK];
 

@@ -4,10 +4,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "run/cli.h"
 #include "core/kernels.h"
+#include "core/disk.h"
 #include "core/registry.h"
 #include "core/progress.h"
 #include "results/results.h"
@@ -703,6 +705,59 @@ static void print_profile(const struct vtb_matrix *r, FILE *f)
 	vtb_rdoc_free(d);
 }
 
+/*
+ * The random payloads the matrix will write into the cache (each size
+ * once; zero payloads are sparse) must fit its filesystem: a --size it
+ * cannot hold is bad input, not a disk filled to ENOSPC.
+ */
+static int payload_room(struct vtb_matrix *r)
+{
+	g_autoptr(GHashTable) seen =
+		g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autofree gint64 *sizes = g_new(gint64, r->cells->len + 1);
+	guint64 need = 0, largest = 0;
+	struct statvfs fs;
+
+	for (guint i = 0; i < r->cells->len; i++) {
+		const struct vtb_cell *c = r->cells->pdata[i];
+		guint64 n;
+
+		if (c->size_auto || !c->size || !c->payload ||
+		    (c->workload->flags &
+		     (VTB_WL_PER_MSG_SIZE | VTB_WL_OWN_DATA)))
+			continue;
+		sizes[i] = (gint64)c->size;
+		if (g_hash_table_contains(seen, &sizes[i]))
+			continue;
+		n = vtb_payload_bytes_to_make(r->env.cache_dir, c->payload,
+					      c->size, VTB_PAYLOAD_SEED);
+		if (!n)
+			continue;
+		g_hash_table_add(seen, &sizes[i]);
+		need += n;
+		largest = MAX(largest, n);
+	}
+	if (!need || statvfs(r->env.cache_dir, &fs) < 0 ||
+	    need + (64u << 20) <= (guint64)fs.f_bavail * fs.f_frsize)
+		return 0;
+	{
+		/* Plain ASCII: g_format_size() puts a no-break space. */
+		g_autofree char *want =
+			g_strdup_printf("%.1f GiB", need / 1073741824.0);
+		g_autofree char *have = g_strdup_printf(
+			"%.1f GiB",
+			(double)fs.f_bavail * fs.f_frsize / 1073741824.0);
+		g_autofree char *msg = g_strdup_printf(
+			"--size %" G_GUINT64_FORMAT
+			": the random payload%s to make (%s) would not fit "
+			"the filesystem of the cache directory %s (%s free)",
+			largest, need > largest ? "s" : "", want,
+			r->env.cache_dir, have);
+
+		return bad_input(msg);
+	}
+}
+
 int vtb_cmd_run(int argc, char **argv)
 {
 	struct vtb_matrix r = {0};
@@ -748,6 +803,9 @@ int vtb_cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	rc = payload_room(&r);
+	if (rc)
+		goto out;
 	if (!r.cells->len && r.skipped->len) {
 		g_autofree char *msg = g_strdup_printf(
 			"nothing to run: every cell asked for is refused: "

@@ -137,6 +137,10 @@ check "compare of missing files -> 2" [ "$RC" -eq 2 ]
 # A cache directory others may write: what is in it cannot be believed.
 mkdir -p "$T/opencache" && chmod 777 "$T/opencache"
 VTBENCH_CACHE_DIR="$T/opencache" expect_bad "cache directory $T/opencache: writable by others" --backend uml
+# A random payload the cache's filesystem cannot hold: refused before
+# anything is written (it was a disk filled to ENOSPC).
+expect_bad "the random payload to make .* would not fit the filesystem of the cache directory" \
+	--backend uml --transport virtio-serial --workload upload-no-write --payload random --size 1000T
 run_vtb run --help
 check "run --help -> 0 and lists --uml-kernel" [ "$RC" -eq 0 -a -n "$(printf '%s' "$OUT" | grep -- --uml-kernel)" ]
 finish

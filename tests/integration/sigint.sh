@@ -64,4 +64,22 @@ rc=$?
 check "VMM killed -> exit 3 (rc=$rc)" [ "$rc" -eq 3 ]
 check "failed sample names the signal" grep -q 'killed by signal 9' "$T/kill.json"
 no_leftovers "VMM killed"
+# SIGINT while vtbench hashes a huge (sparse) zero payload before any
+# boot: it stops at once, leaving no payload file.
+"$VTB" run --backend uml --transport virtio-serial --workload upload-no-write \
+	--payload zero --size 10T --runs 1 --warmup 0 >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 2
+kill -INT $pid
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+	not_ok "payload hash: vtbench still running 5 s after SIGINT"
+	kill -KILL $pid
+fi
+wait $pid
+rc=$?
+check "payload hash: SIGINT -> exit 130 (rc=$rc)" [ "$rc" -eq 130 ]
+check "payload hash: no 10T payload left in the cache" \
+	[ -z "$(ls "${VTBENCH_CACHE_DIR:-$HOME/.cache/vtbench}/payload" 2>/dev/null | grep 10995116277760)" ]
+no_leftovers "payload hash SIGINT"
 finish
