@@ -30,15 +30,6 @@ HANGS=0
 # between LO HI: a random integer in [LO, HI].
 between() { echo $(($1 + RANDOM % ($2 - $1 + 1))); }
 
-# Wait up to 30 s for a process of $1 started under our TMPDIR.
-wait_proc() {
-	for _ in $(seq 300); do
-		pgrep -f "$1.*$TMPDIR|$TMPDIR.*$1" >/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # The error of the first failed sample in $1, else "".
 first_error() {
 	jq -r '[.results[] | (.samples // [])[] | select(.ok | not) | .error] | first // ""' "$1" 2>/dev/null

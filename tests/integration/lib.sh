@@ -53,6 +53,16 @@ no_leftovers() {
 
 jqf() { jq -r "$@"; }
 
+# wait_proc NAME: wait up to 30 s for a process of NAME (a VMM, a helper
+# daemon) whose command line names our TMPDIR.
+wait_proc() {
+	for _ in $(seq 300); do
+		pgrep -f "$1.*$TMPDIR|$TMPDIR.*$1" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Every wait has a deadline, the tests' own too: a libvirt daemon that
 # deadlocked (libvirt 9.0 can, closing a console stream while its domain
 # shuts down) fails the check instead of hanging the suite.

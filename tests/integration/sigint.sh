@@ -2,20 +2,11 @@
 # Integration: SIGINT during boot and a VMM killed mid-run leave nothing.
 . "$(dirname "$0")/lib.sh"
 
-# Wait up to 30 s for a VMM process started under our TMPDIR.
-wait_vmm() {
-	for _ in $(seq 300); do
-		pgrep -f "$1.*$TMPDIR|$TMPDIR.*$1" >/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 for be in uml kvm; do
 	case $be in uml) pat=linux.uml ;; kvm) pat=qemu-system ;; esac
 	"$VTB" run --backend $be --accel tcg --workload startup --runs 20 --warmup 0 --json "$T/int-$be.json" >"$T/out" 2>"$T/err" &
 	pid=$!
-	if wait_vmm "$pat"; then ok "$be: VMM started"; else not_ok "$be: VMM never started"; fi
+	if wait_proc "$pat"; then ok "$be: VMM started"; else not_ok "$be: VMM never started"; fi
 	kill -INT $pid
 	for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 	if kill -0 $pid 2>/dev/null; then
@@ -34,7 +25,7 @@ done
 "$VTB" run --backend kvm --accel tcg --transport virtio-serial --workload roundtrip \
 	--msg-size 64 --runs 200 --warmup 0 --json "$T/kept.json" >"$T/out" 2>"$T/err" &
 pid=$!
-wait_vmm qemu-system
+wait_proc qemu-system
 # The results file is rewritten after every run.
 for _ in $(seq 600); do
 	n=$(jq '.results[0].samples | length' "$T/kept.json" 2>/dev/null)
@@ -58,7 +49,7 @@ no_leftovers "kept guest SIGINT"
 # The VMM killed behind vtbench's back: a failed sample with the reason.
 "$VTB" run --backend kvm --accel tcg --workload startup --runs 2 --warmup 0 --json "$T/kill.json" >"$T/out" 2>"$T/err" &
 pid=$!
-wait_vmm qemu-system && pkill -KILL -f "qemu-system.*$TMPDIR"
+wait_proc qemu-system && pkill -KILL -f "qemu-system.*$TMPDIR"
 wait $pid
 rc=$?
 check "VMM killed -> exit 3 (rc=$rc)" [ "$rc" -eq 3 ]
