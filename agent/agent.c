@@ -839,6 +839,40 @@ static int disk_cache_on(struct job *j, const char *dev)
 static int target_mounted;
 
 /*
+ * The kernel's own line for VTB_MOUNT_DIR in /proc/self/mounts, the
+ * mount point left out ("vtbfs 9p rw,...,msize=512000,trans=virtio"), into
+ * @out: the options the kernel took, which may not be those asked for (a
+ * transport's largest msize, say).  "" when it cannot be read.
+ */
+static void mount_line(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char line[1024];
+
+	out[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char src[256], dir[256], type[64], opts[700];
+
+		/* The last line for it is the mount on top. */
+		if (sscanf(line, "%255s %255s %63s %699s", src, dir, type,
+			   opts) == 4 &&
+		    !strcmp(dir, VTB_MOUNT_DIR)) {
+			char all[sizeof(src) + sizeof(type) + sizeof(opts)];
+			size_t n = (size_t)snprintf(
+				all, sizeof(all), "%s %s %s", src, type, opts);
+
+			/* Cut to @size, as a detail is. */
+			n = n < size ? n : size - 1;
+			memcpy(out, all, n);
+			out[n] = 0;
+		}
+	}
+	fclose(f);
+}
+
+/*
  * The run's write target: the last one unmounted (which writes it back),
  * this one mounted.  The host asks for it in a RUN of its own, before it
  * reads its counters, so neither lands in a timed run.
@@ -885,6 +919,7 @@ static int mount_run(struct job *j)
 		return -1;
 	}
 	target_mounted = 1;
+	mount_line(j->res->detail, sizeof(j->res->detail));
 	return 0;
 }
 

@@ -37,6 +37,7 @@ static const struct vtb_cell *find_part(const struct vtb_matrix *r,
 		    same_or_unset(c->transport, u->transport) &&
 		    same_or_unset(c->cache, u->cache) &&
 		    same_or_unset(c->aio, u->aio) &&
+		    same_or_unset(c->variant, u->variant) &&
 		    same_or_unset(c->target, u->target) &&
 		    same_or_unset(c->image, u->image) &&
 		    same_or_unset(c->fs, u->fs))

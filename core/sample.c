@@ -10,6 +10,7 @@ void vtb_sample_clear(struct vtb_sample *s)
 	g_clear_pointer(&s->metrics, g_array_unref);
 	g_clear_pointer(&s->note, g_free);
 	g_clear_pointer(&s->cpu, vtb_cpu_use_free);
+	g_clear_pointer(&s->mount, g_free);
 }
 
 void vtb_sample_add_note(struct vtb_sample *s, const char *fmt, ...)

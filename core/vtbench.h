@@ -218,6 +218,10 @@ struct vtb_transport_ops {
 	/* A filesystem's host cache modes, one cell each (from its options
 	 * @topts); NULL: no such axis. */
 	char **(*cache_axis)(const void *topts);
+	/* A second axis of the filesystem's own (9p's msize, virtiofsd's
+	 * thread pool), one cell each: its values as "NAME=VALUE" (newly
+	 * allocated, from @topts); NULL: no such axis. */
+	char **(*variant_axis)(const void *topts);
 };
 
 /*
@@ -457,6 +461,9 @@ struct vtb_sample {
 	char *note;
 	/* Where the timed interval's CPU went (core/cpuacct.h), or NULL. */
 	struct vtb_cpu_use *cpu;
+	/* The target as the guest's kernel mounted it ("SOURCE TYPE
+	 * OPTIONS"), or NULL when the sample has no target. */
+	char *mount;
 };
 
 struct vtb_workload_ops;
@@ -471,10 +478,13 @@ struct vtb_cell {
 	const char *transport; /* "-" when the workload needs none */
 	const struct vtb_transport_ops *tops; /* NULL when none */
 	const char *cache;		      /* "-" when no disk is involved */
-	const char *target;  /* bus of the disk written to, or "-" */
-	const char *image;   /* image kind of the target, or "-" */
-	const char *fs;	     /* filesystem on the target, or "-" */
-	const char *aio;     /* --aio of the disks, or "-" */
+	const char *target; /* bus of the disk written to, or "-" */
+	const char *image;  /* image kind of the target, or "-" */
+	const char *fs;	    /* filesystem on the target, or "-" */
+	const char *aio;    /* --aio of the disks, or "-" */
+	/* The target filesystem's variant_axis value ("msize=512K"), or
+	 * "-" */
+	const char *variant;
 	const char *payload; /* zero, random */
 	guint64 size;	     /* bytes per transfer; 0 when none */
 	bool size_auto;	     /* size chosen by vtbench, not --size */

@@ -72,6 +72,15 @@ void vtb_xfer_fill(guint8 *buf, size_t n, guint64 offset);
  * (a note instead when its stamps are out of order), guest_cpu_pct. */
 void vtb_xfer_guest_figures(struct vtb_sample *s, const struct vtb_result *r);
 
+/*
+ * What the guest's kernel took differently from the mount options asked
+ * for (@asked, "k=v,..."), read from its mount @line ("SOURCE TYPE
+ * OPTIONS"): "msize=512000 for msize=2097152", "; "-joined; NULL when
+ * every k=v it shows is as asked (one it does not show is its default,
+ * which cannot be told from here).
+ */
+char *vtb_mount_taken(const char *asked, const char *line);
+
 /* Power off the guest the cell kept between its runs, if any. */
 gboolean vtb_cell_release_guest(struct vtb_cell *cell, GError **err);
 

@@ -308,9 +308,14 @@ have:
  * neither lands in the timed run.  The image of the last target is then
  * given back to the host.
  */
-/* One RUN that only (un)mounts: @what is a RUN's mount. */
+/*
+ * One RUN that only (un)mounts: @what is a RUN's mount.  @line: where the
+ * guest kernel's mount line goes (newly allocated; NULL when it sent
+ * none), or NULL.
+ */
 static gboolean guest_mount(struct vtb_vm *vm, const char *what, const char *fs,
-			    const char *opts, guint32 flags, GError **err)
+			    const char *opts, guint32 flags, char **line,
+			    GError **err)
 {
 	struct vtb_msg m = {.type = VTB_MSG_RUN};
 	struct vtb_run *r = &m.u.run;
@@ -336,7 +341,38 @@ static gboolean guest_mount(struct vtb_vm *vm, const char *what, const char *fs,
 						 : g_strerror(m.u.result.err));
 		return FALSE;
 	}
+	if (line) {
+		g_free(*line);
+		*line = m.u.result.detail[0]
+				? g_strndup(m.u.result.detail,
+					    sizeof(m.u.result.detail))
+				: NULL;
+	}
 	return TRUE;
+}
+
+char *vtb_mount_taken(const char *asked, const char *line)
+{
+	const char *opts = line ? strrchr(line, ' ') : NULL;
+	g_auto(GStrv) want = g_strsplit(asked ? asked : "", ",", -1);
+	g_auto(GStrv) have = g_strsplit(opts ? opts + 1 : "", ",", -1);
+	GString *s = g_string_new(NULL);
+
+	for (char **w = want; *w; w++) {
+		const char *eq = strchr(*w, '=');
+		size_t klen = eq ? (size_t)(eq - *w) + 1 : 0;
+
+		if (!eq)
+			continue;
+		for (char **h = have; *h; h++)
+			if (!strncmp(*h, *w, klen) && strcmp(*h, *w)) {
+				g_string_append_printf(s, "%s%s for %s",
+						       s->len ? "; " : "", *h,
+						       *w);
+				break;
+			}
+	}
+	return g_string_free(s, s->len == 0);
 }
 
 static gboolean mount_target(struct vtb_xfer *x, GError **err)
@@ -344,6 +380,7 @@ static gboolean mount_target(struct vtb_xfer *x, GError **err)
 	struct vtb_cell *cell = x->cell;
 	struct guest_runs *g = x->vm->runs;
 	struct vtb_device *d = x->target;
+	g_autofree char *taken = NULL;
 
 	if (!d->guest) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
@@ -353,15 +390,23 @@ static gboolean mount_target(struct vtb_xfer *x, GError **err)
 	if (g->fs) {
 		/* The last run's files go while nothing holds them. */
 		if (g->fs_used && d->image &&
-		    (!guest_mount(x->vm, VTB_MOUNT_NONE, NULL, NULL, 0, err) ||
+		    (!guest_mount(x->vm, VTB_MOUNT_NONE, NULL, NULL, 0, NULL,
+				  err) ||
 		     !vtb_dir_empty(d->image, err)))
 			return FALSE;
 		g->fs_used = true;
-		return guest_mount(x->vm, d->guest, d->mount_fs, d->mount_opts,
-				   0, err);
+		if (!guest_mount(x->vm, d->guest, d->mount_fs, d->mount_opts, 0,
+				 &x->s->mount, err))
+			return FALSE;
+		taken = vtb_mount_taken(d->mount_opts, x->s->mount);
+		if (taken)
+			vtb_sample_add_note(x->s, "the guest kernel took %s",
+					    taken);
+		return TRUE;
 	}
 	if (!guest_mount(x->vm, d->guest, cell->fs, cell->env->opts->mount_opts,
-			 d->guest_wc ? VTB_RUN_F_MOUNT_WC : 0, err))
+			 d->guest_wc ? VTB_RUN_F_MOUNT_WC : 0, &x->s->mount,
+			 err))
 		return FALSE;
 	if (g->next >= 2) {
 		struct vtb_device *last = g->targets->pdata[g->next - 2];

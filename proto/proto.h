@@ -209,7 +209,10 @@ struct vtb_run {
 	 * data `mount_opts` ("" for none): a disk (a path or blk:SERIAL), or
 	 * VTB_MOUNT_FS_PREFIX and a source that is no disk (9p's tag, "none"
 	 * for hostfs, "tmpfs").  VTB_MOUNT_NONE: only unmount.  A failure is
-	 * the RESULT's err.  "": leave VTB_MOUNT_DIR as it is.
+	 * the RESULT's err; a mount that worked puts the kernel's line for
+	 * it in the RESULT's detail, the mount point left out ("SOURCE TYPE
+	 * OPTIONS", from /proc/self/mounts).  "": leave VTB_MOUNT_DIR as it
+	 * is.
 	 */
 	char mount[VTB_STR_SHORT];
 	char mount_fs[VTB_STR_SHORT];

@@ -34,6 +34,8 @@ char *vtb_cell_key_what(const struct vtb_cell_key *k)
 		g_string_append_printf(s, " ->%s", k->target);
 	if (shown(k->cache, NULL))
 		g_string_append_printf(s, " cache=%s", k->cache);
+	if (shown(k->variant, NULL))
+		g_string_append_printf(s, " %s", k->variant);
 	/* The defaults (raw-sparse, ext2, zero) are left out. */
 	if (shown(k->image, vtb_images[0]))
 		g_string_append_printf(s, " %s", k->image);
@@ -68,6 +70,7 @@ void vtb_cell_key_of(const struct vtb_cell *c, struct vtb_cell_key *k)
 		.image = c->image,
 		.fs = c->fs,
 		.aio = c->aio,
+		.variant = c->variant,
 		.payload = c->payload,
 	};
 }

@@ -9,6 +9,7 @@ struct vtb_cell_key {
 	const char *backend, *driver, *accel, *transport, *workload;
 	gint64 msg_size; /* 0: none */
 	const char *target, *cache, *image, *fs, *aio, *payload;
+	const char *variant; /* a filesystem's own axis: "msize=512K" */
 };
 
 /* "kvm/direct/tcg virtio-blk upload ->virtio-blk cache=none": the label

@@ -327,6 +327,7 @@ static void make_label(struct vtb_rcell *c)
 		.image = member_str(c->obj, "image"),
 		.fs = member_str(c->obj, "fs"),
 		.aio = member_str(c->obj, "aio"),
+		.variant = member_str(c->obj, "variant"),
 		.payload = member_str(c->obj, "payload"),
 	};
 

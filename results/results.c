@@ -390,6 +390,8 @@ static void add_sample(JsonBuilder *b, const struct vtb_sample *s)
 	if (s->exit_s > 0)
 		add_num(b, "exit_s", s->exit_s);
 	add_str(b, "error", s->error);
+	if (s->mount)
+		add_str(b, "mount", s->mount);
 	/* Only when something did not add up: what, with the figures. */
 	if (s->note)
 		add_str(b, "note", s->note);
@@ -609,6 +611,7 @@ static void add_params(JsonBuilder *b, const struct vtb_matrix *r,
 	add_str(b, "image", c->image);
 	add_str(b, "fs", c->fs);
 	add_str(b, "aio", c->aio);
+	add_str(b, "variant", c->variant);
 	add_str(b, "payload", c->payload);
 	add_int(b, "size", (gint64)c->size);
 	add_bool(b, "size_auto", c->size_auto);
@@ -662,6 +665,7 @@ static void add_cell(JsonBuilder *b, const struct vtb_matrix *r,
 	add_str(b, "image", c->image);
 	add_str(b, "fs", c->fs);
 	add_str(b, "aio", c->aio);
+	add_str(b, "variant", c->variant);
 	add_str(b, "payload", c->payload);
 	add_int(b, "size", (gint64)c->size);
 	add_int(b, "msg_size", c->msg_size);
@@ -926,6 +930,7 @@ static void csv_row(GString *s, const struct vtb_matrix *r,
 		c->image,
 		c->fs,
 		c->aio,
+		c->variant,
 		size,
 		c->payload,
 		msg,
@@ -979,7 +984,8 @@ gboolean vtb_results_write_csv(const struct vtb_matrix *r, const char *path,
 {
 	g_autoptr(GString) s = g_string_new(
 		"backend,driver,accel,transport,workload,cache,target,image,fs,"
-		"aio,size,payload,msg_size,mem_mib,boot_image,kernel_release,"
+		"aio,variant,size,payload,msg_size,mem_mib,boot_image,kernel_"
+		"release,"
 		"kernel_build_id,run,warmup,"
 		"ok,seconds,bytes," VTB_METRIC_THROUGHPUT
 		",exit_s,guest_release,error," CSV_CPU_COLUMNS);

@@ -224,6 +224,7 @@ struct cell_key {
 	const char *driver;
 	const struct vtb_transport_ops *t;
 	const char *cache, *target, *image, *fs, *aio, *payload;
+	const char *variant; /* a filesystem's own axis, or NULL */
 	guint32 msg;
 };
 
@@ -302,6 +303,7 @@ static void add_cell(struct vtb_matrix *r, const struct cell_key *k)
 	c->image = g_intern_string(k->image ? k->image : "-");
 	c->fs = g_intern_string(k->fs ? k->fs : "-");
 	c->aio = g_intern_string(k->aio ? k->aio : "-");
+	c->variant = g_intern_string(k->variant ? k->variant : "-");
 	c->payload = g_intern_string(k->payload ? k->payload : "-");
 	c->msg_size = k->msg;
 	/* A workload that moves bytes has a size. */
@@ -342,13 +344,16 @@ static void skip_cell(struct vtb_matrix *r, const struct cell_key *k,
 		g_string_append_printf(s, " image=%s", k->image);
 	if (k->aio)
 		g_string_append_printf(s, " aio=%s", k->aio);
+	if (k->variant)
+		g_string_append_printf(s, " %s", k->variant);
 	g_string_append_printf(s, ": %s", why);
 	g_ptr_array_add(r->skipped, g_string_free(s, FALSE));
 }
 
 /*
  * A filesystem as the target: no image, disk filesystem or aio; the
- * filesystem's own host cache modes (its cache_axis), else one cell.
+ * filesystem's own host cache modes (its cache_axis) times its own second
+ * axis (variant_axis), else one cell.
  */
 static void expand_fs_target(struct vtb_matrix *r, struct cell_key *k,
 			     const struct vtb_transport_ops *fs)
@@ -358,10 +363,12 @@ static void expand_fs_target(struct vtb_matrix *r, struct cell_key *k,
 	const void *topts = vtb_transport_opts(&r->opts, fs);
 	char *none[] = {"-", NULL};
 	char **caches = fs->cache_axis && topts ? fs->cache_axis(topts) : NULL;
+	g_auto(GStrv) variants =
+		fs->variant_axis && topts ? fs->variant_axis(topts) : NULL;
 
 	k->target = fs->name;
 	k->image = k->fs = k->aio = NULL;
-	k->cache = NULL;
+	k->cache = k->variant = NULL;
 	why = vtb_backend_cannot(k->be, &d);
 	if (why) {
 		skip_cell(r, k, why);
@@ -372,10 +379,15 @@ static void expand_fs_target(struct vtb_matrix *r, struct cell_key *k,
 		d.cache = k->cache;
 		g_free(why);
 		why = vtb_backend_cannot(k->be, &d);
-		if (why)
+		if (why) {
 			skip_cell(r, k, why);
-		else
+			continue;
+		}
+		for (char **va = variants ? variants : none; *va; va++) {
+			k->variant = g_str_equal(*va, "-") ? NULL : *va;
 			add_cell(r, k);
+		}
+		k->variant = NULL;
 	}
 }
 

@@ -1,6 +1,7 @@
 /* Transport `9p`: a host directory over virtio-9p (QEMU's local fsdev),
  * 9P2000.L with --9p-msize and each --9p-cache mode a cell. */
 #include <stddef.h>
+#include <string.h>
 
 #include "core/options.h"
 #include "core/registry.h"
@@ -10,27 +11,67 @@ extern const struct vtb_transport_ops vtb_transport_9p;
 static const char *const p9_modules[] = {"9pnet_virtio", "9p", NULL};
 
 struct p9_opts {
-	guint64 msize;
+	char **msizes;
 	char **caches;
 };
 
+#define P9_MSIZE_DEFAULT (512u << 10)
+
+/* A cell's msize, from its variant "msize=SIZE". */
+static guint64 cell_msize(const struct vtb_cell *c)
+{
+	guint64 n = 0;
+
+	if (c->variant && g_str_has_prefix(c->variant, "msize=") &&
+	    vtb_parse_size(c->variant + strlen("msize="), &n))
+		return n;
+	return P9_MSIZE_DEFAULT;
+}
+
 static void p9_describe(const struct vtb_cell *c, struct vtb_device *dev)
 {
-	const struct p9_opts *o =
-		vtb_transport_opts(c->env->opts, &vtb_transport_9p);
-
 	dev->name = g_strdup("vtbfs");
 	dev->mount_fs = "9p";
 	dev->mount_opts = g_strdup_printf(
 		"trans=virtio,version=9p2000.L,msize=%" G_GUINT64_FORMAT
 		",cache=%s",
-		o ? o->msize : 512u << 10,
-		g_str_equal(c->cache, "-") ? "none" : c->cache);
+		cell_msize(c), g_str_equal(c->cache, "-") ? "none" : c->cache);
 }
 
 static char **p9_caches(const void *topts)
 {
 	return ((const struct p9_opts *)topts)->caches;
+}
+
+/* "msize=512K" for each --9p-msize, the size in the largest unit that
+ * divides it, so 524288 and 512K are the same cell. */
+static char **p9_msizes(const void *topts)
+{
+	const struct p9_opts *o = topts;
+	GPtrArray *v = g_ptr_array_new();
+
+	for (char **m = o->msizes; m && *m; m++) {
+		guint64 n = 0;
+		char *item;
+
+		if (!vtb_parse_size(*m, &n))
+			continue; /* refused by check_msize already */
+		if (n % (1u << 20) == 0)
+			item = g_strdup_printf("msize=%" G_GUINT64_FORMAT "M",
+					       n >> 20);
+		else if (n % 1024 == 0)
+			item = g_strdup_printf("msize=%" G_GUINT64_FORMAT "K",
+					       n >> 10);
+		else
+			item = g_strdup_printf("msize=%" G_GUINT64_FORMAT, n);
+		if (g_ptr_array_find_with_equal_func(v, item, g_str_equal,
+						     NULL))
+			g_free(item);
+		else
+			g_ptr_array_add(v, item);
+	}
+	g_ptr_array_add(v, NULL);
+	return (char **)g_ptr_array_free(v, FALSE);
 }
 
 static const char *const p9_cache_names[] = {"none", "loose", "fscache", "mmap",
@@ -51,9 +92,9 @@ static gboolean check_msize(const char *opt, const char *v, GError **err)
 #define OFF(f) offsetof(struct p9_opts, f)
 /* clang-format off */
 static const struct vtb_option p9_options[] = {
-	{ "9p-msize", VTB_OPT_SIZE, OFF(msize), "512K", "BYTES",
-	  "9p's largest message (Linux's default is 128K)", check_msize, 0,
-	  -1 },
+	{ "9p-msize", VTB_OPT_LIST, OFF(msizes), "512K", "LIST",
+	  "9p's largest message, a cell each, 4K to 2M (Linux's default is "
+	  "128K)", check_msize, 0, -1 },
 	{ "9p-cache", VTB_OPT_LIST, OFF(caches), "mmap", "LIST",
 	  "9p cache modes, a cell each: none, loose, fscache, mmap (Lima's "
 	  "default for a writable mount)", NULL, 0, -1, p9_cache_names },
@@ -73,4 +114,5 @@ const struct vtb_transport_ops vtb_transport_9p = {
 	.options = p9_options,
 	.options_size = sizeof(struct p9_opts),
 	.cache_axis = p9_caches,
+	.variant_axis = p9_msizes,
 };

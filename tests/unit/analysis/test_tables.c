@@ -37,6 +37,7 @@ static struct vtb_cell *cell(struct vtb_matrix *r, const char *workload,
 	c->image = strcmp(target, "-") ? "raw-sparse" : "-";
 	c->fs = strcmp(target, "-") ? "ext2" : "-";
 	c->aio = "-";
+	c->variant = "-";
 	c->payload = "zero";
 	c->size = 100000000;
 	c->samples = g_ptr_array_new_with_free_func(sample_free);

@@ -81,6 +81,7 @@ static void make_matrix(struct vtb_matrix *r)
 	c->image = "-";
 	c->fs = "-";
 	c->aio = "-";
+	c->variant = "-";
 	c->payload = "zero";
 	c->samples = g_ptr_array_new();
 	g_ptr_array_add(c->samples, sample(true, true, 9, 0));

@@ -71,13 +71,14 @@ static const struct mcase cases[] = {
 	{"--workload roundtrip", 7, "uml serial roundtrip 64B", "goes deaf", 1},
 	/* untar without --target: every shared filesystem each backend
 	 * has (uml hostfs, kvm 9p and virtiofs), the others skipped. */
-	{"--workload untar", 3, "kvm/direct/tcg untar ->9p cache=mmap",
+	{"--workload untar", 3,
+	 "kvm/direct/tcg untar ->9p cache=mmap msize=512K",
 	 "uml has no virtio-9p", 3},
 	/* metadata runs where untar does: the same shared filesystems by
 	 * default, the disks and tmpfs when asked for. */
 	{"--workload metadata", 3,
 	 "kvm/direct/tcg metadata ->virtiofs "
-	 "cache=auto",
+	 "cache=auto threads=0",
 	 "uml has no virtio-9p", 3},
 	{"--workload metadata --target ubd,virtio-blk,tmpfs", 5,
 	 "uml metadata ->ubd cache=writeback", "UML's own block", 1},
@@ -95,12 +96,24 @@ static const struct mcase cases[] = {
 	{"--workload write-no-upload --target 9p,virtiofs,hostfs,tmpfs "
 	 "--9p-cache none,loose --virtiofs-cache auto,always --image qcow2 "
 	 "--fs ext4 --cache none",
-	 7, "kvm/direct/tcg write-no-upload ->9p cache=loose", "no virtio-9p",
-	 3},
+	 7, "kvm/direct/tcg write-no-upload ->9p cache=loose msize=512K",
+	 "no virtio-9p", 3},
 	{"--backend uml --workload untar --target hostfs,tmpfs", 2,
 	 "uml untar ->hostfs", NULL, 0},
 	{"--backend kvm --workload untar --target virtiofs", 1,
-	 "kvm/direct/tcg untar ->virtiofs cache=auto", NULL, 0},
+	 "kvm/direct/tcg untar ->virtiofs cache=auto threads=0", NULL, 0},
+	/* Each filesystem's second axis times its cache modes: 9p's msize
+	 * (524288 is 512K: one cell), virtiofsd's thread pool. */
+	{"--backend kvm --workload untar --target 9p,virtiofs --9p-msize "
+	 "128K,524288,512K,1M --9p-cache none,mmap --virtiofs-threads 0,4,04",
+	 8, "kvm/direct/tcg untar ->9p cache=none msize=1M", NULL, 0},
+	{"--backend kvm --workload untar --target virtiofs --virtiofs-cache "
+	 "always --virtiofs-threads 4",
+	 1, "kvm/direct/tcg untar ->virtiofs cache=always threads=4", NULL, 0},
+	/* A backend that lacks the filesystem: one skip per cache mode,
+	 * not one per variant too. */
+	{"--backend uml --workload untar --target 9p --9p-msize 128K,1M", 0,
+	 NULL, "no virtio-9p", 1},
 	{"--backend kvm --workload untar --target hostfs", 0, NULL,
 	 "hostfs is UML's own filesystem", 1},
 	/* Payloads multiply transfer cells but not roundtrip. */
