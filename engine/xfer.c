@@ -362,7 +362,8 @@ char *vtb_mount_taken(const char *asked, const char *line)
 		const char *eq = strchr(*w, '=');
 		size_t klen = eq ? (size_t)(eq - *w) + 1 : 0;
 
-		if (!eq)
+		/* A share ("size=50%") the kernel shows worked out. */
+		if (!eq || g_str_has_suffix(eq, "%"))
 			continue;
 		for (char **h = have; *h; h++)
 			if (!strncmp(*h, *w, klen) && strcmp(*h, *w)) {

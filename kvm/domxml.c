@@ -88,6 +88,53 @@ gboolean vtb_domxml_add_disk(struct vtb_domxml_devs *x, struct vtb_device *d,
 	return TRUE;
 }
 
+gboolean vtb_domxml_add_fs(struct vtb_domxml_devs *x, struct vtb_device *d,
+			   const char *virtiofsd, GError **err)
+{
+	GString *s = x->xml;
+	g_autofree char *alias = NULL;
+	bool vfs = g_str_equal(d->bus, "virtiofs");
+
+	if (d->kind == VTB_DEV_FS && g_str_equal(d->bus, "tmpfs")) {
+		g_free(d->guest);
+		d->guest = g_strdup(VTB_MOUNT_FS_PREFIX "tmpfs");
+		return TRUE;
+	}
+	if (d->kind != VTB_DEV_FS || !d->image ||
+	    (!vfs && !g_str_equal(d->bus, "9p")) || (vfs && !virtiofsd)) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt: cannot attach the filesystem %s (%s)",
+			    d->bus, d->name);
+		return FALSE;
+	}
+	x->nfs++;
+	/* squash: QEMU's security_model=none, as the direct driver has;
+	 * virtiofs takes passthrough only. */
+	xml_add(s, "    <filesystem type='mount' accessmode='%s'>\n",
+		vfs ? "passthrough" : "squash");
+	if (vfs) {
+		g_string_append(s, "      <driver type='virtiofs'/>\n");
+		xml_add(s, "      <binary path='%s'>\n", virtiofsd);
+		/* virtiofsd's auto is libvirt's default: no element. */
+		if (d->cache && !g_str_equal(d->cache, "auto"))
+			xml_add(s, "        <cache mode='%s'/>\n", d->cache);
+		if (d->threads > 0)
+			g_string_append_printf(
+				s, "        <thread_pool size='%d'/>\n",
+				d->threads);
+		g_string_append(s, "      </binary>\n");
+		x->share_mem = true;
+	}
+	xml_add(s, "      <source dir='%s'/>\n", d->image);
+	xml_add(s, "      <target dir='%s'/>\n", d->name);
+	alias = vtb_domxml_alias(d->name);
+	xml_add(s, "      <alias name='%s'/>\n", alias);
+	g_string_append(s, "    </filesystem>\n");
+	g_free(d->guest);
+	d->guest = g_strdup_printf(VTB_MOUNT_FS_PREFIX "%s", d->name);
+	return TRUE;
+}
+
 /*
  * A virtio port.  Without @sock QEMU listens on a socket libvirt names
  * itself, for virDomainOpenChannel() to reach by the port's @name.
@@ -160,6 +207,13 @@ char *vtb_domain_xml(const struct vtb_domxml_cfg *c)
 	if (ndisk)
 		g_string_append_printf(s, "  <iothreads>%d</iothreads>\n",
 				       ndisk);
+	/* virtiofsd maps the guest's memory: a shared memfd, as the direct
+	 * driver's memory-backend-memfd,share=on. */
+	if (c->devs && c->devs->share_mem)
+		g_string_append(s, "  <memoryBacking>\n"
+				   "    <source type='memfd'/>\n"
+				   "    <access mode='shared'/>\n"
+				   "  </memoryBacking>\n");
 	g_string_append(s, "  <os>\n"
 			   "    <type arch='x86_64' machine='pc'>hvm</type>\n");
 	xml_add(s, "    <kernel>%s</kernel>\n", c->kernel);

@@ -178,7 +178,8 @@ char *vtb_qemu_version(const char *qemu, int timeout_ms, GError **err);
  */
 struct vtb_domxml_devs {
 	GString *xml;
-	int nserial, ndisk;
+	int nserial, ndisk, nfs;
+	bool share_mem; /* a vhost-user device maps the guest's memory */
 };
 
 void vtb_domxml_devs_init(struct vtb_domxml_devs *x);
@@ -192,6 +193,15 @@ void vtb_domxml_add_port(struct vtb_domxml_devs *x, struct vtb_device *d);
  * libvirt's QEMU cannot take (ubd). */
 gboolean vtb_domxml_add_disk(struct vtb_domxml_devs *x, struct vtb_device *d,
 			     const char *path, GError **err);
+/*
+ * Filesystem @d (9p, virtiofs: a <filesystem> serving its ->image, the
+ * directory, by the tag ->name; tmpfs: nothing) with the direct driver's
+ * settings: 9p's security model none (accessmode squash); virtiofs's
+ * virtiofsd, started by libvirt, with @d's cache mode and thread pool,
+ * and the guest's memory shared.  Sets its guest name.
+ */
+gboolean vtb_domxml_add_fs(struct vtb_domxml_devs *x, struct vtb_device *d,
+			   const char *virtiofsd, GError **err);
 
 /* The libvirt driver's domain, described like vtb_qemu_cfg. */
 struct vtb_domxml_cfg {

@@ -1323,37 +1323,51 @@ static const struct vtb_device_ops lv_disk = {
 	.attach = lv_attach_disk,
 };
 
-/* Only the guest's own tmpfs yet: a domain's <filesystem> is to come. */
-static char *lv_fs_cannot(const struct vtb_device *d)
-{
-	char *why = vtb_kvm_fs_cannot(d);
-
-	if (!why && !g_str_equal(d->bus, "tmpfs"))
-		why = g_strdup_printf("%s through libvirt (a <filesystem> "
-				      "element) is not implemented yet; "
-				      "--driver direct has it",
-				      d->bus);
-	return why;
-}
-
+/*
+ * A host directory needs the daemon on this host (shared files): a
+ * remote one cannot see ours.  virtiofsd is libvirt's to start: it
+ * checks the binary's path itself, but a missing one is said here first.
+ */
 static gboolean lv_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 			     GError **err)
 {
-	if (!g_str_equal(d->bus, "tmpfs")) {
-		g_autofree char *why = lv_fs_cannot(d);
+	struct lv *lv = vm->priv;
+	bool vfs = g_str_equal(d->bus, "virtiofs");
 
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "libvirt: %s",
-			    why ? why : "no such filesystem");
+	if (lv->upload && !g_str_equal(d->bus, "tmpfs")) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "libvirt share-nothing: %s serves a directory of "
+			    "the daemon's host, which vtbench cannot prepare "
+			    "or read from here",
+			    d->bus);
 		return FALSE;
 	}
-	g_free(d->guest);
-	d->guest = g_strdup(VTB_MOUNT_FS_PREFIX "tmpfs");
-	return TRUE;
+	if (vfs && !g_file_test(VTB_VIRTIOFSD, G_FILE_TEST_IS_EXECUTABLE)) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "virtiofs: no virtiofsd (%s, Debian's "
+			    "qemu-system-common)",
+			    VTB_VIRTIOFSD);
+		return FALSE;
+	}
+	/* libvirt passes the directory to virtiofsd in -o source=. */
+	if (vfs && strchr(d->image, ',')) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "virtiofsd cannot take the directory %s: its -o "
+			    "options split at ','; set TMPDIR to a path "
+			    "without one",
+			    d->image);
+		return FALSE;
+	}
+	return vtb_domxml_add_fs(&lv->devs, d, vfs ? VTB_VIRTIOFSD : NULL, err);
 }
 
 static const struct vtb_device_ops lv_fs = {
-	.cannot = lv_fs_cannot,
-	.help = "the guest's own tmpfs",
+	.cannot = vtb_kvm_fs_cannot,
+	.help = "9p: a <filesystem> (QEMU's local fsdev, accessmode squash: "
+		"security model none); virtiofs: a <filesystem> whose "
+		"virtiofsd libvirt starts, memory shared (memfd); tmpfs: the "
+		"guest's own; a host directory only when the daemon shares "
+		"this host's files",
 	.attach = lv_attach_fs,
 };
 

@@ -71,8 +71,15 @@ gboolean vtb_uml_add_disk(struct vtb_uml_devs *u, struct vtb_device *d,
 			    d->image);
 		return FALSE;
 	}
+	/*
+	 * A read-only disk is a file nothing writes (the payload, the tools
+	 * image of vtbench's cache): shared ('c'), so UML takes no POSIX
+	 * lock on all of it, which a QEMU opening the same file with its
+	 * image locks (libvirt's) reads as "Failed to get consistent read
+	 * lock".
+	 */
 	g_ptr_array_add(u->args, g_strdup_printf("ubd%d%s%s=%s", u->ndisk,
-						 d->readonly ? "r" : "",
+						 d->readonly ? "rc" : "",
 						 sync ? "s" : "", d->image));
 	d->guest = g_strdup_printf("/dev/ubd%c", 'a' + u->ndisk);
 	u->ndisk++;

@@ -68,6 +68,18 @@ jqok "one boot, and QEMU read >= 1 MiB from the payload disk in each of 3 runs" 
 	'.results[0] | .boots == 1 and ([.samples[] | .metrics.vmm_payload_rd_bytes >= 1048576] == [true, true, true])' "$J"
 no_domains qemu:///system "kept guest"
 
+# Shared directories through libvirt: 9p a <filesystem> (security model
+# none), virtiofs one whose virtiofsd libvirt starts; untar's every file
+# in place, each mounted as asked.
+J="$T/fs.json"
+run_vtb run --backend kvm --accel tcg --driver libvirt --workload untar \
+	--target 9p,virtiofs,tmpfs --virtiofs-cache auto,always \
+	--virtiofs-threads 2 --runs 1 --warmup 0 --json "$J"
+check "untar on 9p, virtiofs, tmpfs through libvirt: exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
+jqok "4 libvirt cells, 430 files each, mounted 9p, virtiofs (2), tmpfs" \
+	'[.results[] | select(.driver == "libvirt")] | length == 4 and all(.samples | all(.ok and .metrics.files == 430)) and ([.[].samples[0].mount | split(" ")[1]] | sort == ["9p", "tmpfs", "virtiofs", "virtiofs"])' "$J"
+no_domains qemu:///system "libvirt filesystems"
+
 # QEMU dies under libvirt mid-transfer: a failed sample with the reason,
 # exit 3, no domain left.
 "$VTB" run --backend kvm --accel tcg --driver libvirt --transport virtio-serial \

@@ -99,6 +99,16 @@ jqok "no flush-audit figures made up" \
 nothing_remote "transfers"
 no_leftovers "transfers"
 
+# A shared directory must be on the daemon's host: refused, saying why.
+J="$T/fs.json"
+run_vtb run --backend kvm --accel tcg --driver libvirt --connect "$URI" \
+	--workload untar --target 9p --runs 1 --warmup 0 --json "$J"
+check "9p through a share-nothing daemon: exit 3, not a hang (rc=$RC)" [ "$RC" -eq 3 ]
+jqok "... the sample names why" \
+	'.results[0].samples[0] | (.ok | not) and (.error | test("share-nothing: 9p serves a directory of the daemon.s host"))' "$J"
+nothing_remote "9p refused"
+no_leftovers "9p refused"
+
 # SIGINT mid-run: exit 130, and the domain, volumes and pool are gone.
 "$VTB" run --backend kvm --accel tcg --driver libvirt --connect "$URI" \
 	--workload upload --transport virtio-blk --size 256K --runs 20 --warmup 0 \

@@ -96,6 +96,9 @@ static void test_mount_taken(void **state)
 		/* A key that is a prefix of another is not it. */
 		{"ms=1", "x t rw,msize=512000", NULL},
 		{"", "none hostfs rw,relatime", NULL},
+		/* tmpfs shows its share of memory worked out. */
+		{"size=50%", "tmpfs tmpfs rw,relatime,size=105372k,inode64",
+		 NULL},
 		{NULL, NULL, NULL},
 		{"msize=4096", NULL, NULL},
 		{"msize=4096", "garbage", NULL},

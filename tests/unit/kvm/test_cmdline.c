@@ -216,7 +216,7 @@ static const struct devcase dev_cases[] = {
 	   "/dev/ubda"},
 	  {VTB_DEV_DISK, "tgt", "ubd", "/i/t.img", "sync", NULL, false,
 	   "/dev/ubdb"}},
-	 {"ssl2=fd:4", "ubd0r=/i/p.img", "ubd1s=/i/t.img", NULL}},
+	 {"ssl2=fd:4", "ubd0rc=/i/p.img", "ubd1s=/i/t.img", NULL}},
 	/* virtio-blk: vhost-user, each on its back-end's socket, /dev/vda..
 	 * in the order attached, beside ubd's own numbering. */
 	{"uml",
@@ -226,7 +226,7 @@ static const struct devcase dev_cases[] = {
 	   "/dev/ubda"},
 	  {VTB_DEV_DISK, "tgt", "virtio-blk", "/i/t.img", "none", NULL, false,
 	   "/dev/vdb"}},
-	 {"virtio_uml.device=/t/x.sock:2", "ubd0r=/i/p.img",
+	 {"virtio_uml.device=/t/x.sock:2", "ubd0rc=/i/p.img",
 	  "virtio_uml.device=/t/tgt.sock:2", NULL}},
 	{"uml",
 	 {{VTB_DEV_DISK, "x", "scsi", "/i/x.img", "none", NULL, false, NULL}},

@@ -18,6 +18,8 @@ struct dev_desc {
 	const char *image, *format, *cache, *aio; /* disks */
 	bool readonly;
 	const char *path; /* disks: a volume's path on the libvirt host */
+	const char *bus;  /* filesystems: 9p, virtiofs, tmpfs */
+	int threads;	  /* virtiofs: virtiofsd's thread pool */
 };
 
 struct xml_case {
@@ -93,6 +95,34 @@ static const struct xml_case cases[] = {
 	 {"<source file='/tmp/vtbench-1-0-x/ro-p.raw'/>\n      <target dev='vda'",
 	  "<source file='/t/target.img'/>\n      <target dev='vdb'", NULL},
 	 {"/c/p.raw", NULL}, {"blk:vtbpayload", "blk:vtbtarget"}},
+	{"9p and virtiofs: <filesystem>s, the memory shared", "tcg", NULL,
+	 NULL, false,
+	 {{VTB_DEV_FS, "vtbfs", NULL, "/t/sh&are", NULL, "mmap", NULL, false,
+	   NULL, "9p"},
+	  {VTB_DEV_FS, "vtbfs2", NULL, "/t/d2", NULL, "always", NULL, false,
+	   NULL, "virtiofs", 4}},
+	 {"<filesystem type='mount' accessmode='squash'>\n      <source dir='/t/sh&amp;are'/>\n      <target dir='vtbfs'/>\n      <alias name='ua-vtbfs'/>",
+	  "<filesystem type='mount' accessmode='passthrough'>\n      <driver type='virtiofs'/>\n      <binary path='/usr/lib/qemu/virtiofsd'>\n        <cache mode='always'/>\n        <thread_pool size='4'/>\n      </binary>\n      <source dir='/t/d2'/>\n      <target dir='vtbfs2'/>",
+	  "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>",
+	  NULL},
+	 {NULL}, {"fs:vtbfs", "fs:vtbfs2"}},
+	{"9p alone: no shared memory", "tcg", NULL, NULL, false,
+	 {{VTB_DEV_FS, "vtbfs", NULL, "/t/s", NULL, "none", NULL, false, NULL,
+	   "9p"}},
+	 {"<target dir='vtbfs'/>", NULL}, {"<memoryBacking", "<driver", NULL},
+	 {"fs:vtbfs"}},
+	{"virtiofs auto, no pool: virtiofsd's defaults", "tcg", NULL, NULL,
+	 false,
+	 {{VTB_DEV_FS, "vtbfs", NULL, "/t/s", NULL, "auto", NULL, false, NULL,
+	   "virtiofs", 0}},
+	 {"<binary path='/usr/lib/qemu/virtiofsd'>\n      </binary>",
+	  "<memoryBacking>", NULL},
+	 {"<cache mode", "<thread_pool", NULL}, {"fs:vtbfs"}},
+	{"tmpfs: the guest's own, no device", "tcg", NULL, NULL, false,
+	 {{VTB_DEV_FS, "vtbfs", NULL, NULL, NULL, NULL, NULL, false, NULL,
+	   "tmpfs"}},
+	 {"<devices>", NULL}, {"<filesystem", "<memoryBacking", NULL},
+	 {"fs:tmpfs"}},
 };
 /* clang-format on */
 
@@ -152,12 +182,13 @@ static void test_domain_xml(void **state)
 				.kind = d->kind,
 				.name = (char *)d->name,
 				.end_path = (char *)d->sock,
-				.bus = "virtio-blk",
+				.bus = d->bus ? d->bus : "virtio-blk",
 				.image = (char *)d->image,
 				.format = d->format,
 				.cache = d->cache,
 				.aio = d->aio,
 				.readonly = d->readonly,
+				.threads = d->threads,
 			};
 			pdev[n] = &devs[n];
 			paths[n] = d->path;
@@ -173,9 +204,15 @@ static void test_domain_xml(void **state)
 				vtb_domxml_add_serial(&xd, pdev[k]);
 			else if (pdev[k]->kind == VTB_DEV_VIRTIO_SERIAL)
 				vtb_domxml_add_port(&xd, pdev[k]);
-			else if (!vtb_domxml_add_disk(
-					 &xd, pdev[k],
-					 c->remote ? paths[k] : NULL, &e))
+			else if (pdev[k]->kind == VTB_DEV_FS) {
+				if (!vtb_domxml_add_fs(
+					    &xd, pdev[k],
+					    "/usr/lib/qemu/virtiofsd", &e))
+					fail_msg("case '%s': %s", c->what,
+						 e->message);
+			} else if (!vtb_domxml_add_disk(
+					   &xd, pdev[k],
+					   c->remote ? paths[k] : NULL, &e))
 				fail_msg("case '%s': %s", c->what, e->message);
 		cfg.devs = &xd;
 		xml = vtb_domain_xml(&cfg);
