@@ -59,12 +59,11 @@ gboolean vtb_virtiofsd_start(struct vtb_vm *vm, const struct vtb_device *d,
 				NULL, err);
 	/* It listens once its socket exists. */
 	if (!c ||
-	    !vtb_vm_helper_wait(
-		    c, sock, log, "virtiofsd", "listened", "listen",
-		    VTB_VIRTIOFSD_START_S,
-		    MIN(vm->deadline_us,
-			t0 + (gint64)(VTB_VIRTIOFSD_START_S * 1e6)),
-		    err)) {
+	    !vtb_vm_helper_wait(c, sock, log, "virtiofsd", "listened", "listen",
+				VTB_VIRTIOFSD_START_S,
+				MIN(vm->deadline_us,
+				    t0 + (gint64)(VTB_VIRTIOFSD_START_S * 1e6)),
+				err)) {
 		g_prefix_error(err, "virtiofs: ");
 		return FALSE;
 	}

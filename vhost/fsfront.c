@@ -126,8 +126,8 @@ static int from_backend(struct vtb_fsfront *f, char *why)
 	if (r == 0 && vu_check_reply(buf, due, &size, why) < 0)
 		r = -1;
 	if (r == 0 && size)
-		r = vu_recv(f->be_fd, f->stop_fd, buf + VU_HDR_SIZE, size,
-			    NULL, NULL, MSG_TIMEOUT_MS, "virtiofsd", why);
+		r = vu_recv(f->be_fd, f->stop_fd, buf + VU_HDR_SIZE, size, NULL,
+			    NULL, MSG_TIMEOUT_MS, "virtiofsd", why);
 	if (r == 0) {
 		g_mutex_lock(&f->lock);
 		r = vtb_fsfront_reply(&f->core, buf, VU_HDR_SIZE + size, why);

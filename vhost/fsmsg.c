@@ -58,10 +58,9 @@ int vtb_fsfront_request(struct vtb_fsfront_core *c, uint8_t *buf, size_t len,
 		r = *m;
 		memset(r.u.config.data, 0, sizeof(r.u.config.data));
 		if (m->u.config.offset < VTB_FS_CONFIG_SIZE)
-			memcpy(r.u.config.data,
-			       c->config + m->u.config.offset,
+			memcpy(r.u.config.data, c->config + m->u.config.offset,
 			       MIN_(m->u.config.size,
-				   VTB_FS_CONFIG_SIZE - m->u.config.offset));
+				    VTB_FS_CONFIG_SIZE - m->u.config.offset));
 		*out_len = vu_encode_reply(&r, out, cap);
 		if (*out_len < 0)
 			return WHY("GET_CONFIG: no room for the reply");
@@ -141,4 +140,3 @@ int vtb_fsfront_reply(struct vtb_fsfront_core *c, uint8_t *buf, size_t len,
 	c->st.replies++;
 	return 0;
 }
-
