@@ -540,6 +540,20 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 	return TRUE;
 }
 
+/* A guest that never said HELLO: a virtio-fs front that gave up says why
+ * (a message of UML's it refused, virtiofsd gone during the probe). */
+static void uml_explain(struct vtb_vm *vm, GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+
+	for (guint i = 0; ub && i < ub->fronts->len; i++) {
+		g_autofree char *why = vtb_fsfront_error(ub->fronts->pdata[i]);
+
+		if (why)
+			g_prefix_error(err, "virtiofs front: %s: ", why);
+	}
+}
+
 static void uml_cleanup(struct vtb_vm *vm)
 {
 	struct uml_boot *ub = vm->priv;
@@ -798,6 +812,7 @@ static const struct vtb_driver_ops uml_direct = {
 		},
 	.prepare = uml_boot_prepare,
 	.spawn = uml_spawn,
+	.explain = uml_explain,
 	.cleanup = uml_cleanup,
 };
 

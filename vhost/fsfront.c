@@ -47,7 +47,12 @@ static void close_fds(int *fds, unsigned n)
 			close(fds[i]);
 }
 
-/* Stop relaying: both peers see their socket close. */
+/*
+ * Stop relaying: the VMM sees its socket close (UML marks the device
+ * broken at its next message).  virtiofsd keeps its socket until
+ * vtb_fsfront_free(): the virtqueues never pass here, and a virtiofsd
+ * that exited for the front's fault would be blamed for it.
+ */
 static void fail(struct vtb_fsfront *f, const char *why)
 {
 	g_mutex_lock(&f->lock);
@@ -55,7 +60,6 @@ static void fail(struct vtb_fsfront *f, const char *why)
 		f->error = g_strdup(why);
 	g_mutex_unlock(&f->lock);
 	close_fd(&f->vmm_fd);
-	close_fd(&f->be_fd);
 }
 
 /* One request of the VMM's: 0, 1 when the VMM went (power-off), 3 when
