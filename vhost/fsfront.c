@@ -175,9 +175,14 @@ static gpointer thread_main(gpointer data)
 			if (!p[i].revents)
 				continue;
 			if (p[i].fd == f->listen_fd) {
-				f->vmm_fd = accept4(f->listen_fd, NULL, NULL,
-						    SOCK_CLOEXEC);
-				close_fd(&f->listen_fd);
+				int fd = accept4(f->listen_fd, NULL, NULL,
+						 SOCK_CLOEXEC);
+
+				/* One VMM: no second connection. */
+				if (fd >= 0) {
+					f->vmm_fd = fd;
+					close_fd(&f->listen_fd);
+				}
 			} else if (p[i].fd == f->vmm_fd) {
 				r = from_vmm(f, why);
 			} else if (p[i].fd == f->be_fd) {
