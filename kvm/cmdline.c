@@ -155,27 +155,6 @@ gboolean vtb_qemu_add_fs(struct vtb_qemu_devs *q, struct vtb_device *d,
 	return TRUE;
 }
 
-GStrv vtb_virtiofsd_argv(const char *virtiofsd, const struct vtb_device *d,
-			 const char *sock)
-{
-	GStrvBuilder *b = g_strv_builder_new();
-	GStrv argv;
-
-	g_strv_builder_add(b, virtiofsd);
-	vtb_strv_take(b, g_strdup_printf("--socket-path=%s", sock));
-	g_strv_builder_add(b, "-o");
-	vtb_strv_take(b, g_strdup_printf("source=%s", d->image));
-	g_strv_builder_add(b, "-o");
-	vtb_strv_take(
-		b, g_strdup_printf("cache=%s", d->cache ? d->cache : "auto"));
-	if (d->threads > 0)
-		vtb_strv_take(b, g_strdup_printf("--thread-pool-size=%d",
-						 d->threads));
-	argv = g_strv_builder_end(b);
-	g_strv_builder_unref(b);
-	return argv;
-}
-
 GStrv vtb_qemu_argv(const struct vtb_qemu_cfg *c)
 {
 	GStrvBuilder *b = g_strv_builder_new();

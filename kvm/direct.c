@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/registry.h"
+#include "core/virtiofsd.h"
 #include "core/vm.h"
 #include "kvm/kvm.h"
 
@@ -92,46 +93,13 @@ static gboolean direct_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 				 GError **err)
 {
 	struct direct *q = vm->priv;
-	g_autofree char *sock = NULL, *log = NULL, *vfsd = NULL;
-	g_auto(GStrv) argv = NULL;
-	gint64 t0 = g_get_monotonic_time();
-	struct vtb_child *c;
+	g_autofree char *sock = NULL;
 
 	if (!g_str_equal(d->bus, "virtiofs"))
 		return vtb_qemu_add_fs(&q->devs, d, NULL, err);
-	vfsd = g_file_test(VTB_VIRTIOFSD, G_FILE_TEST_IS_EXECUTABLE)
-		       ? g_strdup(VTB_VIRTIOFSD)
-		       : vtb_find_program("virtiofsd");
-	if (!vfsd) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "virtiofs: no virtiofsd (%s, Debian's "
-			    "qemu-system-common)",
-			    VTB_VIRTIOFSD);
-		return FALSE;
-	}
-	/* -o source=: FUSE's option syntax, which splits at ','. */
-	if (strchr(d->image, ',')) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "virtiofsd cannot take the directory %s: its -o "
-			    "options split at ','; set TMPDIR to a path "
-			    "without one",
-			    d->image);
-		return FALSE;
-	}
 	sock = g_build_filename(vm->dir, "virtiofs.sock", NULL);
-	log = g_build_filename(vm->dir, "virtiofsd.log", NULL);
-	argv = vtb_virtiofsd_argv(vfsd, d, sock);
-	c = vtb_vm_spawn_helper(vm, (const char *const *)argv, "virtiofsd.log",
-				NULL, err);
-	/* It listens once its socket exists. */
-	if (!c ||
-	    !vtb_vm_helper_wait(c, sock, log, "virtiofsd", "listened", "listen",
-				10, MIN(vm->deadline_us, t0 + 10000000), err)) {
-		g_prefix_error(err, "virtiofs: ");
+	if (!vtb_virtiofsd_start(vm, d, sock, err))
 		return FALSE;
-	}
-	vtb_vm_add_boot_phase(vm, "virtiofsd_start",
-			      (g_get_monotonic_time() - t0) / 1e6);
 	return vtb_qemu_add_fs(&q->devs, d, sock, err);
 }
 

@@ -79,11 +79,6 @@ gboolean vtb_qemu_add_disk(struct vtb_qemu_devs *q, struct vtb_device *d,
  */
 gboolean vtb_qemu_add_fs(struct vtb_qemu_devs *q, struct vtb_device *d,
 			 const char *vfs_sock, GError **err);
-/* Where Debian's qemu-system-common puts QEMU 7.2's C virtiofsd. */
-#define VTB_VIRTIOFSD "/usr/lib/qemu/virtiofsd"
-/* argv of QEMU 7.2's virtiofsd serving @d on @sock (newly allocated). */
-GStrv vtb_virtiofsd_argv(const char *virtiofsd, const struct vtb_device *d,
-			 const char *sock);
 
 struct vtb_qemu_cfg {
 	const char *qemu;

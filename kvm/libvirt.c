@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/registry.h"
+#include "core/virtiofsd.h"
 #include "core/vm.h"
 #include "kvm/kvm.h"
 

@@ -84,7 +84,7 @@ const struct vtb_transport_ops vtb_transport_virtiofs = {
 	.name = "virtiofs",
 	.kind = VTB_KIND_FS,
 	.help = "a host directory through virtiofsd (QEMU 7.2's, a helper "
-		"child) and vhost-user-fs; the guest's memory shared (memfd)",
+		"child) and vhost-user-fs, the guest's memory shared with it",
 	.device = VTB_DEV_FS,
 	.bus = "virtiofs",
 	.guest_modules = vfs_modules,

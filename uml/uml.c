@@ -12,10 +12,12 @@
 #include "core/kernels.h"
 #include "core/qemublk.h"
 #include "core/registry.h"
+#include "core/virtiofsd.h"
 #include "core/vm.h"
 #include "core/vtbench.h"
 #include "uml/xstate.h"
 #include "vhost/console.h"
+#include "vhost/fsfront.h"
 
 /* This backend's state in @env. */
 static struct vtb_uml_env *U(const struct vtb_env *env)
@@ -249,6 +251,8 @@ struct uml_boot {
 	size_t nmap;
 	/* The virtio-serial devices' back-ends (struct vtb_vcon *). */
 	GPtrArray *vcons;
+	/* The virtio-fs devices' fronts (struct vtb_fsfront *). */
+	GPtrArray *fronts;
 	/* hostfs's root: a target's directory, else an empty one. */
 	const char *hostfs_dir;
 };
@@ -260,6 +264,7 @@ static gboolean uml_boot_prepare(struct vtb_vm *vm, GError **err)
 	vtb_uml_devs_init(&ub->devs);
 	ub->nmap = 1;
 	ub->vcons = g_ptr_array_new();
+	ub->fronts = g_ptr_array_new();
 	vm->priv = ub;
 	return TRUE;
 }
@@ -542,6 +547,20 @@ static gboolean uml_spawn(struct vtb_vm *vm, GError **err)
 	return TRUE;
 }
 
+/* A guest that never said HELLO: a virtio-fs front that gave up says why
+ * (a message of UML's it refused, virtiofsd gone during the probe). */
+static void uml_explain(struct vtb_vm *vm, GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+
+	for (guint i = 0; ub && i < ub->fronts->len; i++) {
+		g_autofree char *why = vtb_fsfront_error(ub->fronts->pdata[i]);
+
+		if (why)
+			g_prefix_error(err, "virtiofs front: %s: ", why);
+	}
+}
+
 static void uml_cleanup(struct vtb_vm *vm)
 {
 	struct uml_boot *ub = vm->priv;
@@ -554,6 +573,10 @@ static void uml_cleanup(struct vtb_vm *vm)
 	for (guint i = 0; i < ub->vcons->len; i++)
 		vtb_vcon_free(ub->vcons->pdata[i]);
 	g_ptr_array_unref(ub->vcons);
+	/* And virtiofsd is killed: the fronts' threads have nothing left. */
+	for (guint i = 0; i < ub->fronts->len; i++)
+		vtb_fsfront_free(ub->fronts->pdata[i]);
+	g_ptr_array_unref(ub->fronts);
 	vtb_uml_devs_clear(&ub->devs);
 	g_free(ub);
 	vm->priv = NULL;
@@ -619,17 +642,16 @@ static char *uml_disk_cannot(const struct vtb_device *d)
 	return NULL;
 }
 
-/* Filesystems: UML's own hostfs and the guest's tmpfs. */
+/* Filesystems: UML's own hostfs, the guest's tmpfs, and virtiofs
+ * through vtbench's front. */
 static char *uml_fs_cannot(const struct vtb_device *d)
 {
 	if (g_str_equal(d->bus, "9p"))
 		return g_strdup("uml has no virtio-9p; 9p over a serial line "
 				"(9pnet_fd with diod) is not implemented yet");
+	/* Its cache modes are virtiofsd's (the transport checks them). */
 	if (g_str_equal(d->bus, "virtiofs"))
-		return g_strdup("uml probes a virtio-fs device only through "
-				"config space, which QEMU 7.2's virtiofsd does "
-				"not answer; a front that does is not "
-				"implemented yet");
+		return NULL;
 	if (!g_str_equal(d->bus, "hostfs") && !g_str_equal(d->bus, "tmpfs"))
 		return g_strdup_printf("uml has no filesystem %s", d->bus);
 	if (d->cache)
@@ -637,11 +659,46 @@ static char *uml_fs_cannot(const struct vtb_device *d)
 	return NULL;
 }
 
+/*
+ * virtio-fs: QEMU 7.2's virtiofsd serves the directory, a helper of the
+ * vm, and vtbench's front (vhost/fsfront.h, a thread of this process)
+ * sits between it and linux.uml, answering the config space UML reads
+ * through VHOST_USER_PROTOCOL_F_CONFIG and virtiofsd does not serve.
+ * virtiofsd maps UML's physical memory (the file UML creates in its
+ * TMPDIR, passed by SET_MEM_TABLE) and works on the virtqueues there.
+ */
+static gboolean uml_attach_virtiofs(struct vtb_vm *vm, struct vtb_device *d,
+				    GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+	unsigned n = ub->fronts->len;
+	g_autofree char *sock = g_strdup_printf("%s/vfsd%u.sock", vm->dir, n);
+	g_autofree char *front =
+		g_strdup_printf("%s/vfsfront%u.sock", vm->dir, n);
+	struct vtb_fsfront *f;
+
+	if (!vtb_virtiofsd_start(vm, d, sock, err))
+		return FALSE;
+	/* One request queue, as QEMU's vhost-user-fs-pci by default. */
+	f = vtb_fsfront_new(front, sock, d->name, 1, err);
+	if (!f) {
+		g_prefix_error(err, "virtiofs: ");
+		return FALSE;
+	}
+	g_ptr_array_add(ub->fronts, f);
+	vtb_uml_add_vhost(&ub->devs, d, front, VTB_VIRTIO_ID_FS);
+	g_free(d->guest);
+	d->guest = g_strdup_printf(VTB_MOUNT_FS_PREFIX "%s", d->name);
+	return TRUE;
+}
+
 static gboolean uml_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 			      GError **err)
 {
 	struct uml_boot *ub = vm->priv;
 
+	if (g_str_equal(d->bus, "virtiofs"))
+		return uml_attach_virtiofs(vm, d, err);
 	if (g_str_equal(d->bus, "hostfs")) {
 		/* hostfs= is the root: the guest sees this directory only. */
 		ub->hostfs_dir = d->image;
@@ -658,8 +715,10 @@ static gboolean uml_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 
 static const struct vtb_device_ops uml_fs = {
 	.cannot = uml_fs_cannot,
-	.help = "hostfs (confined to the directory vtbench prepares) and the "
-		"guest's tmpfs",
+	.help = "hostfs (confined to the directory vtbench prepares), the "
+		"guest's tmpfs, and virtiofs: QEMU's virtiofsd behind "
+		"vtbench's vhost-user front, which answers the config space "
+		"virtiofsd does not (the data path is virtiofsd's own)",
 	.attach = uml_attach_fs,
 };
 
@@ -760,6 +819,7 @@ static const struct vtb_driver_ops uml_direct = {
 		},
 	.prepare = uml_boot_prepare,
 	.spawn = uml_spawn,
+	.explain = uml_explain,
 	.cleanup = uml_cleanup,
 };
 

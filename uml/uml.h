@@ -54,6 +54,7 @@ gboolean vtb_uml_add_disk(struct vtb_uml_devs *u, struct vtb_device *d,
 /* virtio ids of the devices UML takes over vhost-user. */
 #define VTB_VIRTIO_ID_CONSOLE 3
 #define VTB_VIRTIO_ID_BLOCK 2
+#define VTB_VIRTIO_ID_FS 26
 
 /*
  * A virtio device whose vhost-user back-end listens on @sock: its

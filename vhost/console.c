@@ -715,86 +715,8 @@ static int handle(struct vtb_vcon *c, struct vu_msg *m, char *why)
 static int recv_full(struct vtb_vcon *c, guint8 *buf, size_t len, int *fds,
 		     unsigned *nfds, char *why)
 {
-	gint64 deadline = g_get_monotonic_time() + MSG_TIMEOUT_MS * 1000ll;
-	size_t got = 0;
-
-	while (got < len) {
-		union {
-			char b[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = {buf + got, len - got};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-		struct pollfd p[2] = {{c->sock_fd, POLLIN, 0},
-				      {c->stop_fd, POLLIN, 0}};
-		ssize_t n;
-
-		if (fds) {
-			mh.msg_control = ctl.b;
-			mh.msg_controllen = sizeof(ctl.b);
-		}
-		n = recvmsg(c->sock_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n > 0 && fds) {
-			for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h;
-			     h = CMSG_NXTHDR(&mh, h)) {
-				size_t k;
-
-				if (h->cmsg_level != SOL_SOCKET ||
-				    h->cmsg_type != SCM_RIGHTS)
-					continue;
-				k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-				for (size_t i = 0; i < k; i++) {
-					int fd;
-
-					memcpy(&fd,
-					       CMSG_DATA(h) + i * sizeof(int),
-					       sizeof(fd));
-					if (*nfds < VU_MAX_FDS)
-						fds[(*nfds)++] = fd;
-					else
-						close(fd);
-				}
-			}
-			if (mh.msg_flags & MSG_CTRUNC) {
-				snprintf(why, VU_WHY_MAX,
-					 "more than %u fds with one message",
-					 VU_MAX_FDS);
-				return -1;
-			}
-		}
-		if (n > 0) {
-			got += (size_t)n;
-			continue;
-		}
-		if (n == 0) {
-			snprintf(why, VU_WHY_MAX, "the front-end disconnected");
-			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			snprintf(why, VU_WHY_MAX, "read the socket: %s",
-				 g_strerror(errno));
-			return -1;
-		}
-		if (got == 0 && fds)
-			return 2; /* nothing there: not even a header */
-		{
-			gint64 left = deadline - g_get_monotonic_time();
-
-			if (left <= 0 ||
-			    poll(p, 2, (int)((left + 999) / 1000)) == 0) {
-				snprintf(why, VU_WHY_MAX,
-					 "the front-end stopped %zu bytes "
-					 "into a %zu-byte read",
-					 got, len);
-				return -1;
-			}
-			if (p[1].revents)
-				return 3; /* stopped */
-		}
-	}
-	return 0;
+	return vu_recv(c->sock_fd, c->stop_fd, buf, len, fds, nfds,
+		       MSG_TIMEOUT_MS, "the front-end", why);
 }
 
 static void close_fds(int *fds, unsigned n)

@@ -3,9 +3,14 @@
 #include "vhost/vu.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 /* What each request carries. */
 enum shape {
@@ -368,4 +373,149 @@ int vu_encode_reply(const struct vu_msg *m, uint8_t *buf, size_t cap)
 	default:
 		return -1;
 	}
+}
+
+int vu_check_reply(const uint8_t *buf, uint32_t request, uint32_t *size,
+		   char *why)
+{
+	uint32_t req = get32(buf), flags = get32(buf + 4), sz = get32(buf + 8);
+	const char *name = vu_request_name(request);
+
+	if (req != request)
+		return WHY("a reply to %s (%" PRIu32 ") where %s's was due",
+			   vu_request_name(req), req, name);
+	if (flags != (VU_VERSION | VU_FLAG_REPLY))
+		return WHY("%s: reply flags 0x%" PRIx32 ", not 0x%x", name,
+			   flags, VU_VERSION | VU_FLAG_REPLY);
+	if (sz > CONFIG_HDR_SIZE + VU_CONFIG_MAX && sz > VU_PAYLOAD_MAX)
+		return WHY("%s: reply payload of %" PRIu32 " bytes", name, sz);
+	*size = sz;
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+/* The fds of @mh into @fds; -1 when the kernel dropped some. */
+static int take_fds(struct msghdr *mh, int *fds, unsigned *nfds)
+{
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h)) {
+		size_t k;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(fd));
+			if (*nfds < VU_MAX_FDS)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return mh->msg_flags & MSG_CTRUNC ? -1 : 0;
+}
+
+int vu_recv(int fd, int stop_fd, uint8_t *buf, size_t len, int *fds,
+	    unsigned *nfds, int timeout_ms, const char *peer, char *why)
+{
+	long long deadline = now_ms() + timeout_ms;
+	size_t got = 0;
+
+	while (got < len) {
+		union {
+			char b[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = {buf + got, len - got};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+		struct pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+		long long left;
+		ssize_t n;
+
+		if (fds) {
+			mh.msg_control = ctl.b;
+			mh.msg_controllen = sizeof(ctl.b);
+		}
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n > 0 && fds && take_fds(&mh, fds, nfds) < 0)
+			return WHY("more than %u fds with one message",
+				   VU_MAX_FDS);
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			snprintf(why, VU_WHY_MAX, "%s closed the socket", peer);
+			return got ? -1 : 1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return WHY("read the socket: %s", strerror(errno));
+		if (got == 0 && fds)
+			return 2; /* nothing there: not even a header */
+		left = deadline - now_ms();
+		if (left <= 0 || poll(p, 2, (int)left) == 0)
+			return WHY("%s stopped %zu bytes into a %zu-byte read",
+				   peer, got, len);
+		if (p[1].revents)
+			return 3;
+	}
+	return 0;
+}
+
+int vu_send(int fd, const uint8_t *buf, size_t len, const int *fds,
+	    unsigned nfds, int timeout_ms, const char *peer, char *why)
+{
+	long long deadline = now_ms() + timeout_ms;
+	size_t off = 0;
+
+	if (nfds > VU_MAX_FDS)
+		return WHY("%u fds, at most %u", nfds, VU_MAX_FDS);
+	while (off < len) {
+		union {
+			char b[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = {(void *)(buf + off), len - off};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+		struct pollfd p = {fd, POLLOUT, 0};
+		long long left;
+		ssize_t n;
+
+		if (off == 0 && nfds) {
+			struct cmsghdr *h;
+
+			memset(&ctl, 0, sizeof(ctl));
+			mh.msg_control = ctl.b;
+			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+			h = CMSG_FIRSTHDR(&mh);
+			h->cmsg_level = SOL_SOCKET;
+			h->cmsg_type = SCM_RIGHTS;
+			h->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+			memcpy(CMSG_DATA(h), fds, sizeof(int) * nfds);
+		}
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return WHY("write to %s: %s", peer, strerror(errno));
+		left = deadline - now_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) == 0)
+			return WHY("%s took no more after %zu of %zu bytes",
+				   peer, off, len);
+	}
+	return 0;
 }

@@ -143,4 +143,34 @@ int vu_encode_reply(const struct vu_msg *m, uint8_t *buf, size_t cap);
  * u64 @status (0 = success). */
 int vu_encode_ack(uint32_t request, uint64_t status, uint8_t *buf, size_t cap);
 
+/*
+ * Check the header in @buf (VU_HDR_SIZE bytes) of a back-end's reply to
+ * @request: 0 and its payload bytes in *@size, or -1 with the reason in
+ * @why: not a reply, another request's, wrong version or flag bits, a
+ * payload larger than any reply's.  The payload's shape is the caller's.
+ */
+int vu_check_reply(const uint8_t *buf, uint32_t request, uint32_t *size,
+		   char *why);
+
+/*
+ * Exactly @len bytes from stream socket @fd into @buf; with @fds, the fds
+ * that came with them are appended to @fds (*@nfds of VU_MAX_FDS, the
+ * caller closes them, also on failure).  Waits on @fd and @stop_fd
+ * (readable: stop); once a first byte came the rest must come within
+ * @timeout_ms.  Returns 0, 2 when nothing was there (with @fds only: a
+ * reader polls first), 3 when stopped, 1 (and @why) when @peer closed the
+ * socket before a first byte, or -1 with @why: @peer closed it part-way
+ * or stopped, a read error, more than VU_MAX_FDS fds.
+ */
+int vu_recv(int fd, int stop_fd, uint8_t *buf, size_t len, int *fds,
+	    unsigned *nfds, int timeout_ms, const char *peer, char *why);
+
+/*
+ * All @len bytes of @buf to stream socket @fd, @nfds fds with the first
+ * byte (SCM_RIGHTS), within @timeout_ms; never SIGPIPE.  0, or -1 with
+ * @why naming @peer.
+ */
+int vu_send(int fd, const uint8_t *buf, size_t len, const int *fds,
+	    unsigned nfds, int timeout_ms, const char *peer, char *why);
+
 #endif

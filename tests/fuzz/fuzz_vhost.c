@@ -1,9 +1,12 @@
-/* libFuzzer harness: the vhost-user decoder and the virtqueue walker must
- * survive anything a front-end or a guest can write. */
+/* libFuzzer harness: the vhost-user decoder, the virtqueue walker and the
+ * virtio-fs front's rewriting must survive anything a front-end (UML's
+ * guest kernel), a back-end or a guest can write. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vhost/fsmsg.h"
 #include "vhost/vq.h"
 #include "vhost/vu.h"
 
@@ -100,12 +103,80 @@ static void fuzz_walker(const uint8_t *data, size_t size)
 	free(m);
 }
 
+/*
+ * The front's conversation: each step a byte (bit 0: the back-end's reply,
+ * else a VMM request; bits 1-4: fds) and a message as the relay reads it,
+ * the header first, then the payload it announces.
+ */
+static void fuzz_front(const uint8_t *data, size_t size)
+{
+	static const int fds[VU_MAX_FDS] = {10, 11, 12, 13, 14, 15, 16, 17};
+	struct vtb_fsfront_core c;
+
+	vtb_fsfront_core_init(&c, "vtbfs", 1);
+	while (size > 1 + VU_HDR_SIZE) {
+		uint8_t buf[VU_HDR_SIZE + VU_PAYLOAD_MAX + VU_CONFIG_MAX];
+		uint8_t out[VU_HDR_SIZE + 12 + VU_CONFIG_MAX];
+		unsigned nfds = (data[0] >> 1) % (VU_MAX_FDS + 1);
+		bool reply = data[0] & 1;
+		char why[VU_WHY_MAX] = "";
+		uint32_t psize, due = vtb_fsfront_due(&c);
+		unsigned np = c.npending;
+		struct vu_msg m;
+		size_t len;
+		int r, out_len = -1;
+
+		data++;
+		size--;
+		memcpy(buf, data, VU_HDR_SIZE);
+		if (reply) {
+			if (!due || vu_check_reply(buf, due, &psize, why) < 0)
+				return;
+		} else if (due || vu_check_header(buf, &psize, why) < 0) {
+			return; /* the relay reads no request while one is due
+				 */
+		}
+		if (psize > sizeof(buf) - VU_HDR_SIZE ||
+		    size < VU_HDR_SIZE + psize)
+			return;
+		len = VU_HDR_SIZE + psize;
+		memcpy(buf, data, len);
+		data += len;
+		size -= len;
+		if (reply) {
+			r = vtb_fsfront_reply(&c, buf, len, why);
+			if (r < 0 && (!why[0] || !memchr(why, 0, sizeof(why))))
+				abort();
+			if (r == 0 && c.npending != np - 1)
+				abort();
+			if (r < 0)
+				return;
+			continue;
+		}
+		if (vu_decode(buf, len, fds, nfds, &m, why) != (int)len)
+			return;
+		r = vtb_fsfront_request(&c, buf, len, &m, out, sizeof(out),
+					&out_len, why);
+		if (r == VTB_FSF_ANSWER &&
+		    (out_len < 0 || (size_t)out_len > sizeof(out) ||
+		     (out_len && out_len < (int)VU_HDR_SIZE + 8)))
+			abort();
+		if (r == VTB_FSF_FORWARD &&
+		    (out_len != 0 || c.npending > VTB_FSFRONT_PENDING_MAX))
+			abort();
+		if (r < 0)
+			return;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return 0;
 	if (data[0] & 1)
 		fuzz_walker(data + 1, size - 1);
+	else if (data[0] & 2)
+		fuzz_front(data + 1, size - 1);
 	else
 		fuzz_decoder(data + 1, size - 1);
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "core/qemublk.h"
 #include "core/registry.h"
+#include "core/virtiofsd.h"
 #include "kvm/kvm.h"
 #include "engine/engine.h"
 #include "tests/unit/testutil.h"
