@@ -49,6 +49,13 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 				      const char *log_name,
 				      const char *const *env_set, GError **err);
 
+/* The same, with @fds given to the helper at fixed numbers (a
+ * socketpair's end it serves). */
+struct vtb_child *
+vtb_vm_spawn_helper_fds(struct vtb_vm *vm, const char *const *argv,
+			const char *log_name, const char *const *env_set,
+			const struct vtb_fdmap *fds, size_t nfds, GError **err);
+
 /*
  * Wait until helper @c is ready: @path exists (a regular file: with
  * content, e.g. a pidfile; anything else, e.g. a socket: at all), by

@@ -255,6 +255,10 @@ struct vtb_device_ops {
 	guint32 roundtrip_msgs;
 	/* Guest modules a disk written through a filesystem needs. */
 	const char *const *fs_modules;
+	/* Guest modules transport @t needs on this backend instead of its
+	 * own guest_modules, or NULL: its own (UML's 9p rides a stream,
+	 * not virtio-9p).  NULL hook: always its own. */
+	const char *const *(*guest_modules)(const struct vtb_transport_ops *t);
 	/*
 	 * Boot, in guest order, before spawn(): add @d to the VMM's
 	 * configuration the driver builds in vm->priv (arguments, domain

@@ -11,6 +11,7 @@ struct vtb_uml_opts {
 	char *kernel;  /* --uml-kernel */
 	char *modules; /* --uml-modules */
 	char *xstate;  /* --uml-xstate: auto, on, off */
+	char *ninep_line; /* --9p-uml-line: virtio-serial, serial */
 };
 
 /* The uml backend's state in struct vtb_env (vtb_env_priv). */

@@ -70,15 +70,16 @@ static const struct mcase cases[] = {
 	/* By default the UML line's 4 KiB echo is left out, with why. */
 	{"--workload roundtrip", 7, "uml serial roundtrip 64B", "goes deaf", 1},
 	/* untar without --target: every shared filesystem each backend
-	 * has (uml hostfs, kvm 9p and virtiofs), the others skipped. */
-	{"--workload untar", 3, "kvm/direct/tcg untar ->9p cache=mmap",
-	 "uml has no virtio-9p", 3},
+	 * has (uml hostfs and 9p, kvm 9p and virtiofs), the others
+	 * skipped. */
+	{"--workload untar", 4, "uml untar ->9p cache=mmap", "config space",
+	 2},
 	/* metadata runs where untar does: the same shared filesystems by
 	 * default, the disks and tmpfs when asked for. */
-	{"--workload metadata", 3,
+	{"--workload metadata", 4,
 	 "kvm/direct/tcg metadata ->virtiofs "
 	 "cache=auto",
-	 "uml has no virtio-9p", 3},
+	 "config space", 2},
 	{"--workload metadata --target ubd,virtio-blk,tmpfs", 5,
 	 "uml metadata ->ubd cache=writeback", "UML's own block", 1},
 	/* Asked for, it runs (and fails with the reason). */
@@ -95,8 +96,7 @@ static const struct mcase cases[] = {
 	{"--workload write-no-upload --target 9p,virtiofs,hostfs,tmpfs "
 	 "--9p-cache none,loose --virtiofs-cache auto,always --image qcow2 "
 	 "--fs ext4 --cache none",
-	 7, "kvm/direct/tcg write-no-upload ->9p cache=loose", "no virtio-9p",
-	 3},
+	 9, "uml write-no-upload ->9p cache=loose", "UML's own", 2},
 	{"--backend uml --workload untar --target hostfs,tmpfs", 2,
 	 "uml untar ->hostfs", NULL, 0},
 	{"--backend kvm --workload untar --target virtiofs", 1,
