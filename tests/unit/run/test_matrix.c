@@ -72,8 +72,7 @@ static const struct mcase cases[] = {
 	/* untar without --target: every shared filesystem each backend
 	 * has (uml hostfs and 9p, kvm 9p and virtiofs), the others
 	 * skipped. */
-	{"--workload untar", 4, "uml untar ->9p cache=mmap", "config space",
-	 2},
+	{"--workload untar", 4, "uml untar ->9p cache=mmap", "config space", 2},
 	/* metadata runs where untar does: the same shared filesystems by
 	 * default, the disks and tmpfs when asked for. */
 	{"--workload metadata", 4,
