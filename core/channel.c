@@ -119,12 +119,25 @@ static int wait_fd(struct vtb_vm *vm, short events, gint64 deadline_us,
 	return 0;
 }
 
-/* A back-end inside vtbench failed (wait_fd): its reason. */
+static void fail_helper_gone(struct vtb_vm *vm, GError **err,
+			     struct vtb_child *c);
+
+/* A back-end inside vtbench failed (wait_fd): its reason, unless a
+ * helper died under it (a bridge sees its socket close as the helper
+ * exits): the helper's death is the cause. */
 static void fail_watch(struct vtb_vm *vm, GError **err,
 		       const struct vtb_watch *w)
 {
 	g_autoptr(GError) e = NULL;
 
+	for (guint i = 0; vm->helpers && i < vm->helpers->len; i++) {
+		struct vtb_child *c = vm->helpers->pdata[i];
+
+		if (!c->reaped && c->pid > 0 && vtb_child_wait(c, 200)) {
+			fail_helper_gone(vm, err, c);
+			return;
+		}
+	}
 	if (w->check(w->obj, &e))
 		fail_run(vm, err, "a back-end of the guest's devices stopped");
 	else
