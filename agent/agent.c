@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -838,6 +839,180 @@ static int disk_cache_on(struct job *j, const char *dev)
 /* What RUN's `mount` put on VTB_MOUNT_DIR, until the next one. */
 static int target_mounted;
 
+/* The relay of a 9p mount over a virtio-console port (0: none). */
+static pid_t relay_pid;
+
+/*
+ * The relay's loop, in a child: bytes both ways between the port and
+ * the kernel's end of a socketpair, until the kernel lets go of it (the
+ * unmount: EOF) or an end fails.
+ */
+static void relay_loop(int port, int sock)
+{
+	static char up[65536], down[65536]; /* port->sock, sock->port */
+	size_t up_len = 0, up_off = 0, down_len = 0, down_off = 0;
+
+	fcntl(port, F_SETFL, O_NONBLOCK);
+	fcntl(sock, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		struct pollfd p[2] = {
+			{port,
+			 (short)((up_len ? 0 : POLLIN) |
+				 (down_len ? POLLOUT : 0)),
+			 0},
+			{sock,
+			 (short)((down_len ? 0 : POLLIN) |
+				 (up_len ? POLLOUT : 0)),
+			 0},
+		};
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			_exit(1);
+		if (!up_len && (p[0].revents & (POLLIN | POLLHUP))) {
+			n = read(port, up, sizeof(up));
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				_exit(1);
+			up_len = n > 0 ? (size_t)n : 0;
+			up_off = 0;
+		}
+		if (up_len) {
+			n = write(sock, up + up_off, up_len - up_off);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				_exit(0);
+			if (n > 0 && (up_off += (size_t)n) == up_len)
+				up_len = 0;
+		}
+		if (!down_len && (p[1].revents & (POLLIN | POLLHUP))) {
+			n = read(sock, down, sizeof(down));
+			if (n == 0)
+				_exit(0);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				_exit(0);
+			down_len = n > 0 ? (size_t)n : 0;
+			down_off = 0;
+		}
+		if (down_len) {
+			n = write(port, down + down_off, down_len - down_off);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				_exit(1);
+			if (n > 0 && (down_off += (size_t)n) == down_len)
+				down_len = 0;
+		}
+	}
+}
+
+/* After the unmount: the relay sees EOF and goes; 5 s, then killed. */
+static void relay_stop(void)
+{
+	int st;
+
+	if (!relay_pid)
+		return;
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(relay_pid, &st, WNOHANG) == relay_pid) {
+			relay_pid = 0;
+			return;
+		}
+		sleep_ns(5000000);
+	}
+	kill(relay_pid, SIGKILL);
+	while (waitpid(relay_pid, &st, 0) < 0 && errno == EINTR)
+		;
+	relay_pid = 0;
+}
+
+/*
+ * The fd the kernel's 9p gets for stream @fd.  A tty: itself.  A
+ * virtio-console port: the kernel's end of a socketpair whose other end a
+ * child relays to the port, since trans=fd reads and writes with
+ * kernel_read/kernel_write, which since Linux 5.10 refuse a file without
+ * read_iter/write_iter, as virtio_console's port is (EINVAL).  -1 with
+ * the job's error.
+ */
+static int stream_for_9p(struct job *j, int fd, const char *dev)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (isatty(fd))
+		return make_raw(fd) < 0
+			       ? (job_err(j, errno, "raw mode on %s", dev), -1)
+			       : fd;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		job_err(j, errno, "socketpair to relay %s", dev);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		job_err(j, errno, "fork the relay of %s", dev);
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		relay_loop(fd, sv[1]);
+	}
+	relay_pid = pid;
+	close(sv[1]);
+	return sv[0];
+}
+
+/*
+ * 9P over a stream (VTB_MOUNT_FD_PREFIX): open it, a tty raw (9P is
+ * binary), and hand it to the kernel as rfdno/wfdno; the mount holds its
+ * own reference, so ours is closed either way.
+ */
+static int mount_fd(struct job *j)
+{
+	const struct vtb_run *run = j->run;
+	const char *spec = run->mount + strlen(VTB_MOUNT_FD_PREFIX);
+	char dev[300], opts[VTB_STR_LONG + 40];
+	int fd, kfd = -1, ret = -1;
+
+	if (!resolve_dev(spec, dev, sizeof(dev))) {
+		job_err(j, ENOENT, "find the 9p stream %s", spec);
+		return -1;
+	}
+	/* A port takes one opener: the last mount's reference goes just
+	 * after its unmount returns. */
+	for (int i = 0; i < 400; i++) {
+		fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0 || errno != EBUSY)
+			break;
+		sleep_ns(5000000);
+	}
+	if (fd < 0) {
+		job_err(j, errno, "open the 9p stream %s", dev);
+		return -1;
+	}
+	kfd = stream_for_9p(j, fd, dev);
+	if (kfd < 0)
+		goto out;
+	snprintf(opts, sizeof(opts), "%s%srfdno=%d,wfdno=%d", run->mount_opts,
+		 run->mount_opts[0] ? "," : "", kfd, kfd);
+	if (mkdir(VTB_MOUNT_DIR, 0755) < 0 && errno != EEXIST) {
+		job_err(j, errno, "mkdir %s", VTB_MOUNT_DIR);
+		goto out;
+	}
+	if (mount("vtb9p", VTB_MOUNT_DIR,
+		  run->mount_fs[0] ? run->mount_fs : "9p", 0, opts) < 0) {
+		job_err(j, errno, "mount 9p over %s on %s -o %s", dev,
+			VTB_MOUNT_DIR, opts);
+		goto out;
+	}
+	target_mounted = 1;
+	ret = 0;
+out:
+	if (kfd >= 0 && kfd != fd)
+		close(kfd);
+	close(fd);
+	if (ret < 0)
+		relay_stop();
+	return ret;
+}
+
 /*
  * The kernel's own line for VTB_MOUNT_DIR in /proc/self/mounts, the
  * mount point left out ("vtbfs 9p rw,...,msize=512000,trans=virtio"), into
@@ -890,9 +1065,13 @@ static int mount_run(struct job *j)
 			return -1;
 		}
 		target_mounted = 0;
+		relay_stop();
 	}
 	if (!strcmp(run->mount, VTB_MOUNT_NONE))
 		return 0;
+	if (!strncmp(run->mount, VTB_MOUNT_FD_PREFIX,
+		     strlen(VTB_MOUNT_FD_PREFIX)))
+		return mount_fd(j);
 	if (!strncmp(run->mount, VTB_MOUNT_FS_PREFIX,
 		     strlen(VTB_MOUNT_FS_PREFIX))) {
 		/* A filesystem without a disk: 9p's tag, "none" for hostfs. */

@@ -34,6 +34,8 @@ static const struct kmod kmods[] = {
 	{ "9p", "9P_FS", "the 9p transport", "9pnet" },
 	{ "9pnet_virtio", "NET_9P_VIRTIO", "9p's virtio channel", "9pnet" },
 	{ "9pnet", "NET_9P", "9p's protocol (under 9P_FS)", NULL },
+	{ "9pnet_fd", "NET_9P_FD", "9p over a stream (UML's 9p: trans=fd)",
+	  "9pnet" },
 	{ "ext4", "EXT4_FS",
 	  "the filesystem of target disks (ext2/3 images too)", NULL },
 	{ "crc32c_generic", "CRYPTO_CRC32C",
@@ -120,7 +122,8 @@ GPtrArray *vtb_kconfig_modules(const char *arch)
 			vtb_transport_device(vtb_transports[t], &dev);
 			why = vtb_backend_cannot(be, &dev);
 			if (!why)
-				add_mods(out, vtb_transports[t]->guest_modules);
+				add_mods(out, vtb_transport_modules(
+						      be, vtb_transports[t]));
 		}
 	}
 	return out;

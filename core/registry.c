@@ -161,6 +161,29 @@ void vtb_transport_device(const struct vtb_transport_ops *t,
 	d->bus = t->bus;
 }
 
+const void *vtb_transport_opt(const struct vtb_opts *o, const char *t,
+			      const char *name)
+{
+	const struct vtb_transport_ops *tops = vtb_transport_find(t);
+	const char *base = tops ? vtb_transport_opts(o, tops) : NULL;
+
+	for (const struct vtb_option *op = base ? tops->options : NULL;
+	     op && op->name; op++)
+		if (g_str_equal(op->name, name))
+			return base + op->offset;
+	return NULL;
+}
+
+const char *const *vtb_transport_modules(const struct vtb_backend_ops *be,
+					 const struct vtb_transport_ops *t)
+{
+	const struct vtb_device_ops *row = vtb_backend_row(be, t->device);
+	const char *const *m =
+		row && row->guest_modules ? row->guest_modules(t) : NULL;
+
+	return m ? m : t->guest_modules;
+}
+
 unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
 			      const struct vtb_transport_ops *t)
 {

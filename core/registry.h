@@ -30,6 +30,10 @@ char *vtb_backend_cannot(const struct vtb_backend_ops *be,
 /* @t's device as the matrix knows it before a cell exists. */
 void vtb_transport_device(const struct vtb_transport_ops *t,
 			  struct vtb_device *d);
+/* The guest modules @t needs on @be: its row's (guest_modules) or the
+ * transport's own. */
+const char *const *vtb_transport_modules(const struct vtb_backend_ops *be,
+					 const struct vtb_transport_ops *t);
 /* The quirks of @t's device on @be (0 when it has no row). */
 unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
 			      const struct vtb_transport_ops *t);
@@ -43,6 +47,13 @@ guint64 vtb_transport_default_size(const struct vtb_cell *c);
 void *vtb_workload_opts(const struct vtb_opts *o,
 			const struct vtb_workload_ops *w);
 /* The options backend @be declared, as parsed into @o (NULL: none). */
+/* The field of option @name of transport @t as parsed into @o (its
+ * table's offset), or NULL when there is no such transport or option: a
+ * backend reads a transport's option without its struct. */
+const void *vtb_transport_opt(const struct vtb_opts *o, const char *t,
+			      const char *name);
+/* A 9p cell's msize (its variant "msize=SIZE"; 512K without one). */
+guint64 vtb_9p_cell_msize(const struct vtb_cell *c);
 /* The options @t declared, as parsed into @o (NULL: it has none). */
 void *vtb_transport_opts(const struct vtb_opts *o,
 			 const struct vtb_transport_ops *t);

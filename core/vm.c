@@ -36,6 +36,8 @@ void vtb_vm_free(struct vtb_vm *vm)
 		vtb_child_kill(vm->helpers->pdata[i]);
 	if (vm->helpers)
 		g_ptr_array_unref(vm->helpers);
+	if (vm->watches)
+		g_array_unref(vm->watches);
 	if (vm->driver && vm->driver->cleanup)
 		vm->driver->cleanup(vm);
 	if (vm->ctl_fd >= 0)
@@ -91,6 +93,15 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 				      const char *log_name,
 				      const char *const *env_set, GError **err)
 {
+	return vtb_vm_spawn_helper_fds(vm, argv, log_name, env_set, NULL, 0,
+				       err);
+}
+
+struct vtb_child *
+vtb_vm_spawn_helper_fds(struct vtb_vm *vm, const char *const *argv,
+			const char *log_name, const char *const *env_set,
+			const struct vtb_fdmap *fds, size_t nfds, GError **err)
+{
 	g_autofree char *log = g_build_filename(vm->dir, log_name, NULL);
 	struct vtb_child *c = g_new0(struct vtb_child, 1);
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -103,7 +114,7 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 		g_free(c);
 		return NULL;
 	}
-	ok = vtb_child_spawn(c, argv, fd, NULL, 0, env_set, err);
+	ok = vtb_child_spawn(c, argv, fd, fds, nfds, env_set, err);
 	close(fd);
 	if (!ok) {
 		g_free(c);
@@ -113,6 +124,16 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 		vm->helpers = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(vm->helpers, c);
 	return c;
+}
+
+void vtb_vm_add_watch(struct vtb_vm *vm, int fd,
+		      gboolean (*check)(void *obj, GError **err), void *obj)
+{
+	struct vtb_watch w = {fd, check, obj};
+
+	if (!vm->watches)
+		vm->watches = g_array_new(FALSE, FALSE, sizeof(w));
+	g_array_append_val(vm->watches, w);
 }
 
 struct vtb_device *vtb_vm_add_device(struct vtb_vm *vm)

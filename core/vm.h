@@ -49,6 +49,13 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 				      const char *log_name,
 				      const char *const *env_set, GError **err);
 
+/* The same, with @fds given to the helper at fixed numbers (a
+ * socketpair's end it serves). */
+struct vtb_child *
+vtb_vm_spawn_helper_fds(struct vtb_vm *vm, const char *const *argv,
+			const char *log_name, const char *const *env_set,
+			const struct vtb_fdmap *fds, size_t nfds, GError **err);
+
 /*
  * Wait until helper @c is ready: @path exists (a regular file: with
  * content, e.g. a pidfile; anything else, e.g. a socket: at all), by
@@ -60,6 +67,20 @@ gboolean vtb_vm_helper_wait(struct vtb_child *c, const char *path,
 			    const char *log, const char *what, const char *did,
 			    const char *do_, double limit_s, gint64 deadline,
 			    GError **err);
+
+/*
+ * A back-end inside vtbench (a bridge's thread, vhost/bridge.h) watched
+ * like a helper daemon: once @fd polls readable, @check(@obj) returns
+ * FALSE with the reason, and the wait on the guest ends with it.  @obj
+ * must stay valid until vtb_vm_free(), whose driver cleanup frees it.
+ */
+struct vtb_watch {
+	int fd;
+	gboolean (*check)(void *obj, GError **err);
+	void *obj;
+};
+void vtb_vm_add_watch(struct vtb_vm *vm, int fd,
+		      gboolean (*check)(void *obj, GError **err), void *obj);
 
 /* Kill what is left (helpers after the VMM), close the channel, remove
  * the private dir. */

@@ -259,6 +259,10 @@ struct vtb_device_ops {
 	guint32 roundtrip_msgs;
 	/* Guest modules a disk written through a filesystem needs. */
 	const char *const *fs_modules;
+	/* Guest modules transport @t needs on this backend instead of its
+	 * own guest_modules, or NULL: its own (UML's 9p rides a stream,
+	 * not virtio-9p).  NULL hook: always its own. */
+	const char *const *(*guest_modules)(const struct vtb_transport_ops *t);
 	/*
 	 * Boot, in guest order, before spawn(): add @d to the VMM's
 	 * configuration the driver builds in vm->priv (arguments, domain
@@ -597,6 +601,10 @@ struct vtb_vm {
 	 * killed and reaped with the VMM on every path (vtb_vm_spawn_helper).
 	 */
 	GPtrArray *helpers;
+	/* Back-ends inside vtbench that can fail as a helper can die (a
+	 * bridge's thread): struct vtb_watch (core/vm.h), polled with the
+	 * helpers while the host waits on the guest (vtb_vm_add_watch). */
+	GArray *watches;
 	int ctl_fd; /* the control channel, -1 when closed */
 	guint8 rbuf[VTB_MSG_MAX * 2];
 	size_t rlen;

@@ -23,7 +23,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 10u
+#define VTB_PROTO_VERSION 11u
 #define VTB_HDR_SIZE 12u
 /* n_tty throttles its line when less than 128 of its 4096 bytes are free. */
 #define VTB_TTY_THROTTLE_AT (4096u - 128u)
@@ -184,6 +184,8 @@ enum vtb_work {
 /* Where a RUN's `mount` puts its filesystem. */
 #define VTB_MOUNT_DIR "/mnt"
 #define VTB_MOUNT_FS_PREFIX "fs:"
+/* v11: 9P over a stream the guest opens (UML's trans=fd). */
+#define VTB_MOUNT_FD_PREFIX "fd:"
 #define VTB_MOUNT_NONE "-"
 
 struct vtb_run {
@@ -208,11 +210,14 @@ struct vtb_run {
 	 * target), then mount this there as `mount_fs` with the mount(2)
 	 * data `mount_opts` ("" for none): a disk (a path or blk:SERIAL), or
 	 * VTB_MOUNT_FS_PREFIX and a source that is no disk (9p's tag, "none"
-	 * for hostfs, "tmpfs").  VTB_MOUNT_NONE: only unmount.  A failure is
-	 * the RESULT's err; a mount that worked puts the kernel's line for
-	 * it in the RESULT's detail, the mount point left out ("SOURCE TYPE
-	 * OPTIONS", from /proc/self/mounts).  "": leave VTB_MOUNT_DIR as it
-	 * is.
+	 * for hostfs, "tmpfs"), or VTB_MOUNT_FD_PREFIX and a stream
+	 * (vport:NAME or a tty's path) the agent opens, a tty in raw mode,
+	 * adding ",rfdno=N,wfdno=N" of it to `mount_opts` (9p's trans=fd;
+	 * the kernel holds the stream until the unmount).  VTB_MOUNT_NONE:
+	 * only unmount.  A failure is the RESULT's err; a mount that worked
+	 * puts the kernel's line for it in the RESULT's detail, the mount
+	 * point left out ("SOURCE TYPE OPTIONS", from /proc/self/mounts).
+	 * "": leave VTB_MOUNT_DIR as it is.
 	 */
 	char mount[VTB_STR_SHORT];
 	char mount_fs[VTB_STR_SHORT];

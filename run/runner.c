@@ -82,7 +82,9 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 	for (const char *const *m = c->backend->base_modules; *m; m++)
 		g_ptr_array_add(names, (char *)*m);
 	if (c->tops)
-		for (const char *const *m = c->tops->guest_modules; *m; m++)
+		for (const char *const *m =
+			     vtb_transport_modules(c->backend, c->tops);
+		     *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	/* The target disk and its filesystem, as the backend's guest needs
 	 * (a filesystem target brings its own: its transport's modules). */
@@ -98,7 +100,9 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 			g_ptr_array_add(names, (char *)*m);
 	/* A target's bus is a block transport's: its driver too. */
 	if (target)
-		for (const char *const *m = target->guest_modules; *m; m++)
+		for (const char *const *m =
+			     vtb_transport_modules(c->backend, target);
+		     *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	g_ptr_array_add(names, NULL);
 

@@ -1,5 +1,6 @@
-/* Transport `9p`: a host directory over virtio-9p (QEMU's local fsdev),
- * 9P2000.L with --9p-msize and each --9p-cache mode a cell. */
+/* Transport `9p`: a host directory over 9P2000.L with --9p-msize and each
+ * --9p-cache mode a cell: virtio-9p (QEMU's local fsdev), or on a
+ * backend without it, its row's stream and server (uml/ninep.h). */
 #include <stddef.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@ struct p9_opts {
 #define P9_MSIZE_DEFAULT (512u << 10)
 
 /* A cell's msize, from its variant "msize=SIZE". */
-static guint64 cell_msize(const struct vtb_cell *c)
+guint64 vtb_9p_cell_msize(const struct vtb_cell *c)
 {
 	guint64 n = 0;
 
@@ -35,7 +36,7 @@ static void p9_describe(const struct vtb_cell *c, struct vtb_device *dev)
 	dev->mount_opts = g_strdup_printf(
 		"trans=virtio,version=9p2000.L,msize=%" G_GUINT64_FORMAT
 		",cache=%s",
-		cell_msize(c), g_str_equal(c->cache, "-") ? "none" : c->cache);
+		vtb_9p_cell_msize(c), g_str_equal(c->cache, "-") ? "none" : c->cache);
 }
 
 static char **p9_caches(const void *topts)
@@ -105,8 +106,10 @@ static const struct vtb_option p9_options[] = {
 const struct vtb_transport_ops vtb_transport_9p = {
 	.name = "9p",
 	.kind = VTB_KIND_FS,
-	.help = "a host directory over virtio-9p (9P2000.L, QEMU's local "
-		"fsdev, security model none)",
+	.help = "a host directory over 9P2000.L: virtio-9p (QEMU's local "
+		"fsdev, security model none), or where the VMM has none "
+		"(UML) trans=fd over a virtio-serial port or a serial line "
+		"(--9p-uml-line), served by diod",
 	.device = VTB_DEV_FS,
 	.bus = "9p",
 	.guest_modules = p9_modules,

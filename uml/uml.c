@@ -10,12 +10,15 @@
 
 #include "core/json.h"
 #include "core/kernels.h"
+#include "core/options.h"
 #include "core/qemublk.h"
 #include "core/registry.h"
 #include "core/virtiofsd.h"
 #include "core/vm.h"
 #include "core/vtbench.h"
+#include "uml/ninep.h"
 #include "uml/xstate.h"
+#include "vhost/bridge.h"
 #include "vhost/console.h"
 #include "vhost/fsfront.h"
 
@@ -181,9 +184,39 @@ static const struct vtb_option uml_options[] = {
 	  "UML's ptrace FPU-state fix (libvtbxstate.so, for hosts whose "
 	  "xstate outgrew UML's buffer, e.g. with AMX): auto applies it "
 	  "when a test boot shows UML needs it", NULL, 0, -1, autoonoff },
+	{ "9p-uml-line", VTB_OPT_STR, OFF(ninep_line), "virtio-serial",
+	  "virtio-serial|serial",
+	  "the stream UML's 9p (trans=fd, served by diod) rides: a "
+	  "virtio-console port or a serial line", NULL, 0, -1,
+	  vtb_uml_9p_lines },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL, 0, -1 },
 };
 /* clang-format on */
+
+/* A 9p target on UML rides trans=fd, whose msize stops short of
+ * virtio's: refuse what it would silently cut. */
+static gboolean check_9p_msize(const struct vtb_opts *o, GError **err)
+{
+	char **const *field = vtb_transport_opt(o, "9p", "9p-msize");
+	char *const *msizes = field ? *field : NULL;
+	guint64 n;
+
+	if (!msizes || (o->targets && !g_strv_contains(
+					      (const char *const *)o->targets,
+					      "9p")))
+		return TRUE;
+	for (; *msizes; msizes++) {
+		if (!vtb_parse_size(*msizes, &n) || n <= VTB_UML_9P_MSIZE_MAX)
+			continue; /* the transport refuses what is no size */
+		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
+			    "--9p-msize %s: UML's 9p rides trans=fd, which "
+			    "takes 4K to 1M (Linux's MAX_SOCK_BUF); virtio-9p "
+			    "takes up to 2M",
+			    *msizes);
+		return FALSE;
+	}
+	return TRUE;
+}
 
 static gboolean uml_prepare(struct vtb_env *env, GError **err)
 {
@@ -230,6 +263,8 @@ static gboolean uml_prepare(struct vtb_env *env, GError **err)
 		u->modules = vtb_default_uml_modules(u->kernel.release);
 	}
 	u->xstate_mode = o->xstate ? o->xstate : "auto";
+	if (!check_9p_msize(env->opts, err))
+		return FALSE;
 	return vtb_uml_xstate_find(u, err);
 }
 
@@ -253,6 +288,9 @@ struct uml_boot {
 	GPtrArray *vcons;
 	/* The virtio-fs devices' fronts (struct vtb_fsfront *). */
 	GPtrArray *fronts;
+	/* 9p's streams to diod (struct uml_9p *), freed before the
+	 * consoles they pump. */
+	GPtrArray *ninep;
 	/* hostfs's root: a target's directory, else an empty one. */
 	const char *hostfs_dir;
 };
@@ -265,6 +303,7 @@ static gboolean uml_boot_prepare(struct vtb_vm *vm, GError **err)
 	ub->nmap = 1;
 	ub->vcons = g_ptr_array_new();
 	ub->fronts = g_ptr_array_new();
+	ub->ninep = g_ptr_array_new();
 	vm->priv = ub;
 	return TRUE;
 }
@@ -452,6 +491,141 @@ static gboolean uml_attach_vcon(struct vtb_vm *vm, struct vtb_device *d,
 	return TRUE;
 }
 
+static const struct vtb_device_ops uml_serial;
+
+static const char *uml_9p_line(const struct vtb_uml_opts *o)
+{
+	return o && o->ninep_line ? o->ninep_line : vtb_uml_9p_lines[0];
+}
+
+/* One 9p stream: the bridge between the guest's end and diod's socket. */
+struct uml_9p {
+	struct vtb_bridge *b;
+	const struct vtb_device_ops *row; /* a serial line's: its quirk */
+};
+
+static void uml_9p_free(gpointer p)
+{
+	struct uml_9p *n = p;
+
+	vtb_bridge_free(n->b);
+	g_free(n);
+}
+
+/* The bridge stopped: its reason, and for a serial line that went quiet
+ * with bytes for the guest, the line's known bug. */
+static gboolean uml_9p_check(void *obj, GError **err)
+{
+	struct uml_9p *n = obj;
+
+	if (vtb_bridge_check(n->b, err))
+		return TRUE;
+	if (n->row && strstr((*err)->message, "stalled:")) {
+		char *m = g_strdup_printf("%s: the line went deaf (%s)",
+					  (*err)->message, n->row->quirk_why);
+
+		g_free((*err)->message);
+		(*err)->message = m;
+	}
+	return FALSE;
+}
+
+/* Seconds the guest may leave bytes for it untaken (VTBENCH_STALL_S, as
+ * the engine's stall). */
+static guint uml_9p_stall_ms(void)
+{
+	const char *e = g_getenv("VTBENCH_STALL_S");
+	double v = e ? g_ascii_strtod(e, NULL) : 0;
+
+	return (guint)((v > 0 ? v : 15.0) * 1000);
+}
+
+/*
+ * 9p: diod serves the directory on one end of a socketpair (a helper
+ * child); a bridge thread pumps its other end to the guest's stream, a
+ * virtio-console port of our own back-end or a serial line, which the
+ * agent opens and mounts with trans=fd.  A dead diod ends the wait on
+ * the guest as any helper's death does; a stalled or broken stream, as
+ * the bridge's watch.
+ */
+static gboolean uml_attach_9p(struct vtb_vm *vm, struct vtb_device *d,
+			      GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+	const struct vtb_uml_opts *o =
+		vtb_backend_opts(vm->cell->env->opts, &vtb_backend_uml);
+	bool serial = g_str_equal(uml_9p_line(o), "serial");
+	char *why = NULL;
+	g_autofree char *diod = vtb_diod_find(&why);
+	g_autofree char *opts = NULL, *name = NULL, *spec = NULL;
+	g_auto(GStrv) argv = NULL;
+	struct vtb_vcon *vcon = NULL;
+	struct vtb_fdmap map;
+	struct uml_9p *n;
+	int h[2], guest_fd = -1;
+
+	if (!diod) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "9p: %s", why);
+		g_free(why);
+		return FALSE;
+	}
+	opts = vtb_uml_9p_opts(d->mount_opts, d->image, err);
+	if (!opts)
+		return FALSE;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, h) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "9p: socketpair for diod: %s", g_strerror(errno));
+		return FALSE;
+	}
+	map = (struct vtb_fdmap){.src = h[0], .dst = 3};
+	argv = vtb_diod_argv(diod, d->image, 3);
+	if (!vtb_vm_spawn_helper_fds(vm, (const char *const *)argv, "diod.log",
+				     NULL, &map, 1, err)) {
+		close(h[0]);
+		close(h[1]);
+		g_prefix_error(err, "9p: ");
+		return FALSE;
+	}
+	close(h[0]);
+	if (serial) {
+		/* A line like a serial transport's; the agent makes it raw. */
+		if (!uml_attach_serial(vm, d, err)) {
+			close(h[1]);
+			return FALSE;
+		}
+		guest_fd = d->fd;
+	} else {
+		g_autofree char *sock = g_strdup_printf(
+			"%s/vcon%u.sock", vm->dir, ub->vcons->len);
+
+		vcon = vtb_vcon_new(sock, d->name, err);
+		if (!vcon) {
+			close(h[1]);
+			g_prefix_error(err, "9p: virtio-serial %s: ", d->name);
+			return FALSE;
+		}
+		g_ptr_array_add(ub->vcons, vcon);
+		vtb_uml_add_vhost(&ub->devs, d, sock, VTB_VIRTIO_ID_CONSOLE);
+	}
+	name = g_strdup_printf("9p over %s %s", uml_9p_line(o), d->guest);
+	n = g_new0(struct uml_9p, 1);
+	n->row = serial ? &uml_serial : NULL;
+	n->b = vtb_bridge_new(name, vcon, guest_fd, h[1], uml_9p_stall_ms(),
+			      err);
+	if (!n->b) {
+		g_free(n);
+		return FALSE;
+	}
+	g_ptr_array_add(ub->ninep, n);
+	vtb_vm_add_watch(vm, vtb_bridge_fd(n->b), uml_9p_check, n);
+	spec = g_strdup_printf(VTB_MOUNT_FD_PREFIX "%s", d->guest);
+	g_free(d->guest);
+	d->guest = g_steal_pointer(&spec);
+	g_free(d->mount_opts);
+	d->mount_opts = g_steal_pointer(&opts);
+	return TRUE;
+}
+
 static gboolean uml_attach_disk(struct vtb_vm *vm, struct vtb_device *d,
 				GError **err)
 {
@@ -569,6 +743,9 @@ static void uml_cleanup(struct vtb_vm *vm)
 	 * socketpairs' ends) and removes vm->dir. */
 	if (!ub)
 		return;
+	for (guint i = 0; i < ub->ninep->len; i++)
+		uml_9p_free(ub->ninep->pdata[i]);
+	g_ptr_array_unref(ub->ninep);
 	/* linux.uml is gone: its end of each console socket too. */
 	for (guint i = 0; i < ub->vcons->len; i++)
 		vtb_vcon_free(ub->vcons->pdata[i]);
@@ -646,9 +823,12 @@ static char *uml_disk_cannot(const struct vtb_device *d)
  * through vtbench's front. */
 static char *uml_fs_cannot(const struct vtb_device *d)
 {
-	if (g_str_equal(d->bus, "9p"))
-		return g_strdup("uml has no virtio-9p; 9p over a serial line "
-				"(9pnet_fd with diod) is not implemented yet");
+	if (g_str_equal(d->bus, "9p")) {
+		char *why = NULL;
+		g_autofree char *diod = vtb_diod_find(&why);
+
+		return diod ? NULL : why;
+	}
 	/* Its cache modes are virtiofsd's (the transport checks them). */
 	if (g_str_equal(d->bus, "virtiofs"))
 		return NULL;
@@ -705,6 +885,8 @@ static gboolean uml_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 		d->guest = g_strdup(VTB_MOUNT_FS_PREFIX "none");
 	} else if (g_str_equal(d->bus, "tmpfs")) {
 		d->guest = g_strdup(VTB_MOUNT_FS_PREFIX "tmpfs");
+	} else if (g_str_equal(d->bus, "9p")) {
+		return uml_attach_9p(vm, d, err);
 	} else {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
 			    "uml has no filesystem %s", d->bus);
@@ -713,13 +895,33 @@ static gboolean uml_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 	return TRUE;
 }
 
+/* The VMM holds its end of a 9p serial line now (none for the others). */
+static gboolean uml_connect_fs(struct vtb_vm *vm, struct vtb_device *d,
+			       GError **err)
+{
+	return uml_connect_serial(vm, d, err);
+}
+
+static const char *const ninep_modules[] = {"9pnet_fd", "9p", "virtio_console",
+					    NULL};
+
+/* 9p rides a stream here: 9pnet_fd and the port's driver, no virtio-9p. */
+static const char *const *uml_fs_modules(const struct vtb_transport_ops *t)
+{
+	return g_str_equal(t->bus, "9p") ? ninep_modules : NULL;
+}
+
 static const struct vtb_device_ops uml_fs = {
 	.cannot = uml_fs_cannot,
 	.help = "hostfs (confined to the directory vtbench prepares), the "
-		"guest's tmpfs, and virtiofs: QEMU's virtiofsd behind "
-		"vtbench's vhost-user front, which answers the config space "
-		"virtiofsd does not (the data path is virtiofsd's own)",
+		"guest's tmpfs, 9p with trans=fd over a virtio-console port or "
+		"a serial line (--9p-uml-line), served by diod, and virtiofs: "
+		"QEMU's virtiofsd behind vtbench's vhost-user front, which "
+		"answers the config space virtiofsd does not (the data path "
+		"is virtiofsd's own)",
 	.attach = uml_attach_fs,
+	.connect = uml_connect_fs,
+	.guest_modules = uml_fs_modules,
 };
 
 static const struct vtb_device_ops uml_disk = {
@@ -771,6 +973,38 @@ static void uml_cell_env(const struct vtb_cell *c, struct vtb_cell_env *out)
 	};
 }
 
+/* How 9p reached the guest: the stream, the server and its version,
+ * the msize asked (and the most diod answers), the cache mode. */
+static void record_9p(const struct vtb_env *env, const struct vtb_cell *cell,
+		      JsonBuilder *b)
+{
+	const struct vtb_uml_opts *o =
+		vtb_backend_opts(env->opts, &vtb_backend_uml);
+	char *why = NULL;
+	g_autofree char *diod = vtb_diod_find(&why);
+	g_autofree char *version = vtb_diod_version(diod);
+
+	g_free(why);
+	json_builder_set_member_name(b, "ninep");
+	json_builder_begin_object(b);
+	vtb_json_str(b, "line", uml_9p_line(o));
+	vtb_json_str(b, "trans", "fd");
+	/* The agent's (agent.c stream_for_9p): virtio_console's port has no
+	 * read_iter/write_iter, which trans=fd's kernel_read/write need. */
+	vtb_json_str(b, "guest_relay",
+		     g_str_equal(uml_9p_line(o), "serial")
+			     ? NULL
+			     : "a guest process copies between the port and "
+			       "the socketpair 9p reads and writes");
+	vtb_json_str(b, "server", diod);
+	vtb_json_str(b, "server_version", version);
+	vtb_json_int(b, "msize", (gint64)vtb_9p_cell_msize(cell));
+	vtb_json_int(b, "server_msize_max", VTB_DIOD_MSIZE_MAX);
+	vtb_json_int(b, "trans_msize_max", VTB_UML_9P_MSIZE_MAX);
+	vtb_json_str(b, "cache", cell->cache);
+	json_builder_end_object(b);
+}
+
 static void uml_record(const struct vtb_env *env, const struct vtb_cell *cell,
 		       void *builder)
 {
@@ -783,6 +1017,8 @@ static void uml_record(const struct vtb_env *env, const struct vtb_cell *cell,
 	if (cell) {
 		vtb_json_bool(b, "xstate_fix", u->xstate_fix);
 		vtb_json_str(b, "xstate_why", u->xstate_why);
+		if (g_str_equal(cell->target, "9p"))
+			record_9p(env, cell, b);
 		return;
 	}
 	json_builder_set_member_name(b, "usable");

@@ -8,9 +8,10 @@
 
 /* The uml backend's options (its table in uml/uml.c). */
 struct vtb_uml_opts {
-	char *kernel;  /* --uml-kernel */
-	char *modules; /* --uml-modules */
-	char *xstate;  /* --uml-xstate: auto, on, off */
+	char *kernel;	  /* --uml-kernel */
+	char *modules;	  /* --uml-modules */
+	char *xstate;	  /* --uml-xstate: auto, on, off */
+	char *ninep_line; /* --9p-uml-line: virtio-serial, serial */
 };
 
 /* The uml backend's state in struct vtb_env (vtb_env_priv). */

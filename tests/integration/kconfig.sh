@@ -17,7 +17,7 @@ for arch in um x86_64; do
 	check "$arch: the fragment lacks nothing of itself (rc=$RC)" [ "$RC" -eq 0 -a -z "$OUT" ]
 done
 run_vtb kernel config --arch um
-for s in BLK_DEV_UBD HOSTFS SSL VIRTIO_UML VIRTIO_CONSOLE VIRTIO_BLK; do
+for s in BLK_DEV_UBD HOSTFS SSL VIRTIO_UML VIRTIO_CONSOLE VIRTIO_BLK NET_9P_FD 9P_FS; do
 	check "um: CONFIG_$s" says "$OUT" "^CONFIG_$s="
 done
 run_vtb kernel config --arch x86_64

@@ -68,7 +68,8 @@ static void test_covers_modules(void **state)
 			why = vtb_backend_cannot(be, &dev);
 			if (!why)
 				check_mods(frag, be->kernel_arch,
-					   vtb_transports[t]->guest_modules);
+					   vtb_transport_modules(
+						   be, vtb_transports[t]));
 		}
 	}
 }

@@ -70,16 +70,16 @@ static const struct mcase cases[] = {
 	/* By default the UML line's 4 KiB echo is left out, with why. */
 	{"--workload roundtrip", 7, "uml serial roundtrip 64B", "goes deaf", 1},
 	/* untar without --target: every shared filesystem each backend
-	 * has (uml hostfs, kvm 9p and virtiofs), the others skipped. */
-	{"--workload untar", 3,
-	 "kvm/direct/tcg untar ->9p cache=mmap msize=512K",
-	 "uml has no virtio-9p", 3},
+	 * has (uml hostfs, 9p and virtiofs, kvm 9p and virtiofs), the
+	 * others skipped. */
+	{"--workload untar", 5,
+	 "uml untar ->9p cache=mmap msize=512K", "UML's own", 1},
 	/* metadata runs where untar does: the same shared filesystems by
 	 * default, the disks and tmpfs when asked for. */
-	{"--workload metadata", 3,
+	{"--workload metadata", 5,
 	 "kvm/direct/tcg metadata ->virtiofs "
 	 "cache=auto threads=0",
-	 "uml has no virtio-9p", 3},
+	 "UML's own", 1},
 	{"--workload metadata --target ubd,virtio-blk,tmpfs", 5,
 	 "uml metadata ->ubd cache=writeback", "UML's own block", 1},
 	/* Asked for, it runs (and fails with the reason). */
@@ -96,8 +96,8 @@ static const struct mcase cases[] = {
 	{"--workload write-no-upload --target 9p,virtiofs,hostfs,tmpfs "
 	 "--9p-cache none,loose --virtiofs-cache auto,always --image qcow2 "
 	 "--fs ext4 --cache none",
-	 7, "kvm/direct/tcg write-no-upload ->9p cache=loose msize=512K",
-	 "no virtio-9p", 3},
+	 11, "uml write-no-upload ->9p cache=loose msize=512K", "UML's own",
+	 1},
 	{"--backend uml --workload untar --target hostfs,tmpfs", 2,
 	 "uml untar ->hostfs", NULL, 0},
 	{"--backend kvm --workload untar --target virtiofs", 1,
@@ -110,10 +110,9 @@ static const struct mcase cases[] = {
 	{"--backend kvm --workload untar --target virtiofs --virtiofs-cache "
 	 "always --virtiofs-threads 4",
 	 1, "kvm/direct/tcg untar ->virtiofs cache=always threads=4", NULL, 0},
-	/* A backend that lacks the filesystem: one skip per cache mode,
-	 * not one per variant too. */
-	{"--backend uml --workload untar --target 9p --9p-msize 128K,1M", 0,
-	 NULL, "no virtio-9p", 1},
+	/* UML's 9p (trans=fd) carries the msize axis as virtio-9p does. */
+	{"--backend uml --workload untar --target 9p --9p-msize 128K,1M", 2,
+	 "uml untar ->9p cache=mmap msize=1M", NULL, 0},
 	{"--backend kvm --workload untar --target hostfs", 0, NULL,
 	 "hostfs is UML's own filesystem", 1},
 	/* Payloads multiply transfer cells but not roundtrip. */
