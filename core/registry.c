@@ -161,6 +161,14 @@ void vtb_transport_device(const struct vtb_transport_ops *t,
 	d->bus = t->bus;
 }
 
+void vtb_transport_device_for(const struct vtb_transport_ops *t,
+			      const struct vtb_opts *o, struct vtb_device *d)
+{
+	vtb_transport_device(t, d);
+	if (t->carrier)
+		t->carrier(o ? vtb_transport_opts(o, t) : NULL, d);
+}
+
 unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
 			      const struct vtb_transport_ops *t)
 {

@@ -91,6 +91,23 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 				      const char *log_name,
 				      const char *const *env_set, GError **err)
 {
+	return vtb_vm_spawn_helper_fds(vm, argv, log_name, env_set, NULL, 0,
+				       err);
+}
+
+void vtb_vm_helper_stop(struct vtb_vm *vm, struct vtb_child *c)
+{
+	if (!c || !vm->helpers)
+		return;
+	vtb_child_kill(c);
+	g_ptr_array_remove(vm->helpers, c);
+}
+
+struct vtb_child *
+vtb_vm_spawn_helper_fds(struct vtb_vm *vm, const char *const *argv,
+			const char *log_name, const char *const *env_set,
+			const struct vtb_fdmap *fds, size_t nfds, GError **err)
+{
 	g_autofree char *log = g_build_filename(vm->dir, log_name, NULL);
 	struct vtb_child *c = g_new0(struct vtb_child, 1);
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -103,7 +120,7 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 		g_free(c);
 		return NULL;
 	}
-	ok = vtb_child_spawn(c, argv, fd, NULL, 0, env_set, err);
+	ok = vtb_child_spawn(c, argv, fd, fds, nfds, env_set, err);
 	close(fd);
 	if (!ok) {
 		g_free(c);

@@ -49,6 +49,15 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 				      const char *log_name,
 				      const char *const *env_set, GError **err);
 
+/* vtb_vm_spawn_helper() with the extra @fds (struct vtb_fdmap), which
+ * take their numbers after the log's (e.g. a stream as stdin, stdout). */
+struct vtb_child *
+vtb_vm_spawn_helper_fds(struct vtb_vm *vm, const char *const *argv,
+			const char *log_name, const char *const *env_set,
+			const struct vtb_fdmap *fds, size_t nfds, GError **err);
+/* Kill and reap helper @c of @vm (NULL: nothing) and forget it. */
+void vtb_vm_helper_stop(struct vtb_vm *vm, struct vtb_child *c);
+
 /*
  * Wait until helper @c is ready: @path exists (a regular file: with
  * content, e.g. a pidfile; anything else, e.g. a socket: at all), by

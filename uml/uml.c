@@ -583,10 +583,22 @@ static const struct vtb_device_ops uml_serial = {
 	.roundtrip_msgs = 500,
 };
 
+/* A helper child (sshfs's sftp-server) needs an fd on the host end. */
+static char *uml_vcon_cannot(const struct vtb_device *d)
+{
+	if (d->needs_fd)
+		return g_strdup("UML's virtio-serial port is a back-end inside "
+				"vtbench, with no fd for a helper such as "
+				"sftp-server (a bridge to a socketpair is to "
+				"come); --sshfs-channel serial has one");
+	return NULL;
+}
+
 static const struct vtb_device_ops uml_virtio_serial = {
 	.help = "virtio-console (multiport) over vhost-user: vtbench's own "
 		"back-end, a thread that copies between the host's buffers "
 		"and the guest's virtqueues",
+	.cannot = uml_vcon_cannot,
 	.attach = uml_attach_vcon,
 };
 
