@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/console.h"
+#include "core/vm.h"
 
 char *vtb_vm_console_context(struct vtb_vm *vm)
 {
@@ -63,24 +64,27 @@ static void fail_vmm_gone(struct vtb_vm *vm, GError **err, const char *what)
  * never answer, so its exit ends the wait as the VMM's does.
  */
 #define WAIT_HELPERS 8
+#define WAIT_WATCHES 4
 static int wait_fd(struct vtb_vm *vm, short events, gint64 deadline_us,
-		   bool *vmm_died, struct vtb_child **helper)
+		   bool *vmm_died, struct vtb_child **helper,
+		   const struct vtb_watch **watch)
 {
-	struct pollfd p[2 + WAIT_HELPERS] = {
+	struct pollfd p[2 + WAIT_HELPERS + WAIT_WATCHES] = {
 		{.fd = vm->ctl_fd, .events = events},
 		{.fd = vm->child.pidfd, .events = POLLIN},
 	};
 	struct vtb_child *hs[WAIT_HELPERS];
 	gint64 left = deadline_us - g_get_monotonic_time();
-	unsigned n = 2;
+	unsigned n = 2, nh, nw = 0;
 	int r;
 
 	*vmm_died = false;
 	*helper = NULL;
+	*watch = NULL;
 	if (left <= 0)
 		return 0;
 	for (guint i = 0;
-	     vm->helpers && i < vm->helpers->len && n < G_N_ELEMENTS(p); i++) {
+	     vm->helpers && i < vm->helpers->len && n < 2 + WAIT_HELPERS; i++) {
 		struct vtb_child *c = vm->helpers->pdata[i];
 
 		if (c->pidfd < 0 || c->reaped)
@@ -88,6 +92,12 @@ static int wait_fd(struct vtb_vm *vm, short events, gint64 deadline_us,
 		hs[n - 2] = c;
 		p[n++] = (struct pollfd){.fd = c->pidfd, .events = POLLIN};
 	}
+	nh = n;
+	for (; vm->watches && nw < vm->watches->len && nw < WAIT_WATCHES; nw++)
+		p[n++] = (struct pollfd){
+			.fd = g_array_index(vm->watches, struct vtb_watch, nw)
+				      .fd,
+			.events = POLLIN};
 	r = poll(p, n, (int)MIN(left / 1000 + 1, 1000));
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -95,12 +105,30 @@ static int wait_fd(struct vtb_vm *vm, short events, gint64 deadline_us,
 		return 1;
 	if (r > 0 && p[1].fd >= 0 && p[1].revents)
 		*vmm_died = true;
-	for (unsigned i = 2; r > 0 && !*vmm_died && i < n; i++)
+	for (unsigned i = 2; r > 0 && !*vmm_died && i < nh; i++)
 		if (p[i].revents) {
 			*helper = hs[i - 2];
+			return 0;
+		}
+	for (unsigned i = nh; r > 0 && !*vmm_died && i < n; i++)
+		if (p[i].revents) {
+			*watch = &g_array_index(vm->watches, struct vtb_watch,
+						i - nh);
 			break;
 		}
 	return 0;
+}
+
+/* A back-end inside vtbench failed (wait_fd): its reason. */
+static void fail_watch(struct vtb_vm *vm, GError **err,
+		       const struct vtb_watch *w)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (w->check(w->obj, &e))
+		fail_run(vm, err, "a back-end of the guest's devices stopped");
+	else
+		fail_run(vm, err, "%s", e->message);
 }
 
 /* A helper daemon of the vm exited (wait_fd): say which and how. */
@@ -130,6 +158,7 @@ gboolean vtb_chan_send(struct vtb_vm *vm, const struct vtb_msg *m,
 	while (off < (size_t)n) {
 		bool died;
 		struct vtb_child *helper;
+		const struct vtb_watch *watch;
 		ssize_t w;
 		int r;
 
@@ -148,9 +177,13 @@ gboolean vtb_chan_send(struct vtb_vm *vm, const struct vtb_msg *m,
 				 vtb_msg_type_name(m->type), g_strerror(errno));
 			return FALSE;
 		}
-		r = wait_fd(vm, POLLOUT, deadline_us, &died, &helper);
+		r = wait_fd(vm, POLLOUT, deadline_us, &died, &helper, &watch);
 		if (helper) {
 			fail_helper_gone(vm, err, helper);
+			return FALSE;
+		}
+		if (watch) {
+			fail_watch(vm, err, watch);
 			return FALSE;
 		}
 		if (died) {
@@ -173,6 +206,7 @@ gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m, gint64 deadline_us,
 		int d = vtb_msg_decode(vm->rbuf, vm->rlen, m);
 		bool died;
 		struct vtb_child *helper;
+		const struct vtb_watch *watch;
 		ssize_t n;
 		int r;
 
@@ -213,13 +247,17 @@ gboolean vtb_chan_recv(struct vtb_vm *vm, struct vtb_msg *m, gint64 deadline_us,
 			fail_run(vm, err, "receive: %s", g_strerror(errno));
 			return FALSE;
 		}
-		r = wait_fd(vm, POLLIN, deadline_us, &died, &helper);
+		r = wait_fd(vm, POLLIN, deadline_us, &died, &helper, &watch);
 		if (r < 0) {
 			fail_run(vm, err, "poll: %s", g_strerror(-r));
 			return FALSE;
 		}
 		if (helper) {
 			fail_helper_gone(vm, err, helper);
+			return FALSE;
+		}
+		if (watch) {
+			fail_watch(vm, err, watch);
 			return FALSE;
 		}
 		if (died) {

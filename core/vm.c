@@ -36,6 +36,8 @@ void vtb_vm_free(struct vtb_vm *vm)
 		vtb_child_kill(vm->helpers->pdata[i]);
 	if (vm->helpers)
 		g_ptr_array_unref(vm->helpers);
+	if (vm->watches)
+		g_array_unref(vm->watches);
 	if (vm->driver && vm->driver->cleanup)
 		vm->driver->cleanup(vm);
 	if (vm->ctl_fd >= 0)
@@ -130,6 +132,16 @@ vtb_vm_spawn_helper_fds(struct vtb_vm *vm, const char *const *argv,
 		vm->helpers = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(vm->helpers, c);
 	return c;
+}
+
+void vtb_vm_add_watch(struct vtb_vm *vm, int fd,
+		      gboolean (*check)(void *obj, GError **err), void *obj)
+{
+	struct vtb_watch w = {fd, check, obj};
+
+	if (!vm->watches)
+		vm->watches = g_array_new(FALSE, FALSE, sizeof(w));
+	g_array_append_val(vm->watches, w);
 }
 
 struct vtb_device *vtb_vm_add_device(struct vtb_vm *vm)

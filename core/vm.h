@@ -70,6 +70,20 @@ gboolean vtb_vm_helper_wait(struct vtb_child *c, const char *path,
 			    const char *do_, double limit_s, gint64 deadline,
 			    GError **err);
 
+/*
+ * A back-end inside vtbench (a bridge's thread, vhost/bridge.h) watched
+ * like a helper daemon: once @fd polls readable, @check(@obj) returns
+ * FALSE with the reason, and the wait on the guest ends with it.  @obj
+ * must stay valid until vtb_vm_free(), whose driver cleanup frees it.
+ */
+struct vtb_watch {
+	int fd;
+	gboolean (*check)(void *obj, GError **err);
+	void *obj;
+};
+void vtb_vm_add_watch(struct vtb_vm *vm, int fd,
+		      gboolean (*check)(void *obj, GError **err), void *obj);
+
 /* Kill what is left (helpers after the VMM), close the channel, remove
  * the private dir. */
 void vtb_vm_free(struct vtb_vm *vm);

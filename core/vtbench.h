@@ -621,6 +621,10 @@ struct vtb_vm {
 	 * killed and reaped with the VMM on every path (vtb_vm_spawn_helper).
 	 */
 	GPtrArray *helpers;
+	/* Back-ends inside vtbench that can fail as a helper can die (a
+	 * bridge's thread): struct vtb_watch (core/vm.h), polled with the
+	 * helpers while the host waits on the guest (vtb_vm_add_watch). */
+	GArray *watches;
 	int ctl_fd; /* the control channel, -1 when closed */
 	guint8 rbuf[VTB_MSG_MAX * 2];
 	size_t rlen;
