@@ -16,8 +16,6 @@
 #include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -1588,128 +1586,6 @@ static void drain(int fd)
 	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
-/* The relay between a tty and sshfs (relay()), 0: none. */
-static pid_t relay_pid;
-
-/* Bytes of the line's the relay holds for sshfs at most (in iobuf). */
-#define RELAY_HOLD sizeof(iobuf)
-
-/*
- * Between the line @tty and sshfs's socket @sock, until sshfs closes it:
- * the line read whenever it has bytes, held here until sshfs takes them.
- * sshfs reads the line in bursts between its own work; a tty that fills
- * meanwhile throttles the line, and UML's line never reads again after a
- * throttle (VTB_QUIRK_DEAF_AFTER_THROTTLE's bug).
- */
-NORETURN static void relay(int tty, int sock)
-{
-	static uint8_t back[64 << 10];
-	size_t in_head = 0, in_len = 0, back_len = 0;
-
-	setpriority(PRIO_PROCESS, 0, -10);
-	fcntl(tty, F_SETFL, fcntl(tty, F_GETFL) | O_NONBLOCK);
-	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
-	for (;;) {
-		struct pollfd p[2] = {{.fd = tty}, {.fd = sock}};
-		ssize_t n;
-
-		if (in_len < RELAY_HOLD)
-			p[0].events |= POLLIN;
-		if (back_len)
-			p[0].events |= POLLOUT;
-		if (in_len)
-			p[1].events |= POLLOUT;
-		if (back_len < sizeof(back))
-			p[1].events |= POLLIN;
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			_exit(1);
-		/* The line first: it must never fill. */
-		while (in_len < RELAY_HOLD) {
-			size_t tail = (in_head + in_len) % RELAY_HOLD;
-			size_t room = RELAY_HOLD - in_len;
-
-			if (room > RELAY_HOLD - tail)
-				room = RELAY_HOLD - tail;
-			n = read(tty, iobuf + tail, room);
-			if (n <= 0)
-				break;
-			in_len += (size_t)n;
-		}
-		while (in_len) {
-			size_t chunk = in_len;
-
-			if (chunk > RELAY_HOLD - in_head)
-				chunk = RELAY_HOLD - in_head;
-			n = write(sock, iobuf + in_head, chunk);
-			if (n < 0 && errno == EPIPE)
-				_exit(0);
-			if (n <= 0)
-				break;
-			in_head = (in_head + (size_t)n) % RELAY_HOLD;
-			in_len -= (size_t)n;
-		}
-		if (back_len < sizeof(back)) {
-			n = read(sock, back + back_len,
-				 sizeof(back) - back_len);
-			/* sshfs is gone: so is its session. */
-			if (n == 0 ||
-			    (n < 0 && errno != EAGAIN && errno != EINTR))
-				_exit(0);
-			if (n > 0)
-				back_len += (size_t)n;
-		}
-		if (back_len) {
-			n = write(tty, back, back_len);
-			if (n > 0) {
-				back_len -= (size_t)n;
-				memmove(back, back + n, back_len);
-			}
-		}
-	}
-}
-
-static void stop_relay(void)
-{
-	if (relay_pid) {
-		kill(relay_pid, SIGKILL);
-		while (waitpid(relay_pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	relay_pid = 0;
-}
-
-/*
- * A tty's relay (relay()) in a child of its own; the socket sshfs gets
- * instead of the tty, or -1 with the job's error.  @tty is closed.
- */
-static int start_relay(struct job *j, int tty)
-{
-	int sv[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		job_err(j, errno, "socketpair for sshfs's line");
-		close(tty);
-		return -1;
-	}
-	relay_pid = fork();
-	if (relay_pid < 0) {
-		job_err(j, errno, "fork for sshfs's line");
-		relay_pid = 0;
-		close(sv[0]);
-		close(sv[1]);
-		close(tty);
-		return -1;
-	}
-	if (relay_pid == 0) {
-		signal(SIGPIPE, SIG_IGN);
-		close(sv[1]);
-		relay(tty, sv[0]);
-	}
-	close(sv[0]);
-	close(tty);
-	return sv[1];
-}
-
 /* Reap @pid by @deadline (CLOCK_BOOTTIME ns), else kill it. */
 static void reap_by(pid_t pid, uint64_t deadline)
 {
@@ -1779,8 +1655,6 @@ static int sshfs_mount(struct job *j)
 	}
 	drain(fd);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if ((run->flags & VTB_RUN_F_RAW_TTY) && (fd = start_relay(j, fd)) < 0)
-		return -1;
 	efd = open(SSHFS_ERR, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	pid = fork();
 	if (pid < 0) {
@@ -1812,7 +1686,6 @@ static int sshfs_mount(struct job *j)
 		}
 		if (w == pid) {
 			tool_failed(j, "sshfs", st, SSHFS_ERR);
-			stop_relay();
 			return -1;
 		}
 		if (now_ns() >= deadline)
@@ -1822,7 +1695,6 @@ static int sshfs_mount(struct job *j)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	stop_relay();
 	err_tail(SSHFS_ERR, tail, sizeof(tail));
 	j->res->err = ETIMEDOUT;
 	snprintf(j->res->detail, sizeof(j->res->detail),
@@ -1850,10 +1722,6 @@ static int sshfs_unmount(struct job *j)
 	}
 	reap_by(sshfs_pid, deadline);
 	sshfs_pid = 0;
-	/* sshfs's end closed: the relay ends. */
-	if (relay_pid)
-		reap_by(relay_pid, deadline);
-	relay_pid = 0;
 	return ret;
 }
 

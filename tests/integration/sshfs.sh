@@ -1,8 +1,9 @@
 #!/bin/bash
 # Integration: the sshfs target (the guest's sshfs -o passive, OpenSSH's
 # sftp-server a helper child on the stream's host end).  untar and randio
-# on kvm (TCG, a virtio-serial port) and uml (its serial line), every file
-# and byte counted; an upload through it read back and verified; an
+# on kvm (TCG) and uml over a virtio-serial port, every file and byte
+# counted; UML's serial line a failed sample naming its bug when it goes
+# deaf; an upload through it read back and verified; an
 # sftp-server killed mid-run is a failed sample naming it; a missing
 # sftp-server or sshfs is one line and exit 2; nothing is left behind.
 . "$(dirname "$0")/lib.sh"
@@ -23,16 +24,28 @@ done
 no_leftovers "kvm sshfs"
 
 J="$T/uml.json"
-run_vtb run --backend uml --workload untar,randio --target sshfs \
-	--sshfs-channel serial $FIO --runs 2 --warmup 0 --json "$J"
-check "uml sshfs over its serial line: exit 0 (rc=$RC: $(grep -m1 -i -e error -e FAILED "$T/err"))" [ "$RC" -eq 0 ]
-jqok "uml sshfs: untar's 430 files and 22 dirs in place, every run" \
-	'[.results[] | select(.workload == "untar")] | length == 1 and all(.samples | length == 2 and all(.ok and .metrics.files == 430 and .metrics.dirs == 22))' "$J"
+run_vtb run --backend uml --workload untar,randio --target sshfs $FIO \
+	--runs 2 --warmup 0 --json "$J"
+check "uml sshfs over virtio-serial: exit 0 (rc=$RC: $(grep -m1 -i -e error -e FAILED "$T/err"))" [ "$RC" -eq 0 ]
+jqok "uml sshfs: untar's 430 files and 22 dirs in place, every run, one boot" \
+	'[.results[] | select(.workload == "untar")] | length == 1 and all(.boots == 1 and (.samples | length == 2 and all(.ok and .metrics.files == 430 and .metrics.dirs == 22)))' "$J"
 jqok "uml sshfs: fio's randrw read and wrote" \
 	'[.results[] | select(.workload == "randio")] | length == 1 and all(.samples | length == 2 and all(.ok and .metrics.randrw_read_iops > 0 and .metrics.randrw_write_iops > 0))' "$J"
-jqok "uml sshfs: the results say the serial line" \
-	'[.results[].env.sshfs.channel] == ["serial", "serial"]' "$J"
+jqok "uml sshfs: the results say the channel" \
+	'[.results[].env.sshfs.channel] == ["virtio-serial", "virtio-serial"]' "$J"
 no_leftovers "uml sshfs"
+
+# UML's serial line goes deaf once the guest's tty throttles it (UML's
+# bug): sshfs's bursts do that.  Then a failed sample naming the bug, in
+# seconds (the bridge's stall), not a hang until the run's deadline.
+J="$T/uml-serial.json"
+VTBENCH_STALL_S=5 run_vtb run --backend uml --workload untar --target sshfs \
+	--sshfs-channel serial --runs 1 --warmup 0 --json "$J"
+jqok "uml sshfs over the serial line: 430 files, or a failed sample naming UML's line bug (rc=$RC)" \
+	'.results[0].samples[0] | (.ok and .metrics.files == 430) or (.ok == false and (.error | test("sshfs over the serial line .*stalled: .*the line went deaf \\(known UML bug")))' "$J"
+jqok "uml sshfs over the serial line: the results say the serial line" \
+	'.results[0].env.sshfs.channel == "serial"' "$J"
+no_leftovers "uml sshfs over the serial line"
 
 # An upload into a file on the share: read back by the guest and hashed.
 J="$T/upload.json"
