@@ -17,7 +17,8 @@ struct mcase {
 	int cells;
 	const char *has_cell; /* a label that must be there, or NULL */
 	const char *skip;     /* a substring of some skip reason, or NULL */
-	int skips; /* expected number of skipped combinations, -1 any */
+	int skips;	 /* expected number of skipped combinations, -1 any */
+	const char *env; /* "NAME=value" set for the case, or NULL */
 };
 
 static const struct mcase cases[] = {
@@ -71,11 +72,21 @@ static const struct mcase cases[] = {
 	{"--workload roundtrip", 7, "uml serial roundtrip 64B", "goes deaf", 1},
 	/* untar without --target: every shared filesystem each backend
 	 * has (uml hostfs, kvm 9p and virtiofs), the others skipped. */
-	{"--workload untar", 3, "kvm/direct/tcg untar ->9p cache=mmap",
+	{"--workload untar", 5, "kvm/direct/tcg untar ->9p cache=mmap",
 	 "uml has no virtio-9p", 3},
+	/* sshfs on both, over either stream; each --sshfs-cache a cell. */
+	{"--workload untar --target sshfs --sshfs-cache yes,no", 4,
+	 "uml untar ->sshfs cache=no", NULL, 0},
+	{"--backend kvm --workload upload --transport virtio-serial "
+	 "--target sshfs --sshfs-channel serial",
+	 1, "kvm/direct/tcg virtio-serial upload ->sshfs cache=yes", NULL, 0},
+	/* Its programs missing: skipped with why when not asked for. */
+	{"--workload untar", 3, "uml untar ->hostfs",
+	 "sshfs: no sftp-server at /nonexistent", 5,
+	 "VTBENCH_SFTP_SERVER=/nonexistent"},
 	/* metadata runs where untar does: the same shared filesystems by
 	 * default, the disks and tmpfs when asked for. */
-	{"--workload metadata", 3,
+	{"--workload metadata", 5,
 	 "kvm/direct/tcg metadata ->virtiofs "
 	 "cache=auto",
 	 "uml has no virtio-9p", 3},
@@ -148,6 +159,8 @@ static void test_expand(void **state)
 		g_autoptr(GError) e = NULL;
 		bool help;
 
+		if (c->env)
+			putenv((char *)c->env);
 		if (!vtb_cli_parse_run((int)g_strv_length(argv), argv, &r.opts,
 				       &help, &e))
 			fail_msg("'%s': %s", c->args, e->message);
@@ -176,6 +189,12 @@ static void test_expand(void **state)
 				 r.skipped->len, c->skips);
 		}
 		vtb_matrix_clear(&r);
+		if (c->env) {
+			g_autofree char *name =
+				g_strndup(c->env, strcspn(c->env, "="));
+
+			g_unsetenv(name);
+		}
 	}
 }
 
