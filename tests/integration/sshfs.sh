@@ -4,7 +4,8 @@
 # on kvm (TCG) and uml over a virtio-serial port, every file and byte
 # counted; UML's serial line a failed sample naming its bug when it goes
 # deaf; an upload through it read back and verified; an
-# sftp-server killed mid-run is a failed sample naming it; a missing
+# sftp-server killed mid-run is a failed sample naming it; Ctrl-C leaves
+# nothing; a missing
 # sftp-server or sshfs is one line and exit 2; nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 
@@ -79,6 +80,28 @@ E=$(jq -r '.results[0].samples[0].error // ""' "$J")
 check "sftp-server killed: exit 3, the failed sample names it (rc=$rc: $E)" \
 	bash -c "[ $rc -eq 3 ] && printf '%s' \"\$1\" | grep -q 'sftp-server, a back-end of the guest.s devices, killed by signal 9'" _ "$E"
 no_leftovers "sftp-server killed"
+
+# Ctrl-C while fio works through sshfs: exit 130, sftp-server, the VMM
+# and the temp dir gone.
+"$VTB" run --backend uml --workload randio --target sshfs --fio-runtime 60 \
+	--fio-size 16M --fio-jobs randrw --runs 1 --warmup 0 --json "$T/int.json" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+if wait_proc sftp-server; then
+	sleep 5
+	kill -INT $pid
+else
+	not_ok "no sftp-server within 30 s"
+fi
+for _ in $(seq 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+	not_ok "vtbench still running 30 s after SIGINT"
+	kill -KILL $pid
+fi
+wait $pid
+rc=$?
+check "SIGINT during an sshfs run: exit 130 (rc=$rc)" [ "$rc" -eq 130 ]
+no_leftovers "SIGINT during an sshfs run"
 
 # A missing program: one line, exit 2, before any boot.
 VTBENCH_SFTP_SERVER=/nonexistent/sftp-server run_vtb run --backend kvm \
