@@ -196,8 +196,11 @@ static int read_full(int fd, uint8_t *buf, size_t want, size_t *got)
 
 /* ---- stopping ---- */
 
+static void sshfs_stop(void);
+
 NORETURN static void power_off(void)
 {
+	sshfs_stop();
 	sync();
 	reboot(off_how);
 	logmsg("error: reboot: %s", strerror(errno));
@@ -838,6 +841,10 @@ static int disk_cache_on(struct job *j, const char *dev)
 
 /* What RUN's `mount` put on VTB_MOUNT_DIR, until the next one. */
 static int target_mounted;
+/* The guest's sshfs serving VTB_MOUNT_DIR (VTB_MOUNT_SSHFS), 0: none. */
+static pid_t sshfs_pid;
+static int sshfs_mount(struct job *j);
+static int sshfs_unmount(struct job *j);
 
 /* The relay of a 9p mount over a virtio-console port (0: none). */
 static pid_t relay_pid;
@@ -1058,7 +1065,11 @@ static int mount_run(struct job *j)
 	const char *src = run->mount;
 	char dev[300];
 
-	if (target_mounted) {
+	if (target_mounted && sshfs_pid) {
+		if (sshfs_unmount(j) < 0)
+			return -1;
+		target_mounted = 0;
+	} else if (target_mounted) {
 		if (umount(VTB_MOUNT_DIR) < 0) {
 			job_err(j, errno, "unmount the last target from %s",
 				VTB_MOUNT_DIR);
@@ -1069,9 +1080,24 @@ static int mount_run(struct job *j)
 	}
 	if (!strcmp(run->mount, VTB_MOUNT_NONE))
 		return 0;
+	if (!strcmp(run->mount_fs, VTB_MOUNT_SSHFS)) {
+		if (mkdir(VTB_MOUNT_DIR, 0755) < 0 && errno != EEXIST) {
+			job_err(j, errno, "mkdir %s", VTB_MOUNT_DIR);
+			return -1;
+		}
+		if (sshfs_mount(j) < 0)
+			return -1;
+		target_mounted = 1;
+		mount_line(j->res->detail, sizeof(j->res->detail));
+		return 0;
+	}
 	if (!strncmp(run->mount, VTB_MOUNT_FD_PREFIX,
-		     strlen(VTB_MOUNT_FD_PREFIX)))
-		return mount_fd(j);
+		     strlen(VTB_MOUNT_FD_PREFIX))) {
+		if (mount_fd(j) < 0)
+			return -1;
+		mount_line(j->res->detail, sizeof(j->res->detail));
+		return 0;
+	}
 	if (!strncmp(run->mount, VTB_MOUNT_FS_PREFIX,
 		     strlen(VTB_MOUNT_FS_PREFIX))) {
 		/* A filesystem without a disk: 9p's tag, "none" for hostfs. */
@@ -1516,31 +1542,38 @@ static void read_back(struct job *j)
 #define TOOLS_DIR "/tools"
 #define UNTAR_ERR "/untar.err" /* tar's stderr, in the initramfs */
 
-/* The tools disk (ext2, read-only) on /tools, once per boot. */
-static int mount_tools(struct job *j)
+/* A tools disk @spec (ext2, read-only) on @dir, once per boot. */
+static int mount_tools_on(struct job *j, const char *spec, const char *dir,
+			  int *mounted)
 {
-	static int mounted;
 	char dev[300];
 
-	if (mounted)
+	if (*mounted)
 		return 0;
-	if (!resolve_dev(j->run->path2, dev, sizeof(dev))) {
-		job_err(j, ENOENT, "find the tools disk %s", j->run->path2);
+	if (!resolve_dev(spec, dev, sizeof(dev))) {
+		job_err(j, ENOENT, "find the tools disk %s", spec);
 		return -1;
 	}
-	if (mkdir(TOOLS_DIR, 0755) < 0 && errno != EEXIST) {
-		job_err(j, errno, "mkdir %s", TOOLS_DIR);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		job_err(j, errno, "mkdir %s", dir);
 		return -1;
 	}
 	/* Debian's kernels serve ext2 from the ext4 driver. */
-	if (mount(dev, TOOLS_DIR, "ext2", MS_RDONLY, NULL) < 0 &&
-	    mount(dev, TOOLS_DIR, "ext4", MS_RDONLY, NULL) < 0) {
-		job_err(j, errno, "mount the tools disk %s on %s", dev,
-			TOOLS_DIR);
+	if (mount(dev, dir, "ext2", MS_RDONLY, NULL) < 0 &&
+	    mount(dev, dir, "ext4", MS_RDONLY, NULL) < 0) {
+		job_err(j, errno, "mount the tools disk %s on %s", dev, dir);
 		return -1;
 	}
-	mounted = 1;
+	*mounted = 1;
 	return 0;
+}
+
+/* The workload's tools disk (`path2`) on /tools. */
+static int mount_tools(struct job *j)
+{
+	static int mounted;
+
+	return mount_tools_on(j, j->run->path2, TOOLS_DIR, &mounted);
 }
 
 /* PT_INTERP of the ELF64 @path into @out; "" for a static binary. */
@@ -1636,12 +1669,45 @@ static void err_tail(const char *path, char *buf, size_t size)
  * and stdout /dev/null, stderr into @err_path; its wait status in
  * *@status.  -1 with the job's error when it could not be run at all.
  */
+/* Where a tools disk's program finds its loader and libraries. */
+struct tool_cmd {
+	char tool[64], interp[256], ld[300], lib[64];
+};
+
+/*
+ * The start of an argv that runs the tools disk @dir's bin/@name: its own
+ * loader, told where the libraries are (no ld.so.cache here), then the
+ * program.  The count, or -1 with the job's error.
+ */
+static int tool_argv(struct job *j, const char *dir, const char *name,
+		     struct tool_cmd *c, const char **argv)
+{
+	int n = 0, ret;
+
+	snprintf(c->tool, sizeof(c->tool), "%s/bin/%s", dir, name);
+	ret = elf_interp(c->tool, c->interp, sizeof(c->interp));
+	if (ret < 0) {
+		job_err(j, -ret, "read the interpreter of %s", c->tool);
+		return -1;
+	}
+	if (c->interp[0]) {
+		snprintf(c->ld, sizeof(c->ld), "%s%s", dir, c->interp);
+		snprintf(c->lib, sizeof(c->lib), "%s/lib", dir);
+		argv[n++] = c->ld;
+		argv[n++] = "--library-path";
+		argv[n++] = c->lib;
+	}
+	argv[n++] = c->tool;
+	return n;
+}
+
 static int run_tool(struct job *j, const char *name, const char *const *args,
 		    int nargs, const char *err_path, int *status)
 {
-	char tool[64], interp[256], ld[300];
+	struct tool_cmd cmd;
 	const char *argv[TOOL_MAX_ARGS + 8];
-	int n = 0, ret, efd;
+	const char *tool = cmd.tool;
+	int n, efd;
 	pid_t pid;
 
 	if (nargs > TOOL_MAX_ARGS) {
@@ -1649,20 +1715,9 @@ static int run_tool(struct job *j, const char *name, const char *const *args,
 			name, TOOL_MAX_ARGS);
 		return -1;
 	}
-	snprintf(tool, sizeof(tool), TOOLS_DIR "/bin/%s", name);
-	ret = elf_interp(tool, interp, sizeof(interp));
-	if (ret < 0) {
-		job_err(j, -ret, "read the interpreter of %s", tool);
+	n = tool_argv(j, TOOLS_DIR, name, &cmd, argv);
+	if (n < 0)
 		return -1;
-	}
-	/* The loader, told where the libraries are: no ld.so.cache here. */
-	if (interp[0]) {
-		snprintf(ld, sizeof(ld), TOOLS_DIR "%s", interp);
-		argv[n++] = ld;
-		argv[n++] = "--library-path";
-		argv[n++] = TOOLS_DIR "/lib";
-	}
-	argv[n++] = tool;
 	for (int i = 0; i < nargs; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -1711,6 +1766,189 @@ static void tool_failed(struct job *j, const char *what, int status,
 		snprintf(r->detail, sizeof(r->detail),
 			 "%s killed by signal %d: %s", what, WTERMSIG(status),
 			 tail[0] ? tail : "no message");
+}
+
+#define SSHFS_TOOLS_DIR "/tools-fs"
+#define SSHFS_ERR "/sshfs.err" /* sshfs's stderr, in the initramfs */
+#define SSHFS_STOP_NS (10 * 1000000000ull)
+
+/* Is a FUSE filesystem on VTB_MOUNT_DIR?  From /proc: a stat of the
+ * mount point would wait for the server. */
+static int fuse_mounted(void)
+{
+	static char buf[16384];
+	char *line, *save = NULL;
+
+	if (read_small("/proc/self/mounts", buf, sizeof(buf)) <= 0)
+		return 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+
+		if (sp && !strncmp(sp + 1, VTB_MOUNT_DIR " fuse",
+				   strlen(VTB_MOUNT_DIR " fuse")))
+			return 1;
+	}
+	return 0;
+}
+
+/* Bytes the stream still holds from the last mount's session: dropped,
+ * or the new sshfs would read the old server's replies. */
+static void drain(int fd)
+{
+	ssize_t n;
+
+	if (isatty(fd))
+		tcflush(fd, TCIOFLUSH);
+	do
+		n = read(fd, iobuf, sizeof(iobuf));
+	while (n > 0 || (n < 0 && errno == EINTR));
+}
+
+/* Reap @pid by @deadline (CLOCK_BOOTTIME ns), else kill it. */
+static void reap_by(pid_t pid, uint64_t deadline)
+{
+	int st;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			return;
+		if (now_ns() >= deadline)
+			break;
+		sleep_ns(10000000);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * The guest's sshfs (VTB_MOUNT_SSHFS) on VTB_MOUNT_DIR: SFTP on the stream
+ * `mount` as its stdin and stdout, the program from the tools disk
+ * `path2`, its arguments `args`; until the mount is there, by
+ * VTB_SSHFS_MOUNT_S.
+ */
+static int sshfs_mount(struct job *j)
+{
+	static int tools_mounted;
+	const struct vtb_run *run = j->run;
+	const char *argv[TOOL_MAX_ARGS + 8];
+	char dev[300], args[VTB_STR_ARGS], tail[200], *save = NULL, *a;
+	struct tool_cmd cmd;
+	uint64_t deadline;
+	int n, fd, efd, st;
+	pid_t pid;
+
+	if (mount_tools_on(j, run->path2, SSHFS_TOOLS_DIR, &tools_mounted) < 0)
+		return -1;
+	n = tool_argv(j, SSHFS_TOOLS_DIR, "sshfs", &cmd, argv);
+	if (n < 0)
+		return -1;
+	snprintf(args, sizeof(args), "%s", run->args);
+	for (a = strtok_r(args, " ", &save); a;
+	     a = strtok_r(NULL, " ", &save)) {
+		if (n >= TOOL_MAX_ARGS) {
+			job_err(j, E2BIG, "sshfs's arguments (at most %d)",
+				TOOL_MAX_ARGS);
+			return -1;
+		}
+		argv[n++] = a;
+	}
+	argv[n++] = VTB_MOUNT_DIR;
+	argv[n] = NULL;
+	if (!resolve_dev(run->mount, dev, sizeof(dev))) {
+		job_err(j, ENOENT, "find sshfs's stream %s", run->mount);
+		return -1;
+	}
+	fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		job_err(j, errno, "open sshfs's stream %s", dev);
+		return -1;
+	}
+	if ((run->flags & VTB_RUN_F_RAW_TTY) && (st = make_raw(fd)) < 0) {
+		job_err(j, -st, "raw mode %s", dev);
+		close(fd);
+		return -1;
+	}
+	drain(fd);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	efd = open(SSHFS_ERR, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	pid = fork();
+	if (pid < 0) {
+		job_err(j, errno, "fork for sshfs");
+		close(fd);
+		if (efd >= 0)
+			close(efd);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		if (efd >= 0)
+			dup2(efd, 2);
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	if (efd >= 0)
+		close(efd);
+	deadline = now_ns() + VTB_SSHFS_MOUNT_S * 1000000000ull;
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (fuse_mounted()) {
+			sshfs_pid = pid;
+			return 0;
+		}
+		if (w == pid) {
+			tool_failed(j, "sshfs", st, SSHFS_ERR);
+			return -1;
+		}
+		if (now_ns() >= deadline)
+			break;
+		sleep_ns(10000000);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	err_tail(SSHFS_ERR, tail, sizeof(tail));
+	j->res->err = ETIMEDOUT;
+	snprintf(j->res->detail, sizeof(j->res->detail),
+		 "sshfs did not mount %s within %d s: %s", VTB_MOUNT_DIR,
+		 VTB_SSHFS_MOUNT_S, tail[0] ? tail : "no message");
+	return -1;
+}
+
+/*
+ * The sshfs mount gone and sshfs reaped (it exits once unmounted), by
+ * SSHFS_STOP_NS, else killed.  A mount busy or whose server is gone is
+ * detached.  -1 with the job's error (@j may be NULL: power-off).
+ */
+static int sshfs_unmount(struct job *j)
+{
+	uint64_t deadline = now_ns() + SSHFS_STOP_NS;
+	int ret = 0;
+
+	if (umount(VTB_MOUNT_DIR) < 0) {
+		if (j)
+			job_err(j, errno, "unmount sshfs from %s",
+				VTB_MOUNT_DIR);
+		ret = -1;
+		umount2(VTB_MOUNT_DIR, MNT_DETACH);
+	}
+	reap_by(sshfs_pid, deadline);
+	sshfs_pid = 0;
+	return ret;
+}
+
+static void sshfs_stop(void)
+{
+	if (sshfs_pid)
+		sshfs_unmount(NULL);
+	target_mounted = 0;
 }
 
 /* Extract @tarball into VTB_UNTAR_DIR with the tools disk's tar. */

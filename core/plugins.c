@@ -41,6 +41,7 @@ const struct vtb_backend_ops *const vtb_backends[] = {
 	X(virtiofs)                                                            \
 	X(hostfs)                                                              \
 	X(tmpfs)                                                               \
+	X(sshfs)                                                               \
 	/* a new transport: one line above */
 /* clang-format on */
 
@@ -60,7 +61,6 @@ const struct vtb_transport_ops *const vtb_transports[] = {
 
 #define NOT_YET "not implemented in this version"
 const struct vtb_name vtb_transports_reserved[] = {
-	{"sshfs", NOT_YET},
 	{NULL, NULL},
 };
 

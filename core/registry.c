@@ -184,6 +184,14 @@ const char *const *vtb_transport_modules(const struct vtb_backend_ops *be,
 	return m ? m : t->guest_modules;
 }
 
+void vtb_transport_device_for(const struct vtb_transport_ops *t,
+			      const struct vtb_opts *o, struct vtb_device *d)
+{
+	vtb_transport_device(t, d);
+	if (t->carrier)
+		t->carrier(o ? vtb_transport_opts(o, t) : NULL, d);
+}
+
 unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
 			      const struct vtb_transport_ops *t)
 {

@@ -34,6 +34,10 @@ void vtb_transport_device(const struct vtb_transport_ops *t,
  * transport's own. */
 const char *const *vtb_transport_modules(const struct vtb_backend_ops *be,
 					 const struct vtb_transport_ops *t);
+/* Likewise with the options @o (or NULL: the defaults), which choose the
+ * stream that carries a filesystem served over one (its carrier()). */
+void vtb_transport_device_for(const struct vtb_transport_ops *t,
+			      const struct vtb_opts *o, struct vtb_device *d);
 /* The quirks of @t's device on @be (0 when it has no row). */
 unsigned vtb_transport_quirks(const struct vtb_backend_ops *be,
 			      const struct vtb_transport_ops *t);

@@ -97,6 +97,14 @@ struct vtb_child *vtb_vm_spawn_helper(struct vtb_vm *vm,
 				       err);
 }
 
+void vtb_vm_helper_stop(struct vtb_vm *vm, struct vtb_child *c)
+{
+	if (!c || !vm->helpers)
+		return;
+	vtb_child_kill(c);
+	g_ptr_array_remove(vm->helpers, c);
+}
+
 struct vtb_child *
 vtb_vm_spawn_helper_fds(struct vtb_vm *vm, const char *const *argv,
 			const char *log_name, const char *const *env_set,

@@ -55,6 +55,8 @@ struct vtb_child *
 vtb_vm_spawn_helper_fds(struct vtb_vm *vm, const char *const *argv,
 			const char *log_name, const char *const *env_set,
 			const struct vtb_fdmap *fds, size_t nfds, GError **err);
+/* Kill and reap helper @c of @vm (NULL: nothing) and forget it. */
+void vtb_vm_helper_stop(struct vtb_vm *vm, struct vtb_child *c);
 
 /*
  * Wait until helper @c is ready: @path exists (a regular file: with

@@ -178,6 +178,12 @@ struct vtb_device {
 	 * the row's connect(); the row's driver frees the object. */
 	const struct vtb_stream_ops *sops;
 	void *sobj;
+	/* A filesystem served over this stream (a transport's carrier()):
+	 * its host end must be an fd a helper child can take (d->fd). */
+	bool needs_fd;
+	/* The tools disk with the program the guest mounts it with (a
+	 * transport's guest_tools), set by the engine; NULL when none. */
+	struct vtb_device *tools;
 };
 
 /* Transport kinds. */
@@ -222,6 +228,34 @@ struct vtb_transport_ops {
 	 * thread pool), one cell each: its values as "NAME=VALUE" (newly
 	 * allocated, from @topts); NULL: no such axis. */
 	char **(*variant_axis)(const void *topts);
+	/*
+	 * Optional, for a filesystem a program in the guest serves over a
+	 * stream (sshfs).  carrier(): the stream device that carries it, as
+	 * its options @topts choose: sets d->kind (a stream kind) and
+	 * d->needs_fd, after `device` and `bus` (vtb_transport_device_for).
+	 */
+	void (*carrier)(const void *topts, struct vtb_device *d);
+	/* Host paths of the binaries the guest runs for it (newly
+	 * allocated, NULL-terminated), given on a read-only tools disk of
+	 * their own (d->tools); NULL with @err when one is missing. */
+	char **(*guest_tools)(GError **err);
+	/*
+	 * Start its server for one mount of @d: a helper child of @vm
+	 * (vtb_vm_spawn_helper) on d->fd, the last one stopped by the
+	 * engine first; and fill what the mount RUN @run tells the guest's
+	 * program (its args).  Returns the helper, or NULL with @err.
+	 */
+	struct vtb_child *(*serve)(struct vtb_vm *vm, struct vtb_device *d,
+				   struct vtb_run *run, GError **err);
+	/*
+	 * Optional: called after parsing when the transport is asked for by
+	 * name (--transport, --target), with its options @topts; FALSE with
+	 * VTB_ERR_USAGE and one line when it cannot run (a missing program).
+	 */
+	gboolean (*check)(const void *topts, GError **err);
+	/* Optional: its facts in a cell's results (members of an object
+	 * named after it; @b a JsonBuilder). */
+	void (*record)(const struct vtb_cell *c, void *b);
 };
 
 /*

@@ -121,6 +121,40 @@ static const struct vtb_transport_ops *fs_target(const struct vtb_cell *c)
 }
 
 /*
+ * The program a filesystem is mounted with in the guest (sshfs) and its
+ * libraries, on a read-only tools disk of their own (the backend's disk):
+ * the workload's tools disk (tar, fio) is another.
+ */
+static gboolean add_fs_tools(struct vtb_vm *vm,
+			     const struct vtb_transport_ops *t,
+			     struct vtb_device *fs, GError **err)
+{
+	g_auto(GStrv) bins = t->guest_tools(err);
+	struct vtb_tools tools;
+	struct vtb_device *d;
+
+	if (!bins) {
+		g_prefix_error(err, "%s: ", t->name);
+		return FALSE;
+	}
+	if (!vtb_tools_get(vm->cell->env->cache_dir, (const char *const *)bins,
+			   NULL, &tools, err)) {
+		g_prefix_error(err, "%s: the guest tools image: ", t->name);
+		return FALSE;
+	}
+	d = vtb_vm_add_device(vm);
+	d->kind = VTB_DEV_DISK;
+	d->name = g_strdup_printf("vtb%stools", t->name);
+	d->bus = vm->cell->backend->default_disk;
+	d->image = g_strdup(tools.image);
+	d->format = "raw";
+	d->readonly = true;
+	vtb_tools_clear(&tools);
+	fs->tools = d;
+	return TRUE;
+}
+
+/*
  * A filesystem target: one for all the runs of a guest, its host
  * directory (none for a filesystem in the guest's memory) emptied
  * between runs while the guest has it unmounted (mount_target).
@@ -132,7 +166,7 @@ static struct vtb_device *add_fs_target(struct vtb_vm *vm,
 	struct vtb_cell *c = vm->cell;
 	struct vtb_device *d = vtb_vm_add_device(vm);
 
-	vtb_transport_device(t, d);
+	vtb_transport_device_for(t, c->env->opts, d);
 	t->describe(c, d);
 	d->cache = g_str_equal(c->cache, "-") ? NULL : c->cache;
 	if (c->env->opts->mount_opts && *c->env->opts->mount_opts) {
@@ -143,6 +177,8 @@ static struct vtb_device *add_fs_target(struct vtb_vm *vm,
 		g_free(d->mount_opts);
 		d->mount_opts = o;
 	}
+	if (t->guest_tools && !add_fs_tools(vm, t, d, err))
+		return NULL;
 	if (t->in_guest_memory)
 		return d;
 	d->image = g_build_filename(vm->dir, "share", NULL);
@@ -180,6 +216,9 @@ struct guest_runs {
 	guint next;		 /* the target of the next run */
 	bool fs;      /* targets[0], a filesystem, serves every run */
 	bool fs_used; /* a run wrote to it */
+	/* The filesystem's server for the current mount (a transport's
+	 * serve()), a helper of the vm; NULL when none. */
+	struct vtb_child *server;
 	struct vtb_flush *audit;
 	void *priv; /* the workload's (prepare) */
 	GDestroyNotify priv_free;
@@ -308,18 +347,11 @@ have:
  * neither lands in the timed run.  The image of the last target is then
  * given back to the host.
  */
-/*
- * One RUN that only (un)mounts: @what is a RUN's mount.  @line: where the
- * guest kernel's mount line goes (newly allocated; NULL when it sent
- * none), or NULL.
- */
-static gboolean guest_mount(struct vtb_vm *vm, const char *what, const char *fs,
-			    const char *opts, guint32 flags, char **line,
-			    GError **err)
+/* The fields of a RUN that only (un)mounts: @what is a RUN's mount. */
+static gboolean mount_fields(struct vtb_run *r, const char *what,
+			     const char *fs, const char *opts, guint32 flags,
+			     GError **err)
 {
-	struct vtb_msg m = {.type = VTB_MSG_RUN};
-	struct vtb_run *r = &m.u.run;
-
 	r->work = VTB_WORK_NONE;
 	r->flags = flags;
 	if (g_strlcpy(r->mount, what, sizeof(r->mount)) >= sizeof(r->mount) ||
@@ -331,24 +363,47 @@ static gboolean guest_mount(struct vtb_vm *vm, const char *what, const char *fs,
 			    "the target's mount does not fit a RUN message");
 		return FALSE;
 	}
-	if (!vtb_chan_send(vm, &m, g_get_monotonic_time() + 10000000, err) ||
-	    !vtb_chan_expect(vm, VTB_MSG_RESULT, &m,
+	return TRUE;
+}
+
+/*
+ * Send the mount RUN @m and check its RESULT.  @line: where the guest
+ * kernel's mount line goes (newly allocated; NULL when it sent none), or
+ * NULL.
+ */
+static gboolean guest_mount_msg(struct vtb_vm *vm, struct vtb_msg *m,
+				char **line, GError **err)
+{
+	if (!vtb_chan_send(vm, m, g_get_monotonic_time() + 10000000, err) ||
+	    !vtb_chan_expect(vm, VTB_MSG_RESULT, m,
 			     g_get_monotonic_time() + 60000000, err))
 		return FALSE;
-	if (m.u.result.err) {
+	if (m->u.result.err) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN, "guest: %s",
-			    m.u.result.detail[0] ? m.u.result.detail
-						 : g_strerror(m.u.result.err));
+			    m->u.result.detail[0]
+				    ? m->u.result.detail
+				    : g_strerror(m->u.result.err));
 		return FALSE;
 	}
 	if (line) {
 		g_free(*line);
-		*line = m.u.result.detail[0]
-				? g_strndup(m.u.result.detail,
-					    sizeof(m.u.result.detail))
+		*line = m->u.result.detail[0]
+				? g_strndup(m->u.result.detail,
+					    sizeof(m->u.result.detail))
 				: NULL;
 	}
 	return TRUE;
+}
+
+/* One RUN that only (un)mounts (@line as guest_mount_msg's). */
+static gboolean guest_mount(struct vtb_vm *vm, const char *what, const char *fs,
+			    const char *opts, guint32 flags, char **line,
+			    GError **err)
+{
+	struct vtb_msg m = {.type = VTB_MSG_RUN};
+
+	return mount_fields(&m.u.run, what, fs, opts, flags, err) &&
+	       guest_mount_msg(vm, &m, line, err);
 }
 
 char *vtb_mount_taken(const char *asked, const char *line)
@@ -376,6 +431,34 @@ char *vtb_mount_taken(const char *asked, const char *line)
 	return g_string_free(s, s->len == 0);
 }
 
+/*
+ * A filesystem a program in the guest serves over a stream (sshfs): its
+ * server started afresh on the host (the last one's session ended with
+ * the last mount), then the guest's program on the stream.
+ */
+static gboolean mount_served(struct vtb_xfer *x,
+			     const struct vtb_transport_ops *t, GError **err)
+{
+	struct guest_runs *g = x->vm->runs;
+	struct vtb_device *d = x->target;
+	struct vtb_msg m = {.type = VTB_MSG_RUN};
+	struct vtb_run *r = &m.u.run;
+
+	vtb_vm_helper_stop(x->vm, g_steal_pointer(&g->server));
+	if (!mount_fields(r, d->guest, d->mount_fs, d->mount_opts,
+			  d->kind == VTB_DEV_SERIAL ? VTB_RUN_F_RAW_TTY : 0,
+			  err))
+		return FALSE;
+	if (d->tools)
+		g_strlcpy(r->path2, d->tools->guest, sizeof(r->path2));
+	g->server = t->serve(x->vm, d, r, err);
+	if (!g->server) {
+		g_prefix_error(err, "%s: ", t->name);
+		return FALSE;
+	}
+	return guest_mount_msg(x->vm, &m, &x->s->mount, err);
+}
+
 static gboolean mount_target(struct vtb_xfer *x, GError **err)
 {
 	struct vtb_cell *cell = x->cell;
@@ -396,9 +479,13 @@ static gboolean mount_target(struct vtb_xfer *x, GError **err)
 		     !vtb_dir_empty(d->image, err)))
 			return FALSE;
 		g->fs_used = true;
-		if (!guest_mount(x->vm, d->guest, d->mount_fs, d->mount_opts, 0,
-				 &x->s->mount, err))
+		if (fs_target(cell)->serve) {
+			if (!mount_served(x, fs_target(cell), err))
+				return FALSE;
+		} else if (!guest_mount(x->vm, d->guest, d->mount_fs,
+					d->mount_opts, 0, &x->s->mount, err)) {
 			return FALSE;
+		}
 		taken = vtb_mount_taken(d->mount_opts, x->s->mount);
 		if (taken)
 			vtb_sample_add_note(x->s, "the guest kernel took %s",

@@ -23,7 +23,7 @@
  * VTB_PROTO_VERSION, which the guest announces in HELLO and the host checks.
  */
 #define VTB_MAGIC 0x31425456u /* "VTB1" */
-#define VTB_PROTO_VERSION 11u
+#define VTB_PROTO_VERSION 12u
 #define VTB_HDR_SIZE 12u
 /* n_tty throttles its line when less than 128 of its 4096 bytes are free. */
 #define VTB_TTY_THROTTLE_AT (4096u - 128u)
@@ -187,6 +187,19 @@ enum vtb_work {
 /* v11: 9P over a stream the guest opens (UML's trans=fd). */
 #define VTB_MOUNT_FD_PREFIX "fd:"
 #define VTB_MOUNT_NONE "-"
+/*
+ * A RUN's `mount_fs` for a filesystem the guest's sshfs serves (FUSE) over
+ * a stream: `mount` is that stream (vport:NAME or a tty's path, in raw
+ * mode with VTB_RUN_F_RAW_TTY), `path2` the read-only ext2 tools disk
+ * with bin/sshfs, `args` sshfs's arguments before the mount point
+ * (split on spaces: "-f -o passive,... HOST:DIR"); `mount_opts` unused.
+ * The agent runs it with its stdin and stdout on the stream and waits up
+ * to VTB_SSHFS_MOUNT_S for the mount to appear on VTB_MOUNT_DIR (sshfs
+ * exiting first: the RESULT's err, its stderr's tail in detail).  The
+ * next unmount (the next RUN's `mount`, or POWEROFF) also reaps it.
+ */
+#define VTB_MOUNT_SSHFS "sshfs"
+#define VTB_SSHFS_MOUNT_S 30
 
 struct vtb_run {
 	uint32_t work;	/* enum vtb_work */

@@ -552,6 +552,19 @@ static void add_cell_env(JsonBuilder *b, const struct vtb_matrix *r,
 	add_str(b, "cpu", ce.cpu);
 	if (c->backend->record)
 		c->backend->record(&r->env, c, b);
+	/* A filesystem target's own facts (sshfs: its channel, no
+	 * encryption), under its name. */
+	{
+		const struct vtb_transport_ops *t =
+			vtb_transport_find(c->target);
+
+		if (t && t->record) {
+			json_builder_set_member_name(b, t->name);
+			json_builder_begin_object(b);
+			t->record(c, b);
+			json_builder_end_object(b);
+		}
+	}
 	json_builder_end_object(b);
 }
 

@@ -174,8 +174,9 @@ static gboolean check_profile(const char *opt, const char *v, GError **err)
 }
 
 static const char *const payloads[] = {"zero", "random", NULL};
-static const char *const targets[] = {"virtio-blk", "ubd",   "9p", "virtiofs",
-				      "hostfs",	    "tmpfs", NULL};
+static const char *const targets[] = {"virtio-blk", "ubd",    "9p",
+				      "virtiofs",   "hostfs", "tmpfs",
+				      "sshfs",	    NULL};
 static const char *const onoff[] = {"on", "off", NULL};
 static const char *const boots[] = {"per-cell", "per-run", NULL};
 
@@ -337,6 +338,16 @@ gboolean vtb_cli_parse_run(int argc, char **argv, struct vtb_opts *o,
 		    !wl->check(o, vtb_workload_opts(o, wl), err))
 			return FALSE;
 	}
+	/* And what the transports asked for by name need (their programs). */
+	for (int l = 0; !*help && l < 2; l++)
+		for (char **t = l ? o->targets : o->transports; t && *t; t++) {
+			const struct vtb_transport_ops *tr =
+				vtb_transport_find(*t);
+
+			if (tr && tr->check &&
+			    !tr->check(vtb_transport_opts(o, tr), err))
+				return FALSE;
+		}
 	return TRUE;
 }
 

@@ -95,7 +95,9 @@ static gboolean cell_appliance(struct vtb_cell *c, GError **err)
 	    disk->fs_modules &&
 	    (!(target && target->kind == VTB_KIND_FS) ||
 	     /* its own disks (untar's tools) are the backend's */
-	     (c->workload->flags & VTB_WL_OWN_DATA)))
+	     (c->workload->flags & VTB_WL_OWN_DATA) ||
+	     /* so is the disk of the target's guest program (sshfs) */
+	     target->guest_tools))
 		for (const char *const *m = disk->fs_modules; *m; m++)
 			g_ptr_array_add(names, (char *)*m);
 	/* A target's bus is a block transport's: its driver too. */
@@ -362,7 +364,7 @@ static void skip_cell(struct vtb_matrix *r, const struct cell_key *k,
 static void expand_fs_target(struct vtb_matrix *r, struct cell_key *k,
 			     const struct vtb_transport_ops *fs)
 {
-	struct vtb_device d = {.kind = VTB_DEV_FS, .bus = fs->name};
+	struct vtb_device d = {0};
 	g_autofree char *why = NULL;
 	const void *topts = vtb_transport_opts(&r->opts, fs);
 	char *none[] = {"-", NULL};
@@ -370,9 +372,22 @@ static void expand_fs_target(struct vtb_matrix *r, struct cell_key *k,
 	g_auto(GStrv) variants =
 		fs->variant_axis && topts ? fs->variant_axis(topts) : NULL;
 
+	/* Its device, or the stream that carries it (sshfs). */
+	vtb_transport_device_for(fs, &r->opts, &d);
+	d.bus = fs->name;
 	k->target = fs->name;
 	k->image = k->fs = k->aio = NULL;
 	k->cache = k->variant = NULL;
+	/* Its programs missing here: exit 2 when asked for by name (the
+	 * parse's check), skipped with why in a default matrix. */
+	if (fs->check) {
+		g_autoptr(GError) e = NULL;
+
+		if (!fs->check(topts, &e)) {
+			skip_cell(r, k, e->message);
+			return;
+		}
+	}
 	why = vtb_backend_cannot(k->be, &d);
 	if (why) {
 		skip_cell(r, k, why);
@@ -972,7 +987,7 @@ int vtb_cmd_list(int argc, char **argv)
 			g_autofree char *why = NULL;
 			bool ready = vtb_env_ready(&r.env, be);
 
-			vtb_transport_device(t, &td);
+			vtb_transport_device_for(t, &r.opts, &td);
 			why = vtb_backend_cannot(be, &td);
 			printf("  %-16s %-4s %s%s\n", b ? "" : t->name,
 			       be->name,

@@ -36,7 +36,8 @@ static void p9_describe(const struct vtb_cell *c, struct vtb_device *dev)
 	dev->mount_opts = g_strdup_printf(
 		"trans=virtio,version=9p2000.L,msize=%" G_GUINT64_FORMAT
 		",cache=%s",
-		vtb_9p_cell_msize(c), g_str_equal(c->cache, "-") ? "none" : c->cache);
+		vtb_9p_cell_msize(c),
+		g_str_equal(c->cache, "-") ? "none" : c->cache);
 }
 
 static char **p9_caches(const void *topts)

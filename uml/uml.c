@@ -201,9 +201,9 @@ static gboolean check_9p_msize(const struct vtb_opts *o, GError **err)
 	char *const *msizes = field ? *field : NULL;
 	guint64 n;
 
-	if (!msizes || (o->targets && !g_strv_contains(
-					      (const char *const *)o->targets,
-					      "9p")))
+	if (!msizes ||
+	    (o->targets &&
+	     !g_strv_contains((const char *const *)o->targets, "9p")))
 		return TRUE;
 	for (; *msizes; msizes++) {
 		if (!vtb_parse_size(*msizes, &n) || n <= VTB_UML_9P_MSIZE_MAX)
@@ -291,6 +291,9 @@ struct uml_boot {
 	/* 9p's streams to diod (struct uml_9p *), freed before the
 	 * consoles they pump. */
 	GPtrArray *ninep;
+	/* Streams a helper child serves (struct uml_fd_stream *), freed
+	 * before the consoles they pump. */
+	GPtrArray *fd_streams;
 	/* hostfs's root: a target's directory, else an empty one. */
 	const char *hostfs_dir;
 };
@@ -304,7 +307,95 @@ static gboolean uml_boot_prepare(struct vtb_vm *vm, GError **err)
 	ub->vcons = g_ptr_array_new();
 	ub->fronts = g_ptr_array_new();
 	ub->ninep = g_ptr_array_new();
+	ub->fd_streams = g_ptr_array_new();
 	vm->priv = ub;
+	return TRUE;
+}
+
+static const struct vtb_device_ops uml_serial;
+
+/*
+ * A stream a helper child serves (d->needs_fd: sshfs's sftp-server): a
+ * bridge thread (vhost/bridge.h) between the guest's end, our console's
+ * port or the line's socketpair end, and a socketpair whose other end is
+ * d->fd, for the helper.  Watched by the vm: a line that goes deaf (bytes
+ * for the guest untaken for the stall time) fails the run naming UML's
+ * bug, in seconds rather than at the run's deadline.
+ */
+struct uml_fd_stream {
+	struct vtb_bridge *b;
+	int line_fd;	       /* a serial line's end, or -1 */
+	const char *quirk_why; /* a serial line's, or NULL */
+};
+
+static void uml_fd_stream_free(gpointer p)
+{
+	struct uml_fd_stream *f = p;
+
+	vtb_bridge_free(f->b);
+	if (f->line_fd >= 0)
+		close(f->line_fd);
+	g_free(f);
+}
+
+static gboolean uml_fd_stream_check(void *obj, GError **err)
+{
+	struct uml_fd_stream *f = obj;
+
+	if (vtb_bridge_check(f->b, err))
+		return TRUE;
+	if (f->quirk_why && strstr((*err)->message, "stalled:")) {
+		char *m = g_strdup_printf("%s: the line went deaf (%s)",
+					  (*err)->message, f->quirk_why);
+
+		g_free((*err)->message);
+		(*err)->message = m;
+	}
+	return FALSE;
+}
+
+/* Seconds the guest may leave bytes for it untaken (VTBENCH_STALL_S, as
+ * the engine's stall). */
+static guint uml_stall_ms(void)
+{
+	const char *e = g_getenv("VTBENCH_STALL_S");
+	double v = e ? g_ascii_strtod(e, NULL) : 0;
+
+	return (guint)((v > 0 ? v : 15.0) * 1000);
+}
+
+/* @d's guest end (@vcon's port, or the line @line_fd) bridged to a new
+ * socketpair; d->fd its other end. */
+static gboolean uml_fd_stream(struct vtb_vm *vm, struct vtb_device *d,
+			      struct vtb_vcon *vcon, int line_fd, GError **err)
+{
+	struct uml_boot *ub = vm->priv;
+	g_autofree char *name = g_strdup_printf(
+		"%s over %s %s", d->bus ? d->bus : d->name,
+		vcon ? "virtio-serial" : "the serial line", d->guest);
+	struct uml_fd_stream *f;
+	int h[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, h) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
+			    "socketpair for %s: %s", d->name,
+			    g_strerror(errno));
+		if (line_fd >= 0)
+			close(line_fd);
+		return FALSE;
+	}
+	f = g_new0(struct uml_fd_stream, 1);
+	f->line_fd = line_fd;
+	f->quirk_why = vcon ? NULL : uml_serial.quirk_why;
+	f->b = vtb_bridge_new(name, vcon, line_fd, h[1], uml_stall_ms(), err);
+	if (!f->b) {
+		close(h[0]);
+		uml_fd_stream_free(f);
+		return FALSE;
+	}
+	g_ptr_array_add(ub->fd_streams, f);
+	vtb_vm_add_watch(vm, vtb_bridge_fd(f->b), uml_fd_stream_check, f);
+	d->fd = h[0];
 	return TRUE;
 }
 
@@ -328,6 +419,10 @@ static gboolean uml_attach_serial(struct vtb_vm *vm, struct vtb_device *d,
 	n = vtb_uml_add_serial(&ub->devs, d);
 	ub->map[ub->nmap++] =
 		(struct vtb_fdmap){.src = p[1], .dst = VTB_UML_SERIAL_FD(n)};
+	if (d->needs_fd) {
+		d->fd = -1;
+		return uml_fd_stream(vm, d, NULL, p[0], err);
+	}
 	return TRUE;
 }
 
@@ -486,6 +581,8 @@ static gboolean uml_attach_vcon(struct vtb_vm *vm, struct vtb_device *d,
 	}
 	g_ptr_array_add(ub->vcons, c);
 	vtb_uml_add_vhost(&ub->devs, d, sock, VTB_VIRTIO_ID_CONSOLE);
+	if (d->needs_fd)
+		return uml_fd_stream(vm, d, c, -1, err);
 	d->sops = &vcon_ops;
 	d->sobj = c;
 	return TRUE;
@@ -746,6 +843,9 @@ static void uml_cleanup(struct vtb_vm *vm)
 	for (guint i = 0; i < ub->ninep->len; i++)
 		uml_9p_free(ub->ninep->pdata[i]);
 	g_ptr_array_unref(ub->ninep);
+	for (guint i = 0; i < ub->fd_streams->len; i++)
+		uml_fd_stream_free(ub->fd_streams->pdata[i]);
+	g_ptr_array_unref(ub->fd_streams);
 	/* linux.uml is gone: its end of each console socket too. */
 	for (guint i = 0; i < ub->vcons->len; i++)
 		vtb_vcon_free(ub->vcons->pdata[i]);

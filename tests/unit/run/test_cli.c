@@ -47,7 +47,12 @@ static const struct cli_case cli_cases[] = {
 	 "--fio-runtime: not a number of seconds"},
 	{"--workload untar", true, NULL, 5, 1, "uml,kvm", 500ULL << 20},
 	{"--workload untar --tarball /etc/passwd", false, "not a tar archive"},
-	{"--transport sshfs", false, "not implemented"},
+	{"--target sshfs --sshfs-cache yes,no --sshfs-channel serial", true,
+	 NULL, 5, 1, "uml,kvm", 500ULL << 20},
+	{"--target sshfs --sshfs-cache maybe", false,
+	 "--sshfs-cache: unknown value 'maybe' (known: yes, no)"},
+	{"--target sshfs --sshfs-channel usb", false,
+	 "--sshfs-channel: unknown value 'usb'"},
 	{"--target 9p,virtiofs,hostfs,tmpfs --9p-cache none,mmap "
 	 "--9p-msize 128K --virtiofs-cache always --virtiofs-threads 4",
 	 true, NULL, 5, 1, "uml,kvm", 500ULL << 20},

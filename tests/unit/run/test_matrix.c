@@ -17,7 +17,8 @@ struct mcase {
 	int cells;
 	const char *has_cell; /* a label that must be there, or NULL */
 	const char *skip;     /* a substring of some skip reason, or NULL */
-	int skips; /* expected number of skipped combinations, -1 any */
+	int skips;	 /* expected number of skipped combinations, -1 any */
+	const char *env; /* "NAME=value" set for the case, or NULL */
 };
 
 static const struct mcase cases[] = {
@@ -70,13 +71,23 @@ static const struct mcase cases[] = {
 	/* By default the UML line's 4 KiB echo is left out, with why. */
 	{"--workload roundtrip", 7, "uml serial roundtrip 64B", "goes deaf", 1},
 	/* untar without --target: every shared filesystem each backend
-	 * has (uml hostfs, 9p and virtiofs, kvm 9p and virtiofs), the
-	 * others skipped. */
-	{"--workload untar", 5,
-	 "uml untar ->9p cache=mmap msize=512K", "UML's own", 1},
+	 * has (uml hostfs, 9p, virtiofs and sshfs, kvm 9p, virtiofs and
+	 * sshfs), the others skipped. */
+	{"--workload untar", 7, "uml untar ->9p cache=mmap msize=512K",
+	 "UML's own", 1},
+	/* sshfs on both, over either stream; each --sshfs-cache a cell. */
+	{"--workload untar --target sshfs --sshfs-cache yes,no", 4,
+	 "uml untar ->sshfs cache=no", NULL, 0},
+	{"--backend kvm --workload upload --transport virtio-serial "
+	 "--target sshfs --sshfs-channel serial",
+	 1, "kvm/direct/tcg virtio-serial upload ->sshfs cache=yes", NULL, 0},
+	/* Its programs missing: skipped with why when not asked for. */
+	{"--workload untar", 5, "uml untar ->hostfs",
+	 "sshfs: no sftp-server at /nonexistent", 3,
+	 "VTBENCH_SFTP_SERVER=/nonexistent"},
 	/* metadata runs where untar does: the same shared filesystems by
 	 * default, the disks and tmpfs when asked for. */
-	{"--workload metadata", 5,
+	{"--workload metadata", 7,
 	 "kvm/direct/tcg metadata ->virtiofs "
 	 "cache=auto threads=0",
 	 "UML's own", 1},
@@ -96,8 +107,7 @@ static const struct mcase cases[] = {
 	{"--workload write-no-upload --target 9p,virtiofs,hostfs,tmpfs "
 	 "--9p-cache none,loose --virtiofs-cache auto,always --image qcow2 "
 	 "--fs ext4 --cache none",
-	 11, "uml write-no-upload ->9p cache=loose msize=512K", "UML's own",
-	 1},
+	 11, "uml write-no-upload ->9p cache=loose msize=512K", "UML's own", 1},
 	{"--backend uml --workload untar --target hostfs,tmpfs", 2,
 	 "uml untar ->hostfs", NULL, 0},
 	{"--backend kvm --workload untar --target virtiofs", 1,
@@ -160,6 +170,8 @@ static void test_expand(void **state)
 		g_autoptr(GError) e = NULL;
 		bool help;
 
+		if (c->env)
+			putenv((char *)c->env);
 		if (!vtb_cli_parse_run((int)g_strv_length(argv), argv, &r.opts,
 				       &help, &e))
 			fail_msg("'%s': %s", c->args, e->message);
@@ -188,6 +200,12 @@ static void test_expand(void **state)
 				 r.skipped->len, c->skips);
 		}
 		vtb_matrix_clear(&r);
+		if (c->env) {
+			g_autofree char *name =
+				g_strndup(c->env, strcspn(c->env, "="));
+
+			g_unsetenv(name);
+		}
 	}
 }
 
