@@ -454,8 +454,9 @@ static gboolean make(struct kctx *k, const char *step, const char *const *extra,
 {
 	/* The outer make's jobserver (make check) is not ours: its fds are
 	 * closed in the child, and make would fall back to -j1. */
+	g_autofree char *tmp = g_strdup_printf("TMPDIR=%s/tmp", k->b->dir);
 	const char *const env[] = {
-		"MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=", "LC_ALL=C", NULL};
+		"MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=", "LC_ALL=C", tmp, NULL};
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *cmd = NULL;
 	struct vtb_child c = {0};
@@ -693,7 +694,7 @@ gboolean vtb_kbuild_run(const struct vtb_kbuild_req *req,
 	g_autoptr(GArray) frag = NULL;
 	g_autofree char *frag_text = NULL, *id = NULL, *cc = NULL;
 	g_autofree char *recipe = NULL, *stamp = NULL, *lock = NULL;
-	g_autofree char *src = NULL;
+	g_autofree char *src = NULL, *tmpdir = NULL;
 	struct kctx k = {.req = req, .ka = ka, .b = out, .log_fd = -1};
 	struct vtb_kbuild_req r = *req;
 	gint64 t0 = g_get_monotonic_time();
@@ -753,6 +754,16 @@ gboolean vtb_kbuild_run(const struct vtb_kbuild_req *req,
 			    out->dir, g_strerror(errno));
 		goto out;
 	}
+	/* The compiler's temporaries: in the build's own dir (emptied here),
+	 * not $TMPDIR, where a killed gcc would leave them. */
+	tmpdir = g_build_filename(out->dir, "tmp", NULL);
+	if (g_mkdir_with_parents(tmpdir, 0700) < 0) {
+		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE, "mkdir %s: %s",
+			    tmpdir, g_strerror(errno));
+		goto out;
+	}
+	if (!vtb_dir_empty(tmpdir, err))
+		goto out;
 	k.log_fd =
 		open(out->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (k.log_fd < 0) {
