@@ -456,7 +456,10 @@ static gboolean make(struct kctx *k, const char *step, const char *const *extra,
 	 * closed in the child, and make would fall back to -j1. */
 	g_autofree char *tmp = g_strdup_printf("TMPDIR=%s/tmp", k->b->dir);
 	const char *const env[] = {
-		"MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=", "LC_ALL=C", tmp, NULL};
+		"MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=", "LC_ALL=C",
+		/* Kbuild unexports LC_ALL: these keep the compiler's quotes
+		 * ASCII and its messages English (the first error line). */
+		"LANG=C", "LC_CTYPE=C", "LC_MESSAGES=C", tmp, NULL};
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *cmd = NULL;
 	struct vtb_child c = {0};
