@@ -35,8 +35,11 @@ struct vtb_kernel_info {
 	gboolean has_pvh; /* VMLINUX only: PVH entry note present */
 	/* Where it came from, when given as a build directory: the
 	 * directory (absolute), and when that is in a git work tree its
-	 * HEAD and whether the tree has changes (has_git FALSE: no git). */
+	 * HEAD and whether the tree has changes (has_git FALSE: no git).
+	 * source_dir: the source tree of an out-of-place build (kbuild's
+	 * O= leaves a link "source" to it), where git is asked instead. */
 	char *build_dir;
+	char *source_dir;
 	char *git_head;
 	gboolean has_git, git_dirty;
 };

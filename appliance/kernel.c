@@ -378,6 +378,7 @@ void vtb_kernel_info_clear(struct vtb_kernel_info *ki)
 	g_free(ki->banner);
 	g_free(ki->build_id);
 	g_free(ki->build_dir);
+	g_free(ki->source_dir);
 	g_free(ki->git_head);
 	memset(ki, 0, sizeof(*ki));
 }

@@ -55,6 +55,8 @@ static inline void vtb_json_kernel(JsonBuilder *b, const char *k,
 	vtb_json_str(b, "build_id", ki->build_id);
 	if (ki->build_dir)
 		vtb_json_str(b, "build_dir", ki->build_dir);
+	if (ki->source_dir)
+		vtb_json_str(b, "source_dir", ki->source_dir);
 	if (ki->has_git) {
 		vtb_json_str(b, "git_head", ki->git_head);
 		json_builder_set_member_name(b, "git_dirty");

@@ -54,8 +54,14 @@ static const struct {
 	{ NULL, "DEVTMPFS", "the agent mounts devtmpfs on /dev" },
 	{ NULL, "PROC_FS", "the agent mounts /proc (CPU times, mounts)" },
 	{ NULL, "SYSFS", "the agent mounts /sys" },
+	{ NULL, "SHMEM", "tmpfs is shmem's filesystem (tinyconfig has it "
+	  "off)" },
 	{ NULL, "TMPFS", "the tmpfs transport and the agent's scratch "
 	  "directories" },
+	{ NULL, "FUTEX", "the agent's threads (upload's reader and writer) "
+	  "wait on futexes" },
+	{ NULL, "PRINTK", "the kernel's messages on the console, kept with "
+	  "the results (panics)" },
 	{ "um", "SSL", "UML's serial lines: the control channel (ssl1) and "
 	  "the serial transport" },
 	{ "um", "NULL_CHAN", "con=null and ssl=null: the lines not used" },

@@ -238,16 +238,27 @@ void vtb_kernel_source(const char *dir, struct vtb_kernel_info *ki)
 	const char *const status_args[] = {"status", "--porcelain", NULL};
 	g_autofree char *head = NULL, *status = NULL;
 
+	g_autofree char *link = NULL;
+	const char *tree;
+
 	g_free(ki->build_dir);
 	ki->build_dir = g_canonicalize_filename(dir, NULL);
-	head = git_out(ki->build_dir, head_args);
+	/* `make O=` (vtbench kernel build) links the tree it built from. */
+	link = g_build_filename(ki->build_dir, "source", NULL);
+	g_free(ki->source_dir);
+	ki->source_dir = NULL;
+	if (g_file_test(link, G_FILE_TEST_IS_SYMLINK) &&
+	    g_file_test(link, G_FILE_TEST_IS_DIR))
+		ki->source_dir = realpath(link, NULL);
+	tree = ki->source_dir ? ki->source_dir : ki->build_dir;
+	head = git_out(tree, head_args);
 	if (!head)
 		return;
 	g_strstrip(head);
 	if (strlen(head) < 40 ||
 	    strspn(head, "0123456789abcdef") != strlen(head))
 		return;
-	status = git_out(ki->build_dir, status_args);
+	status = git_out(tree, status_args);
 	if (!status)
 		return;
 	g_free(ki->git_head);

@@ -57,7 +57,9 @@ char *vtb_kernel_in_dir(const char *opt, const char *path,
 /*
  * Fill @ki's build_dir with @dir (made absolute) and, when @dir is in a
  * git work tree, git_head and git_dirty from `git rev-parse HEAD` and
- * `git status --porcelain` (each with a deadline); has_git stays FALSE
+ * `git status --porcelain` (each with a deadline), asked of the source
+ * tree when @dir is an out-of-place build (its link "source", recorded
+ * as source_dir) and of @dir otherwise; has_git stays FALSE
  * when there is no git, no work tree or no answer in time.
  */
 void vtb_kernel_source(const char *dir, struct vtb_kernel_info *ki);

@@ -10,15 +10,19 @@
 #include <string.h>
 
 #include "analysis/compare.h"
+#include "appliance/appliance.h"
+#include "core/proc.h"
 #include "core/registry.h"
 #include "results/resfile.h"
 #include "run/cli.h"
+#include "run/kbuild.h"
 #include "run/options.h"
 #include "run/runner.h"
 
 struct check_opts {
 	double threshold; /* percent */
 	double alpha;
+	char *kernel_tree;
 };
 
 #define KOFF(f) offsetof(struct check_opts, f)
@@ -32,6 +36,11 @@ static const struct vtb_option check_options[] = {
 	  .def = "0.01", .metavar = "P",
 	  .help = "significance level of the permutation test",
 	  .given = -1, .check_num = vtb_check_probability },
+	{ .name = "kernel-tree", .type = VTB_OPT_STR,
+	  .offset = KOFF(kernel_tree), .metavar = "SRC",
+	  .help = "build the kernel(s) BASE's backends boot from this source "
+		  "tree first (as `vtbench kernel build`) and run on them",
+	  .given = -1 },
 	{ .name = NULL },
 };
 /* clang-format on */
@@ -70,8 +79,9 @@ static void print_help(FILE *f)
 		"\nOther options are those of `vtbench run`.\n\n"
 		"Exit codes, as `git bisect run` reads them: 0 no significant "
 		"regression,\n1 a regression, 125 the kernel under test is not "
-		"usable, did not boot\nor nothing could be judged (bisect "
-		"skips it), 128 bad input or usage\n(bisect stops).\n");
+		"usable, did not build\n(--kernel-tree), did not boot or "
+		"nothing could be judged (bisect skips it),\n128 bad input or "
+		"usage (bisect stops), 128+N interrupted by signal N.\n");
 }
 
 /* The name of a `run` option at @a ("--runs=3" -> "runs"), or NULL. */
@@ -166,6 +176,88 @@ static gboolean base_args(const struct vtb_rdoc *base, GHashTable *given,
 	return TRUE;
 }
 
+/*
+ * Build from @src the kernel of each backend BASE's cells ran on, and add
+ * the run options that boot it to @runargs (their names to @given, so
+ * BASE's are not carried over).  Returns -1 when all built, else the exit
+ * code: 125 for a tree that did not configure or build, 128 for bad input
+ * (also a kernel option given beside --kernel-tree), 128+N on a signal.
+ */
+static int build_kernels(const struct vtb_rdoc *base, const char *src,
+			 GHashTable *given, GPtrArray *runargs)
+{
+	g_autoptr(GPtrArray) arches = g_ptr_array_new();
+	g_autoptr(GError) e = NULL;
+	g_autofree char *cache = vtb_cache_dir(&e);
+
+	if (!cache)
+		return usage("%s", e->message);
+	for (guint i = 0; i < base->cells->len; i++) {
+		const struct vtb_rcell *c = base->cells->pdata[i];
+		const struct vtb_backend_ops *be =
+			c->backend ? vtb_backend_find(c->backend) : NULL;
+
+		if (be && be->kernel_arch &&
+		    !g_ptr_array_find_with_equal_func(arches, be->kernel_arch,
+						      g_str_equal, NULL))
+			g_ptr_array_add(arches, (char *)be->kernel_arch);
+	}
+	if (!arches->len)
+		return usage("%s: no cell of a backend vtbench can build a "
+			     "kernel for",
+			     base->path);
+	/* Before a build: a clash is said at once. */
+	for (guint i = 0; i < arches->len; i++) {
+		g_autoptr(GPtrArray) names =
+			g_ptr_array_new_with_free_func(g_free);
+
+		vtb_kbuild_run_opts(arches->pdata[i], NULL, NULL, names);
+		for (guint j = 0; j < names->len; j++)
+			if (g_hash_table_contains(given, names->pdata[j]))
+				return usage("--kernel-tree builds the kernel "
+					     "that --%s would name: give one "
+					     "of them",
+					     (char *)names->pdata[j]);
+	}
+	for (guint i = 0; i < arches->len; i++) {
+		g_autoptr(GPtrArray) opts =
+			g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(GPtrArray) names =
+			g_ptr_array_new_with_free_func(g_free);
+		struct vtb_kbuild_req req = {.src = src,
+					     .arch = arches->pdata[i],
+					     .cache_dir = cache,
+					     .timeout_s = 10800};
+		struct vtb_kbuild b = {0};
+
+		if (!vtb_kbuild_run(&req, &b, &e)) {
+			vtb_kbuild_clear(&b);
+			if (g_error_matches(e, VTB_ERROR,
+					    VTB_ERR_INTERRUPTED)) {
+				g_printerr("vtbench: check: %s\n", e->message);
+				return 128 + vtb_interrupt_signal();
+			}
+			if (g_error_matches(e, VTB_ERROR, VTB_ERR_RUN)) {
+				printf("vtbench check: skip (125): the kernel "
+				       "tree did not build: %s\n",
+				       e->message);
+				return VTB_CHECK_SKIP;
+			}
+			return usage("--kernel-tree: %s", e->message);
+		}
+		g_printerr("vtbench: check: kernel %s %s %s (%s)\n",
+			   (char *)arches->pdata[i], b.release,
+			   b.cached ? "built before" : "built", b.obj);
+		vtb_kbuild_run_opts(arches->pdata[i], &b, opts, names);
+		vtb_kbuild_clear(&b);
+		for (guint j = 0; j < opts->len; j++) {
+			g_ptr_array_add(runargs, g_strdup(opts->pdata[j]));
+			g_hash_table_add(given, g_strdup(names->pdata[j]));
+		}
+	}
+	return -1;
+}
+
 /* Every cell failed every run: the kernel did not boot, or nothing ran. */
 static bool nothing_ran(const struct vtb_rdoc *d)
 {
@@ -220,22 +312,37 @@ int vtb_cmd_check(int argc, char **argv)
 	}
 	if (!vtb_options_parse(
 		    (const struct vtb_optset[]){{NULL, check_options, &o}, {0}},
-		    (int)own->len, (char **)own->pdata, pos, &help, &e))
-		return usage("%s", e->message);
+		    (int)own->len, (char **)own->pdata, pos, &help, &e)) {
+		rc = usage("%s", e->message);
+		goto out;
+	}
 	/* A typo must stop a bisect, not blame a commit: check the run
 	 * options before anything runs. */
 	if (!vtb_cli_parse_run((int)runargs->len - 1,
 			       (char **)runargs->pdata + 1, &ro, &help, &e)) {
 		vtb_opts_clear(&ro);
-		return usage("%s", e->message);
+		rc = usage("%s", e->message);
+		goto out;
 	}
 	json = g_strdup(ro.json);
 	vtb_opts_clear(&ro);
-	if (help)
-		return usage("--help goes first: vtbench check --help");
+	if (help) {
+		rc = usage("--help goes first: vtbench check --help");
+		goto out;
+	}
 	base = vtb_rdoc_load(argv[1], &e);
-	if (!base)
-		return usage("%s", e->message);
+	if (!base) {
+		rc = usage("%s", e->message);
+		goto out;
+	}
+	if (o.kernel_tree) {
+		int brc = build_kernels(base, o.kernel_tree, given, runargs);
+
+		if (brc >= 0) {
+			rc = brc;
+			goto out;
+		}
+	}
 	if (!base_args(base, given, runargs, &e)) {
 		rc = usage("%s", e->message);
 		goto out;
@@ -306,6 +413,7 @@ int vtb_cmd_check(int argc, char **argv)
 		rc = VTB_CHECK_SAME;
 	}
 out:
+	vtb_options_clear(check_options, &o);
 	vtb_comparison_free(cmp);
 	vtb_rdoc_free(now);
 	vtb_rdoc_free(base);

@@ -29,7 +29,8 @@ static const struct {
 	 "BASE.json [run options]: BASE's matrix again, exit 0/1/125 for git "
 	 "bisect run"},
 	{"kernel", vtb_cmd_kernel,
-	 "config --arch ARCH [--check FILE]: the config a kernel needs"},
+	 "config --arch ARCH [--check FILE]: the config a kernel needs; "
+	 "build SRC [--arch ARCH]: build one"},
 };
 
 static void usage(FILE *f)

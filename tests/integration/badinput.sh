@@ -141,6 +141,67 @@ VTBENCH_CACHE_DIR="$T/opencache" expect_bad "cache directory $T/opencache: writa
 # anything is written (it was a disk filled to ENOSPC).
 expect_bad "the random payload to make .* would not fit the filesystem of the cache directory" \
 	--backend uml --transport virtio-serial --workload upload-no-write --payload random --size 1000T
+# kernel build (issue 15): bad input needs no kernel tree, and nothing of
+# it is written into SRC or the cache.  A stand-in tree with what makes a
+# kernel tree to vtbench (Makefile, Kconfig, the kconfig and arch dirs).
+export VTBENCH_CACHE_DIR="$T/kcache"
+K="$T/ktree"
+mkdir -p "$K/scripts/kconfig" "$K/arch/um" "$K/arch/x86"
+for f in Makefile Kconfig scripts/kconfig/Makefile arch/um/Kconfig arch/x86/Kconfig; do
+	echo "# $f" >"$K/$f"
+done
+# Files with their size and mtime; directories by name (the test itself
+# adds and removes entries in them).
+listing() { find "$1" \( -type d -printf '%P/\n' \) -o -printf '%P %y %s %T@\n' | sort; }
+before=$(listing "$K")
+kbad() { # kbad 'WORDS' ARGS...: kernel ARGS -> exit 2, one line
+	local want=$1; shift
+	run_vtb kernel "$@"
+	one_line "kernel $*" 2 "$want"
+}
+kbad "needs the kernel source tree SRC" build
+kbad "$T/nonexistent: not a directory" build "$T/nonexistent"
+kbad "$T: not a kernel source tree (no Makefile in it)" build "$T"
+mkdir -p "$T/umtree"
+cp -a "$K/." "$T/umtree"
+rm -r "$T/umtree/arch/x86"
+kbad "$T/umtree: not a kernel source tree (no arch/x86/Kconfig in it)" build "$T/umtree" --arch x86_64
+kbad "unknown --arch 'arm64' (um, x86_64)" build "$K" --arch arm64
+kbad "one SRC only ('extra' is extra)" build "$K" extra
+kbad "unknown subcommand 'frob' (config, build)" frob
+# Configured in place: kbuild refuses O= then; say so before make does.
+echo "CONFIG_HOSTFS=y" >"$K/.config"
+before_cfg=$(listing "$K")
+kbad "$K has been configured in place (.config): kbuild builds out of place (O=) only from a clean tree" \
+	build "$K"
+check "... the tree left as it was" [ "$before_cfg" = "$(listing "$K")" ]
+rm -f "$K/.config"
+mkdir -p "$K/include/config"
+kbad "configured in place (include/config)" build "$K" --arch x86_64
+rmdir "$K/include/config" "$K/include"
+check "kernel build bad input: nothing written into SRC" [ "$before" = "$(listing "$K")" ]
+check "... nor a build into the cache" [ ! -e "$T/kcache/kbuild" ]
+# A tree whose make fails: exit 2, make's first complaint and the log
+# (--quiet: without a terminal, progress is a plain line a phase).
+kbad "configure failed (ARCH=um): make: \*\*\* No rule to make target 'defconfig'.  Stop. (log: $T/kcache/kbuild/[0-9a-f]*/build.log)" \
+	build "$K" --quiet
+check "... nothing written into SRC" [ "$before" = "$(listing "$K")" ]
+check "... no completed-build stamp" [ -z "$(ls "$T"/kcache/kbuild/*/done 2>/dev/null)" ]
+# check --kernel-tree: a tree that is no tree is a usage error (128), which
+# stops a bisect, and is said before anything runs.
+run_vtb run --backend uml --workload startup --runs 1 --warmup 0 --json "$T/kbase.json"
+run_vtb check "$T/kbase.json" --kernel-tree "$T"
+one_line "check --kernel-tree of no kernel tree" 128 "--kernel-tree: $T: not a kernel source tree"
+run_vtb check "$T/kbase.json" --kernel-tree "$K" --uml-kernel /usr/bin/linux.uml
+one_line "check --kernel-tree with --uml-kernel" 128 \
+	"--kernel-tree builds the kernel that --uml-kernel would name: give one of them"
+# A tree that does not build: bisect skips the commit (125).
+run_vtb check "$T/kbase.json" --kernel-tree "$K"
+check "check --kernel-tree of a tree that does not build -> 125 (rc=$RC: $ERR)" [ "$RC" -eq 125 ]
+check "... the verdict line names make's complaint" \
+	grep -q "^vtbench check: skip (125): the kernel tree did not build: configure failed (ARCH=um): make: \*\*\* No rule" "$T/out"
+unset VTBENCH_CACHE_DIR
+
 run_vtb run --help
 check "run --help -> 0 and lists --uml-kernel" [ "$RC" -eq 0 -a -n "$(printf '%s' "$OUT" | grep -- --uml-kernel)" ]
 finish
