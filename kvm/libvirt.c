@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/proc.h"
 #include "core/registry.h"
 #include "core/virtiofsd.h"
 #include "core/vm.h"
@@ -95,16 +96,97 @@ static const char *lv_msg(void)
 	return buf;
 }
 
-/*
- * virConnectOpen.  Keepalive (on the event loop) is the deadline of every
- * call on it: a daemon that stops answering for 15 s fails the call.
- */
-static virConnectPtr lv_open(const char *uri)
+/* How long a daemon may take to accept a connection. */
+#define LV_OPEN_TIMEOUT_S 60
+
+/* A virConnectOpen in a thread of its own, shared with the caller until
+ * both let go of it. */
+struct open_call {
+	GMutex lock;
+	GCond done_cond;
+	char *uri;
+	virConnectPtr conn;
+	char *msg; /* the thread's libvirt error, when it failed */
+	bool done;
+	int refs;
+};
+
+static void open_call_unref(struct open_call *o)
 {
-	virConnectPtr c;
+	bool last;
+
+	g_mutex_lock(&o->lock);
+	last = --o->refs == 0;
+	g_mutex_unlock(&o->lock);
+	if (!last)
+		return;
+	/* The caller gave up on it: a late connection goes unused. */
+	if (o->conn)
+		virConnectClose(o->conn);
+	g_free(o->uri);
+	g_free(o->msg);
+	g_mutex_clear(&o->lock);
+	g_cond_clear(&o->done_cond);
+	g_free(o);
+}
+
+static gpointer open_thread(gpointer data)
+{
+	struct open_call *o = data;
+	virConnectPtr c = virConnectOpen(o->uri);
+
+	g_mutex_lock(&o->lock);
+	o->conn = c;
+	if (!c)
+		o->msg = g_strdup(lv_msg());
+	o->done = true;
+	g_cond_signal(&o->done_cond);
+	g_mutex_unlock(&o->lock);
+	open_call_unref(o);
+	return NULL;
+}
+
+/*
+ * virConnectOpen with a deadline: libvirt's own has none, and a daemon
+ * whose workers are stuck (libvirt 9.0 deadlocks freeing a console
+ * stream) accepts the socket and never answers.  Ctrl-C ends the wait
+ * too.  Keepalive (on the event loop) is then the deadline of every call
+ * on it: a daemon that stops answering for 15 s fails the call.  NULL
+ * with @why (newly allocated) when it failed.
+ */
+static virConnectPtr lv_open(const char *uri, char **why)
+{
+	struct open_call *o = g_new0(struct open_call, 1);
+	/* Test hook VTBENCH_TEST_LIBVIRT_OPEN_S: a shorter deadline. */
+	const char *hook = g_getenv("VTBENCH_TEST_LIBVIRT_OPEN_S");
+	int limit = hook && atoi(hook) > 0 ? atoi(hook) : LV_OPEN_TIMEOUT_S;
+	gint64 end = g_get_monotonic_time() + (gint64)limit * G_USEC_PER_SEC;
+	virConnectPtr c = NULL;
+	GThread *t;
 
 	lv_init();
-	c = virConnectOpen(uri);
+	g_mutex_init(&o->lock);
+	g_cond_init(&o->done_cond);
+	o->uri = g_strdup(uri);
+	o->refs = 2;
+	t = g_thread_new("libvirt-open", open_thread, o);
+	g_thread_unref(t);
+	g_mutex_lock(&o->lock);
+	while (!o->done && !vtb_interrupted() && g_get_monotonic_time() < end)
+		g_cond_wait_until(&o->done_cond, &o->lock,
+				  MIN(end, g_get_monotonic_time() + 100000));
+	if (o->done) {
+		c = g_steal_pointer(&o->conn);
+		if (!c)
+			*why = g_strdup(o->msg);
+	} else if (vtb_interrupted()) {
+		*why = g_strdup("interrupted"); /* callers check */
+	} else {
+		*why = g_strdup_printf("the daemon did not answer in %d s",
+				       limit);
+	}
+	g_mutex_unlock(&o->lock);
+	open_call_unref(o);
 	if (c)
 		virConnectSetKeepAlive(c, 5, 3);
 	return c;
@@ -122,11 +204,14 @@ char *vtb_libvirt_version(void)
 
 gboolean vtb_libvirt_check(const char *uri, GError **err)
 {
-	virConnectPtr c = lv_open(uri);
+	g_autofree char *why = NULL;
+	virConnectPtr c = lv_open(uri, &why);
 
 	if (!c) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_USAGE,
-			    "--connect %s: cannot connect: %s", uri, lv_msg());
+		g_set_error(err, VTB_ERROR,
+			    vtb_interrupted() ? VTB_ERR_INTERRUPTED
+					      : VTB_ERR_USAGE,
+			    "--connect %s: cannot connect: %s", uri, why);
 		return FALSE;
 	}
 	virConnectClose(c);
@@ -314,10 +399,10 @@ static struct store *store_get(struct vtb_env *env, struct vtb_kvm_env *kv,
 	store_free();
 	s = g_new0(struct store, 1);
 	s->uri = g_strdup(uri);
-	s->conn = lv_open(uri);
+	s->conn = lv_open(uri, &why);
 	if (!s->conn) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "libvirt: connect to %s: %s", uri, lv_msg());
+			    "libvirt: connect to %s: %s", uri, why);
 		g_free(s->uri);
 		g_free(s);
 		return NULL;
@@ -951,6 +1036,7 @@ static gboolean lv_prepare(struct vtb_vm *vm, GError **err)
 	struct vtb_kvm_env *kv = vtb_env_priv(env, vm->cell->backend);
 	const char *uri = kv->o->connect;
 	struct lv *lv = g_new0(struct lv, 1);
+	g_autofree char *why = NULL;
 
 	vm->priv = lv;
 	lv->fate_cb = -1;
@@ -966,10 +1052,10 @@ static gboolean lv_prepare(struct vtb_vm *vm, GError **err)
 		return FALSE;
 	lv->upload = lv->store->upload;
 	lv->t = vm->t_spawn_us = g_get_monotonic_time();
-	lv->conn = lv_open(uri);
+	lv->conn = lv_open(uri, &why);
 	if (!lv->conn) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "libvirt: connect to %s: %s", uri, lv_msg());
+			    "libvirt: connect to %s: %s", uri, why);
 		return FALSE;
 	}
 	vtb_vm_add_boot_phase(vm, "libvirt_connect", since(&lv->t));

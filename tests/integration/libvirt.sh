@@ -80,6 +80,35 @@ jqok "4 libvirt cells, 430 files each, mounted 9p, virtiofs (2), tmpfs" \
 	'[.results[] | select(.driver == "libvirt")] | length == 4 and all(.samples | all(.ok and .metrics.files == 430)) and ([.[].samples[0].mount | split(" ")[1]] | sort == ["9p", "tmpfs", "virtiofs", "virtiofs"])' "$J"
 no_domains qemu:///system "libvirt filesystems"
 
+# A daemon that takes the connection and never answers (as libvirt 9.0's
+# does once its workers deadlock): a deadline, and Ctrl-C, end the wait.
+perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 1) or die; $c = $s->accept; sleep 600' "$T/mute.sock" &
+mute=$!
+for _ in $(seq 50); do [ -S "$T/mute.sock" ] && break; sleep 0.1; done
+VTBENCH_TEST_LIBVIRT_OPEN_S=3 run_vtb run --backend kvm --accel tcg --driver libvirt \
+	--connect "qemu+unix:///system?socket=$T/mute.sock" --workload startup
+check "a mute daemon: exit 2 after the deadline, one line saying so (rc=$RC: $ERR)" \
+	bash -c "[ $RC -eq 2 ] && [ \$(printf '%s\n' \"\$1\" | wc -l) = 1 ] && printf '%s' \"\$1\" | grep -q 'did not answer in 3 s'" _ "$ERR"
+kill $mute 2>/dev/null; wait $mute 2>/dev/null
+perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 1) or die; $c = $s->accept; sleep 600' "$T/mute2.sock" &
+mute=$!
+for _ in $(seq 50); do [ -S "$T/mute2.sock" ] && break; sleep 0.1; done
+"$VTB" run --backend kvm --accel tcg --driver libvirt --workload startup \
+	--connect "qemu+unix:///system?socket=$T/mute2.sock" >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 2
+kill -INT $pid
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+	not_ok "a mute daemon: vtbench still waiting 5 s after SIGINT"
+	kill -KILL $pid
+fi
+wait $pid
+rc=$?
+check "a mute daemon and Ctrl-C: exit 130 (rc=$rc)" [ "$rc" -eq 130 ]
+kill $mute 2>/dev/null; wait $mute 2>/dev/null
+rm -f "$T/mute.sock" "$T/mute2.sock"
+
 # QEMU dies under libvirt mid-transfer: a failed sample with the reason,
 # exit 3, no domain left.
 "$VTB" run --backend kvm --accel tcg --driver libvirt --transport virtio-serial \

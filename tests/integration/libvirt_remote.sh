@@ -51,12 +51,14 @@ virsh -c "$URI" version >/dev/null 2>&1 ||
 ok "second daemon: session libvirtd as $RUSER (pid $RPID) on $URI"
 
 # Nothing of ours on the second daemon: domains, pools (and so volumes),
-# pool directories.
+# pool directories made since this test began (a pool directory of a run
+# killed with SIGKILL on this host before is no leftover of these runs).
+touch "$T/began"
 nothing_remote() {
 	local d p f
 	d=$(virsh -c "$URI" list --all --name 2>&1 | grep .)
 	p=$(virsh -c "$URI" pool-list --all --name 2>&1 | grep .)
-	f=$(find /tmp -maxdepth 1 -user "$RUSER" -name 'vtbench-*' 2>/dev/null)
+	f=$(find /tmp -maxdepth 1 -user "$RUSER" -name 'vtbench-*' -newer "$T/began" 2>/dev/null)
 	if [ -z "$d$p$f" ]; then
 		ok "$1: no domain, pool, volume or pool dir left on the second daemon"
 	else
