@@ -8,8 +8,17 @@
 
 /* Where Debian's qemu-system-common puts QEMU 7.2's C virtiofsd. */
 #define VTB_VIRTIOFSD "/usr/lib/qemu/virtiofsd"
+/* Names another virtiofsd (a path, or a program in PATH): tests. */
+#define VTB_VIRTIOFSD_ENV "VTBENCH_VIRTIOFSD"
 /* virtiofsd listens within this (it starts in ~20 ms). */
 #define VTB_VIRTIOFSD_START_S 10.0
+
+/*
+ * The virtiofsd to run (newly allocated): $VTBENCH_VIRTIOFSD when set,
+ * else VTB_VIRTIOFSD, else one in PATH; NULL with @err (VTB_ERR_USAGE,
+ * one line naming what is missing).
+ */
+char *vtb_virtiofsd_find(GError **err);
 
 /* argv of QEMU 7.2's virtiofsd serving @d on @sock (newly allocated). */
 GStrv vtb_virtiofsd_argv(const char *virtiofsd, const struct vtb_device *d,

@@ -1420,6 +1420,7 @@ static gboolean lv_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 {
 	struct lv *lv = vm->priv;
 	bool vfs = g_str_equal(d->bus, "virtiofs");
+	g_autofree char *vfsd = NULL;
 
 	if (lv->upload && !g_str_equal(d->bus, "tmpfs")) {
 		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
@@ -1429,12 +1430,12 @@ static gboolean lv_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 			    d->bus);
 		return FALSE;
 	}
-	if (vfs && !g_file_test(VTB_VIRTIOFSD, G_FILE_TEST_IS_EXECUTABLE)) {
-		g_set_error(err, VTB_ERROR, VTB_ERR_RUN,
-			    "virtiofs: no virtiofsd (%s, Debian's "
-			    "qemu-system-common)",
-			    VTB_VIRTIOFSD);
-		return FALSE;
+	if (vfs) {
+		vfsd = vtb_virtiofsd_find(err);
+		if (!vfsd) {
+			(*err)->code = VTB_ERR_RUN;
+			return FALSE;
+		}
 	}
 	/* libvirt passes the directory to virtiofsd in -o source=. */
 	if (vfs && strchr(d->image, ',')) {
@@ -1445,7 +1446,7 @@ static gboolean lv_attach_fs(struct vtb_vm *vm, struct vtb_device *d,
 			    d->image);
 		return FALSE;
 	}
-	return vtb_domxml_add_fs(&lv->devs, d, vfs ? VTB_VIRTIOFSD : NULL, err);
+	return vtb_domxml_add_fs(&lv->devs, d, vfsd, err);
 }
 
 static const struct vtb_device_ops lv_fs = {

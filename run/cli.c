@@ -207,8 +207,8 @@ const struct vtb_option vtb_run_options[] = {
 	  NULL, 0, -1, vtb_aios },
 	{ "target", VTB_OPT_LIST, OFF(targets), NULL, "LIST",
 	  "what writing workloads write to: a disk, virtio-blk (kvm; uml "
-	  "through qemu-storage-daemon) or ubd (uml), or a filesystem, 9p "
-	  "or virtiofs (kvm), hostfs (uml), tmpfs (both: the guest's "
+	  "through qemu-storage-daemon) or ubd (uml), or a filesystem: 9p, "
+	  "virtiofs, sshfs (both), hostfs (uml), tmpfs (both: the guest's "
 	  "memory); default: the backend's disk", NULL, 0, -1, targets },
 	{ "image", VTB_OPT_LIST, OFF(images), "raw-sparse", "LIST",
 	  "target image: raw-sparse, raw-prealloc, qcow2, qcow2-prealloc",

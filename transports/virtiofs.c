@@ -6,6 +6,7 @@
 
 #include "core/options.h"
 #include "core/registry.h"
+#include "core/virtiofsd.h"
 
 extern const struct vtb_transport_ops vtb_transport_virtiofs;
 
@@ -80,6 +81,14 @@ static const struct vtb_option vfs_options[] = {
 };
 /* clang-format on */
 
+/* Asked for by name: no virtiofsd here is bad input. */
+static gboolean vfs_check(const void *topts, GError **err)
+{
+	g_autofree char *vfsd = vtb_virtiofsd_find(err);
+
+	return vfsd != NULL;
+}
+
 const struct vtb_transport_ops vtb_transport_virtiofs = {
 	.name = "virtiofs",
 	.kind = VTB_KIND_FS,
@@ -93,4 +102,5 @@ const struct vtb_transport_ops vtb_transport_virtiofs = {
 	.options_size = sizeof(struct vtb_virtiofs_opts),
 	.cache_axis = vfs_caches,
 	.variant_axis = vfs_threads,
+	.check = vfs_check,
 };

@@ -53,6 +53,9 @@ check "--virtiofs-cache sometimes: exit 2 ($ERR)" bash -c "[ $RC -eq 2 ] && prin
 run_vtb run --backend kvm --accel tcg --workload untar --target hostfs
 check "hostfs under kvm only: exit 2, nothing to run, the reason ($ERR)" \
 	bash -c "[ $RC -eq 2 ] && printf '%s' \"\$1\" | grep -q 'UML.s own'" _ "$ERR"
+VTBENCH_VIRTIOFSD=/nonexistent/virtiofsd run_vtb run --backend uml,kvm --accel tcg \
+	--workload untar --target virtiofs
+one_line "no virtiofsd, virtiofs asked for by name" 2 'virtiofs: VTBENCH_VIRTIOFSD=/nonexistent/virtiofsd: no such program'
 no_leftovers "bad filesystem options"
 
 # virtiofsd killed during a transfer: a failed sample that says the
@@ -95,6 +98,23 @@ jqok "UML under a TMPDIR with a comma: refused, saying why" \
 jqok "UML's 9p under a TMPDIR with a comma: refused, saying why" \
 	'[.results[] | select(.backend == "uml" and .target == "9p") | .samples[0].error | test("9p over a stream cannot take the directory .*a,b.*: its aname= would split at .,.")] | length == 2 and all' "$J"
 rm -rf "$C"
+
+# A full shared directory: the host filesystem under the share (TMPDIR on
+# a 1 MiB tmpfs) fills during the untar; each cell a failed sample naming
+# ENOSPC as the guest's tar saw it, exit 3, nothing left on it.
+F="$T/full"
+mkdir -p "$F"
+if mount -t tmpfs -o size=1m tmpfs "$F" 2>/dev/null; then
+	J="$T/full.json"
+	TMPDIR="$F" run_vtb run --backend kvm --accel tcg --workload untar \
+		--target 9p,virtiofs --runs 1 --warmup 0 --json "$J"
+	check "a full shared directory: exit 3 (rc=$RC)" [ "$RC" -eq 3 ]
+	jqok "... each cell's sample failed naming the full disk, none counted as a result" \
+		'[.results[] | .samples[0] | (.ok | not) and (.error | test("No space left on device"))] | length == 2 and all' "$J"
+	check "... nothing left on the full filesystem ($(ls -A "$F"))" [ -z "$(ls -A "$F")" ]
+	umount "$F"
+	no_leftovers "a full shared directory"
+fi
 J="$T/payload-disk.json"
 run_vtb run --backend kvm --accel tcg --workload upload --transport virtio-blk \
 	--target 9p,virtiofs --size 1M --runs 1 --warmup 0 --json "$J"

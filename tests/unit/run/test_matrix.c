@@ -85,6 +85,9 @@ static const struct mcase cases[] = {
 	{"--workload untar", 5, "uml untar ->hostfs",
 	 "sshfs: no sftp-server at /nonexistent", 3,
 	 "VTBENCH_SFTP_SERVER=/nonexistent"},
+	{"--workload untar", 5, "uml untar ->9p cache=mmap msize=512K",
+	 "virtiofs: VTBENCH_VIRTIOFSD=/nonexistent: no such program", 3,
+	 "VTBENCH_VIRTIOFSD=/nonexistent"},
 	/* metadata runs where untar does: the same shared filesystems by
 	 * default, the disks and tmpfs when asked for. */
 	{"--workload metadata", 7,
