@@ -221,6 +221,11 @@ struct vtb_transport_ops {
 	size_t options_size;
 	/* A filesystem in the guest's memory (half of it, at most). */
 	bool in_guest_memory;
+	/* The backend whose own device this filesystem is (virtio-9p,
+	 * vhost-user-fs-pci are QEMU's), or NULL: the default job (no
+	 * --workload, no --target) runs it there only, when that backend
+	 * runs, to keep to a few minutes. */
+	const char *home;
 	/* A filesystem's host cache modes, one cell each (from its options
 	 * @topts); NULL: no such axis. */
 	char **(*cache_axis)(const void *topts);

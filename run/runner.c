@@ -410,6 +410,20 @@ static void expand_fs_target(struct vtb_matrix *r, struct cell_key *k,
 	}
 }
 
+/* Filesystem @t on @be is away from its home backend, which runs here. */
+static bool away_from_home(const struct vtb_matrix *r,
+			   const struct vtb_backend_ops *be,
+			   const struct vtb_transport_ops *t)
+{
+	const struct vtb_backend_ops *home =
+		t->home ? vtb_backend_find(t->home) : NULL;
+
+	return home && home != be &&
+	       g_strv_contains((const char *const *)r->opts.backends,
+			       home->name) &&
+	       vtb_env_ready(&r->env, home);
+}
+
 /* The disk dimensions of a cell: target x cache x image x fs x aio. */
 static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 {
@@ -428,7 +442,9 @@ static void expand_disks(struct vtb_matrix *r, struct cell_key *k)
 		for (int i = 0; vtb_transports[i] && i < VTB_MAX_TRANSPORTS;
 		     i++)
 			if (vtb_transports[i]->kind == VTB_KIND_FS &&
-			    !vtb_transports[i]->in_guest_memory)
+			    !vtb_transports[i]->in_guest_memory &&
+			    (o->workloads_given ||
+			     !away_from_home(r, k->be, vtb_transports[i])))
 				shared[n++] = (char *)vtb_transports[i]->name;
 		shared[n] = NULL;
 		targets = shared;
