@@ -221,11 +221,6 @@ struct vtb_transport_ops {
 	size_t options_size;
 	/* A filesystem in the guest's memory (half of it, at most). */
 	bool in_guest_memory;
-	/* The backend whose own device this filesystem is (virtio-9p,
-	 * vhost-user-fs-pci are QEMU's), or NULL: the default job (no
-	 * --workload, no --target) runs it there only, when that backend
-	 * runs, to keep to a few minutes. */
-	const char *home;
 	/* A filesystem's host cache modes, one cell each (from its options
 	 * @topts); NULL: no such axis. */
 	char **(*cache_axis)(const void *topts);
@@ -299,9 +294,18 @@ struct vtb_device_ops {
 	/* Guest modules a disk written through a filesystem needs. */
 	const char *const *fs_modules;
 	/* Guest modules transport @t needs on this backend instead of its
-	 * own guest_modules, or NULL: its own (UML's 9p rides a stream,
-	 * not virtio-9p).  NULL hook: always its own. */
+	 * own guest_modules, or NULL: its own (a 9p that rides a stream
+	 * needs 9pnet_fd, not virtio-9p).  NULL hook: always its own. */
 	const char *const *(*guest_modules)(const struct vtb_transport_ops *t);
+	/*
+	 * Filesystems (as --target names them) this row serves with a device
+	 * of the VMM's own, not through a bridge vtbench adds (a server on a
+	 * stream, a front before a daemon); NULL-terminated, or NULL.  The
+	 * default job (no --workload, no --target) runs a filesystem only on
+	 * the backends that serve it natively when one of them runs, to keep
+	 * to a few minutes.
+	 */
+	const char *const *native;
 	/*
 	 * Boot, in guest order, before spawn(): add @d to the VMM's
 	 * configuration the driver builds in vm->priv (arguments, domain

@@ -25,6 +25,8 @@ char *vtb_kvm_disk_cannot(const struct vtb_device *d)
 	return vtb_qemu_disk_cannot(d);
 }
 
+const char *const vtb_kvm_native_fs[] = {"9p", "virtiofs", "sshfs", NULL};
+
 char *vtb_kvm_fs_cannot(const struct vtb_device *d)
 {
 	if (g_str_equal(d->bus, "hostfs"))

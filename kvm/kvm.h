@@ -238,10 +238,15 @@ guint64 vtb_kvm_serial_size(const struct vtb_cell *c);
 char *vtb_kvm_disk_cannot(const struct vtb_device *d);
 /* Filesystems QEMU can give the guest (9p, virtiofs, tmpfs), or why not. */
 char *vtb_kvm_fs_cannot(const struct vtb_device *d);
+/* The filesystems QEMU serves with its own devices: virtio-9p, and
+ * vhost-user-fs-pci with virtiofsd; sshfs's stream is a virtio-serial port
+ * QEMU hands to sftp-server (the FS rows' native list). */
+extern const char *const vtb_kvm_native_fs[];
 #define VTB_KVM_FS_ROW                                                         \
 	.help = "9p: virtio-9p-pci, local fsdev (security model none); "       \
 		"virtiofs: vhost-user-fs-pci and QEMU's virtiofsd, memory "    \
-		"shared (memfd); tmpfs: the guest's own"
+		"shared (memfd); tmpfs: the guest's own",                     \
+	.native = vtb_kvm_native_fs
 
 #define VTB_KVM_SERIAL_ROW                                                     \
 	.help = "QEMU's second 8250 UART (ttyS1..) on a unix socket",          \

@@ -1456,6 +1456,7 @@ static const struct vtb_device_ops lv_fs = {
 		"virtiofsd libvirt starts, memory shared (memfd); tmpfs: the "
 		"guest's own; a host directory only when the daemon shares "
 		"this host's files",
+	.native = vtb_kvm_native_fs,
 	.attach = lv_attach_fs,
 };
 

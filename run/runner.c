@@ -410,18 +410,34 @@ static void expand_fs_target(struct vtb_matrix *r, struct cell_key *k,
 	}
 }
 
-/* Filesystem @t on @be is away from its home backend, which runs here. */
+/* Whether @be's own FS row serves filesystem @t natively. */
+static bool serves_natively(const struct vtb_backend_ops *be,
+			    const struct vtb_transport_ops *t)
+{
+	const struct vtb_device_ops *row = be->drivers[0]->devices[VTB_DEV_FS];
+
+	return row && row->native &&
+	       g_strv_contains((const char *const *)row->native, t->name);
+}
+
+/*
+ * Filesystem @t on @be is away from home: another backend of this run,
+ * ready here, serves it natively and @be does not.
+ */
 static bool away_from_home(const struct vtb_matrix *r,
 			   const struct vtb_backend_ops *be,
 			   const struct vtb_transport_ops *t)
 {
-	const struct vtb_backend_ops *home =
-		t->home ? vtb_backend_find(t->home) : NULL;
+	if (serves_natively(be, t))
+		return false;
+	for (char **n = r->opts.backends; n && *n; n++) {
+		const struct vtb_backend_ops *o = vtb_backend_find(*n);
 
-	return home && home != be &&
-	       g_strv_contains((const char *const *)r->opts.backends,
-			       home->name) &&
-	       vtb_env_ready(&r->env, home);
+		if (o && o != be && serves_natively(o, t) &&
+		    vtb_env_ready(&r->env, o))
+			return true;
+	}
+	return false;
 }
 
 /* The disk dimensions of a cell: target x cache x image x fs x aio. */

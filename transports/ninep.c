@@ -106,7 +106,6 @@ static const struct vtb_option p9_options[] = {
 
 const struct vtb_transport_ops vtb_transport_9p = {
 	.name = "9p",
-	.home = "kvm",
 	.kind = VTB_KIND_FS,
 	.help = "a host directory over 9P2000.L: virtio-9p (QEMU's local "
 		"fsdev, security model none), or where the VMM has none "

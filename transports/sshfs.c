@@ -257,7 +257,6 @@ static const struct vtb_option sshfs_options[] = {
 
 const struct vtb_transport_ops vtb_transport_sshfs = {
 	.name = "sshfs",
-	.home = "kvm",
 	.kind = VTB_KIND_FS,
 	.help = "a host directory over SFTP: the guest's sshfs (passive) on a "
 		"virtio-serial port or serial line, OpenSSH's sftp-server on "

@@ -91,7 +91,6 @@ static gboolean vfs_check(const void *topts, GError **err)
 
 const struct vtb_transport_ops vtb_transport_virtiofs = {
 	.name = "virtiofs",
-	.home = "kvm",
 	.kind = VTB_KIND_FS,
 	.help = "a host directory through virtiofsd (QEMU 7.2's, a helper "
 		"child) and vhost-user-fs, the guest's memory shared with it",

@@ -1011,6 +1011,10 @@ static const char *const *uml_fs_modules(const struct vtb_transport_ops *t)
 	return g_str_equal(t->bus, "9p") ? ninep_modules : NULL;
 }
 
+/* Its own: hostfs.  9p rides vtbench's stream to diod, virtiofs its
+ * front before virtiofsd, sshfs a bridged stream to sftp-server. */
+static const char *const uml_native_fs[] = {"hostfs", NULL};
+
 static const struct vtb_device_ops uml_fs = {
 	.cannot = uml_fs_cannot,
 	.help = "hostfs (confined to the directory vtbench prepares), the "
@@ -1022,6 +1026,7 @@ static const struct vtb_device_ops uml_fs = {
 	.attach = uml_attach_fs,
 	.connect = uml_connect_fs,
 	.guest_modules = uml_fs_modules,
+	.native = uml_native_fs,
 };
 
 static const struct vtb_device_ops uml_disk = {

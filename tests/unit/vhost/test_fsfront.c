@@ -417,7 +417,8 @@ static void xsend(int fd, uint32_t req, uint32_t flags, const void *p,
 	uint32_t h[3] = {req, flags, size};
 
 	memcpy(buf, h, sizeof(h));
-	memcpy(buf + VU_HDR_SIZE, p, size);
+	if (size)
+		memcpy(buf + VU_HDR_SIZE, p, size);
 	if (vu_send(fd, buf, VU_HDR_SIZE + size, fds, nfds, 5000, "front",
 		    why) < 0)
 		fail_msg("send %s: %s", vu_request_name(req), why);
