@@ -28,6 +28,8 @@ jqok "each sample records its target as the guest kernel mounted it (9p: its cac
 	'[.results[] | select(.target != "-") | .samples[] | .mount] | all(type == "string")' "$J"
 jqok "9p's cache is recorded in the mount" \
 	'[.results[] | select(.target == "9p")] | length == 4 and ([.[].samples[] | .mount | select(test("^vtbfs 9p .*(mmap|loose)"))] | length == 12)' "$J9"
+jqok "virtiofsd's CPU is counted, as a helper's, in every virtiofs sample of both backends" \
+	'[.results[] | select(.target == "virtiofs") | .samples[] | .cpu.threads | map(select(.group == "helper" and .process == "virtiofsd") | .cpu_s) | add // 0] | length == 12 and all(. > 0)' "$J"
 no_leftovers "filesystem targets"
 
 # 9p's msize is an axis: a cell each, mounted with it; what virtio's 9p

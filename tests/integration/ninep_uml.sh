@@ -24,6 +24,8 @@ for cache in none loose; do
 done
 jqok "each cell records the channel, trans=fd, the relay, msize, cache and diod's version" \
 	'[.results[] | .env.ninep as $n | $n.line == "virtio-serial" and $n.trans == "fd" and ($n.guest_relay | type) == "string" and $n.msize == 524288 and $n.trans_msize_max == 1048576 and $n.cache == .cache and ($n.server_version | test("^[0-9]+[.][0-9]"))] | length == 4 and all' "$J"
+jqok "diod's CPU is counted, as a helper's, in every sample (untar and fio alike)" \
+	'[.results[].samples[] | .cpu.threads | map(select(.group == "helper" and .process == "diod") | .cpu_s) | add // 0] | length >= 8 and all(. > 0)' "$J"
 no_leftovers "uml 9p over virtio-serial"
 
 # Over the serial line: UML's line goes deaf once the guest's tty throttled

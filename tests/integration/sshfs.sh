@@ -22,6 +22,8 @@ for cache in yes no; do
 	jqok "kvm sshfs cache=$cache: the results say the channel, no encryption, no chroot, sshfs's options" \
 		"[.results[] | select(.cache == \"$cache\") | .env.sshfs] | length == 2 and all(.channel == \"virtio-serial\" and (.encryption | test(\"^none\")) and .chroot == false and .sshfs_options == \"dir_cache=$cache\")" "$J"
 done
+jqok "kvm: sftp-server's CPU is counted, as a helper's, in every sample" \
+	'[.results[].samples[] | .cpu.threads | map(select(.group == "helper" and .process == "sftp-server") | .cpu_s) | add // 0] | length >= 8 and all(. > 0)' "$J"
 no_leftovers "kvm sshfs"
 
 J="$T/uml.json"
@@ -34,6 +36,8 @@ jqok "uml sshfs: fio's randrw read and wrote" \
 	'[.results[] | select(.workload == "randio")] | length == 1 and all(.samples | length == 2 and all(.ok and .metrics.randrw_read_iops > 0 and .metrics.randrw_write_iops > 0))' "$J"
 jqok "uml sshfs: the results say the channel" \
 	'[.results[].env.sshfs.channel] == ["virtio-serial", "virtio-serial"]' "$J"
+jqok "uml: sftp-server's CPU is counted, as a helper's, in every sample" \
+	'[.results[].samples[] | .cpu.threads | map(select(.group == "helper" and .process == "sftp-server") | .cpu_s) | add // 0] | length >= 4 and all(. > 0)' "$J"
 no_leftovers "uml sshfs"
 
 # UML's serial line goes deaf once the guest's tty throttles it (UML's

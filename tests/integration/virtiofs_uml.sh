@@ -24,6 +24,8 @@ for cache in auto always none; do
 	jqok "uml virtiofs cache=$cache: fio's randrw read and written with O_DIRECT" \
 		"[.results[] | select(.backend == \"uml\" and .target == \"virtiofs\" and .workload == \"randio\" and .cache == \"$cache\")] | length == 1 and all(.samples[0] | .ok and .bytes > 0 and .metrics.o_direct == 1 and .metrics.randrw_read_iops > 0 and .metrics.randrw_write_iops > 0)" "$J"
 done
+jqok "virtiofsd's CPU (behind the front) is counted, as a helper's, in every sample" \
+	'[.results[].samples[] | .cpu.threads | map(select(.group == "helper" and .process == "virtiofsd") | .cpu_s) | add // 0] | length >= 6 and all(. > 0)' "$J"
 no_leftovers "uml virtiofs, 3 cache modes"
 
 # The host's bytes into a file on the share (hashed both sides) and the
