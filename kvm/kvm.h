@@ -245,7 +245,7 @@ extern const char *const vtb_kvm_native_fs[];
 #define VTB_KVM_FS_ROW                                                         \
 	.help = "9p: virtio-9p-pci, local fsdev (security model none); "       \
 		"virtiofs: vhost-user-fs-pci and QEMU's virtiofsd, memory "    \
-		"shared (memfd); tmpfs: the guest's own",                     \
+		"shared (memfd); tmpfs: the guest's own",                      \
 	.native = vtb_kvm_native_fs
 
 #define VTB_KVM_SERIAL_ROW                                                     \
