@@ -13,7 +13,7 @@
  * any value; "-": none, e.g. no --mount-opts).
  */
 struct vtb_article_row {
-	const char *label; /* the article's cell: "QEMU 9p, randread IOPS" */
+	const char *label; /* the article's cell: "9p randread IOPS" */
 	const char *transport, *workload, *target, *image, *fs, *payload,
 		*mount_opts;
 	const char *metric; /* the series of ours: "seconds", "..._iops" */
