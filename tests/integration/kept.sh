@@ -99,10 +99,23 @@ no_leftovers "rate-sized serial"
 # hundreds of MB/s.  A warm-up far shorter than --duration / 4 whose rate
 # grows the size runs again at that size (at most 3 times more); the last
 # one sizes the runs.  Checked on whatever this host measured.
+# UML 6.1's line now and then stops taking the guest's bytes in the middle
+# of a long download (README: "at 300 MiB-2 GiB it sometimes stops"; here
+# once after 49 MiB of 384), a failed sample naming the stall: that is
+# UML's, not the sizing's, so such a run is made once more.  A sizing bug
+# fails both.
 J="$T/calib.json"
-run_vtb run --backend uml --transport serial --workload download-no-read \
-	--runs 1 --warmup 1 --duration 2 --json "$J"
-check "calibrated download: exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))" [ "$RC" -eq 0 ]
+calib() {
+	run_vtb run --backend uml --transport serial --workload download-no-read \
+		--runs 1 --warmup 1 --duration 2 --json "$J"
+}
+calib
+AGAIN=
+if [ "$RC" -ne 0 ] && grep -q 'FAILED: .*stalled' "$T/out"; then
+	AGAIN=" (made again: the first $(grep -m1 -o 'FAILED: .*' "$T/out"))"
+	calib
+fi
+check "calibrated download: exit 0 (rc=$RC: $(grep -m1 FAILED "$T/out"))$AGAIN" [ "$RC" -eq 0 ]
 jqok "first warm-up: the guess for 2 s (3 MiB)" '.results[0].samples[0] | .warmup and .bytes == 3145728' "$J"
 N=$(jq '[.results[0].samples[] | select(.warmup)] | length' "$J")
 ok_calib=1

@@ -105,15 +105,26 @@ boot kvm guest_kernel --backend kvm --accel tcg $KVM_OPTS
 run_vtb run --backend uml,kvm --accel tcg $UML_OPTS $KVM_OPTS --workload startup \
 	--runs 5 --warmup 0 --json "$T/base.json" --quiet
 check "base run on both kernels -> 0 (rc=$RC: $ERR)" [ "$RC" -eq 0 ]
-timeout -s KILL 1200 "$VTB" check "$T/base.json" --kernel-tree "$S" --json "$T/now.json" \
-	--quiet >"$T/out" 2>"$T/err"
-RC=$?
+# The same kernel must pass the gate.  Start-up on a shared 2-core host
+# moves by more than check's default 5 % now and then (a quiet host here
+# once flagged the same build, p 0.008), so this asks with --threshold 25
+# and, on a verdict of 1, once more: noise does not separate 5 runs from 5
+# twice in a row, a check that cannot tell a kernel from itself does.
+same_tree() {
+	timeout -s KILL 1200 "$VTB" check "$T/base.json" --kernel-tree "$S" \
+		--threshold 25 --json "$T/now.json" --quiet >"$T/out" 2>"$T/err"
+	RC=$?
+}
+same_tree
+FIRST=
+if [ "$RC" -eq 1 ]; then
+	FIRST=" (the first check: $(grep '^vtbench check' "$T/out"))"
+	same_tree
+fi
 if [ "$RC" -eq 0 ]; then
-	ok "check --kernel-tree on the same tree -> 0: $(grep '^vtbench check' "$T/out")"
-elif [ "$RC" -eq 1 ]; then
-	skip "check --kernel-tree on the same tree -> 0" "the host's load changed between the runs: $(grep '^vtbench check' "$T/out")"
+	ok "check --kernel-tree on the same tree -> 0: $(grep '^vtbench check' "$T/out")$FIRST"
 else
-	not_ok "check --kernel-tree on the same tree -> rc=$RC: $(cat "$T/err")"
+	not_ok "check --kernel-tree on the same tree -> rc=$RC: $(grep '^vtbench check' "$T/out") $(tail -n1 "$T/err")$FIRST"
 fi
 check "... both builds found done" [ "$(grep -c 'built before' "$T/err")" -eq 2 ]
 jqok "... ran on them: $UMLK and $KVMK" \
@@ -161,7 +172,11 @@ for _ in $(seq 600); do
 	sleep 0.5
 done
 sleep 5
-check "Ctrl-C: make was building ($(tail -n1 "$T/err"))" pgrep -f "make -C $I" >/dev/null
+if pgrep -f "make -C $I" >/dev/null; then
+	ok "Ctrl-C: make was building ($(tail -n1 "$T/err"))"
+else
+	not_ok "Ctrl-C: make was not building 5 s into its build phase ($(tail -n1 "$T/err"))"
+fi
 kill -INT "$pid"
 for _ in $(seq 300); do
 	kill -0 "$pid" 2>/dev/null || break
