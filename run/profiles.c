@@ -18,72 +18,46 @@
  * mount type and metric only: it is matched on every backend's cell, and
  * the cell's backend follows it ("9p untar @ uml").
  */
-/* The article's reverse-sshfs runs SFTP inside ssh (encrypted) over
- * Lima's network; ours, on both backends, on a virtio-serial port with no
- * ssh at all: what the SFTP server and FUSE client cost without it. */
-#define SSHFS_ROW(what, m, fig)                                                \
+/* One mount type's five rows: the three fio jobs (randrw's two
+ * directions) and the untar, each figure followed by the article's stack
+ * (", QEMU"; "" where there is none). */
+#define LIMA_ROW(name, tgt, wl, what, m, fig)                                  \
 	{                                                                      \
-		.label = "reverse-sshfs " what, .workload = "randio",          \
-		.target = "sshfs", .metric = m, .figure = fig                  \
+		.label = name " " what, .workload = wl, .target = tgt,         \
+		.metric = m, .figure = fig                                     \
 	}
+#define LIMA_ROWS(name, tgt, stack, rr, rw, rwr, rww, untar)                   \
+	LIMA_ROW(name, tgt, "randio", "randread IOPS", "randread_read_iops",   \
+		 rr stack),                                                    \
+		LIMA_ROW(name, tgt, "randio", "randwrite IOPS",                \
+			 "randwrite_write_iops", rw stack),                    \
+		LIMA_ROW(name, tgt, "randio", "randrw read IOPS",              \
+			 "randrw_read_iops", rwr stack),                       \
+		LIMA_ROW(name, tgt, "randio", "randrw write IOPS",             \
+			 "randrw_write_iops", rww stack),                      \
+		LIMA_ROW(name, tgt, "untar", "untar", "seconds", untar stack)
 #define HOSTFS "- (UML's counterpart; not in the article)"
 /* clang-format off */
 static const struct vtb_article_row lima_rows[] = {
-	SSHFS_ROW("randread IOPS", "randread_read_iops",
-		  "1,764 (1,495-1,772), QEMU+ssh"),
-	SSHFS_ROW("randwrite IOPS", "randwrite_write_iops",
-		  "2,755 (604-3,279), QEMU+ssh"),
-	SSHFS_ROW("randrw read IOPS", "randrw_read_iops",
-		  "1,139 (1,037-1,172), QEMU+ssh"),
-	SSHFS_ROW("randrw write IOPS", "randrw_write_iops",
-		  "488 (443-503), QEMU+ssh"),
-	{ .label = "reverse-sshfs untar", .workload = "untar",
-	  .target = "sshfs", .metric = "seconds",
-	  .figure = "15.76 s (15.59-16.00), QEMU+ssh" },
-	{ .label = "9p randread IOPS", .workload = "randio",
-	  .target = "9p",
-	  .metric = "randread_read_iops", .figure = "8,910 (5,703-9,037), QEMU" },
-	{ .label = "9p randwrite IOPS", .workload = "randio",
-	  .target = "9p",
-	  .metric = "randwrite_write_iops", .figure = "4,839 (4,143-5,026), QEMU" },
-	{ .label = "9p randrw read IOPS", .workload = "randio",
-	  .target = "9p",
-	  .metric = "randrw_read_iops", .figure = "3,923 (3,797-4,030), QEMU" },
-	{ .label = "9p randrw write IOPS", .workload = "randio",
-	  .target = "9p",
-	  .metric = "randrw_write_iops", .figure = "1,682 (1,628-1,729), QEMU" },
-	{ .label = "9p untar", .workload = "untar", .target = "9p", .metric = "seconds",
-	  .figure = "32.77 s (29.19-34.57), QEMU" },
+	/* The article's reverse-sshfs runs SFTP inside ssh (encrypted) over
+	 * Lima's network; ours, on both backends, on a virtio-serial port
+	 * with no ssh at all: what the SFTP server and FUSE client cost
+	 * without it. */
+	LIMA_ROWS("reverse-sshfs", "sshfs", ", QEMU+ssh",
+		  "1,764 (1,495-1,772)", "2,755 (604-3,279)",
+		  "1,139 (1,037-1,172)", "488 (443-503)",
+		  "15.76 s (15.59-16.00)"),
+	LIMA_ROWS("9p", "9p", ", QEMU",
+		  "8,910 (5,703-9,037)", "4,839 (4,143-5,026)",
+		  "3,923 (3,797-4,030)", "1,682 (1,628-1,729)",
+		  "32.77 s (29.19-34.57)"),
 	/* The article's virtiofs is VZ's; ours QEMU's with virtiofsd. */
-	{ .label = "virtiofs randread IOPS", .workload = "randio",
-	  .target = "virtiofs",
-	  .metric = "randread_read_iops", .figure = "7,740 (7,565-9,645), VZ" },
-	{ .label = "virtiofs randwrite IOPS", .workload = "randio",
-	  .target = "virtiofs",
-	  .metric = "randwrite_write_iops", .figure = "4,481 (2,265-4,575), VZ" },
-	{ .label = "virtiofs randrw read IOPS", .workload = "randio",
-	  .target = "virtiofs",
-	  .metric = "randrw_read_iops", .figure = "3,806 (3,681-4,207), VZ" },
-	{ .label = "virtiofs randrw write IOPS", .workload = "randio",
-	  .target = "virtiofs",
-	  .metric = "randrw_write_iops", .figure = "1,633 (1,579-1,805), VZ" },
-	{ .label = "virtiofs untar", .workload = "untar",
-	  .target = "virtiofs", .metric = "seconds",
-	  .figure = "5.37 s (5.26-6.13), VZ" },
-	{ .label = "hostfs randread IOPS", .workload = "randio",
-	  .target = "hostfs",
-	  .metric = "randread_read_iops", .figure = HOSTFS },
-	{ .label = "hostfs randwrite IOPS", .workload = "randio",
-	  .target = "hostfs",
-	  .metric = "randwrite_write_iops", .figure = HOSTFS },
-	{ .label = "hostfs randrw read IOPS", .workload = "randio",
-	  .target = "hostfs",
-	  .metric = "randrw_read_iops", .figure = HOSTFS },
-	{ .label = "hostfs randrw write IOPS", .workload = "randio",
-	  .target = "hostfs",
-	  .metric = "randrw_write_iops", .figure = HOSTFS },
-	{ .label = "hostfs untar", .workload = "untar",
-	  .target = "hostfs", .metric = "seconds", .figure = HOSTFS },
+	LIMA_ROWS("virtiofs", "virtiofs", ", VZ",
+		  "7,740 (7,565-9,645)", "4,481 (2,265-4,575)",
+		  "3,806 (3,681-4,207)", "1,633 (1,579-1,805)",
+		  "5.37 s (5.26-6.13)"),
+	LIMA_ROWS("hostfs", "hostfs", "", HOSTFS, HOSTFS, HOSTFS, HOSTFS,
+		  HOSTFS),
 	{ NULL },
 };
 /* clang-format on */
